@@ -1,0 +1,55 @@
+package arch
+
+import (
+	"math"
+
+	"github.com/sarchlab/akita/v4/sim"
+)
+
+// DRAMChannel is the fast channel model: a FIFO server with a fixed
+// bandwidth and latency. A request of r transactions occupies the channel
+// for r·request_bytes / bytes_per_cycle cycles after the previous one, then
+// answers latency cycles later. Ideal mode (zero latency, unbounded
+// bandwidth) is SCALE-Sim's CALC interface.
+type DRAMChannel struct {
+	*node
+	ideal         bool
+	bytesPerCycle float64
+	latency       int64
+	requestBytes  int64
+	busyUntil     float64 // cycle the data bus frees, fractional
+
+	ReadBytes, WriteBytes int64
+	Transactions          int64
+	BusyCycles            float64
+}
+
+func newDRAMChannel(name string, engine sim.Engine, freq sim.Freq, ideal bool, bytesPerCycle float64, latency, requestBytes int64) *DRAMChannel {
+	c := &DRAMChannel{node: newNode(name, engine, freq), ideal: ideal,
+		bytesPerCycle: bytesPerCycle, latency: latency, requestBytes: requestBytes}
+	c.onMsg = c.serve
+	return c
+}
+
+func (c *DRAMChannel) serve(msg sim.Msg) {
+	req := msg.(*MemReq)
+	if req.Write {
+		c.WriteBytes += req.Bytes
+	} else {
+		c.ReadBytes += req.Bytes
+	}
+	c.Transactions += req.Requests
+	src := req.Src
+	reply := func() { c.send(c.peer(src), &MemRsp{Req: req}) }
+	if c.ideal {
+		reply()
+		return
+	}
+	now := float64(c.now())
+	service := float64(req.Requests*c.requestBytes) / c.bytesPerCycle
+	start := math.Max(now, c.busyUntil)
+	c.busyUntil = start + service
+	c.BusyCycles += service
+	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
+}
+

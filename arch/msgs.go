@@ -1,0 +1,61 @@
+package arch
+
+import "github.com/sarchlab/akita/v4/sim"
+
+// MemReq asks a DRAM channel to move Bytes (Requests transactions).
+type MemReq struct {
+	sim.MsgMeta
+	Bytes    int64
+	Requests int64
+	Write    bool
+	Addr     uint64
+	tag      *tileOp
+}
+
+// MemRsp completes a MemReq.
+type MemRsp struct {
+	sim.MsgMeta
+	Req *MemReq
+}
+
+// TileReq asks a buffer to fill from (or drain to) DRAM.
+type TileReq struct {
+	sim.MsgMeta
+	Bytes int64
+	Write bool
+	Fold  int
+}
+
+// TileRsp completes a TileReq.
+type TileRsp struct {
+	sim.MsgMeta
+	Req *TileReq
+}
+
+// ComputeReq starts a fold on the PE array.
+type ComputeReq struct {
+	sim.MsgMeta
+	Fold   int
+	Cycles int64
+	MACs   int64
+}
+
+// ComputeRsp reports a finished fold.
+type ComputeRsp struct {
+	sim.MsgMeta
+	Req *ComputeReq
+}
+
+func (m *MemReq) Meta() *sim.MsgMeta     { return &m.MsgMeta }
+func (m *MemRsp) Meta() *sim.MsgMeta     { return &m.MsgMeta }
+func (m *TileReq) Meta() *sim.MsgMeta    { return &m.MsgMeta }
+func (m *TileRsp) Meta() *sim.MsgMeta    { return &m.MsgMeta }
+func (m *ComputeReq) Meta() *sim.MsgMeta { return &m.MsgMeta }
+func (m *ComputeRsp) Meta() *sim.MsgMeta { return &m.MsgMeta }
+
+func (m *MemReq) Clone() sim.Msg     { c := *m; return &c }
+func (m *MemRsp) Clone() sim.Msg     { c := *m; return &c }
+func (m *TileReq) Clone() sim.Msg    { c := *m; return &c }
+func (m *TileRsp) Clone() sim.Msg    { c := *m; return &c }
+func (m *ComputeReq) Clone() sim.Msg { c := *m; return &c }
+func (m *ComputeRsp) Clone() sim.Msg { c := *m; return &c }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+func newConfigsCmd() *cobra.Command {
+	var show string
+	cmd := &cobra.Command{
+		Use:   "configs",
+		Short: "List the embedded architectures (or print one with --show NAME)",
+		Args:  cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if show != "" {
+				b, ok := configs.EmbeddedSource(show)
+				if !ok {
+					return fmt.Errorf("--show %s: no embedded config of that name", show)
+				}
+				_, err := out.Write(b)
+				return err
+			}
+			tb := tablewriter.NewWriter(out)
+			tb.Header("name", "array", "dataflow", "clock MHz", "DRAM", "description")
+			for _, n := range configs.Embedded() {
+				c, err := configs.Load(n, nil)
+				if err != nil {
+					return err
+				}
+				tb.Append(n, fmt.Sprintf("%dx%d %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType), c.Dataflow,
+					c.ClockMHz, fmt.Sprintf("%s %dx%.1f GB/s", c.DRAM.Model, c.DRAM.Channels, c.DRAM.BandwidthGBps), c.Description)
+			}
+			return tb.Render()
+		}),
+	}
+	cmd.Flags().StringVar(&show, "show", "", "print the YAML of one embedded architecture")
+	return cmd
+}
+
+func newWorkloadsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "workloads",
+		Short: "List the model zoo",
+		Args:  cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
+			tb := tablewriter.NewWriter(cmd.OutOrStdout())
+			tb.Header("name", "layers", "GMACs", "default seq", "description", "source")
+			for _, m := range workloads.Models() {
+				w, err := m.Build(workloads.Params{})
+				if err != nil {
+					return err
+				}
+				seq := "-"
+				if m.DefaultSeq > 0 {
+					seq = fmt.Sprint(m.DefaultSeq)
+				}
+				tb.Append(m.Name, len(w.Layers), fmt.Sprintf("%.2f", float64(w.MACs())/1e9), seq, m.Description, m.Source)
+			}
+			return tb.Render()
+		}),
+	}
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "sparsesim %s (%s, akita v4.9.2)\n", version, runtime.Version())
+			return nil
+		}),
+	}
+}

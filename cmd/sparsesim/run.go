@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/report"
+	"github.com/sparsesim/sparsesim/traces"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+type runFlags struct {
+	config, workload, format, out string
+	sets                          []string
+	batch, seq                    int
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Simulate a workload on an architecture and report cycles, traffic and utilisation",
+		Long: `Simulate a workload on an architecture.
+
+--config takes an embedded name (see 'sparsesim configs'), a YAML file or a
+SCALE-Sim .cfg. --workload takes a zoo model (see 'sparsesim workloads') or a
+SCALE-Sim topology CSV (conv or GEMM form). --set overrides any config field by
+its YAML path and may be repeated. Output fields are documented in docs/report.md.`,
+		Args: cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error { return runRun(cmd, f) }),
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.config, "config", "c", configs.DefaultName, "architecture: embedded name, YAML path or SCALE-Sim .cfg")
+	fl.StringVarP(&f.workload, "workload", "w", traces.DefaultWorkload, "zoo model name or SCALE-Sim topology CSV")
+	fl.StringArrayVar(&f.sets, "set", nil, "override a config field: key=value with a dotted YAML path (repeatable)")
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
+	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
+	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return configs.Embedded(), cobra.ShellCompDirectiveDefault
+	})
+	_ = cmd.RegisterFlagCompletionFunc("workload", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return workloads.Names(), cobra.ShellCompDirectiveDefault
+	})
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return report.Formats, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func checkFormat(format string) error {
+	for _, f := range report.Formats {
+		if f == format {
+			return nil
+		}
+	}
+	return usererr.New("--format %s: unknown format (allowed: %s)", format, strings.Join(report.Formats, ", "))
+}
+
+func runRun(cmd *cobra.Command, f runFlags) error {
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	if f.batch < 1 || f.seq < 0 {
+		return usererr.New("--batch must be at least 1 and --seq at least 0, got %d and %d", f.batch, f.seq)
+	}
+	cfg, err := configs.Load(f.config, f.sets)
+	if err != nil {
+		return err
+	}
+	w, err := traces.LoadWorkload(f.workload, workloads.Params{Batch: f.batch, SeqLen: f.seq})
+	if err != nil {
+		return err
+	}
+	res, err := arch.Simulate(cfg, w)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.New(res).Render(&buf, f.format); err != nil {
+		return err
+	}
+	if f.out == "" {
+		_, err = cmd.OutOrStdout().Write(buf.Bytes())
+		return err
+	}
+	if err := report.WriteFileAtomic(f.out, buf.Bytes()); err != nil {
+		return usererr.New("--out %s: %v", f.out, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f.out)
+	return nil
+}

@@ -1,0 +1,273 @@
+package configs
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sparsesim/sparsesim/internal/usererr"
+)
+
+//go:embed *.yaml
+var embedded embed.FS
+
+// DefaultName is the architecture `sparsesim run` uses without --config.
+const DefaultName = "systolic-32x32"
+
+// Embedded lists the shipped architecture names, sorted.
+func Embedded() []string {
+	ents, _ := embedded.ReadDir(".")
+	var names []string
+	for _, e := range ents {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EmbeddedSource returns the YAML text of a shipped architecture.
+func EmbeddedSource(name string) ([]byte, bool) {
+	b, err := embedded.ReadFile(name + ".yaml")
+	return b, err == nil
+}
+
+// Load resolves ref (an embedded name, a YAML path or a SCALE-Sim .cfg
+// path), applies the --set overrides in order and validates the result.
+func Load(ref string, sets []string) (*Config, error) {
+	if ref == "" {
+		ref = DefaultName
+	}
+	if strings.HasSuffix(strings.ToLower(ref), ".cfg") {
+		return loadScaleSim(ref, sets)
+	}
+	if b, ok := EmbeddedSource(ref); ok {
+		return Parse("configs/"+ref+".yaml", b, sets)
+	}
+	b, err := os.ReadFile(ref)
+	if err != nil {
+		if os.IsNotExist(err) && !strings.ContainsAny(ref, "/.") {
+			return nil, usererr.New("--config %s: no such file and no embedded config of that name (embedded: %s)", ref, strings.Join(Embedded(), ", "))
+		}
+		return nil, usererr.New("--config %s: %v", ref, err)
+	}
+	return Parse(ref, b, sets)
+}
+
+// Parse decodes YAML text named file, applies overrides and validates.
+func Parse(file string, text []byte, sets []string) (*Config, error) {
+	return parse(file, text, sets, nil)
+}
+
+// parse is Parse with, for non-YAML sources, a map from field path to the
+// line of the original file that set it.
+func parse(file string, text []byte, sets []string, lines map[string]int) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		return nil, usererr.New("%s: malformed YAML: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if doc.Kind == 0 { // empty file: all defaults
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	root := doc.Content[0]
+	loc := locator{file: file, sets: sets, lines: lines}
+	for i, s := range sets {
+		if err := applySet(root, s, -(i + 1)); err != nil {
+			return nil, usererr.New("--set %s: %v", s, err)
+		}
+	}
+	cfg := defaults()
+	if err := decodeNode(root, reflect.ValueOf(&cfg).Elem(), "", loc); err != nil {
+		return nil, err
+	}
+	if errs := cfg.validate(); len(errs) > 0 {
+		e := errs[0]
+		return nil, usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
+	}
+	return &cfg, nil
+}
+
+// locator turns node lines into "file:line" or "--set expr" (overrides get
+// negative lines).
+type locator struct {
+	file string
+	sets []string
+	// lines maps a field path to a source line for inputs that are not
+	// YAML (SCALE-Sim .cfg files).
+	lines map[string]int
+}
+
+// atPath locates the value of a field path.
+func (l locator) atPath(root *yaml.Node, path string) string {
+	line := findLine(root, path)
+	if line >= 0 && l.lines != nil {
+		line = l.lines[path]
+	}
+	return l.at(line)
+}
+
+func (l locator) at(line int) string {
+	switch {
+	case line < 0:
+		return "--set " + l.sets[-line-1]
+	case line == 0:
+		return l.file
+	}
+	return fmt.Sprintf("%s:%d", l.file, line)
+}
+
+func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yaml"), ",")[0] }
+
+// decodeNode decodes n into v strictly: unknown fields and type mismatches
+// are errors naming the line and the full field path.
+func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
+	if v.Kind() == reflect.Struct {
+		if n.Kind != yaml.MappingNode {
+			return usererr.New("%s: field %s: expected a mapping of %s", loc.at(n.Line), orRoot(path), strings.Join(fieldNames(v.Type()), ", "))
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			full := joinPath(path, k.Value)
+			if seen[k.Value] {
+				return usererr.New("%s: field %s: given twice", loc.at(k.Line), full)
+			}
+			seen[k.Value] = true
+			idx := -1
+			for j := 0; j < v.NumField(); j++ {
+				if yamlKey(v.Type().Field(j)) == k.Value {
+					idx = j
+				}
+			}
+			if idx < 0 {
+				return usererr.New("%s: unknown field %s (allowed in %s: %s)", loc.at(k.Line), full, orRoot(path), strings.Join(fieldNames(v.Type()), ", "))
+			}
+			if err := decodeNode(val, v.Field(idx), full, loc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Kind()))
+	}
+	if err := n.Decode(v.Addr().Interface()); err != nil {
+		return usererr.New("%s: field %s: expected %s, got %q", loc.at(n.Line), path, typeWord(v.Kind()), n.Value)
+	}
+	return nil
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "the top level"
+	}
+	return p
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func typeWord(k reflect.Kind) string {
+	switch k {
+	case reflect.Int:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a string"
+}
+
+func fieldNames(t reflect.Type) []string {
+	var s []string
+	for i := 0; i < t.NumField(); i++ {
+		s = append(s, yamlKey(t.Field(i)))
+	}
+	return s
+}
+
+// applySet sets the scalar at a dotted path, creating mappings on the way.
+// The new nodes carry line (negative) so errors point at the --set flag.
+func applySet(root *yaml.Node, expr string, line int) error {
+	key, val, ok := strings.Cut(expr, "=")
+	if !ok || key == "" {
+		return fmt.Errorf("expected key=value with a dotted YAML path, e.g. pe_array.rows=64")
+	}
+	if err := checkPath(reflect.TypeOf(Config{}), strings.Split(key, "."), ""); err != nil {
+		return err
+	}
+	n := root
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		var child *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == p {
+				child = n.Content[j+1]
+			}
+		}
+		last := i == len(parts)-1
+		if child == nil {
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p, Line: line}, child)
+		}
+		if last {
+			*child = yaml.Node{Kind: yaml.ScalarNode, Value: val, Line: line}
+		} else if child.Kind != yaml.MappingNode {
+			*child = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
+		}
+		n = child
+	}
+	return nil
+}
+
+// checkPath rejects --set paths that name no field, listing what exists.
+func checkPath(t reflect.Type, parts []string, prefix string) error {
+	if t.Kind() != reflect.Struct {
+		return fmt.Errorf("%s is a value, it has no field %s", prefix, parts[0])
+	}
+	for i := 0; i < t.NumField(); i++ {
+		if yamlKey(t.Field(i)) == parts[0] {
+			if len(parts) == 1 {
+				if t.Field(i).Type.Kind() == reflect.Struct {
+					return fmt.Errorf("%s is a section; set one of its fields: %s", joinPath(prefix, parts[0]), strings.Join(fieldNames(t.Field(i).Type), ", "))
+				}
+				return nil
+			}
+			return checkPath(t.Field(i).Type, parts[1:], joinPath(prefix, parts[0]))
+		}
+	}
+	return fmt.Errorf("unknown field %s (allowed in %s: %s)", joinPath(prefix, parts[0]), orRoot(prefix), strings.Join(fieldNames(t), ", "))
+}
+
+// findLine returns the line of the value at a dotted path, 0 if absent.
+func findLine(root *yaml.Node, path string) int {
+	n := root
+	for _, p := range strings.Split(path, ".") {
+		var next *yaml.Node
+		for j := 0; n != nil && j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == p {
+				next = n.Content[j+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return n.Line
+}
+
+// Describe renders a resolved config back to YAML.
+func (c *Config) YAML() string {
+	b, _ := yaml.Marshal(c)
+	return string(b)
+}

@@ -1,0 +1,194 @@
+package mapping
+
+import (
+	"fmt"
+
+	"github.com/sparsesim/sparsesim/dataflow"
+)
+
+// Array is the PE array and its buffers as the mapper sees them.
+type Array struct {
+	Rows, Cols int
+	WordBytes  int
+	// SlotBytes is the capacity of one buffer slot per operand (ifmap,
+	// filter, ofmap): the whole buffer, or half of it when double buffered.
+	SlotBytes [3]int64
+}
+
+// Problem is one GEMM group: (M×K)·(K×N), repeated Groups times.
+type Problem struct {
+	M, N, K, Groups int
+	// KEff is the reduction length the array actually streams or lays out:
+	// K for dense layers, fewer when weights are N:M compressed. Zero means K.
+	KEff int
+}
+
+// Fold is one placement of a tile on the array.
+type Fold struct {
+	Group         int
+	Row, Col      int // fold coordinates
+	UsedRows      int
+	UsedCols      int
+	Cycles        int64    // compute cycles (SCALE-Sim's per-fold count)
+	MACs          int64    // useful MACs done in this fold
+	FetchBytes    [3]int64 // DRAM reads needed before the fold, per operand
+	WriteBytes    int64    // ofmap bytes written to DRAM after the fold
+	SRAMReads     [3]int64 // words read from each buffer by the array
+	SRAMWrites    [3]int64 // words written to each buffer by the array
+	LastOfGroup   bool
+	MetadataFetch int64 // index bytes fetched with the filter tile (N:M)
+}
+
+// Schedule is a layer tiled onto the array.
+type Schedule struct {
+	DF      dataflow.Dataflow
+	Arr     Array
+	P       Problem
+	extent  [3]int // full extents of M, N, K as laid out (K is KEff)
+	RowFold int    // folds along the rows
+	ColFold int    // folds along the columns
+	// keep[o] says whether operand o survives in its buffer across the
+	// folds that reuse it (decided from sizes once per layer).
+	keep [3]bool
+	// MetaBytesPerWeight is index metadata per kept weight (N:M); 0 dense.
+	MetaBitsPerWeight int
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// New tiles problem p onto arr with dataflow df.
+func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
+	if arr.Rows <= 0 || arr.Cols <= 0 || arr.WordBytes <= 0 {
+		return nil, fmt.Errorf("mapping: array %dx%d with %d-byte words is not valid", arr.Rows, arr.Cols, arr.WordBytes)
+	}
+	if p.M <= 0 || p.N <= 0 || p.K <= 0 || p.Groups <= 0 {
+		return nil, fmt.Errorf("mapping: GEMM %dx%dx%d (groups %d) is not valid", p.M, p.N, p.K, p.Groups)
+	}
+	if p.KEff <= 0 {
+		p.KEff = p.K
+	}
+	s := &Schedule{DF: df, Arr: arr, P: p}
+	s.extent = [3]int{p.M, p.N, p.KEff}
+	s.RowFold = ceilDiv(s.extent[df.RowDim], arr.Rows)
+	s.ColFold = ceilDiv(s.extent[df.ColDim], arr.Cols)
+	for _, o := range dataflow.Operands {
+		s.keep[o] = s.keepBytes(o) <= arr.SlotBytes[o]
+	}
+	return s, nil
+}
+
+// keepBytes is what must stay in o's buffer for it to be reused rather than
+// refetched: one tile when only the outer (row) loop changes it, the whole
+// operand when the inner (column) loop cycles through its tiles.
+func (s *Schedule) keepBytes(o dataflow.Operand) int64 {
+	e := int64(1)
+	for _, d := range o.Dims() {
+		switch d {
+		case s.DF.RowDim:
+			if o.Indexes(s.DF.ColDim) {
+				e *= int64(s.Arr.Rows)
+			} else {
+				e *= int64(min(s.Arr.Rows, s.extent[d]))
+			}
+		default:
+			e *= int64(s.extent[d])
+		}
+	}
+	return e * int64(s.Arr.WordBytes)
+}
+
+// FoldsPerGroup is the number of folds one group takes.
+func (s *Schedule) FoldsPerGroup() int { return s.RowFold * s.ColFold }
+
+// NumFolds is the number of folds of the whole layer.
+func (s *Schedule) NumFolds() int { return s.FoldsPerGroup() * s.P.Groups }
+
+// Keeps reports whether operand o stays resident across the folds reusing it.
+func (s *Schedule) Keeps(o dataflow.Operand) bool { return s.keep[o] }
+
+// tileExtent is the extent of dimension d in fold (row, col).
+func (s *Schedule) tileExtent(d dataflow.Dim, usedRows, usedCols int) int {
+	switch d {
+	case s.DF.RowDim:
+		return usedRows
+	case s.DF.ColDim:
+		return usedCols
+	}
+	return s.extent[d]
+}
+
+func (s *Schedule) tileElems(o dataflow.Operand, usedRows, usedCols int) int64 {
+	ds := o.Dims()
+	return int64(s.tileExtent(ds[0], usedRows, usedCols)) * int64(s.tileExtent(ds[1], usedRows, usedCols))
+}
+
+// Fold returns fold i (0 ≤ i < NumFolds) in execution order.
+func (s *Schedule) Fold(i int) Fold {
+	per := s.FoldsPerGroup()
+	g, j := i/per, i%per
+	row, col := j/s.ColFold, j%s.ColFold
+	f := Fold{Group: g, Row: row, Col: col, LastOfGroup: j == per-1}
+	f.UsedRows = min(s.Arr.Rows, s.extent[s.DF.RowDim]-row*s.Arr.Rows)
+	f.UsedCols = min(s.Arr.Cols, s.extent[s.DF.ColDim]-col*s.Arr.Cols)
+	t := s.extent[s.DF.TimeDim]
+	f.Cycles = s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, t)
+	f.MACs = int64(f.UsedRows) * int64(f.UsedCols) * int64(t)
+	wb := int64(s.Arr.WordBytes)
+	for _, o := range []dataflow.Operand{dataflow.Ifmap, dataflow.Filter} {
+		elems := s.tileElems(o, f.UsedRows, f.UsedCols)
+		f.SRAMReads[o] = elems
+		byRow, byCol := o.Indexes(s.DF.RowDim), o.Indexes(s.DF.ColDim)
+		fetch := false
+		switch {
+		case byRow && byCol:
+			fetch = true
+		case byRow: // changes with the outer loop only
+			fetch = col == 0 || !s.keep[o]
+		default: // changes with the inner loop: reused across rows if kept
+			fetch = row == 0 || !s.keep[o]
+		}
+		if fetch {
+			f.FetchBytes[o] = elems * wb
+			if o == dataflow.Filter && s.MetaBitsPerWeight > 0 {
+				f.MetadataFetch = (elems*int64(s.MetaBitsPerWeight) + 7) / 8
+			}
+		}
+	}
+	out := s.tileElems(dataflow.Ofmap, f.UsedRows, f.UsedCols)
+	f.SRAMWrites[dataflow.Ofmap] = out
+	if !s.DF.SpatialReduction() {
+		f.WriteBytes = out * wb
+		return f
+	}
+	// Partial sums: K lies along the rows, so fold rows 1.. add to the
+	// outputs of fold row 0.
+	if row > 0 {
+		f.SRAMReads[dataflow.Ofmap] = out
+	}
+	lastRow := row == s.RowFold-1
+	if s.keep[dataflow.Ofmap] {
+		if lastRow {
+			f.WriteBytes = out * wb
+		}
+	} else {
+		f.WriteBytes = out * wb
+		if row > 0 {
+			f.FetchBytes[dataflow.Ofmap] = out * wb
+		}
+	}
+	return f
+}
+
+// MappingEfficiency is the mean fraction of the array a fold uses.
+func (s *Schedule) MappingEfficiency() float64 {
+	// Folds differ only in the last row and last column: sum in closed form.
+	rowsUsed := s.extent[s.DF.RowDim]
+	colsUsed := s.extent[s.DF.ColDim]
+	used := float64(rowsUsed) * float64(colsUsed)
+	return used / (float64(s.RowFold*s.ColFold) * float64(s.Arr.Rows*s.Arr.Cols))
+}
+
+// ComputeCycles is the sum of fold cycles of the whole layer.
+func (s *Schedule) ComputeCycles() int64 {
+	return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.extent[s.DF.TimeDim])
+}

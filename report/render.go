@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+)
+
+// Formats lists the output formats.
+var Formats = []string{"table", "json", "csv"}
+
+// Render writes the report in format.
+func (r *Report) Render(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		return r.JSON(w)
+	case "csv":
+		return r.CSV(w)
+	case "table", "":
+		return r.Table(w)
+	}
+	return fmt.Errorf("unknown format %q (allowed: %s)", format, strings.Join(Formats, ", "))
+}
+
+// JSON writes the report as indented JSON.
+func (r *Report) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+var csvHeader = []string{"layer", "kind", "m", "n", "k", "groups", "folds", "macs", "dense_macs", "cycles",
+	"compute_cycles", "stall_cycles", "utilization", "mapping_efficiency",
+	"sram_reads_ifmap", "sram_reads_filter", "sram_reads_ofmap",
+	"sram_writes_ifmap", "sram_writes_filter", "sram_writes_ofmap",
+	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "achieved_bandwidth_gbps", "seconds"}
+
+// CSV writes one row per layer and a final TOTAL row.
+func (r *Report) CSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader)
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+	for _, l := range r.Layers {
+		_ = cw.Write([]string{l.Name, l.Kind, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
+			i(int64(l.Folds)), i(l.MACs), i(l.DenseMACs), i(l.Cycles), i(l.ComputeCycles), i(l.StallCycles),
+			f(l.Utilization), f(l.MappingEfficiency),
+			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
+			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), f(l.AchievedBandwidthGBps), f(l.Seconds)})
+	}
+	t := r.Total
+	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
+		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), "", f(t.AchievedBandwidthGBps), f(t.Seconds)})
+	cw.Flush()
+	return cw.Error()
+}
+
+// Table writes a human-readable summary.
+func (r *Report) Table(w io.Writer) error {
+	c := r.Config
+	fmt.Fprintf(w, "sparsesim: %s on %s (%dx%d %s, %s, %.0f MHz, DRAM %s)\n", r.Workload.Name, c.Name,
+		c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
+	tb := tablewriter.NewWriter(w)
+	tb.Header("layer", "M", "N", "K", "groups", "cycles", "stalls", "util %", "map eff %", "DRAM rd", "DRAM wr", "GB/s")
+	for _, l := range r.Layers {
+		_ = tb.Append(l.Name, l.M, l.N, l.K, l.Groups, l.Cycles, l.StallCycles,
+			fmt.Sprintf("%.2f", 100*l.Utilization), fmt.Sprintf("%.2f", 100*l.MappingEfficiency),
+			HumanBytes(l.DRAMReadBytes), HumanBytes(l.DRAMWriteBytes), fmt.Sprintf("%.2f", l.AchievedBandwidthGBps))
+	}
+	t := r.Total
+	tb.Footer("total", "", "", "", "", t.Cycles, t.StallCycles, fmt.Sprintf("%.2f", 100*t.Utilization), "",
+		HumanBytes(t.DRAMReadBytes), HumanBytes(t.DRAMWriteBytes), fmt.Sprintf("%.2f", t.AchievedBandwidthGBps))
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d   simulated in %.3f s (%d events)\n",
+		c.ClockMHz, t.Seconds, t.MACs, r.Sim.WallSeconds, r.Sim.Events)
+	return nil
+}
+
+// HumanBytes prints a byte count with a binary unit.
+func HumanBytes(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
+
+// WriteFileAtomic writes data to path via a temporary file in the same
+// directory and a rename, so readers never see a half-written file.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return os.Rename(name, path)
+}

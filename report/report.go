@@ -1,0 +1,137 @@
+package report
+
+import (
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+)
+
+// SchemaVersion changes when a key is renamed or removed (adding is free).
+const SchemaVersion = 1
+
+// Report is the documented output of one run.
+type Report struct {
+	SchemaVersion int             `json:"schema_version"`
+	Config        *configs.Config `json:"config"`
+	Workload      WorkloadInfo    `json:"workload"`
+	Layers        []Layer         `json:"layers"`
+	Total         Total           `json:"total"`
+	Sim           SimInfo         `json:"sim"`
+}
+
+// WorkloadInfo names what ran.
+type WorkloadInfo struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	Layers int    `json:"layers"`
+}
+
+// PerBuffer is a count for each operand buffer.
+type PerBuffer struct {
+	Ifmap  int64 `json:"ifmap"`
+	Filter int64 `json:"filter"`
+	Ofmap  int64 `json:"ofmap"`
+}
+
+func perBuffer(v [3]int64) PerBuffer { return PerBuffer{v[0], v[1], v[2]} }
+
+// Layer is one layer's row.
+type Layer struct {
+	Name                  string    `json:"name"`
+	Kind                  string    `json:"kind"`
+	M                     int       `json:"m"`
+	N                     int       `json:"n"`
+	K                     int       `json:"k"`
+	Groups                int       `json:"groups"`
+	Folds                 int       `json:"folds"`
+	MACs                  int64     `json:"macs"`
+	DenseMACs             int64     `json:"dense_macs"`
+	Cycles                int64     `json:"cycles"`
+	ComputeCycles         int64     `json:"compute_cycles"`
+	StallCycles           int64     `json:"stall_cycles"`
+	Utilization           float64   `json:"utilization"`
+	MappingEfficiency     float64   `json:"mapping_efficiency"`
+	SRAMReads             PerBuffer `json:"sram_reads"`
+	SRAMWrites            PerBuffer `json:"sram_writes"`
+	DRAMReadBytes         int64     `json:"dram_read_bytes"`
+	DRAMWriteBytes        int64     `json:"dram_write_bytes"`
+	MetadataBytes         int64     `json:"metadata_bytes"`
+	AchievedBandwidthGBps float64   `json:"achieved_bandwidth_gbps"`
+	Seconds               float64   `json:"seconds"`
+}
+
+// Total sums the layers.
+type Total struct {
+	Cycles                int64   `json:"cycles"`
+	StallCycles           int64   `json:"stall_cycles"`
+	MACs                  int64   `json:"macs"`
+	DenseMACs             int64   `json:"dense_macs"`
+	Utilization           float64 `json:"utilization"`
+	DRAMReadBytes         int64   `json:"dram_read_bytes"`
+	DRAMWriteBytes        int64   `json:"dram_write_bytes"`
+	AchievedBandwidthGBps float64 `json:"achieved_bandwidth_gbps"`
+	PeakBandwidthGBps     float64 `json:"peak_bandwidth_gbps"`
+	Seconds               float64 `json:"seconds"`
+}
+
+// SimInfo is about the simulator run itself; the only block that differs
+// between two runs of the same input.
+type SimInfo struct {
+	Events          int64   `json:"events"`
+	WallSeconds     float64 `json:"wall_seconds"`
+	EventsPerSecond float64 `json:"events_per_second"`
+	CyclesPerSecond float64 `json:"simulated_cycles_per_second"`
+}
+
+// New derives the report from a result.
+func New(r *arch.Result) *Report {
+	cfg := r.Config
+	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	hz := cfg.ClockMHz * 1e6
+	rep := &Report{SchemaVersion: SchemaVersion, Config: cfg,
+		Workload: WorkloadInfo{Name: r.Workload.Name, Source: r.Workload.Source, Layers: len(r.Workload.Layers)}}
+	var elapsed int64
+	for _, s := range r.Layers {
+		l := Layer{
+			Name: s.Layer.Name, Kind: s.Layer.Kind, M: s.Layer.M, N: s.Layer.N, K: s.Layer.K, Groups: s.Layer.Groups,
+			Folds: s.Folds, MACs: s.MACs, DenseMACs: s.DenseMACs,
+			Cycles: s.Cycles(), ComputeCycles: s.ComputeCycles, StallCycles: s.StallCycles(),
+			Utilization:       float64(s.MACs) / (float64(s.Cycles()) * pes),
+			MappingEfficiency: s.MappingEfficiency,
+			SRAMReads:         perBuffer(s.SRAMReads), SRAMWrites: perBuffer(s.SRAMWrites),
+			DRAMReadBytes: s.DRAMReadBytes, DRAMWriteBytes: s.DRAMWriteBytes, MetadataBytes: s.MetadataBytes,
+			Seconds: float64(s.Cycles()) / hz,
+		}
+		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
+		rep.Layers = append(rep.Layers, l)
+		t := &rep.Total
+		t.Cycles += l.Cycles
+		t.StallCycles += l.StallCycles
+		t.MACs += l.MACs
+		t.DenseMACs += l.DenseMACs
+		t.DRAMReadBytes += l.DRAMReadBytes
+		t.DRAMWriteBytes += l.DRAMWriteBytes
+		elapsed += s.Elapsed
+	}
+	t := &rep.Total
+	t.Seconds = float64(t.Cycles) / hz
+	if t.Cycles > 0 {
+		t.Utilization = float64(t.MACs) / (float64(t.Cycles) * pes)
+	}
+	t.AchievedBandwidthGBps = gbps(t.DRAMReadBytes+t.DRAMWriteBytes, float64(elapsed)/hz)
+	if cfg.DRAM.Model != configs.DRAMIdeal {
+		t.PeakBandwidthGBps = cfg.DRAM.BandwidthGBps * float64(cfg.DRAM.Channels)
+	}
+	rep.Sim = SimInfo{Events: r.Events, WallSeconds: r.WallSeconds}
+	if r.WallSeconds > 0 {
+		rep.Sim.EventsPerSecond = float64(r.Events) / r.WallSeconds
+		rep.Sim.CyclesPerSecond = float64(elapsed) / r.WallSeconds
+	}
+	return rep
+}
+
+func gbps(bytes int64, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return float64(bytes) / seconds / 1e9
+}

@@ -1,0 +1,33 @@
+package traces
+
+import (
+	"os"
+	"strings"
+
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+// DefaultWorkload is what `sparsesim run` simulates without --workload.
+const DefaultWorkload = "resnet18"
+
+// LoadWorkload resolves --workload: a zoo model name, or a file whose kind
+// is told by its extension and header.
+func LoadWorkload(ref string, p workloads.Params) (workloads.Workload, error) {
+	if ref == "" {
+		ref = DefaultWorkload
+	}
+	if m, ok := workloads.Lookup(ref); ok {
+		return m.Build(p)
+	}
+	if _, err := os.Stat(ref); err != nil {
+		if os.IsNotExist(err) {
+			return workloads.Workload{}, usererr.New("--workload %s: not a zoo model (%s) and no such file", ref, strings.Join(workloads.Names(), ", "))
+		}
+		return workloads.Workload{}, usererr.New("--workload %s: %v", ref, err)
+	}
+	if IsScaleSimTopology(ref) {
+		return ReadScaleSimTopology(ref, p.Batch)
+	}
+	return workloads.Workload{}, usererr.New("--workload %s: unrecognised file type (expected a SCALE-Sim topology .csv)", ref)
+}

@@ -1,0 +1,119 @@
+package workloads
+
+import "fmt"
+
+// Layer is one operation lowered to Groups independent GEMMs of shape
+// (M×K)·(K×N). Groups > 1 stands for depthwise/grouped convolutions and for
+// per-head attention products; the groups share nothing, so they run one
+// after another on the array.
+type Layer struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"` // "conv", "gemm", "attn_qk", "attn_av", "fc"
+	M      int    `json:"m"`
+	N      int    `json:"n"`
+	K      int    `json:"k"`
+	Groups int    `json:"groups"`
+	// NM optionally fixes this layer's weight sparsity pattern ("2:4",
+	// "dense"); empty means the architecture's default applies.
+	NM string `json:"nm,omitempty"`
+	// WeightOperand is false for activation×activation products (attention
+	// scores, prob×V): N:M weight sparsity never applies to them.
+	WeightOperand bool `json:"weight_operand"`
+}
+
+// MACs is the number of multiply-accumulates the layer needs densely.
+func (l Layer) MACs() int64 {
+	return int64(l.Groups) * int64(l.M) * int64(l.N) * int64(l.K)
+}
+
+// Validate reports the first impossible dimension.
+func (l Layer) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"m", l.M}, {"n", l.N}, {"k", l.K}, {"groups", l.Groups}} {
+		if d.v <= 0 {
+			return fmt.Errorf("layer %q: %s must be a positive integer, got %d", l.Name, d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// Workload is an ordered list of layers.
+type Workload struct {
+	Name   string  `json:"name"`
+	Source string  `json:"source"`
+	Layers []Layer `json:"layers"`
+}
+
+// MACs totals the dense MACs of every layer.
+func (w Workload) MACs() int64 {
+	var s int64
+	for _, l := range w.Layers {
+		s += l.MACs()
+	}
+	return s
+}
+
+// ConvSpec is a convolution as SCALE-Sim's topology files state it: the
+// IFMAP size already includes any padding.
+type ConvSpec struct {
+	Name     string
+	IfmapH   int
+	IfmapW   int
+	FilterH  int
+	FilterW  int
+	Channels int
+	Filters  int
+	Stride   int
+	Groups   int // 1 for a normal conv; Channels for depthwise
+	Batch    int
+}
+
+// OutDims is SCALE-Sim's output size: ceil((H − FH + S)/S), i.e.
+// floor((H − FH)/S) + 1 for H ≥ FH.
+func (c ConvSpec) OutDims() (oh, ow int) {
+	oh = (c.IfmapH-c.FilterH+c.Stride)/c.Stride + boolInt((c.IfmapH-c.FilterH+c.Stride)%c.Stride != 0)
+	ow = (c.IfmapW-c.FilterW+c.Stride)/c.Stride + boolInt((c.IfmapW-c.FilterW+c.Stride)%c.Stride != 0)
+	return oh, ow
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Lower turns the convolution into its GEMM layer.
+func (c ConvSpec) Lower() (Layer, error) {
+	if c.Stride <= 0 {
+		return Layer{}, fmt.Errorf("layer %q: stride must be positive, got %d", c.Name, c.Stride)
+	}
+	if c.FilterH > c.IfmapH || c.FilterW > c.IfmapW {
+		return Layer{}, fmt.Errorf("layer %q: filter %dx%d larger than ifmap %dx%d", c.Name, c.FilterH, c.FilterW, c.IfmapH, c.IfmapW)
+	}
+	g := c.Groups
+	if g <= 0 {
+		g = 1
+	}
+	b := c.Batch
+	if b <= 0 {
+		b = 1
+	}
+	if c.Channels%g != 0 || c.Filters%g != 0 {
+		return Layer{}, fmt.Errorf("layer %q: channels %d and filters %d must both divide by groups %d", c.Name, c.Channels, c.Filters, g)
+	}
+	oh, ow := c.OutDims()
+	l := Layer{
+		Name: c.Name, Kind: "conv",
+		M: b * oh * ow, K: c.FilterH * c.FilterW * c.Channels / g, N: c.Filters / g,
+		Groups: g, WeightOperand: true,
+	}
+	return l, l.Validate()
+}
+
+// GEMM builds a plain weight GEMM layer.
+func GEMM(name string, m, n, k int) Layer {
+	return Layer{Name: name, Kind: "gemm", M: m, N: n, K: k, Groups: 1, WeightOperand: true}
+}
