@@ -52,4 +52,3 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 	c.BusyCycles += service
 	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
 }
-

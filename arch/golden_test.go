@@ -39,3 +39,49 @@ func TestScaleSimGoldenGEMM(t *testing.T) {
 		}
 	}
 }
+
+// SCALE-Sim's model (shared/reference/README.md) applied by hand to
+// ResNet-18 Conv1 from shared/reference/scalesim/Resnet18.csv
+// (224×224 input, 7×7 filter, 3 channels, 64 filters, stride 2):
+// OH = OW = ceil((224−7+2)/2) = 110, so M = 12100, K = 147, N = 64.
+//
+//	os: ceil(12100/32)·ceil(64/32) = 758 folds × (147+32+32−2 = 209) − 1 = 158421
+//	ws: ceil(147/32)·ceil(64/32)   =  10 folds × (64+32+12100−2 = 12194) − 1 = 121939
+//	is: ceil(147/32)·ceil(12100/32) = 1895 folds × (64+32+64−2 = 158) − 1 = 299409
+func TestScaleSimGoldenConv(t *testing.T) {
+	l, err := workloads.ConvSpec{Name: "Conv1", IfmapH: 224, IfmapW: 224, FilterH: 7, FilterW: 7,
+		Channels: 3, Filters: 64, Stride: 2}.Lower()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.M != 12100 || l.K != 147 || l.N != 64 {
+		t.Fatalf("lowered to %d×%d×%d, want 12100×64×147", l.M, l.N, l.K)
+	}
+	for df, want := range map[string]int64{"os": 158421, "ws": 121939, "is": 299409} {
+		r, err := Simulate(idealCfg(t, df), workloads.Workload{Layers: []workloads.Layer{l}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Layers[0].Cycles(); got != want {
+			t.Errorf("%s: %d cycles, want %d", df, got, want)
+		}
+	}
+}
+
+// A rectangular array and a layer smaller than the array: the skew is set by
+// the full array (SCALE-Sim pads partial folds). GEMM 10×5×7 on 16 rows ×
+// 8 cols, os: 1 fold × (7 + 16 + 8 − 2) − 1 = 28.
+func TestPartialFoldUsesFullArraySkew(t *testing.T) {
+	c := idealCfg(t, "os")
+	c.PEArray.Rows, c.PEArray.Cols = 16, 8
+	r, err := Simulate(c, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("g", 10, 5, 7)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Layers[0].Cycles(); got != 28 {
+		t.Errorf("got %d cycles, want 28", got)
+	}
+	if me := r.Layers[0].MappingEfficiency; math.Abs(me-50.0/128) > 1e-12 {
+		t.Errorf("mapping efficiency %g, want 50/128", me)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -58,6 +59,8 @@ func Load(ref string, sets []string) (*Config, error) {
 	return Parse(ref, b, sets)
 }
 
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
 // Parse decodes YAML text named file, applies overrides and validates.
 func Parse(file string, text []byte, sets []string) (*Config, error) {
 	return parse(file, text, sets, nil)
@@ -68,7 +71,11 @@ func Parse(file string, text []byte, sets []string) (*Config, error) {
 func parse(file string, text []byte, sets []string, lines map[string]int) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
-		return nil, usererr.New("%s: malformed YAML: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return nil, usererr.New("%s:%s: malformed YAML: %s", file, m[1], m[2])
+		}
+		return nil, usererr.New("%s: malformed YAML: %s", file, msg)
 	}
 	if doc.Kind == 0 { // empty file: all defaults
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}

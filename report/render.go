@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // Formats lists the output formats.
@@ -69,7 +70,7 @@ func (r *Report) Table(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(w, "sparsesim: %s on %s (%dx%d %s, %s, %.0f MHz, DRAM %s)\n", r.Workload.Name, c.Name,
 		c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
-	tb := tablewriter.NewWriter(w)
+	tb := NewTable(w)
 	tb.Header("layer", "M", "N", "K", "groups", "cycles", "stalls", "util %", "map eff %", "DRAM rd", "DRAM wr", "GB/s")
 	for _, l := range r.Layers {
 		_ = tb.Append(l.Name, l.M, l.N, l.K, l.Groups, l.Cycles, l.StallCycles,
@@ -85,6 +86,11 @@ func (r *Report) Table(w io.Writer) error {
 	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d   simulated in %.3f s (%d events)\n",
 		c.ClockMHz, t.Seconds, t.MACs, r.Sim.WallSeconds, r.Sim.Events)
 	return nil
+}
+
+// NewTable is the project's table style: headers as written.
+func NewTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithFooterAutoFormat(tw.Off))
 }
 
 // HumanBytes prints a byte count with a binary unit.

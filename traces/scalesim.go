@@ -60,10 +60,10 @@ func parseScaleSimTopology(path string, r io.Reader, batch int) (workloads.Workl
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return w, csvErr(path, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -27,7 +27,7 @@ func newConfigsCmd() *cobra.Command {
 				_, err := out.Write(b)
 				return err
 			}
-			tb := tablewriter.NewWriter(out)
+			tb := report.NewTable(out)
 			tb.Header("name", "array", "dataflow", "clock MHz", "DRAM", "description")
 			for _, n := range configs.Embedded() {
 				c, err := configs.Load(n, nil)
@@ -50,7 +50,7 @@ func newWorkloadsCmd() *cobra.Command {
 		Short: "List the model zoo",
 		Args:  cobra.NoArgs,
 		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
-			tb := tablewriter.NewWriter(cmd.OutOrStdout())
+			tb := report.NewTable(cmd.OutOrStdout())
 			tb.Header("name", "layers", "GMACs", "default seq", "description", "source")
 			for _, m := range workloads.Models() {
 				w, err := m.Build(workloads.Params{})

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,22 +16,24 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
-	os.Exit(execute(os.Args[1:]))
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // execute runs the CLI and maps errors to exit codes: 2 for bad input
 // (flags, configs, workload files), 1 for internal failures.
-func execute(args []string) int {
+func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "sparsesim: %v\n", err)
+	fmt.Fprintf(stderr, "sparsesim: %v\n", err)
 	if usererr.Is(err) || !ranCommand(cmd) {
 		if !usererr.Is(err) && cmd != nil {
-			fmt.Fprintf(os.Stderr, "run '%s --help' for usage\n", cmd.CommandPath())
+			fmt.Fprintf(stderr, "run '%s --help' for usage\n", cmd.CommandPath())
 		}
 		return 2
 	}
@@ -71,5 +73,3 @@ func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 		return f(cmd, args)
 	}
 }
-
-var errBadFormat = errors.New("bad format")

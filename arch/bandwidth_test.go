@@ -1,0 +1,115 @@
+package arch
+
+import (
+	"testing"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+func resnet18(t testing.TB) workloads.Workload {
+	m, _ := workloads.Lookup("resnet18")
+	w, err := m.Build(workloads.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// With finite bandwidth the array must wait: every layer takes at least its
+// ideal cycles, stalls appear, and no channel moves data faster than its
+// configured bandwidth.
+func TestFiniteBandwidthStallsAndBound(t *testing.T) {
+	w := resnet18(t)
+	for _, df := range []string{"os", "ws", "is"} {
+		ideal, err := configs.Load("systolic-32x32", []string{"dram.model=ideal", "dataflow=" + df})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := configs.Load("systolic-32x32", []string{"dram.bandwidth_gbps=2", "dataflow=" + df})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ri, err := Simulate(ideal, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := Simulate(slow, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stalls, elapsed, bytes int64
+		for i := range rs.Layers {
+			li, ls := ri.Layers[i], rs.Layers[i]
+			if ls.Cycles() < li.Cycles() {
+				t.Errorf("%s %s: %d cycles with 2 GB/s < %d ideal", df, ls.Layer.Name, ls.Cycles(), li.Cycles())
+			}
+			if li.StallCycles() != 0 {
+				t.Errorf("%s %s: ideal DRAM stalled %d cycles", df, li.Layer.Name, li.StallCycles())
+			}
+			stalls += ls.StallCycles()
+			elapsed += ls.Elapsed
+			bytes += ls.DRAMReadBytes + ls.DRAMWriteBytes
+		}
+		if stalls <= 0 {
+			t.Errorf("%s: no stalls at 2 GB/s", df)
+		}
+		// 2 GB/s at 1 GHz is 2 bytes per cycle on the one channel.
+		if got := float64(bytes) / float64(elapsed); got > 2.0+1e-9 {
+			t.Errorf("%s: achieved %.3f B/cycle > configured 2", df, got)
+		}
+		var chBytes int64
+		for _, c := range rs.Channels {
+			chBytes += c.ReadBytes + c.WriteBytes
+		}
+		if chBytes != bytes {
+			t.Errorf("%s: channels moved %d bytes, layers asked for %d", df, chBytes, bytes)
+		}
+	}
+}
+
+// Double buffering overlaps fetch and compute, so it never makes a run slower.
+func TestDoubleBufferingHelps(t *testing.T) {
+	w := resnet18(t)
+	run := func(db string) int64 {
+		c, err := configs.Load("systolic-32x32", []string{"buffers.double_buffered=" + db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Simulate(c, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s int64
+		for _, l := range r.Layers {
+			s += l.Cycles()
+		}
+		return s
+	}
+	single, double := run("false"), run("true")
+	if double >= single {
+		t.Errorf("double-buffered %d cycles ≥ single-buffered %d", double, single)
+	}
+}
+
+func BenchmarkResNet18Channel(b *testing.B) {
+	cfg, err := configs.Load("systolic-32x32", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := resnet18(b)
+	var events, cycles int64
+	for i := 0; i < b.N; i++ {
+		r, err := Simulate(cfg, w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = r.Events
+		cycles = 0
+		for _, l := range r.Layers {
+			cycles += l.Elapsed
+		}
+	}
+	b.ReportMetric(float64(events), "events/op")
+	b.ReportMetric(float64(cycles)*float64(b.N)/b.Elapsed().Seconds(), "sim-cycles/s")
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := execute(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRunDefault(t *testing.T) {
+	code, out, errs := run(t, "run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"resnet18 on systolic-32x32", "ws", "channel", "layer4.1.conv2", "total"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+}
+
+// The documented JSON keys exist, and two runs agree byte for byte once the
+// sim block (host timings) is removed.
+func TestJSONKeysAndDeterminism(t *testing.T) {
+	strip := func(s string) ([]byte, map[string]any) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		sim := m["sim"].(map[string]any)
+		delete(m, "sim")
+		b, _ := json.Marshal(m)
+		return b, sim
+	}
+	args := []string{"run", "--workload", "mobilenet", "--format", "json"}
+	_, a, _ := run(t, args...)
+	_, b, _ := run(t, args...)
+	ja, sim := strip(a)
+	jb, _ := strip(b)
+	if !bytes.Equal(ja, jb) {
+		t.Error("two identical runs differ outside the sim block")
+	}
+	var m map[string]any
+	json.Unmarshal([]byte(a), &m)
+	for _, k := range []string{"schema_version", "config", "workload", "layers", "total", "sim"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("missing top-level key %s", k)
+		}
+	}
+	layer := m["layers"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "m", "n", "k", "macs", "cycles", "stall_cycles", "utilization", "mapping_efficiency", "dram_read_bytes", "dram_write_bytes"} {
+		if _, ok := layer[k]; !ok {
+			t.Errorf("missing layer key %s", k)
+		}
+	}
+	total := m["total"].(map[string]any)
+	for _, k := range []string{"cycles", "stall_cycles", "macs", "utilization", "dram_read_bytes", "dram_write_bytes", "seconds"} {
+		if _, ok := total[k]; !ok {
+			t.Errorf("missing total key %s", k)
+		}
+	}
+	for _, k := range []string{"events", "wall_seconds"} {
+		if _, ok := sim[k]; !ok {
+			t.Errorf("missing sim key %s", k)
+		}
+	}
+	// mobilenet's depthwise layers stay grouped: dw1 is 32 groups of 3·3·1.
+	for _, l := range m["layers"].([]any) {
+		l := l.(map[string]any)
+		if l["name"] == "dw1" && (l["groups"].(float64) != 32 || l["k"].(float64) != 9 || l["n"].(float64) != 1) {
+			t.Errorf("dw1 lowered as %v", l)
+		}
+	}
+}
+
+func TestCSVAndAtomicOut(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.csv")
+	code, out, errs := run(t, "run", "-w", "alexnet", "-f", "csv", "-o", p)
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	f, _ := os.Open(p)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+8+1 || rows[len(rows)-1][0] != "TOTAL" {
+		t.Errorf("alexnet CSV has %d rows, want header + 8 layers + TOTAL", len(rows))
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("temporary files left behind: %v", ents)
+	}
+	code, _, errs = run(t, "run", "-o", filepath.Join(dir, "missing", "r.txt"))
+	if code != 2 || !strings.Contains(errs, "--out") {
+		t.Errorf("unwritable --out: exit %d, %s", code, errs)
+	}
+}
+
+func TestBadInputExitsTwo(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("pe_array:\n  rows: -4\n"), 0o644)
+	for _, args := range [][]string{
+		{"run", "--bogus"},
+		{"run", "--format", "xml"},
+		{"run", "--config", "nonesuch"},
+		{"run", "--config", bad},
+		{"run", "--workload", "lenet"},
+		{"run", "--set", "pe_array.rows"},
+		{"run", "--batch", "0"},
+		{"frobnicate"},
+		{"run", "extra-arg"},
+	} {
+		code, _, errs := run(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errs)
+		}
+		first := strings.SplitN(errs, "\n", 2)[0]
+		if !strings.HasPrefix(first, "sparsesim: ") || strings.Contains(errs, "panic") {
+			t.Errorf("%v: stderr %q", args, errs)
+		}
+	}
+	_, _, errs := run(t, "run", "--config", bad)
+	if !strings.Contains(errs, "bad.yaml:2: field pe_array.rows") {
+		t.Errorf("config error lacks file:line and field: %s", errs)
+	}
+}
+
+func TestListCommands(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"configs"}, []string{"systolic-32x32", "scalesim-32x32"}},
+		{[]string{"workloads"}, []string{"resnet18", "resnet50", "alexnet", "mobilenet", "vgg16", "bert-base", "bert-large", "gpt2-small", "gpt2-medium", "vit-b16"}},
+		{[]string{"version"}, []string{"sparsesim", "akita"}},
+		{[]string{"configs", "--show", "systolic-32x32"}, []string{"pe_array:", "dataflow: ws"}},
+		{[]string{"completion", "bash"}, []string{"bash completion"}},
+	} {
+		code, out, errs := run(t, tc.args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d %s", tc.args, code, errs)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q", tc.args, w)
+			}
+		}
+	}
+}
