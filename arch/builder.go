@@ -37,6 +37,7 @@ type Accelerator struct {
 	pe         *PEArray
 	buffers    [3]*Buffer
 	channels   []*DRAMChannel
+	detailed   []*detailedChannel
 	events     eventCounter
 }
 
@@ -50,9 +51,6 @@ func (e *eventCounter) Func(ctx sim.HookCtx) {
 
 // Build wires an accelerator for cfg.
 func Build(cfg *configs.Config) (*Accelerator, error) {
-	if cfg.DRAM.Model == configs.DRAMDetailed {
-		return nil, fmt.Errorf("dram.model detailed is not available in this build")
-	}
 	a := &Accelerator{cfg: cfg, engine: sim.NewSerialEngine()}
 	a.engine.AcceptHook(&a.events)
 	freq := sim.Freq(cfg.ClockMHz * 1e6)
@@ -73,17 +71,27 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	plug(a.pe.node)
 	a.controller.pe = a.pe.port
 	ideal := cfg.DRAM.Model == configs.DRAMIdeal
+	var chanPorts []sim.Port
 	for i := 0; i < cfg.DRAM.Channels; i++ {
-		ch := newDRAMChannel(fmt.Sprintf("Accel.DRAM[%d]", i), a.engine, freq, ideal,
+		name := fmt.Sprintf("Accel.DRAM[%d]", i)
+		if cfg.DRAM.Model == configs.DRAMDetailed {
+			ch := newDetailedChannel(name, a.engine, freq, configs.DRAMPresets[cfg.DRAM.Preset])
+			plug(ch.node)
+			a.detailed = append(a.detailed, ch)
+			chanPorts = append(chanPorts, ch.port)
+			continue
+		}
+		ch := newDRAMChannel(name, a.engine, freq, ideal,
 			cfg.BytesPerCycle(), cfg.LatencyCycles(), int64(cfg.DRAM.RequestBytes))
 		plug(ch.node)
 		a.channels = append(a.channels, ch)
+		chanPorts = append(chanPorts, ch.port)
 	}
 	for _, o := range dataflow.Operands {
 		b := newBuffer(fmt.Sprintf("Accel.%sBuffer", capitalize(o.String())), a.engine, freq, int64(cfg.DRAM.RequestBytes))
-		for _, ch := range a.channels {
-			b.channels = append(b.channels, ch.port)
-		}
+		b.channels = chanPorts
+		// Operands live in disjoint address ranges.
+		b.nextAddr = uint64(o) << 28
 		plug(b.node)
 		a.buffers[o] = b
 		a.controller.buffers[o] = b.port
@@ -132,6 +140,10 @@ func (a *Accelerator) Run(w workloads.Workload) (*Result, error) {
 	for _, ch := range a.channels {
 		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,
 			Transactions: ch.Transactions, BusyCycles: ch.BusyCycles})
+	}
+	for _, ch := range a.detailed {
+		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,
+			Transactions: ch.Transactions})
 	}
 	return r, nil
 }

@@ -17,6 +17,7 @@ type node struct {
 	port          sim.Port
 	recvScheduled bool
 	onMsg         func(sim.Msg)
+	onPortFree    func()
 	// dir resolves a message's source to its port, for replies; shared by
 	// the components of one accelerator and filled by the builder.
 	dir map[sim.RemotePort]sim.Port
@@ -51,16 +52,23 @@ func (n *node) NotifyRecv(sim.Port) {
 	n.engine.Schedule(recvEvent{sim.NewEventBase(n.engine.CurrentTime(), n)})
 }
 
-// NotifyPortFree is unused: ports are sized so sends never block.
-func (n *node) NotifyPortFree(sim.Port) {}
+// NotifyPortFree wakes components that wait for a full port (only the
+// detailed-DRAM adapter; the others' ports are sized never to fill).
+func (n *node) NotifyPortFree(sim.Port) {
+	if n.onPortFree != nil {
+		n.engine.Schedule(timerEvent{sim.NewEventBase(n.engine.CurrentTime(), n), n.onPortFree})
+	}
+}
 
 // Handle runs timers and drains received messages.
 func (n *node) Handle(e sim.Event) error {
 	switch ev := e.(type) {
 	case recvEvent:
 		n.recvScheduled = false
-		for msg := n.port.RetrieveIncoming(); msg != nil; msg = n.port.RetrieveIncoming() {
-			n.onMsg(msg)
+		for _, p := range n.Ports() {
+			for msg := p.RetrieveIncoming(); msg != nil; msg = p.RetrieveIncoming() {
+				n.onMsg(msg)
+			}
 		}
 	case timerEvent:
 		ev.fn()
