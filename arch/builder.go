@@ -8,7 +8,6 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
-	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -35,6 +34,7 @@ type Accelerator struct {
 	engine     *sim.SerialEngine
 	controller *Controller
 	pe         *PEArray
+	mask       *MaskUnit
 	buffers    [3]*Buffer
 	channels   []*DRAMChannel
 	detailed   []*detailedChannel
@@ -70,6 +70,9 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	a.pe = newPEArray("Accel.PEArray", a.engine, freq)
 	plug(a.pe.node)
 	a.controller.pe = a.pe.port
+	a.mask = newMaskUnit("Accel.MaskUnit", a.engine, freq, cfg.Sparsity.MaskUnitLanes)
+	plug(a.mask.node)
+	a.controller.mask = a.mask.port
 	ideal := cfg.DRAM.Model == configs.DRAMIdeal
 	var chanPorts []sim.Port
 	for i := 0; i < cfg.DRAM.Channels; i++ {
@@ -101,31 +104,13 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 
 func capitalize(s string) string { return string(s[0]-'a'+'A') + s[1:] }
 
-// Plan tiles a layer for this accelerator.
-func Plan(cfg *configs.Config, l workloads.Layer) (*mapping.Schedule, error) {
-	wb := cfg.WordBytes()
-	slotDiv := 1.0
-	if cfg.Buffers.DoubleBuffered {
-		slotDiv = 2
-	}
-	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
-	arr := mapping.Array{Rows: cfg.PEArray.Rows, Cols: cfg.PEArray.Cols, WordBytes: wb,
-		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)}}
-	return mapping.New(cfg.DataflowSpec(), arr, mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups})
-}
-
 // Run simulates the workload to completion.
 func (a *Accelerator) Run(w workloads.Workload) (*Result, error) {
-	for _, l := range w.Layers {
-		if err := l.Validate(); err != nil {
-			return nil, err
-		}
-		s, err := Plan(a.cfg, l)
-		if err != nil {
-			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
-		}
-		a.controller.jobs = append(a.controller.jobs, layerJob{layer: l, sched: s})
+	jobs, err := planWorkload(a.cfg, w)
+	if err != nil {
+		return nil, err
 	}
+	a.controller.jobs = jobs
 	start := time.Now()
 	a.controller.start()
 	if err := a.engine.Run(); err != nil {
@@ -155,4 +140,40 @@ func Simulate(cfg *configs.Config, w workloads.Workload) (*Result, error) {
 		return nil, err
 	}
 	return a.Run(w)
+}
+
+// IsSparse reports whether cfg or any layer of w asks for N:M weights.
+func IsSparse(cfg *configs.Config, w workloads.Workload) bool {
+	if !cfg.Pattern().Dense() {
+		return true
+	}
+	for _, l := range w.Layers {
+		if l.NM != "" && l.NM != "dense" {
+			return true
+		}
+	}
+	return false
+}
+
+// DenseBaseline is the same architecture and workload with every weight
+// dense: the reference a sparse run's speedup is measured against.
+func DenseBaseline(cfg *configs.Config, w workloads.Workload) (*configs.Config, workloads.Workload) {
+	c := *cfg
+	c.Sparsity.NM = "dense"
+	d := w
+	d.Layers = append([]workloads.Layer(nil), w.Layers...)
+	for i := range d.Layers {
+		d.Layers[i].NM = ""
+	}
+	return &c, d
+}
+
+// SimulateWithBaseline runs w and, when it is sparse, its dense baseline.
+func SimulateWithBaseline(cfg *configs.Config, w workloads.Workload) (res, base *Result, err error) {
+	if res, err = Simulate(cfg, w); err != nil || !IsSparse(cfg, w) {
+		return res, nil, err
+	}
+	bc, bw := DenseBaseline(cfg, w)
+	base, err = Simulate(bc, bw)
+	return res, base, err
 }

@@ -23,7 +23,9 @@ type LayerStats struct {
 	DRAMReadBytes     int64 // including metadata
 	DRAMWriteBytes    int64
 	MetadataBytes     int64 // N:M index bytes fetched (part of DRAMReadBytes)
-	ExtraCycles       int64 // mask generation and other non-array work, serial
+	MaskGenCycles     int64 // mask-generation unit time before the first fold
+	Dataflow          string
+	Pattern           string // the N:M pattern executed, or dense
 }
 
 // Cycles is SCALE-Sim's convention: the index of the last busy cycle,
@@ -31,14 +33,7 @@ type LayerStats struct {
 func (l LayerStats) Cycles() int64 { return l.Elapsed - 1 }
 
 // StallCycles are cycles the PE array waited for data or for write-back.
-func (l LayerStats) StallCycles() int64 { return l.Elapsed - l.ComputeCycles - l.ExtraCycles }
-
-// layerJob is a layer and its tiling.
-type layerJob struct {
-	layer workloads.Layer
-	sched *mapping.Schedule
-	extra int64 // serial cycles before the first fold (mask generation)
-}
+func (l LayerStats) StallCycles() int64 { return l.Elapsed - l.ComputeCycles - l.MaskGenCycles }
 
 type foldState struct {
 	fold    mapping.Fold
@@ -52,6 +47,7 @@ type foldState struct {
 type Controller struct {
 	*node
 	pe      sim.Port
+	mask    sim.Port
 	buffers [3]sim.Port
 	slots   int
 
@@ -88,19 +84,19 @@ func (c *Controller) beginLayer() {
 		return
 	}
 	j := c.jobs[c.cur]
-	c.nFolds = j.sched.NumFolds()
+	c.nFolds = j.plan.NumFolds()
 	c.nextFetch, c.nextCompute, c.done = 0, 0, 0
 	c.Stats = append(c.Stats, LayerStats{
 		Layer: j.layer, Folds: c.nFolds, StartCycle: c.now(),
 		DenseMACs:         j.layer.MACs(),
-		MappingEfficiency: j.sched.MappingEfficiency(),
-		ExtraCycles:       j.extra,
+		MappingEfficiency: j.plan.MappingEfficiency(),
+		Dataflow:          j.dataflow,
+		Pattern:           j.pattern.String(),
 	})
-	if j.extra > 0 {
-		// Serial work before the array can start (e.g. mask generation);
-		// fetches still overlap it.
+	if j.maskGroups > 0 {
+		// The array waits for its masks; tile fetches overlap them.
 		c.computing = true
-		c.at(c.now()+j.extra, func() { c.computing = false; c.progress() })
+		c.send(c.mask, &MaskGenReq{Groups: j.maskGroups, M: j.pattern.M})
 	}
 	c.progress()
 }
@@ -108,9 +104,9 @@ func (c *Controller) beginLayer() {
 func (c *Controller) stats() *LayerStats { return &c.Stats[len(c.Stats)-1] }
 
 func (c *Controller) progress() {
-	sched := c.jobs[c.cur].sched
+	plan := c.jobs[c.cur].plan
 	for c.nextFetch < c.nFolds && c.nextFetch-c.done < c.slots {
-		f := sched.Fold(c.nextFetch)
+		f := plan.Fold(c.nextFetch)
 		fs := &c.inflight[c.nextFetch%len(c.inflight)]
 		*fs = foldState{fold: f}
 		st := c.stats()
@@ -151,6 +147,9 @@ func (c *Controller) progress() {
 
 func (c *Controller) handle(msg sim.Msg) {
 	switch m := msg.(type) {
+	case *MaskGenRsp:
+		c.computing = false
+		c.stats().MaskGenCycles += m.Cycles
 	case *ComputeRsp:
 		c.computing = false
 		fs := &c.inflight[m.Req.Fold%len(c.inflight)]

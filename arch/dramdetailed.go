@@ -42,7 +42,7 @@ func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs
 	c.memPort = sim.NewPort(c, 64, 64, name+".MemPort")
 	c.AddPort("Mem", c.memPort)
 	protocol := map[string]dram.Protocol{"DDR4": dram.DDR4, "HBM2": dram.HBM2}[p.Protocol]
-	ctrl := dram.MakeBuilder().WithEngine(engine).WithFreq(sim.Freq(p.ClockMHz*1e6)).
+	ctrl := dram.MakeBuilder().WithEngine(engine).WithFreq(sim.Freq(p.ClockMHz * 1e6)).
 		WithProtocol(protocol).WithBusWidth(p.BusBits).WithBurstLength(p.BurstLength).
 		WithDeviceWidth(p.DeviceWidth).WithNumChannel(1).WithNumRank(1).
 		WithNumBankGroup(p.BankGroups).WithNumBank(p.Banks).WithNumRow(p.Rows).WithNumCol(p.Cols).

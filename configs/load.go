@@ -159,12 +159,40 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 		}
 		return nil
 	}
+	if v.Kind() == reflect.Slice {
+		return decodeList(n, v, path, loc)
+	}
 	if n.Kind != yaml.ScalarNode {
 		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Kind()))
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
 		return usererr.New("%s: field %s: expected %s, got %q", loc.at(n.Line), path, typeWord(v.Kind()), n.Value)
 	}
+	return nil
+}
+
+// decodeList reads a YAML sequence of scalars, or (from --set) one scalar
+// holding a comma-separated list.
+func decodeList(n *yaml.Node, v reflect.Value, path string, loc locator) error {
+	var items []*yaml.Node
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		items = n.Content
+	case n.Kind == yaml.ScalarNode && n.Value != "":
+		for _, part := range strings.Split(n.Value, ",") {
+			items = append(items, &yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(part), Line: n.Line})
+		}
+	case n.Kind == yaml.ScalarNode:
+	default:
+		return usererr.New("%s: field %s: expected a list", loc.at(n.Line), path)
+	}
+	out := reflect.MakeSlice(v.Type(), len(items), len(items))
+	for i, it := range items {
+		if err := decodeNode(it, out.Index(i), fmt.Sprintf("%s[%d]", path, i), loc); err != nil {
+			return err
+		}
+	}
+	v.Set(out)
 	return nil
 }
 

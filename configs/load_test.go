@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 func TestEmbeddedConfigsLoad(t *testing.T) {
@@ -114,16 +115,25 @@ func TestScaleSimCfg(t *testing.T) {
 	}
 }
 
-func TestParseNM(t *testing.T) {
-	for s, want := range map[string][2]int{"dense": {0, 0}, "2:4": {2, 4}, "1:8": {1, 8}, "": {0, 0}} {
-		n, m, err := ParseNM(s)
-		if err != nil || n != want[0] || m != want[1] {
-			t.Errorf("%q → %d:%d %v", s, n, m, err)
+func TestSupportedPatterns(t *testing.T) {
+	c, err := Load(writeTemp(t, "sparsity:\n  nm: 1:8\n  supported: [2:4, 2:8, 4:8]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for req, want := range map[string]string{"1:8": "2:8", "2:8": "2:8", "3:8": "4:8", "1:4": "2:4", "1:16": "dense", "dense": "dense"} {
+		p, _ := nm.Parse(req)
+		if got := c.Executable(p).String(); got != want {
+			t.Errorf("%s runs as %s, want %s", req, got, want)
 		}
 	}
-	for _, s := range []string{"4:4", "0:4", "2:", "2:4x", "a:b", "5:3"} {
-		if _, _, err := ParseNM(s); err == nil {
-			t.Errorf("%q accepted", s)
-		}
+	c, err = Load(writeTemp(t, ""), []string{"sparsity.supported=1:4,2:4"})
+	if err != nil || len(c.Sparsity.Supported) != 2 {
+		t.Errorf("--set list: %v %v", c, err)
+	}
+	if _, err := Load(writeTemp(t, "sparsity:\n  supported: [2:4, dense]\n"), nil); err == nil || !strings.Contains(err.Error(), "arch.yaml:2: field sparsity.supported") {
+		t.Errorf("dense in supported list: %v", err)
+	}
+	if _, err := Load(writeTemp(t, "sparsity:\n  supported: {a: 1}\n"), nil); err == nil || !strings.Contains(err.Error(), "arch.yaml:2:") {
+		t.Errorf("mapping as list: %v", err)
 	}
 }

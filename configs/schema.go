@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 // Config is a whole accelerator architecture. Field meanings, units and
@@ -19,6 +20,7 @@ type Config struct {
 	Buffers     Buffers  `yaml:"buffers" json:"buffers"`
 	DRAM        DRAM     `yaml:"dram" json:"dram"`
 	Sparsity    Sparsity `yaml:"sparsity" json:"sparsity"`
+	SAT         SAT      `yaml:"sat" json:"sat"`
 }
 
 // PEArray is the systolic array.
@@ -50,6 +52,20 @@ type DRAM struct {
 type Sparsity struct {
 	// NM is the pattern applied to weight layers: "dense" or "N:M".
 	NM string `yaml:"nm" json:"nm"`
+	// Supported lists the patterns the N:M PEs implement; a layer's pattern
+	// runs on the supported one with the same M and the smallest N' ≥ N
+	// (padding with zeros), else dense. Empty means every pattern.
+	Supported []string `yaml:"supported" json:"supported"`
+	// MaskUnitLanes is how many groups of M the mask-generation unit sorts
+	// per cycle.
+	MaskUnitLanes int `yaml:"mask_unit_lanes" json:"mask_unit_lanes"`
+}
+
+// SAT holds the SAT training dataflow switches (docs/sat.md).
+type SAT struct {
+	InterleaveMapping bool `yaml:"interleave_mapping" json:"interleave_mapping"`
+	Pregenerate       bool `yaml:"pregenerate" json:"pregenerate"`
+	OfflineScheduling bool `yaml:"offline_scheduling" json:"offline_scheduling"`
 }
 
 // DRAM models.
@@ -92,7 +108,7 @@ func defaults() Config {
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
-		Sparsity: Sparsity{NM: "dense"},
+		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
 	}
 }
 
@@ -144,22 +160,35 @@ func (c *Config) validate() []fieldError {
 		bad("dram.latency_ns", "must be a number from 0 to 1e6, got %g", c.DRAM.LatencyNS)
 	}
 	intRange("dram.request_bytes", c.DRAM.RequestBytes, 1, 1<<20)
-	if _, _, err := ParseNM(c.Sparsity.NM); err != nil {
+	if _, err := nm.Parse(c.Sparsity.NM); err != nil {
 		bad("sparsity.nm", "%v", err)
 	}
+	for _, s := range c.Sparsity.Supported {
+		if p, err := nm.Parse(s); err != nil || p.Dense() {
+			bad("sparsity.supported", "entry %q is not an N:M pattern such as 2:4", s)
+		}
+	}
+	intRange("sparsity.mask_unit_lanes", c.Sparsity.MaskUnitLanes, 1, 1<<16)
 	return errs
 }
 
-// ParseNM parses "dense" (returns 0, 0) or "N:M" with 0 < N < M ≤ 64.
-func ParseNM(s string) (n, m int, err error) {
-	if s == "" || strings.EqualFold(s, "dense") {
-		return 0, 0, nil
+// Pattern is the configured default weight pattern.
+func (c *Config) Pattern() nm.Pattern {
+	p, _ := nm.Parse(c.Sparsity.NM)
+	return p
+}
+
+// Executable maps a requested pattern onto what the PEs support.
+func (c *Config) Executable(p nm.Pattern) nm.Pattern {
+	if p.Dense() || len(c.Sparsity.Supported) == 0 {
+		return p
 	}
-	if _, err := fmt.Sscanf(s, "%d:%d", &n, &m); err != nil || fmt.Sprintf("%d:%d", n, m) != s {
-		return 0, 0, fmt.Errorf("sparsity pattern %q is not \"dense\" or N:M such as 2:4", s)
+	best := nm.Pattern{}
+	for _, s := range c.Sparsity.Supported {
+		q, _ := nm.Parse(s)
+		if q.M == p.M && q.N >= p.N && (best.Dense() || q.N < best.N) {
+			best = q
+		}
 	}
-	if n <= 0 || m > 64 || n >= m {
-		return 0, 0, fmt.Errorf("sparsity pattern %q needs 0 < N < M ≤ 64", s)
-	}
-	return n, m, nil
+	return best
 }

@@ -45,11 +45,17 @@ func (o Operand) Indexes(d Dim) bool {
 
 // Dataflow maps the GEMM onto a rows×cols array.
 type Dataflow struct {
-	Name     string
-	RowDim   Dim // laid along the array rows
-	ColDim   Dim // laid along the array columns
-	TimeDim  Dim // streamed, one step per cycle
-	Describe string
+	Name    string
+	RowDim  Dim // laid along the array rows
+	ColDim  Dim // laid along the array columns
+	TimeDim Dim // streamed, one step per cycle
+	// CompressesK says N:M weights shorten K here: true when the weights
+	// stream along K (os) or sit on the array indexed by K (ws), so each
+	// PE holds or receives only kept weights and selects activations by
+	// index. With inputs stationary over K (is) every PE row still owns a
+	// dense K position, so weight sparsity saves nothing.
+	CompressesK bool
+	Describe    string
 }
 
 // Stationary is the operand not indexed by the streamed dimension: it stays
@@ -85,8 +91,8 @@ func (d Dataflow) FoldCycles(r, c, t int) int64 {
 }
 
 var all = []Dataflow{
-	{Name: "os", RowDim: M, ColDim: N, TimeDim: K, Describe: "output stationary: each PE owns one output; A and B stream along K"},
-	{Name: "ws", RowDim: K, ColDim: N, TimeDim: M, Describe: "weight stationary: each PE holds one weight; activations stream along M"},
+	{Name: "os", RowDim: M, ColDim: N, TimeDim: K, CompressesK: true, Describe: "output stationary: each PE owns one output; A and B stream along K"},
+	{Name: "ws", RowDim: K, ColDim: N, TimeDim: M, CompressesK: true, Describe: "weight stationary: each PE holds one weight; activations stream along M"},
 	{Name: "is", RowDim: K, ColDim: M, TimeDim: N, Describe: "input stationary: each PE holds one activation; weights stream along N"},
 }
 

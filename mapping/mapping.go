@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 // Array is the PE array and its buffers as the mapper sees them.
@@ -18,9 +19,17 @@ type Array struct {
 // Problem is one GEMM group: (M×K)·(K×N), repeated Groups times.
 type Problem struct {
 	M, N, K, Groups int
-	// KEff is the reduction length the array actually streams or lays out:
-	// K for dense layers, fewer when weights are N:M compressed. Zero means K.
-	KEff int
+	// Sparsity is the N:M pattern of the filter (weight) operand along K;
+	// the zero value is dense. It shortens K only where the dataflow can
+	// exploit it (dataflow.CompressesK).
+	Sparsity nm.Pattern
+	// FilterDenseInDRAM: weights are fetched dense and compressed on chip
+	// (masks made on the fly), so filter traffic is not reduced and no
+	// metadata is fetched.
+	FilterDenseInDRAM bool
+	// SharedFetch marks operands whose tiles arrive with another GEMM's
+	// (SAT interleave mapping): they cost no DRAM reads here.
+	SharedFetch [3]bool
 }
 
 // Fold is one placement of a tile on the array.
@@ -50,8 +59,10 @@ type Schedule struct {
 	// keep[o] says whether operand o survives in its buffer across the
 	// folds that reuse it (decided from sizes once per layer).
 	keep [3]bool
-	// MetaBytesPerWeight is index metadata per kept weight (N:M); 0 dense.
-	MetaBitsPerWeight int
+	// kDense is the dense K; extent[K] is the kept K when compressed.
+	kDense int
+	// metaBits is index metadata per kept weight fetched from DRAM.
+	metaBits int
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -64,11 +75,14 @@ func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
 	if p.M <= 0 || p.N <= 0 || p.K <= 0 || p.Groups <= 0 {
 		return nil, fmt.Errorf("mapping: GEMM %dx%dx%d (groups %d) is not valid", p.M, p.N, p.K, p.Groups)
 	}
-	if p.KEff <= 0 {
-		p.KEff = p.K
+	if !df.CompressesK {
+		p.Sparsity = nm.Pattern{}
 	}
-	s := &Schedule{DF: df, Arr: arr, P: p}
-	s.extent = [3]int{p.M, p.N, p.KEff}
+	s := &Schedule{DF: df, Arr: arr, P: p, kDense: p.K}
+	s.extent = [3]int{p.M, p.N, p.Sparsity.Kept(p.K)}
+	if !p.FilterDenseInDRAM {
+		s.metaBits = p.Sparsity.IndexBits()
+	}
 	s.RowFold = ceilDiv(s.extent[df.RowDim], arr.Rows)
 	s.ColFold = ceilDiv(s.extent[df.ColDim], arr.Cols)
 	for _, o := range dataflow.Operands {
@@ -83,18 +97,26 @@ func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
 func (s *Schedule) keepBytes(o dataflow.Operand) int64 {
 	e := int64(1)
 	for _, d := range o.Dims() {
-		switch d {
-		case s.DF.RowDim:
-			if o.Indexes(s.DF.ColDim) {
-				e *= int64(s.Arr.Rows)
-			} else {
-				e *= int64(min(s.Arr.Rows, s.extent[d]))
-			}
-		default:
-			e *= int64(s.extent[d])
+		x := s.extent[d]
+		if d == s.DF.RowDim && !o.Indexes(s.DF.ColDim) {
+			x = min(s.Arr.Rows, x)
+		} else if d == s.DF.RowDim {
+			x = s.Arr.Rows
 		}
+		e *= int64(s.stored(o, d, x))
 	}
 	return e * int64(s.Arr.WordBytes)
+}
+
+// stored converts an extent x along d of operand o from the array's view
+// (K compressed) to what sits in SRAM and DRAM: activations keep every
+// group of M, and so do weights that are compressed only on chip.
+func (s *Schedule) stored(o dataflow.Operand, d dataflow.Dim, x int) int {
+	kept := s.extent[dataflow.K]
+	if d != dataflow.K || kept == s.kDense || (o == dataflow.Filter && !s.P.FilterDenseInDRAM) {
+		return x
+	}
+	return min(s.kDense, (x*s.kDense+kept-1)/kept)
 }
 
 // FoldsPerGroup is the number of folds one group takes.
@@ -122,6 +144,18 @@ func (s *Schedule) tileElems(o dataflow.Operand, usedRows, usedCols int) int64 {
 	return int64(s.tileExtent(ds[0], usedRows, usedCols)) * int64(s.tileExtent(ds[1], usedRows, usedCols))
 }
 
+// storedTileElems is the tile as it sits in SRAM and DRAM (see stored).
+func (s *Schedule) storedTileElems(o dataflow.Operand, usedRows, usedCols int) int64 {
+	e := int64(1)
+	for _, d := range o.Dims() {
+		e *= int64(s.stored(o, d, s.tileExtent(d, usedRows, usedCols)))
+	}
+	return e
+}
+
+// SparsityApplied is the pattern the layer actually runs with.
+func (s *Schedule) SparsityApplied() nm.Pattern { return s.P.Sparsity }
+
 // Fold returns fold i (0 ≤ i < NumFolds) in execution order.
 func (s *Schedule) Fold(i int) Fold {
 	per := s.FoldsPerGroup()
@@ -136,7 +170,8 @@ func (s *Schedule) Fold(i int) Fold {
 	wb := int64(s.Arr.WordBytes)
 	for _, o := range []dataflow.Operand{dataflow.Ifmap, dataflow.Filter} {
 		elems := s.tileElems(o, f.UsedRows, f.UsedCols)
-		f.SRAMReads[o] = elems
+		stored := s.storedTileElems(o, f.UsedRows, f.UsedCols)
+		f.SRAMReads[o] = stored
 		byRow, byCol := o.Indexes(s.DF.RowDim), o.Indexes(s.DF.ColDim)
 		fetch := false
 		switch {
@@ -147,10 +182,10 @@ func (s *Schedule) Fold(i int) Fold {
 		default: // changes with the inner loop: reused across rows if kept
 			fetch = row == 0 || !s.keep[o]
 		}
-		if fetch {
-			f.FetchBytes[o] = elems * wb
-			if o == dataflow.Filter && s.MetaBitsPerWeight > 0 {
-				f.MetadataFetch = (elems*int64(s.MetaBitsPerWeight) + 7) / 8
+		if fetch && !s.P.SharedFetch[o] {
+			f.FetchBytes[o] = stored * wb
+			if o == dataflow.Filter && s.metaBits > 0 {
+				f.MetadataFetch = (elems*int64(s.metaBits) + 7) / 8
 			}
 		}
 	}
@@ -172,7 +207,7 @@ func (s *Schedule) Fold(i int) Fold {
 		}
 	} else {
 		f.WriteBytes = out * wb
-		if row > 0 {
+		if row > 0 && !s.P.SharedFetch[dataflow.Ofmap] {
 			f.FetchBytes[dataflow.Ofmap] = out * wb
 		}
 	}

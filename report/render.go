@@ -38,11 +38,11 @@ func (r *Report) JSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-var csvHeader = []string{"layer", "kind", "m", "n", "k", "groups", "folds", "macs", "dense_macs", "cycles",
+var csvHeader = []string{"layer", "kind", "phase", "dataflow", "nm", "m", "n", "k", "groups", "folds", "macs", "dense_macs", "cycles",
 	"compute_cycles", "stall_cycles", "utilization", "mapping_efficiency",
 	"sram_reads_ifmap", "sram_reads_filter", "sram_reads_ofmap",
 	"sram_writes_ifmap", "sram_writes_filter", "sram_writes_ofmap",
-	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "achieved_bandwidth_gbps", "seconds"}
+	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "mask_gen_cycles", "achieved_bandwidth_gbps", "seconds", "speedup_vs_dense"}
 
 // CSV writes one row per layer and a final TOTAL row.
 func (r *Report) CSV(w io.Writer) error {
@@ -51,16 +51,17 @@ func (r *Report) CSV(w io.Writer) error {
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 	for _, l := range r.Layers {
-		_ = cw.Write([]string{l.Name, l.Kind, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
+		_ = cw.Write([]string{l.Name, l.Kind, l.Phase, l.Dataflow, l.NM, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
 			i(int64(l.Folds)), i(l.MACs), i(l.DenseMACs), i(l.Cycles), i(l.ComputeCycles), i(l.StallCycles),
 			f(l.Utilization), f(l.MappingEfficiency),
 			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
 			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
-			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), f(l.AchievedBandwidthGBps), f(l.Seconds)})
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), f(l.SpeedupVsDense)})
 	}
 	t := r.Total
-	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
-		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), "", f(t.AchievedBandwidthGBps), f(t.Seconds)})
+	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
+		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), i(t.MetadataBytes), i(t.MaskGenCycles),
+		f(t.AchievedBandwidthGBps), f(t.Seconds), f(t.SpeedupVsDense)})
 	cw.Flush()
 	return cw.Error()
 }
@@ -70,21 +71,38 @@ func (r *Report) Table(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(w, "sparsesim: %s on %s (%dx%d %s, %s, %.0f MHz, DRAM %s)\n", r.Workload.Name, c.Name,
 		c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
+	sparse := r.Total.DenseCycles > 0
 	tb := NewTable(w)
-	tb.Header("layer", "M", "N", "K", "groups", "cycles", "stalls", "util %", "map eff %", "DRAM rd", "DRAM wr", "GB/s")
+	header := []any{"layer", "M", "N", "K", "groups", "cycles", "stalls", "util %", "map eff %", "DRAM rd", "DRAM wr", "GB/s"}
+	if sparse {
+		header = append(header, "df", "N:M", "mask cyc", "speedup")
+	}
+	tb.Header(header...)
 	for _, l := range r.Layers {
-		_ = tb.Append(l.Name, l.M, l.N, l.K, l.Groups, l.Cycles, l.StallCycles,
+		row := []any{l.Name, l.M, l.N, l.K, l.Groups, l.Cycles, l.StallCycles,
 			fmt.Sprintf("%.2f", 100*l.Utilization), fmt.Sprintf("%.2f", 100*l.MappingEfficiency),
-			HumanBytes(l.DRAMReadBytes), HumanBytes(l.DRAMWriteBytes), fmt.Sprintf("%.2f", l.AchievedBandwidthGBps))
+			HumanBytes(l.DRAMReadBytes), HumanBytes(l.DRAMWriteBytes), fmt.Sprintf("%.2f", l.AchievedBandwidthGBps)}
+		if sparse {
+			row = append(row, l.Dataflow, l.NM, l.MaskGenCycles, fmt.Sprintf("%.2fx", l.SpeedupVsDense))
+		}
+		_ = tb.Append(row...)
 	}
 	t := r.Total
-	tb.Footer("total", "", "", "", "", t.Cycles, t.StallCycles, fmt.Sprintf("%.2f", 100*t.Utilization), "",
-		HumanBytes(t.DRAMReadBytes), HumanBytes(t.DRAMWriteBytes), fmt.Sprintf("%.2f", t.AchievedBandwidthGBps))
+	footer := []any{"total", "", "", "", "", t.Cycles, t.StallCycles, fmt.Sprintf("%.2f", 100*t.Utilization), "",
+		HumanBytes(t.DRAMReadBytes), HumanBytes(t.DRAMWriteBytes), fmt.Sprintf("%.2f", t.AchievedBandwidthGBps)}
+	if sparse {
+		footer = append(footer, "", "", t.MaskGenCycles, fmt.Sprintf("%.2fx", t.SpeedupVsDense))
+	}
+	tb.Footer(footer...)
 	if err := tb.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d   simulated in %.3f s (%d events)\n",
-		c.ClockMHz, t.Seconds, t.MACs, r.Sim.WallSeconds, r.Sim.Events)
+	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d (dense-equivalent %d)   simulated in %.3f s (%d events)\n",
+		c.ClockMHz, t.Seconds, t.MACs, t.DenseMACs, r.Sim.WallSeconds, r.Sim.Events)
+	if sparse {
+		fmt.Fprintf(w, "dense run of the same config: %d cycles; speedup %.3fx; N:M metadata %s\n",
+			t.DenseCycles, t.SpeedupVsDense, HumanBytes(t.MetadataBytes))
+	}
 	return nil
 }
 

@@ -38,6 +38,9 @@ func perBuffer(v [3]int64) PerBuffer { return PerBuffer{v[0], v[1], v[2]} }
 type Layer struct {
 	Name                  string    `json:"name"`
 	Kind                  string    `json:"kind"`
+	Phase                 string    `json:"phase,omitempty"`
+	Dataflow              string    `json:"dataflow"`
+	NM                    string    `json:"nm"`
 	M                     int       `json:"m"`
 	N                     int       `json:"n"`
 	K                     int       `json:"k"`
@@ -55,8 +58,12 @@ type Layer struct {
 	DRAMReadBytes         int64     `json:"dram_read_bytes"`
 	DRAMWriteBytes        int64     `json:"dram_write_bytes"`
 	MetadataBytes         int64     `json:"metadata_bytes"`
+	MaskGenCycles         int64     `json:"mask_gen_cycles"`
 	AchievedBandwidthGBps float64   `json:"achieved_bandwidth_gbps"`
 	Seconds               float64   `json:"seconds"`
+	// SpeedupVsDense is the dense run's cycles over this run's, when the
+	// run had a dense baseline (sparse configs).
+	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
 }
 
 // Total sums the layers.
@@ -70,7 +77,15 @@ type Total struct {
 	DRAMWriteBytes        int64   `json:"dram_write_bytes"`
 	AchievedBandwidthGBps float64 `json:"achieved_bandwidth_gbps"`
 	PeakBandwidthGBps     float64 `json:"peak_bandwidth_gbps"`
+	MetadataBytes         int64   `json:"metadata_bytes"`
+	MaskGenCycles         int64   `json:"mask_gen_cycles"`
 	Seconds               float64 `json:"seconds"`
+	// DenseCycles and SpeedupVsDense come from the dense baseline run.
+	DenseCycles    int64   `json:"dense_cycles,omitempty"`
+	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
+	// Phases splits cycles by training phase (fwd, bwd_data, bwd_weight,
+	// update) when the workload is a training step.
+	Phases map[string]int64 `json:"phase_cycles,omitempty"`
 }
 
 // SimInfo is about the simulator run itself; the only block that differs
@@ -82,8 +97,9 @@ type SimInfo struct {
 	CyclesPerSecond float64 `json:"simulated_cycles_per_second"`
 }
 
-// New derives the report from a result.
-func New(r *arch.Result) *Report {
+// New derives the report from a result; base, if not nil, is the same run
+// with dense weights, for the speedup columns.
+func New(r *arch.Result, base *arch.Result) *Report {
 	cfg := r.Config
 	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
 	hz := cfg.ClockMHz * 1e6
@@ -92,7 +108,8 @@ func New(r *arch.Result) *Report {
 	var elapsed int64
 	for _, s := range r.Layers {
 		l := Layer{
-			Name: s.Layer.Name, Kind: s.Layer.Kind, M: s.Layer.M, N: s.Layer.N, K: s.Layer.K, Groups: s.Layer.Groups,
+			Name: s.Layer.Name, Kind: s.Layer.Kind, Phase: s.Layer.Phase, Dataflow: s.Dataflow, NM: s.Pattern,
+			MaskGenCycles: s.MaskGenCycles, M: s.Layer.M, N: s.Layer.N, K: s.Layer.K, Groups: s.Layer.Groups,
 			Folds: s.Folds, MACs: s.MACs, DenseMACs: s.DenseMACs,
 			Cycles: s.Cycles(), ComputeCycles: s.ComputeCycles, StallCycles: s.StallCycles(),
 			Utilization:       float64(s.MACs) / (float64(s.Cycles()) * pes),
@@ -102,8 +119,21 @@ func New(r *arch.Result) *Report {
 			Seconds: float64(s.Cycles()) / hz,
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
-		rep.Layers = append(rep.Layers, l)
 		t := &rep.Total
+		if base != nil {
+			b := base.Layers[len(rep.Layers)].Cycles()
+			l.SpeedupVsDense = float64(b) / float64(l.Cycles)
+			t.DenseCycles += b
+		}
+		if l.Phase != "" {
+			if t.Phases == nil {
+				t.Phases = map[string]int64{}
+			}
+			t.Phases[l.Phase] += l.Cycles
+		}
+		rep.Layers = append(rep.Layers, l)
+		t.MetadataBytes += l.MetadataBytes
+		t.MaskGenCycles += l.MaskGenCycles
 		t.Cycles += l.Cycles
 		t.StallCycles += l.StallCycles
 		t.MACs += l.MACs
@@ -113,6 +143,9 @@ func New(r *arch.Result) *Report {
 		elapsed += s.Elapsed
 	}
 	t := &rep.Total
+	if base != nil && t.Cycles > 0 {
+		t.SpeedupVsDense = float64(t.DenseCycles) / float64(t.Cycles)
+	}
 	t.Seconds = float64(t.Cycles) / hz
 	if t.Cycles > 0 {
 		t.Utilization = float64(t.MACs) / (float64(t.Cycles) * pes)

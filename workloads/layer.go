@@ -17,8 +17,10 @@ type Layer struct {
 	// "dense"); empty means the architecture's default applies.
 	NM string `json:"nm,omitempty"`
 	// WeightOperand is false for activation×activation products (attention
-	// scores, prob×V): N:M weight sparsity never applies to them.
+	// scores, prob×V, weight gradients): N:M weight sparsity never applies.
 	WeightOperand bool `json:"weight_operand"`
+	// Phase is "" for inference, else fwd, bwd_data, bwd_weight or update.
+	Phase string `json:"phase,omitempty"`
 }
 
 // MACs is the number of multiply-accumulates the layer needs densely.

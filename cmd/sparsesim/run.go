@@ -19,6 +19,7 @@ type runFlags struct {
 	config, workload, format, out string
 	sets                          []string
 	batch, seq                    int
+	phase                         string
 }
 
 func newRunCmd() *cobra.Command {
@@ -43,6 +44,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
 	})
@@ -79,12 +81,19 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	res, err := arch.Simulate(cfg, w)
+	switch f.phase {
+	case "inference":
+	case "training":
+		w = workloads.Training(w)
+	default:
+		return usererr.New("--phase %s: unknown phase (allowed: inference, training)", f.phase)
+	}
+	res, base, err := arch.SimulateWithBaseline(cfg, w)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := report.New(res).Render(&buf, f.format); err != nil {
+	if err := report.New(res, base).Render(&buf, f.format); err != nil {
 		return err
 	}
 	if f.out == "" {

@@ -7,7 +7,7 @@ package nm
 // reduces over), ANDed with the forward mask; the weight gradient
 // dW = Xᵀ·dY stays dense because it has no weight operand to prune.
 type BDWPStep[T Number] struct {
-	FwdMask, BwdMask []bool      // K×N, row-major
+	FwdMask, BwdMask []bool        // K×N, row-major
 	Fwd              Compressed[T] // W∘fwd, compressed along K
 	Bwd              Compressed[T] // (W∘fwd∘bwd)ᵀ, N×K compressed along N
 	Y, DX, DW        Matrix[T]

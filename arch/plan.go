@@ -1,0 +1,146 @@
+package arch
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/mapping"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/nm"
+)
+
+// layerJob is a layer and how it runs.
+type layerJob struct {
+	layer      workloads.Layer
+	plan       mapping.Plan
+	dataflow   string
+	pattern    nm.Pattern // the pattern the PEs execute
+	maskGroups int64      // groups of pattern.M the mask unit sorts first
+}
+
+func arrayOf(cfg *configs.Config) mapping.Array {
+	slotDiv := 1.0
+	if cfg.Buffers.DoubleBuffered {
+		slotDiv = 2
+	}
+	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
+	return mapping.Array{Rows: cfg.PEArray.Rows, Cols: cfg.PEArray.Cols, WordBytes: cfg.WordBytes(),
+		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)}}
+}
+
+// Plan tiles a dense layer with the configured dataflow (no sparsity, no
+// training options): the SCALE-Sim-equivalent mapping.
+func Plan(cfg *configs.Config, l workloads.Layer) (*mapping.Schedule, error) {
+	return mapping.New(cfg.DataflowSpec(), arrayOf(cfg), mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups})
+}
+
+func groupsOf(k, cols int, p nm.Pattern) int64 {
+	return int64((k+p.M-1)/p.M) * int64(cols)
+}
+
+// planWorkload decides, layer by layer, the sparsity pattern, where masks
+// come from, which operands are shared (interleave mapping), the dataflow
+// (offline scheduling) and the tiling.
+func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error) {
+	arr := arrayOf(cfg)
+	var jobs []layerJob
+	for i, l := range w.Layers {
+		if err := l.Validate(); err != nil {
+			return nil, err
+		}
+		req := cfg.Pattern()
+		if l.NM != "" {
+			p, err := nm.Parse(l.NM)
+			if err != nil {
+				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			req = p
+		}
+		pattern := nm.Pattern{}
+		if l.WeightOperand {
+			pattern = cfg.Executable(req)
+		}
+		job := layerJob{layer: l, pattern: pattern, dataflow: cfg.Dataflow}
+		if l.Phase == workloads.PhaseUpdate {
+			job.plan, job.maskGroups = planUpdate(cfg, arr, l, pattern)
+			job.dataflow = "-"
+			jobs = append(jobs, job)
+			continue
+		}
+		prob := mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups, Sparsity: pattern}
+		if l.Phase != "" && !cfg.SAT.Pregenerate && !pattern.Dense() {
+			// Masks made on the fly: dense weights come in and the mask
+			// unit prunes and compresses them before the GEMM.
+			prob.FilterDenseInDRAM = true
+			job.maskGroups = groupsOf(l.K, l.N, pattern) * int64(l.Groups)
+		}
+		if cfg.SAT.InterleaveMapping && l.Phase == workloads.PhaseBackWeight && i > 0 &&
+			w.Layers[i-1].Phase == workloads.PhaseBackData &&
+			strings.TrimSuffix(w.Layers[i-1].Name, ".bwd_data") == strings.TrimSuffix(l.Name, ".bwd_weight") {
+			// dW = Xᵀ·dY streams the dY tiles dX = dY·Wᵀ just used.
+			prob.SharedFetch[dataflow.Filter] = true
+		}
+		candidates := []dataflow.Dataflow{cfg.DataflowSpec()}
+		if cfg.SAT.OfflineScheduling {
+			for _, d := range dataflow.All() {
+				if d.Name != cfg.Dataflow {
+					candidates = append(candidates, d)
+				}
+			}
+		}
+		var best *mapping.Schedule
+		var bestCost int64
+		for _, d := range candidates {
+			s, err := mapping.New(d, arr, prob)
+			if err != nil {
+				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			if c := estimateCycles(cfg, s); best == nil || c < bestCost {
+				best, bestCost = s, c
+			}
+		}
+		if !best.DF.CompressesK {
+			job.maskGroups = 0
+			job.pattern = nm.Pattern{}
+		}
+		job.plan, job.dataflow, job.pattern = best, best.DF.Name, best.SparsityApplied()
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
+}
+
+// planUpdate is the weight update, plus with pre-generation the masks for
+// both passes and the two compressed weight copies written back.
+func planUpdate(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p nm.Pattern) (mapping.Plan, int64) {
+	elems := int64(l.M) * int64(l.N) * int64(l.Groups) // K×N weights
+	var extra, groups int64
+	if cfg.SAT.Pregenerate && !p.Dense() {
+		wb := int64(cfg.WordBytes())
+		fwd := int64(p.Kept(l.M)) * int64(l.N) // along K
+		bwd := int64(p.Kept(l.N)) * int64(l.M) // along N
+		for _, kept := range []int64{fwd, bwd} {
+			extra += (kept*wb + (kept*int64(p.IndexBits())+7)/8) * int64(l.Groups)
+		}
+		groups = (groupsOf(l.M, l.N, p) + groupsOf(l.N, l.M, p)) * int64(l.Groups)
+	}
+	return mapping.NewElementwise(arr, elems, 2, extra), groups
+}
+
+// estimateCycles is the offline scheduler's cost: per fold, compute or
+// the fold's DRAM traffic at full bandwidth, whichever is longer.
+func estimateCycles(cfg *configs.Config, s *mapping.Schedule) int64 {
+	bpc := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
+	var total int64
+	for i := 0; i < s.NumFolds(); i++ {
+		f := s.Fold(i)
+		c := f.Cycles
+		if cfg.DRAM.Model != configs.DRAMIdeal {
+			bytes := f.FetchBytes[0] + f.FetchBytes[1] + f.FetchBytes[2] + f.MetadataFetch + f.WriteBytes
+			c = max(c, int64(float64(bytes)/bpc))
+		}
+		total += c
+	}
+	return total
+}
