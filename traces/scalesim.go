@@ -11,6 +11,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 var convFields = []string{"IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter", "Strides"}
@@ -55,6 +56,14 @@ func parseScaleSimTopology(path string, r io.Reader, batch int) (workloads.Workl
 		return w, usererr.New("%s:1: header has %d columns; a SCALE-Sim topology needs name + %s (conv) or name, M, N, K (GEMM)",
 			path, len(header), strings.Join(convFields, ", "))
 	}
+	// An optional "Sparsity" (or "NM") column gives a layer's N:M pattern,
+	// as SCALE-Sim v3's layer-wise sparsity does.
+	nmCol := -1
+	for i, h := range header {
+		if eqFold(h, "Sparsity") || eqFold(h, "NM") {
+			nmCol = i
+		}
+	}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -89,6 +98,13 @@ func parseScaleSimTopology(path string, r io.Reader, batch int) (workloads.Workl
 			if err != nil {
 				return w, usererr.New("%s:%d: %v", path, line, err)
 			}
+		}
+		if nmCol >= 0 && nmCol < len(rec) && strings.TrimSpace(rec[nmCol]) != "" {
+			v := strings.TrimSpace(rec[nmCol])
+			if _, err := nm.Parse(v); err != nil {
+				return w, usererr.New("%s:%d: field %s: %v", path, line, strings.TrimSpace(header[nmCol]), err)
+			}
+			l.NM = v
 		}
 		w.Layers = append(w.Layers, l)
 	}

@@ -62,3 +62,15 @@ func TestBatchMultipliesM(t *testing.T) {
 		t.Fatalf("batch 4: %+v %v", w.Layers, err)
 	}
 }
+
+// Layer-wise N:M patterns ride in an optional Sparsity column.
+func TestSparsityColumn(t *testing.T) {
+	w, err := parseScaleSimTopology("t.csv", strings.NewReader("Layer, M, N, K, Sparsity\nA, 8, 8, 8, 2:4\nB, 8, 8, 8,\n"), 1)
+	if err != nil || w.Layers[0].NM != "2:4" || w.Layers[1].NM != "" {
+		t.Fatalf("%+v %v", w.Layers, err)
+	}
+	_, err = parseScaleSimTopology("t.csv", strings.NewReader("Layer, M, N, K, Sparsity\nA, 8, 8, 8, 4:2\n"), 1)
+	if err == nil || !strings.Contains(err.Error(), "t.csv:2: field Sparsity") {
+		t.Errorf("bad pattern: %v", err)
+	}
+}
