@@ -160,3 +160,36 @@ func TestListCommands(t *testing.T) {
 		}
 	}
 }
+
+// A sparse training run reports the SAT columns and the dense baseline.
+func TestSparseTrainingRun(t *testing.T) {
+	code, out, errs := run(t, "run", "-c", "sat-vcu1525", "-w", "alexnet", "--phase", "training", "-f", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	total := m["total"].(map[string]any)
+	sp := total["speedup_vs_dense"].(float64)
+	if sp <= 1 || sp > 2 || total["dense_cycles"].(float64) <= total["cycles"].(float64) {
+		t.Errorf("2:8 training speedup %v outside (1, 2]", sp)
+	}
+	if total["mask_gen_cycles"].(float64) <= 0 || total["metadata_bytes"].(float64) <= 0 {
+		t.Error("no mask generation or metadata reported")
+	}
+	phases := total["phase_cycles"].(map[string]any)
+	for _, p := range []string{"fwd", "bwd_data", "bwd_weight", "update"} {
+		if phases[p] == nil {
+			t.Errorf("phase %s missing", p)
+		}
+	}
+	code, out, _ = run(t, "run", "-w", "resnet18", "--set", "sparsity.nm=2:4")
+	if code != 0 || !strings.Contains(out, "speedup") || !strings.Contains(out, "2:4") {
+		t.Errorf("sparse table lacks the N:M columns (exit %d)", code)
+	}
+	if code, _, _ = run(t, "run", "--phase", "bogus"); code != 2 {
+		t.Errorf("--phase bogus: exit %d", code)
+	}
+}
