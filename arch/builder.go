@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -19,6 +20,8 @@ type Result struct {
 	Channels    []ChannelStats
 	Events      int64
 	WallSeconds float64
+	// Attention is set for attention-engine runs.
+	Attention *AttnStats
 }
 
 // ChannelStats is what one DRAM channel moved.
@@ -33,12 +36,21 @@ type Accelerator struct {
 	cfg        *configs.Config
 	engine     *sim.SerialEngine
 	controller *Controller
-	pe         *PEArray
+	pe         *Unit
 	mask       *MaskUnit
 	buffers    [3]*Buffer
 	channels   []*DRAMChannel
 	detailed   []*detailedChannel
 	events     eventCounter
+	dir        map[sim.RemotePort]sim.Port
+	conn       *wire
+}
+
+// plug connects a component to the accelerator's wire.
+func (a *Accelerator) plug(n *node) {
+	n.dir = a.dir
+	a.dir[n.port.AsRemote()] = n.port
+	a.conn.PlugIn(n.port)
 }
 
 type eventCounter struct{ n int64 }
@@ -58,16 +70,12 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	if cfg.Buffers.DoubleBuffered {
 		slots = 2
 	}
-	dir := map[sim.RemotePort]sim.Port{}
-	conn := newWire("Accel.Wire", a.engine)
-	plug := func(n *node) {
-		n.dir = dir
-		dir[n.port.AsRemote()] = n.port
-		conn.PlugIn(n.port)
-	}
+	a.dir = map[sim.RemotePort]sim.Port{}
+	a.conn = newWire("Accel.Wire", a.engine)
+	plug := a.plug
 	a.controller = newController("Accel.Controller", a.engine, freq, slots)
 	plug(a.controller.node)
-	a.pe = newPEArray("Accel.PEArray", a.engine, freq)
+	a.pe = newUnit("Accel.PEArray", a.engine, freq)
 	plug(a.pe.node)
 	a.controller.pe = a.pe.port
 	a.mask = newMaskUnit("Accel.MaskUnit", a.engine, freq, cfg.Sparsity.MaskUnitLanes)
@@ -121,7 +129,12 @@ func (a *Accelerator) Run(w workloads.Workload) (*Result, error) {
 		return nil, fmt.Errorf("simulation stalled: the event queue drained with layer %d of %d unfinished (a lost wake-up in the model)",
 			a.controller.cur+1, len(a.controller.jobs))
 	}
-	r := &Result{Config: a.cfg, Workload: w, Layers: a.controller.Stats, Events: a.events.n, WallSeconds: wall}
+	return a.result(w, a.controller.Stats, wall), nil
+}
+
+// result gathers the run's measurements.
+func (a *Accelerator) result(w workloads.Workload, layers []LayerStats, wall float64) *Result {
+	r := &Result{Config: a.cfg, Workload: w, Layers: layers, Events: a.events.n, WallSeconds: wall}
 	for _, ch := range a.channels {
 		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,
 			Transactions: ch.Transactions, BusyCycles: ch.BusyCycles})
@@ -130,11 +143,19 @@ func (a *Accelerator) Run(w workloads.Workload) (*Result, error) {
 		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,
 			Transactions: ch.Transactions})
 	}
-	return r, nil
+	return r
 }
 
-// Simulate builds an accelerator for cfg and runs w on it.
+// Simulate builds an accelerator for cfg and runs w on it: GEMM layers on
+// the systolic engine, attention rows on the attention engine.
 func Simulate(cfg *configs.Config, w workloads.Workload) (*Result, error) {
+	if cfg.Engine == "spatten" || len(w.Attention) > 0 {
+		if cfg.Engine != "spatten" || len(w.Attention) == 0 {
+			return nil, usererr.New("config %s (engine %s) cannot run workload %s: attention traces need engine: spatten and a spatten engine needs an attention workload",
+				cfg.Name, cfg.Engine, w.Name)
+		}
+		return SimulateAttention(cfg, w)
+	}
 	a, err := Build(cfg)
 	if err != nil {
 		return nil, err

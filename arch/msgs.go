@@ -32,12 +32,15 @@ type TileRsp struct {
 	Req *TileReq
 }
 
-// ComputeReq starts a fold on the PE array.
+// ComputeReq starts a job on a unit: the unit is occupied for Cycles and
+// the result comes Latency cycles after that (pipeline depth: the next
+// job may enter meanwhile).
 type ComputeReq struct {
 	sim.MsgMeta
-	Fold   int
-	Cycles int64
-	MACs   int64
+	Fold    int
+	Cycles  int64
+	Latency int64
+	MACs    int64
 }
 
 // ComputeRsp reports a finished fold.

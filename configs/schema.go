@@ -12,15 +12,43 @@ import (
 // Config is a whole accelerator architecture. Field meanings, units and
 // ranges are in docs/config.md.
 type Config struct {
-	Name        string   `yaml:"name" json:"name"`
-	Description string   `yaml:"description" json:"description"`
-	ClockMHz    float64  `yaml:"clock_mhz" json:"clock_mhz"`
-	PEArray     PEArray  `yaml:"pe_array" json:"pe_array"`
-	Dataflow    string   `yaml:"dataflow" json:"dataflow"`
-	Buffers     Buffers  `yaml:"buffers" json:"buffers"`
-	DRAM        DRAM     `yaml:"dram" json:"dram"`
-	Sparsity    Sparsity `yaml:"sparsity" json:"sparsity"`
-	SAT         SAT      `yaml:"sat" json:"sat"`
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description"`
+	// Engine is "systolic" (GEMM layers on a PE array) or "spatten"
+	// (attention rows on a sparse attention engine).
+	Engine    string    `yaml:"engine" json:"engine"`
+	ClockMHz  float64   `yaml:"clock_mhz" json:"clock_mhz"`
+	PEArray   PEArray   `yaml:"pe_array" json:"pe_array"`
+	Dataflow  string    `yaml:"dataflow" json:"dataflow"`
+	Buffers   Buffers   `yaml:"buffers" json:"buffers"`
+	DRAM      DRAM      `yaml:"dram" json:"dram"`
+	Sparsity  Sparsity  `yaml:"sparsity" json:"sparsity"`
+	SAT       SAT       `yaml:"sat" json:"sat"`
+	Attention Attention `yaml:"attention" json:"attention"`
+}
+
+// Attention is a SpAtten-style engine (docs/spatten.md).
+type Attention struct {
+	QKMultipliers    int     `yaml:"qk_multipliers" json:"qk_multipliers"`
+	PVMultipliers    int     `yaml:"pv_multipliers" json:"pv_multipliers"`
+	QKLatency        int     `yaml:"qk_latency" json:"qk_latency"`
+	PVLatency        int     `yaml:"pv_latency" json:"pv_latency"`
+	SoftmaxLanes     int     `yaml:"softmax_lanes" json:"softmax_lanes"`
+	SoftmaxLatency   int     `yaml:"softmax_latency" json:"softmax_latency"`
+	TopKComparators  int     `yaml:"topk_comparators" json:"topk_comparators"`
+	FullBits         int     `yaml:"full_bits" json:"full_bits"`
+	PipelineDepth    int     `yaml:"pipeline_depth" json:"pipeline_depth"`
+	TokenPruning     bool    `yaml:"token_pruning" json:"token_pruning"`
+	HeadPruning      bool    `yaml:"head_pruning" json:"head_pruning"`
+	LocalVPruning    bool    `yaml:"local_v_pruning" json:"local_v_pruning"`
+	ProgressiveQuant bool    `yaml:"progressive_quant" json:"progressive_quant"`
+	TokenPruneRatio  float64 `yaml:"token_prune_ratio" json:"token_prune_ratio"`
+	HeadPruneRatio   float64 `yaml:"head_prune_ratio" json:"head_prune_ratio"`
+	VPruneRatio      float64 `yaml:"v_prune_ratio" json:"v_prune_ratio"`
+	MSBBits          int     `yaml:"msb_bits" json:"msb_bits"`
+	LSBBits          int     `yaml:"lsb_bits" json:"lsb_bits"`
+	Tau              float64 `yaml:"tau" json:"tau"`
+	Seed             int64   `yaml:"seed" json:"seed"`
 }
 
 // PEArray is the systolic array.
@@ -102,13 +130,17 @@ func (c *Config) LatencyCycles() int64 {
 // defaults is what a config that omits a field gets.
 func defaults() Config {
 	return Config{
-		Name: "custom", ClockMHz: 1000,
+		Name: "custom", Engine: "systolic", ClockMHz: 1000,
 		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
 		Dataflow: "ws",
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
 		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
+		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
+			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
+			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
+			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1},
 	}
 }
 
@@ -169,6 +201,30 @@ func (c *Config) validate() []fieldError {
 		}
 	}
 	intRange("sparsity.mask_unit_lanes", c.Sparsity.MaskUnitLanes, 1, 1<<16)
+	if c.Engine != "systolic" && c.Engine != "spatten" {
+		bad("engine", "unknown engine %q (allowed: systolic, spatten)", c.Engine)
+	}
+	a := c.Attention
+	intRange("attention.qk_multipliers", a.QKMultipliers, 1, 1<<20)
+	intRange("attention.pv_multipliers", a.PVMultipliers, 1, 1<<20)
+	intRange("attention.qk_latency", a.QKLatency, 0, 1<<20)
+	intRange("attention.pv_latency", a.PVLatency, 0, 1<<20)
+	intRange("attention.softmax_lanes", a.SoftmaxLanes, 1, 1<<20)
+	intRange("attention.softmax_latency", a.SoftmaxLatency, 0, 1<<20)
+	intRange("attention.topk_comparators", a.TopKComparators, 1, 1<<16)
+	intRange("attention.full_bits", a.FullBits, 1, 32)
+	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
+	intRange("attention.msb_bits", a.MSBBits, 1, 31)
+	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	for _, f := range []struct {
+		path string
+		v    float64
+	}{{"attention.token_prune_ratio", a.TokenPruneRatio}, {"attention.head_prune_ratio", a.HeadPruneRatio},
+		{"attention.v_prune_ratio", a.VPruneRatio}, {"attention.tau", a.Tau}} {
+		if !(f.v >= 0 && f.v < 1) {
+			bad(f.path, "must be a number in [0, 1), got %g", f.v)
+		}
+	}
 	return errs
 }
 

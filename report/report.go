@@ -15,7 +15,28 @@ type Report struct {
 	Workload      WorkloadInfo    `json:"workload"`
 	Layers        []Layer         `json:"layers"`
 	Total         Total           `json:"total"`
-	Sim           SimInfo         `json:"sim"`
+	// Attention is present for attention-engine runs.
+	Attention *Attention `json:"attention,omitempty"`
+	Sim       SimInfo    `json:"sim"`
+}
+
+// Attention summarises a sparse attention engine run (docs/report.md).
+type Attention struct {
+	Rows             int64            `json:"rows"`
+	Queries          int64            `json:"queries"`
+	RequantRows      int64            `json:"requant_rows"`
+	KeysFetched      int64            `json:"keys_fetched"`
+	ValuesFetched    int64            `json:"values_fetched"`
+	QBytes           int64            `json:"q_bytes"`
+	KMSBBytes        int64            `json:"k_msb_bytes"`
+	KLSBBytes        int64            `json:"k_lsb_bytes"`
+	VBytes           int64            `json:"v_bytes"`
+	UnitBusyCycles   map[string]int64 `json:"unit_busy_cycles"`
+	TopKLocalVCycles int64            `json:"topk_local_v_cycles"`
+	TopKTokenCycles  int64            `json:"topk_token_cycles"`
+	TopKRounds       int64            `json:"topk_rounds"`
+	EffectiveTFLOPS  float64          `json:"effective_tflops"`
+	ExecutedTFLOPS   float64          `json:"executed_tflops"`
 }
 
 // WorkloadInfo names what ran.
@@ -153,6 +174,20 @@ func New(r *arch.Result, base *arch.Result) *Report {
 	t.AchievedBandwidthGBps = gbps(t.DRAMReadBytes+t.DRAMWriteBytes, float64(elapsed)/hz)
 	if cfg.DRAM.Model != configs.DRAMIdeal {
 		t.PeakBandwidthGBps = cfg.DRAM.BandwidthGBps * float64(cfg.DRAM.Channels)
+	}
+	if a := r.Attention; a != nil {
+		rep.Attention = &Attention{Rows: a.Rows, Queries: a.Queries, RequantRows: a.RequantRows,
+			KeysFetched: a.KeysFetched, ValuesFetched: a.ValuesFetched, QBytes: a.QBytes,
+			KMSBBytes: a.KMSBBytes, KLSBBytes: a.KLSBBytes, VBytes: a.VBytes,
+			UnitBusyCycles:   map[string]int64{},
+			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKRounds: a.TopKRounds,
+			EffectiveTFLOPS: a.EffectiveTFLOPS(elapsed, cfg.ClockMHz)}
+		if elapsed > 0 {
+			rep.Attention.ExecutedTFLOPS = 2 * float64(a.MACs) / (float64(elapsed) / hz) / 1e12
+		}
+		for i, n := range arch.UnitNames() {
+			rep.Attention.UnitBusyCycles[n] = a.UnitBusy[i]
+		}
 	}
 	rep.Sim = SimInfo{Events: r.Events, WallSeconds: r.WallSeconds}
 	if r.WallSeconds > 0 {

@@ -26,8 +26,11 @@ func LoadWorkload(ref string, p workloads.Params) (workloads.Workload, error) {
 		}
 		return workloads.Workload{}, usererr.New("--workload %s: %v", ref, err)
 	}
+	if IsSpAttenTrace(ref) {
+		return ReadSpAttenTrace(ref)
+	}
 	if IsScaleSimTopology(ref) {
 		return ReadScaleSimTopology(ref, p.Batch)
 	}
-	return workloads.Workload{}, usererr.New("--workload %s: unrecognised file type (expected a SCALE-Sim topology .csv)", ref)
+	return workloads.Workload{}, usererr.New("--workload %s: unrecognised file type (expected a SCALE-Sim topology .csv or a SpAtten trace .csv)", ref)
 }

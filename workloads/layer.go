@@ -41,11 +41,13 @@ func (l Layer) Validate() error {
 	return nil
 }
 
-// Workload is an ordered list of layers.
+// Workload is an ordered list of layers, or, for sparse attention
+// engines, of attention rows.
 type Workload struct {
-	Name   string  `json:"name"`
-	Source string  `json:"source"`
-	Layers []Layer `json:"layers"`
+	Name      string    `json:"name"`
+	Source    string    `json:"source"`
+	Layers    []Layer   `json:"layers"`
+	Attention []AttnRow `json:"-"`
 }
 
 // MACs totals the dense MACs of every layer.

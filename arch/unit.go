@@ -1,0 +1,51 @@
+package arch
+
+import "github.com/sarchlab/akita/v4/sim"
+
+// Unit is a pipelined compute unit that takes one job at a time: the PE
+// array (one fold per job), and the attention engine's Q×K, softmax, top-k
+// and prob×V modules. A job's latency comes from the unit's timing model in
+// the request, so a unit costs one timer event per job however many
+// operations the job does.
+type Unit struct {
+	*node
+	busy bool
+	// freed tells the controller the unit accepts a new job while the
+	// previous one is still in its pipeline.
+	freed func()
+
+	Jobs       int64
+	BusyCycles int64
+	MACs       int64
+}
+
+func newUnit(name string, engine sim.Engine, freq sim.Freq) *Unit {
+	u := &Unit{node: newNode(name, engine, freq)}
+	u.onMsg = u.handle
+	return u
+}
+
+func (u *Unit) handle(msg sim.Msg) {
+	req := msg.(*ComputeReq)
+	if u.busy {
+		panic(u.Name() + ": job issued while busy: controller invariant broken")
+	}
+	u.busy = true
+	u.Jobs++
+	u.BusyCycles += req.Cycles
+	u.MACs += req.MACs
+	src := req.Src
+	reply := func() { u.send(u.peer(src), &ComputeRsp{Req: req}) }
+	if req.Latency == 0 {
+		u.at(u.now()+req.Cycles, func() { u.busy = false; reply() })
+		return
+	}
+	u.at(u.now()+req.Cycles, func() { u.busy = false; u.notifyFree() })
+	u.at(u.now()+req.Cycles+req.Latency, reply)
+}
+
+func (u *Unit) notifyFree() {
+	if u.freed != nil {
+		u.freed()
+	}
+}

@@ -1,0 +1,157 @@
+package attention
+
+import (
+	"math"
+	"math/rand"
+	"sort"
+)
+
+// Softmax normalises a row in place (max-subtracted for stability).
+func Softmax(row []float64) {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = math.Max(m, v)
+	}
+	var s float64
+	for i, v := range row {
+		row[i] = math.Exp(v - m)
+		s += row[i]
+	}
+	for i := range row {
+		row[i] /= s
+	}
+}
+
+// Head computes one head for the given queries over the kept key/value
+// tokens: scores = q·kᵀ/√d, probs = softmax(scores), out = probs·v. k and v
+// hold one token per row; keep lists the token rows used (nil = all).
+func Head(q, k, v [][]float64, keep []int) (probs, out [][]float64) {
+	if keep == nil {
+		keep = make([]int, len(k))
+		for i := range keep {
+			keep[i] = i
+		}
+	}
+	d := len(q[0])
+	scale := 1 / math.Sqrt(float64(d))
+	probs = make([][]float64, len(q))
+	out = make([][]float64, len(q))
+	for i, qi := range q {
+		row := make([]float64, len(keep))
+		for j, t := range keep {
+			row[j] = dot(qi, k[t]) * scale
+		}
+		Softmax(row)
+		probs[i] = row
+		out[i] = weighted(row, v, keep, nil)
+	}
+	return probs, out
+}
+
+// weighted is Σ_j p_j·v[keep[j]] over the selected positions (all when sel
+// is nil): the prob×V product with local V pruning applied.
+func weighted(p []float64, v [][]float64, keep, sel []int) []float64 {
+	o := make([]float64, len(v[0]))
+	add := func(j int) {
+		for c, x := range v[keep[j]] {
+			o[c] += p[j] * x
+		}
+	}
+	if sel == nil {
+		for j := range p {
+			add(j)
+		}
+	} else {
+		for _, j := range sel {
+			add(j)
+		}
+	}
+	return o
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, x := range a {
+		s += x * b[i]
+	}
+	return s
+}
+
+// QuickSelect returns the indices of the k largest values in original
+// order, as SpAtten's top-k engine produces them: quick-select rounds with a
+// random pivot partition the candidates into > pivot and < pivot (zero
+// eliminators compact each side) until the k-th value is found; a final
+// pass keeps everything above it plus ties up to k, preserving order.
+// rounds are the candidate counts each partition round compared.
+func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
+	n := len(vals)
+	if k >= n {
+		keep = make([]int, n)
+		for i := range keep {
+			keep[i] = i
+		}
+		return keep, nil
+	}
+	if k <= 0 {
+		return nil, nil
+	}
+	cand := append([]float64(nil), vals...)
+	want := k // rank (1-based, descending) of the threshold within cand
+	var kth float64
+	for {
+		rounds = append(rounds, len(cand))
+		pivot := cand[rng.Intn(len(cand))]
+		var hi, lo []float64
+		eq := 0
+		for _, v := range cand {
+			switch {
+			case v > pivot:
+				hi = append(hi, v)
+			case v < pivot:
+				lo = append(lo, v)
+			default:
+				eq++
+			}
+		}
+		if want <= len(hi) {
+			cand = hi
+		} else if want <= len(hi)+eq {
+			kth = pivot
+			break
+		} else {
+			want -= len(hi) + eq
+			cand = lo
+		}
+	}
+	above := 0
+	for _, v := range vals {
+		if v > kth {
+			above++
+		}
+	}
+	ties := k - above
+	for i, v := range vals {
+		if v > kth || (v == kth && ties > 0) {
+			if v == kth {
+				ties--
+			}
+			keep = append(keep, i)
+		}
+	}
+	return keep, rounds
+}
+
+// TopKBySort is the reference top-k: indices of the k largest (ties to the
+// lower index), in original order.
+func TopKBySort(vals []float64, k int) []int {
+	idx := make([]int, len(vals))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
+	if k < len(idx) {
+		idx = idx[:k]
+	}
+	sort.Ints(idx)
+	return idx
+}
