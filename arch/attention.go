@@ -60,6 +60,7 @@ type attnJob struct {
 // AttnStats is what the attention engine did, for the report.
 type AttnStats struct {
 	Rows, RequantRows                 int64
+	RequantQueries                    int64
 	Queries                           int64
 	KeysFetched, ValuesFetched        int64
 	QBytes, KMSBBytes, KLSBBytes      int64
@@ -139,6 +140,7 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 	if rq := int64(r.RequantQueries); rq > 0 && r.LSBBits > 0 {
 		lsb := bytes(kf, r.LSBBits)
 		st.RequantRows++
+		st.RequantQueries += rq
 		st.KLSBBytes += lsb
 		steps = append(steps, fetch(0, lsb), qk(rq), softmax(rq))
 		lastQK = len(steps) - 2
@@ -328,8 +330,12 @@ func SimulateAttention(cfg *configs.Config, w workloads.Workload) (*Result, erro
 		return nil, err
 	}
 	freq := sim.Freq(cfg.ClockMHz * 1e6)
+	rows := make([]workloads.AttnRow, len(w.Attention))
+	for i, r := range w.Attention {
+		rows[i] = Ablate(r, cfg.Attention)
+	}
 	c := &attnController{node: newNode("Accel.AttnController", a.engine, freq), cfg: cfg,
-		rows: w.Attention, rng: rand.New(rand.NewSource(cfg.Attention.Seed)), layerIdx: map[int]int{}}
+		rows: rows, rng: rand.New(rand.NewSource(cfg.Attention.Seed)), layerIdx: map[int]int{}}
 	c.onMsg = c.handle
 	a.plug(c.node)
 	for i, name := range attnUnitNames {
@@ -354,6 +360,32 @@ func SimulateAttention(cfg *configs.Config, w workloads.Workload) (*Result, erro
 	res := a.result(w, c.Layers, wall)
 	res.Attention = &c.Stats
 	return res, nil
+}
+
+// Ablate removes from a row the techniques the engine has switched off, so
+// a trace recorded with them (SpAtten's) can be replayed without: no token
+// pruning fetches the whole context (values in the same kept proportion when
+// local V pruning stays on) and runs no token top-k; no local V pruning
+// fetches a value for every fetched key; no progressive quantization
+// fetches full-width words once. Head pruning cannot be undone from a trace
+// (pruned heads have no rows); kernel workloads apply it themselves. A row
+// that never used a technique is unchanged.
+func Ablate(r workloads.AttnRow, a configs.Attention) workloads.AttnRow {
+	if !a.TokenPruning && r.KeyFetch < r.Context {
+		r.ValueFetch = int(int64(r.ValueFetch) * int64(r.Context) / int64(max(r.KeyFetch, 1)))
+		r.KeyFetch = r.Context
+		r.VRounds = nil
+	}
+	if !a.TokenPruning {
+		r.TopKSize, r.TokenRounds = 0, nil
+	}
+	if !a.LocalVPruning && r.ValueFetch < r.KeyFetch {
+		r.ValueFetch, r.VRounds = r.KeyFetch, nil
+	}
+	if !a.ProgressiveQuant {
+		r.KeyBits, r.ValueBits, r.QueryBits, r.RequantQueries, r.LSBBits = 0, 0, 0, 0, 0
+	}
+	return r
 }
 
 // EffectiveTFLOPS is the dense attention work (2 FLOPs per MAC of

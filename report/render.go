@@ -100,8 +100,8 @@ func (r *Report) Table(w io.Writer) error {
 	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d (dense-equivalent %d)   simulated in %.3f s (%d events)\n",
 		c.ClockMHz, t.Seconds, t.MACs, t.DenseMACs, r.Sim.WallSeconds, r.Sim.Events)
 	if a := r.Attention; a != nil {
-		fmt.Fprintf(w, "attention: %d rows, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s\n",
-			a.Rows, a.RequantRows, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes))
+		fmt.Fprintf(w, "attention: %d rows, %d queries, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s\n",
+			a.Rows, a.Queries, a.RequantQueries, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes))
 		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, TopK %d (local V %d, token %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
 			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles, a.TopKTokenCycles,
 			a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)

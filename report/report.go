@@ -25,6 +25,7 @@ type Attention struct {
 	Rows             int64            `json:"rows"`
 	Queries          int64            `json:"queries"`
 	RequantRows      int64            `json:"requant_rows"`
+	RequantQueries   int64            `json:"requant_queries"`
 	KeysFetched      int64            `json:"keys_fetched"`
 	ValuesFetched    int64            `json:"values_fetched"`
 	QBytes           int64            `json:"q_bytes"`
@@ -176,7 +177,7 @@ func New(r *arch.Result, base *arch.Result) *Report {
 		t.PeakBandwidthGBps = cfg.DRAM.BandwidthGBps * float64(cfg.DRAM.Channels)
 	}
 	if a := r.Attention; a != nil {
-		rep.Attention = &Attention{Rows: a.Rows, Queries: a.Queries, RequantRows: a.RequantRows,
+		rep.Attention = &Attention{Rows: a.Rows, Queries: a.Queries, RequantRows: a.RequantRows, RequantQueries: a.RequantQueries,
 			KeysFetched: a.KeysFetched, ValuesFetched: a.ValuesFetched, QBytes: a.QBytes,
 			KMSBBytes: a.KMSBBytes, KLSBBytes: a.KLSBBytes, VBytes: a.VBytes,
 			UnitBusyCycles:   map[string]int64{},

@@ -251,3 +251,13 @@ func (t transformer) layers(p Params) []Layer {
 	}
 	return out
 }
+
+// TransformerShape returns a zoo transformer's depth, heads and width.
+func TransformerShape(name string) (layers, heads, dModel int, ok bool) {
+	for _, t := range transformers {
+		if t.name == name {
+			return t.blocks, t.heads, t.dModel, true
+		}
+	}
+	return 0, 0, 0, false
+}

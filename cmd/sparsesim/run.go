@@ -20,6 +20,7 @@ type runFlags struct {
 	sets                          []string
 	batch, seq                    int
 	phase                         string
+	breakdown                     bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -44,6 +45,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
 	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
@@ -77,7 +79,24 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	w, err := traces.LoadWorkload(f.workload, workloads.Params{Batch: f.batch, SeqLen: f.seq})
+	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
+	if f.breakdown {
+		if cfg.Engine != "spatten" {
+			return usererr.New("--breakdown needs an attention engine config (engine: spatten), got %s", cfg.Name)
+		}
+		steps, err := report.Breakdown(cfg, func(c *configs.Config) (workloads.Workload, error) {
+			return traces.LoadFor(c, f.workload, params)
+		})
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := report.RenderBreakdown(&buf, steps, f.format); err != nil {
+			return err
+		}
+		return writeOut(cmd, f.out, buf.Bytes())
+	}
+	w, err := traces.LoadFor(cfg, f.workload, params)
 	if err != nil {
 		return err
 	}
@@ -96,13 +115,18 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err := report.New(res, base).Render(&buf, f.format); err != nil {
 		return err
 	}
-	if f.out == "" {
-		_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	return writeOut(cmd, f.out, buf.Bytes())
+}
+
+// writeOut prints to stdout, or writes --out atomically.
+func writeOut(cmd *cobra.Command, out string, data []byte) error {
+	if out == "" {
+		_, err := cmd.OutOrStdout().Write(data)
 		return err
 	}
-	if err := report.WriteFileAtomic(f.out, buf.Bytes()); err != nil {
-		return usererr.New("--out %s: %v", f.out, err)
+	if err := report.WriteFileAtomic(out, data); err != nil {
+		return usererr.New("--out %s: %v", out, err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f.out)
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 	return nil
 }

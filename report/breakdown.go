@@ -1,0 +1,112 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+// BreakdownStep is one cumulative step of the technique breakdown.
+type BreakdownStep struct {
+	Technique string  `json:"technique"`
+	Cycles    int64   `json:"cycles"`
+	DRAMBytes int64   `json:"dram_bytes"`
+	CycleGain float64 `json:"cycle_reduction"` // over the previous step
+	DRAMGain  float64 `json:"dram_reduction"`  // over the previous step
+	CycleCum  float64 `json:"cycle_reduction_total"`
+	DRAMCum   float64 `json:"dram_reduction_total"`
+}
+
+// techniques in the order SpAtten's paper adds them.
+var techniques = []struct {
+	name string
+	set  func(a *configs.Attention, on bool)
+}{
+	{"token pruning", func(a *configs.Attention, on bool) { a.TokenPruning = on }},
+	{"head pruning", func(a *configs.Attention, on bool) { a.HeadPruning = on }},
+	{"local V pruning", func(a *configs.Attention, on bool) { a.LocalVPruning = on }},
+	{"progressive quantization", func(a *configs.Attention, on bool) { a.ProgressiveQuant = on }},
+}
+
+// Breakdown simulates the attention workload with no technique, then adds
+// the techniques the config enables one at a time, reporting what each
+// brings. load builds the workload for a config (kernel workloads depend
+// on the switches; traces are replayed through arch.Ablate).
+func Breakdown(cfg *configs.Config, load func(*configs.Config) (workloads.Workload, error)) ([]BreakdownStep, error) {
+	c := *cfg
+	for _, t := range techniques {
+		t.set(&c.Attention, false)
+	}
+	var steps []BreakdownStep
+	run := func(name string) error {
+		w, err := load(&c)
+		if err != nil {
+			return err
+		}
+		r, err := arch.Simulate(&c, w)
+		if err != nil {
+			return err
+		}
+		s := BreakdownStep{Technique: name}
+		for _, l := range r.Layers {
+			s.Cycles += l.Elapsed
+			s.DRAMBytes += l.DRAMReadBytes + l.DRAMWriteBytes
+		}
+		s.CycleGain, s.DRAMGain, s.CycleCum, s.DRAMCum = 1, 1, 1, 1
+		if len(steps) > 0 {
+			prev, first := steps[len(steps)-1], steps[0]
+			s.CycleGain = float64(prev.Cycles) / float64(s.Cycles)
+			s.DRAMGain = float64(prev.DRAMBytes) / float64(s.DRAMBytes)
+			s.CycleCum = float64(first.Cycles) / float64(s.Cycles)
+			s.DRAMCum = float64(first.DRAMBytes) / float64(s.DRAMBytes)
+		}
+		steps = append(steps, s)
+		return nil
+	}
+	if err := run("none (dense attention)"); err != nil {
+		return nil, err
+	}
+	orig := cfg.Attention
+	for _, t := range techniques {
+		if !isEnabled(orig, t.name) {
+			continue
+		}
+		t.set(&c.Attention, true)
+		if err := run("+ " + t.name); err != nil {
+			return nil, err
+		}
+	}
+	return steps, nil
+}
+
+func isEnabled(a configs.Attention, name string) bool {
+	switch name {
+	case "token pruning":
+		return a.TokenPruning
+	case "head pruning":
+		return a.HeadPruning
+	case "local V pruning":
+		return a.LocalVPruning
+	}
+	return a.ProgressiveQuant
+}
+
+// RenderBreakdown writes the steps as a table or JSON.
+func RenderBreakdown(w io.Writer, steps []BreakdownStep, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"schema_version": SchemaVersion, "breakdown": steps})
+	}
+	tb := NewTable(w)
+	tb.Header("technique", "cycles", "DRAM", "cycles ÷", "DRAM ÷", "cycles ÷ total", "DRAM ÷ total")
+	for _, s := range steps {
+		_ = tb.Append(s.Technique, s.Cycles, HumanBytes(s.DRAMBytes), fmt.Sprintf("%.2fx", s.CycleGain),
+			fmt.Sprintf("%.2fx", s.DRAMGain), fmt.Sprintf("%.2fx", s.CycleCum), fmt.Sprintf("%.2fx", s.DRAMCum))
+	}
+	return tb.Render()
+}
