@@ -193,3 +193,41 @@ func TestSparseTrainingRun(t *testing.T) {
 		t.Errorf("--phase bogus: exit %d", code)
 	}
 }
+
+func TestSpAttenRuns(t *testing.T) {
+	trace := "../../../shared/reference/spatten/summary-gpt2-small-wikitext2-per8.csv"
+	code, out, errs := run(t, "run", "-c", "spatten", "-w", trace, "-f", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	a := m["attention"].(map[string]any)
+	if a["rows"].(float64) != 4608 || a["requant_queries"].(float64) != 323 {
+		t.Errorf("attention block %v", a)
+	}
+	code, out, errs = run(t, "run", "-c", "spatten", "-w", trace, "--breakdown", "-f", "json")
+	if code != 0 {
+		t.Fatalf("breakdown exit %d: %s", code, errs)
+	}
+	var b struct{ Breakdown []map[string]any }
+	if err := json.Unmarshal([]byte(out), &b); err != nil || len(b.Breakdown) != 5 {
+		t.Fatalf("breakdown %v %v", b, err)
+	}
+	last := b.Breakdown[4]
+	if d := last["dram_reduction_total"].(float64); d < 10.7 || d > 10.85 {
+		t.Errorf("all techniques cut DRAM %.2fx, want 10.8x", d)
+	}
+	// A systolic config cannot run an attention trace, and vice versa.
+	if code, _, errs = run(t, "run", "-w", trace); code != 2 || !strings.Contains(errs, "engine") {
+		t.Errorf("systolic config on a SpAtten trace: exit %d %s", code, errs)
+	}
+	if code, _, _ = run(t, "run", "-c", "spatten", "-w", "resnet18"); code != 2 {
+		t.Errorf("spatten config on resnet18: exit %d", code)
+	}
+	if code, _, _ = run(t, "run", "--breakdown"); code != 2 {
+		t.Errorf("--breakdown on a systolic config: exit %d", code)
+	}
+}

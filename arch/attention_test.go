@@ -1,0 +1,166 @@
+package arch
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/traces"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/attention"
+)
+
+const spattenDir = "../../shared/reference/spatten/"
+
+func spattenRun(t *testing.T, cfgName, trace string, sets ...string) *Result {
+	t.Helper()
+	cfg, err := configs.Load(cfgName, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := traces.ReadSpAttenTrace(spattenDir + trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Simulate(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func totals(r *Result) (cycles, bytes int64) {
+	for _, l := range r.Layers {
+		cycles += l.Elapsed
+		bytes += l.DRAMReadBytes + l.DRAMWriteBytes
+	}
+	return
+}
+
+// traceBytes is the fetched volume computed from the trace alone:
+// per row Q (16 bits × 64), keys × 64 × bits, LSB refetch, values.
+func traceBytes(w workloads.Workload, full int) int64 {
+	var s int64
+	b := func(n, bits int) int64 { return (int64(n)*64*int64(workloads.BitsOr(bits, full)) + 7) / 8 }
+	for _, r := range w.Attention {
+		s += b(1, r.QueryBits) + b(r.KeyFetch, r.KeyBits) + b(r.ValueFetch, r.ValueBits)
+		if r.RequantQueries > 0 {
+			s += b(r.KeyFetch, r.LSBBits)
+		}
+	}
+	return s
+}
+
+// shared/reference/README.md: from the traces alone, fetched K+V bytes
+// shrink 10.8× when the baseline keeps 12-bit K/V. The simulator moves
+// exactly the bytes the traces imply.
+func TestSpAttenTraceDRAMReduction(t *testing.T) {
+	full := spattenRun(t, "spatten", "summary-gpt2-small-wikitext2-per8.csv")
+	base := spattenRun(t, "spatten", "summary-gpt2-small-wikitext2-per8-step1+dedic.csv")
+	fc, fb := totals(full)
+	bc, bb := totals(base)
+	wf, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	wb, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8-step1+dedic.csv")
+	if fb != traceBytes(wf, 12) || bb != traceBytes(wb, 12) {
+		t.Errorf("DRAM bytes %d / %d differ from the traces' %d / %d", fb, bb, traceBytes(wf, 12), traceBytes(wb, 12))
+	}
+	if ratio := float64(bb) / float64(fb); ratio < 10.7 || ratio > 10.85 {
+		t.Errorf("DRAM reduction %.2fx, want 10.8x (12-bit baseline)", ratio)
+	}
+	// The dense baseline streams 851 MiB: it must be bandwidth-bound.
+	seconds := float64(bc) / 1e9
+	if gbps := float64(bb) / seconds / 1e9; gbps < 0.98*512 || gbps > 512 {
+		t.Errorf("baseline achieved %.1f GB/s; a DRAM-bound run should be at the 512 GB/s peak", gbps)
+	}
+	if fc >= bc {
+		t.Errorf("full SpAtten %d cycles not faster than the baseline %d", fc, bc)
+	}
+	small := spattenRun(t, "spatten-1-8", "summary-gpt2-small-wikitext2-per8.csv")
+	if sc, _ := totals(small); sc <= fc {
+		t.Errorf("SpAtten-1/8 %d cycles not slower than SpAtten %d", sc, fc)
+	}
+}
+
+// Switching every technique off turns the full trace into the baseline
+// trace, row by row.
+func TestAblateRecoversBaseline(t *testing.T) {
+	wf, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	wb, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8-step1+dedic.csv")
+	off := configs.Attention{}
+	for i, r := range wf.Attention {
+		a, b := Ablate(r, off), wb.Attention[i]
+		if a.KeyFetch != b.KeyFetch || a.ValueFetch != b.ValueFetch || a.KeyBits != b.KeyBits ||
+			a.ValueBits != b.ValueBits || a.QueryBits != b.QueryBits || a.RequantQueries != 0 || a.TopKSize != 0 {
+			t.Fatalf("row %d: ablated %+v, baseline %+v", i, a, b)
+		}
+	}
+}
+
+// The top-k engine's time for real data is SpAtten's RTL latency model,
+// ceil(n/16) + 3 per quick-select round, on the rounds the data takes.
+func TestTopKEngineMatchesRTLModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	probs := make([]float64, 993)
+	for i := range probs {
+		probs[i] = math.Exp(rng.NormFloat64())
+	}
+	attention.Softmax(probs)
+	_, rounds := attention.QuickSelect(probs, 204, rng)
+	rounds = append(rounds, len(probs)) // the order-preserving final pass
+	var want int64
+	for _, n := range rounds {
+		want += int64((n+15)/16) + 3
+	}
+	row := workloads.AttnRow{D: 64, Context: 993, Queries: 1, KeyFetch: 993, ValueFetch: 204, VRounds: rounds}
+	cfg, _ := configs.Load("spatten", nil)
+	r, err := Simulate(cfg, workloads.Workload{Name: "one", Attention: []workloads.AttnRow{row}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Attention.TopKLocalVCycles != want || r.Attention.UnitBusy[unitTopK] != want {
+		t.Errorf("top-k took %d cycles (unit %d), RTL model says %d over rounds %v",
+			r.Attention.TopKLocalVCycles, r.Attention.UnitBusy[unitTopK], want, rounds)
+	}
+	if len(rounds) < 3 {
+		t.Errorf("quick-select took only %d rounds on 993 elements", len(rounds))
+	}
+}
+
+// Kernel-generated workloads run end to end and are deterministic.
+func TestOwnAttentionWorkload(t *testing.T) {
+	cfg, _ := configs.Load("spatten", nil)
+	run := func() *Result {
+		w, err := traces.LoadFor(cfg, "bert-base", workloads.Params{SeqLen: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Simulate(cfg, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(), run()
+	ac, ab := totals(a)
+	bc, bb := totals(b)
+	if ac != bc || ab != bb || a.Events != b.Events {
+		t.Errorf("two runs differ: %d/%d cycles, %d/%d bytes", ac, bc, ab, bb)
+	}
+	if a.Attention.Rows >= 144 || a.Attention.KeysFetched >= int64(144*64) {
+		t.Errorf("no head or token pruning: %d rows, %d keys", a.Attention.Rows, a.Attention.KeysFetched)
+	}
+}
+
+func BenchmarkSpAttenGPT2Trace(b *testing.B) {
+	cfg, _ := configs.Load("spatten", nil)
+	w, err := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := Simulate(cfg, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
