@@ -17,7 +17,7 @@ run: build
 	./$(BIN) run
 
 test: fmt-check vet
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

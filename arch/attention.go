@@ -68,6 +68,8 @@ type AttnStats struct {
 	UnitBusy                          [numAttnUnits]int64
 	TopKLocalVCycles, TopKTokenCycles int64
 	TopKRounds                        int64
+	TopKCompares                      int64 // Σ candidates over all rounds
+	SoftmaxElems                      int64
 	DenseMACs, MACs                   int64
 }
 
@@ -124,6 +126,7 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 		return compute(unitQK, n*ceilDiv64(kf*d, int64(a.QKMultipliers)), int64(a.QKLatency), n*kf*d)
 	}
 	softmax := func(n int64) attnStep {
+		st.SoftmaxElems += n * kf
 		return compute(unitSoftmax, n*ceilDiv64(kf, int64(a.SoftmaxLanes)), int64(a.SoftmaxLatency), 0)
 	}
 	kFetch := fetch(0, qBytes+kBytes)
@@ -155,6 +158,7 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 			}
 		}
 		cyc := TopKCycles(rounds, a.TopKComparators)
+		st.TopKCompares += sumInts(rounds)
 		st.TopKLocalVCycles += cyc
 		st.TopKRounds += int64(len(rounds))
 		steps = append(steps, compute(unitTopK, cyc, 0, 0))
@@ -171,6 +175,7 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 			rounds = c.syntheticRounds(r.Context, r.TopKSize)
 		}
 		cyc := TopKCycles(rounds, a.TopKComparators)
+		st.TopKCompares += sumInts(rounds)
 		st.TopKTokenCycles += cyc
 		st.TopKRounds += int64(len(rounds))
 		steps = append(steps, compute(unitTopK, cyc, 0, 0))
@@ -196,6 +201,14 @@ func (c *attnController) syntheticRounds(n, k int) []int {
 }
 
 func ceilDiv64(a, b int64) int64 { return (a + b - 1) / b }
+
+func sumInts(x []int) int64 {
+	var s int64
+	for _, v := range x {
+		s += int64(v)
+	}
+	return s
+}
 
 func (c *attnController) start() { c.at(0, c.progress) }
 
@@ -280,11 +293,19 @@ func (c *attnController) advance(j int) {
 	ls.Layer.K = r.D
 	q, d := int64(max(r.Queries, 1)), int64(r.D)
 	ls.DenseMACs += 2 * q * int64(r.Context) * d
+	wb := int64(c.cfg.WordBytes())
 	for _, s := range job.steps {
 		ls.MACs += s.macs
-		if s.unit == fetchStep {
+		switch s.unit {
+		case fetchStep:
+			// Fetched words are written into the K (ifmap) or V
+			// (filter) SRAM; each MAC reads one K or V word.
 			ls.DRAMReadBytes += s.bytes
-			ls.SRAMWrites[s.buffer] += s.bytes
+			ls.SRAMWrites[s.buffer] += ceilDiv64(s.bytes, wb)
+		case unitQK:
+			ls.SRAMReads[0] += s.macs
+		case unitPV:
+			ls.SRAMReads[1] += s.macs
 		}
 	}
 	for c.head < len(c.jobs) && c.jobs[c.head].done {

@@ -24,6 +24,8 @@ type LayerStats struct {
 	DRAMWriteBytes    int64
 	MetadataBytes     int64 // N:M index bytes fetched (part of DRAMReadBytes)
 	MaskGenCycles     int64 // mask-generation unit time before the first fold
+	MaskGroups        int64 // groups of MaskM weights the mask unit sorted
+	MaskM             int
 	Dataflow          string
 	Pattern           string // the N:M pattern executed, or dense
 }
@@ -97,6 +99,7 @@ func (c *Controller) beginLayer() {
 		// The array waits for its masks; tile fetches overlap them.
 		c.computing = true
 		c.send(c.mask, &MaskGenReq{Groups: j.maskGroups, M: j.pattern.M})
+		c.stats().MaskGroups, c.stats().MaskM = j.maskGroups, j.pattern.M
 	}
 	c.progress()
 }

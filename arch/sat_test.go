@@ -26,22 +26,27 @@ type satRun struct {
 	phases  map[string]int64 // dense baseline cycles by phase
 }
 
+// runSAT may run on a test goroutine other than the test's own, so it
+// reports failures with Error and returns, never Fatal.
 func runSAT(t testing.TB, model, pattern string, training bool) satRun {
 	cfg, err := configs.Load("sat-vcu1525", []string{"sparsity.nm=" + pattern})
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return satRun{}
 	}
 	m, _ := workloads.Lookup(model)
 	w, err := m.Build(workloads.Params{Batch: satBatch(model)})
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return satRun{}
 	}
 	if training {
 		w = workloads.Training(w)
 	}
 	res, base, err := SimulateWithBaseline(cfg, w)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return satRun{}
 	}
 	r := satRun{phases: map[string]int64{}}
 	var s, d int64
@@ -74,8 +79,8 @@ func TestSATTrainingSpeedupValidation(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				sem <- struct{}{}
+				defer func() { <-sem }()
 				r := runSAT(t, m, p, true)
-				<-sem
 				mu.Lock()
 				results[key{m, p}] = r
 				mu.Unlock()

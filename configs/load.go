@@ -162,6 +162,22 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 	if v.Kind() == reflect.Slice {
 		return decodeList(n, v, path, loc)
 	}
+	if v.Kind() == reflect.Map {
+		if n.Kind != yaml.MappingNode {
+			return usererr.New("%s: field %s: expected a mapping of names to values", loc.at(n.Line), path)
+		}
+		m := reflect.MakeMap(v.Type())
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			elem := reflect.New(v.Type().Elem()).Elem()
+			if err := decodeNode(val, elem, joinPath(path, k.Value), loc); err != nil {
+				return err
+			}
+			m.SetMapIndex(reflect.ValueOf(k.Value), elem)
+		}
+		v.Set(m)
+		return nil
+	}
 	if n.Kind != yaml.ScalarNode {
 		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Kind()))
 	}
@@ -271,6 +287,9 @@ func checkPath(t reflect.Type, parts []string, prefix string) error {
 	}
 	for i := 0; i < t.NumField(); i++ {
 		if yamlKey(t.Field(i)) == parts[0] {
+			if t.Field(i).Type.Kind() == reflect.Map && len(parts) == 2 {
+				return nil // a map entry, e.g. energy.overrides.mac_int8
+			}
 			if len(parts) == 1 {
 				if t.Field(i).Type.Kind() == reflect.Struct {
 					return fmt.Errorf("%s is a section; set one of its fields: %s", joinPath(prefix, parts[0]), strings.Join(fieldNames(t.Field(i).Type), ", "))

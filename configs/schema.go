@@ -3,9 +3,11 @@ package configs
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/energy/catalog"
 	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
@@ -25,6 +27,23 @@ type Config struct {
 	Sparsity  Sparsity  `yaml:"sparsity" json:"sparsity"`
 	SAT       SAT       `yaml:"sat" json:"sat"`
 	Attention Attention `yaml:"attention" json:"attention"`
+	Energy    Energy    `yaml:"energy" json:"energy"`
+	FPGA      FPGA      `yaml:"fpga" json:"fpga"`
+}
+
+// Energy selects the energy model's technology and tables (docs/energy.md).
+type Energy struct {
+	TechnologyNM float64 `yaml:"technology_nm" json:"technology_nm"`
+	// DRAM is the memory type for energy per bit; empty derives it from
+	// dram.preset.
+	DRAM string `yaml:"dram" json:"dram"`
+	// Overrides replaces table entries, pJ at 45 nm before scaling.
+	Overrides map[string]float64 `yaml:"overrides" json:"overrides"`
+}
+
+// FPGA names a target device; empty means an ASIC (no resource model).
+type FPGA struct {
+	Device string `yaml:"device" json:"device"`
 }
 
 // Attention is a SpAtten-style engine (docs/spatten.md).
@@ -137,6 +156,7 @@ func defaults() Config {
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
 		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
+		Energy:   Energy{TechnologyNM: 45},
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -216,6 +236,24 @@ func (c *Config) validate() []fieldError {
 	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
 	intRange("attention.msb_bits", a.MSBBits, 1, 31)
 	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	if !(c.Energy.TechnologyNM >= 7 && c.Energy.TechnologyNM <= 45) {
+		bad("energy.technology_nm", "must be a node from 7 to 45 nm, got %g", c.Energy.TechnologyNM)
+	}
+	switch c.Energy.DRAM {
+	case "", "ddr4", "lpddr4", "hbm2", "gddr5", "ddr3":
+	default:
+		bad("energy.dram", "unknown DRAM type %q (allowed: ddr4, lpddr4, hbm2, gddr5, ddr3, or empty for the preset's)", c.Energy.DRAM)
+	}
+	for _, k := range sortedKeys(c.Energy.Overrides) {
+		if !contains(catalog.Names(), k) {
+			bad("energy.overrides."+k, "unknown energy action (known: %s)", strings.Join(catalog.Names(), ", "))
+		} else if v := c.Energy.Overrides[k]; !(v >= 0) {
+			bad("energy.overrides."+k, "must be a non-negative number of pJ, got %g", v)
+		}
+	}
+	if c.FPGA.Device != "" && !contains(catalog.DeviceNames(), c.FPGA.Device) {
+		bad("fpga.device", "unknown device %q (allowed: %s)", c.FPGA.Device, strings.Join(catalog.DeviceNames(), ", "))
+	}
 	for _, f := range []struct {
 		path string
 		v    float64
@@ -247,4 +285,22 @@ func (c *Config) Executable(p nm.Pattern) nm.Pattern {
 		}
 	}
 	return best
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -42,7 +42,7 @@ var csvHeader = []string{"layer", "kind", "phase", "dataflow", "nm", "m", "n", "
 	"compute_cycles", "stall_cycles", "utilization", "mapping_efficiency",
 	"sram_reads_ifmap", "sram_reads_filter", "sram_reads_ofmap",
 	"sram_writes_ifmap", "sram_writes_filter", "sram_writes_ofmap",
-	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "mask_gen_cycles", "achieved_bandwidth_gbps", "seconds", "speedup_vs_dense"}
+	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "mask_gen_cycles", "achieved_bandwidth_gbps", "seconds", "speedup_vs_dense", "energy_pj"}
 
 // CSV writes one row per layer and a final TOTAL row.
 func (r *Report) CSV(w io.Writer) error {
@@ -56,12 +56,12 @@ func (r *Report) CSV(w io.Writer) error {
 			f(l.Utilization), f(l.MappingEfficiency),
 			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
 			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
-			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), f(l.SpeedupVsDense)})
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), f(l.SpeedupVsDense), f(l.EnergyPJ)})
 	}
 	t := r.Total
 	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
 		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), i(t.MetadataBytes), i(t.MaskGenCycles),
-		f(t.AchievedBandwidthGBps), f(t.Seconds), f(t.SpeedupVsDense)})
+		f(t.AchievedBandwidthGBps), f(t.Seconds), f(t.SpeedupVsDense), f(t.EnergyPJ)})
 	cw.Flush()
 	return cw.Error()
 }
@@ -106,6 +106,16 @@ func (r *Report) Table(w io.Writer) error {
 			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles, a.TopKTokenCycles,
 			a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
 	}
+	if e := r.Energy; e != nil {
+		fmt.Fprintf(w, "energy: %s at %g nm, average %.3f W, %.1f GOPS, %.1f GOPS/W; compute %s, SRAM %s, DRAM %s (%s), other %s\n",
+			HumanPJ(e.TotalPJ), e.TechnologyNM, e.AveragePowerW, t.GOPS, t.GOPSPerW,
+			HumanPJ(e.ByClass["compute"]), HumanPJ(e.ByClass["sram"]), HumanPJ(e.ByClass["dram"]), e.DRAMType, HumanPJ(e.ByClass["other"]))
+	}
+	if f := r.FPGA; f != nil {
+		if err := f.Table(w); err != nil {
+			return err
+		}
+	}
 	if sparse {
 		fmt.Fprintf(w, "dense run of the same config: %d cycles; speedup %.3fx; N:M metadata %s\n",
 			t.DenseCycles, t.SpeedupVsDense, HumanBytes(t.MetadataBytes))
@@ -116,6 +126,21 @@ func (r *Report) Table(w io.Writer) error {
 // NewTable is the project's table style: headers as written.
 func NewTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithFooterAutoFormat(tw.Off))
+}
+
+// HumanPJ prints an energy with an SI unit.
+func HumanPJ(pj float64) string {
+	switch {
+	case pj >= 1e12:
+		return fmt.Sprintf("%.3f J", pj/1e12)
+	case pj >= 1e9:
+		return fmt.Sprintf("%.3f mJ", pj/1e9)
+	case pj >= 1e6:
+		return fmt.Sprintf("%.3f uJ", pj/1e6)
+	case pj >= 1e3:
+		return fmt.Sprintf("%.3f nJ", pj/1e3)
+	}
+	return fmt.Sprintf("%.3f pJ", pj)
 }
 
 // HumanBytes prints a byte count with a binary unit.

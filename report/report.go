@@ -3,6 +3,7 @@ package report
 import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 )
 
 // SchemaVersion changes when a key is renamed or removed (adding is free).
@@ -17,7 +18,11 @@ type Report struct {
 	Total         Total           `json:"total"`
 	// Attention is present for attention-engine runs.
 	Attention *Attention `json:"attention,omitempty"`
-	Sim       SimInfo    `json:"sim"`
+	// Energy prices the run's actions (docs/energy.md).
+	Energy *energy.Breakdown `json:"energy"`
+	// FPGA is present for configs with an FPGA target.
+	FPGA *energy.FPGAReport `json:"fpga,omitempty"`
+	Sim  SimInfo            `json:"sim"`
 }
 
 // Attention summarises a sparse attention engine run (docs/report.md).
@@ -83,6 +88,7 @@ type Layer struct {
 	MaskGenCycles         int64     `json:"mask_gen_cycles"`
 	AchievedBandwidthGBps float64   `json:"achieved_bandwidth_gbps"`
 	Seconds               float64   `json:"seconds"`
+	EnergyPJ              float64   `json:"energy_pj"`
 	// SpeedupVsDense is the dense run's cycles over this run's, when the
 	// run had a dense baseline (sparse configs).
 	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
@@ -102,6 +108,11 @@ type Total struct {
 	MetadataBytes         int64   `json:"metadata_bytes"`
 	MaskGenCycles         int64   `json:"mask_gen_cycles"`
 	Seconds               float64 `json:"seconds"`
+	EnergyPJ              float64 `json:"energy_pj"`
+	// GOPS counts 2 operations per dense-equivalent MAC (what the
+	// workload needs) per second; GOPSPerW divides by average power.
+	GOPS     float64 `json:"gops"`
+	GOPSPerW float64 `json:"gops_per_w"`
 	// DenseCycles and SpeedupVsDense come from the dense baseline run.
 	DenseCycles    int64   `json:"dense_cycles,omitempty"`
 	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
@@ -121,7 +132,7 @@ type SimInfo struct {
 
 // New derives the report from a result; base, if not nil, is the same run
 // with dense weights, for the speedup columns.
-func New(r *arch.Result, base *arch.Result) *Report {
+func New(r *arch.Result, base *arch.Result) (*Report, error) {
 	cfg := r.Config
 	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
 	hz := cfg.ClockMHz * 1e6
@@ -190,12 +201,32 @@ func New(r *arch.Result, base *arch.Result) *Report {
 			rep.Attention.UnitBusyCycles[n] = a.UnitBusy[i]
 		}
 	}
+	e, err := energy.Estimate(cfg, r)
+	if err != nil {
+		return nil, err
+	}
+	rep.Energy = e
+	t.EnergyPJ = e.TotalPJ
+	for i := range rep.Layers {
+		rep.Layers[i].EnergyPJ = e.LayerPJ[i]
+	}
+	if secs := float64(elapsed) / hz; secs > 0 {
+		t.GOPS = 2 * float64(t.DenseMACs) / secs / 1e9
+		if e.AveragePowerW > 0 {
+			t.GOPSPerW = t.GOPS / e.AveragePowerW
+		}
+	}
+	if cfg.FPGA.Device != "" {
+		if rep.FPGA, err = energy.FPGA(cfg); err != nil {
+			return nil, err
+		}
+	}
 	rep.Sim = SimInfo{Events: r.Events, WallSeconds: r.WallSeconds}
 	if r.WallSeconds > 0 {
 		rep.Sim.EventsPerSecond = float64(r.Events) / r.WallSeconds
 		rep.Sim.CyclesPerSecond = float64(elapsed) / r.WallSeconds
 	}
-	return rep
+	return rep, nil
 }
 
 func gbps(bytes int64, seconds float64) float64 {

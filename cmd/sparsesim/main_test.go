@@ -231,3 +231,27 @@ func TestSpAttenRuns(t *testing.T) {
 		t.Errorf("--breakdown on a systolic config: exit %d", code)
 	}
 }
+
+func TestFPGAFitAndEnergyBlock(t *testing.T) {
+	big := []string{"run", "-c", "sat-vcu1525", "-w", "alexnet", "--set", "pe_array.rows=128", "--set", "pe_array.cols=128"}
+	code, _, errs := run(t, big...)
+	if code != 2 || !strings.Contains(errs, "does not fit xcvu9p") || !strings.Contains(errs, "dsp") {
+		t.Errorf("oversized config: exit %d, %s", code, errs)
+	}
+	if code, _, errs = run(t, append(big, "--allow-overfit")...); code != 0 {
+		t.Errorf("--allow-overfit: exit %d %s", code, errs)
+	}
+	code, out, _ := run(t, "run", "-c", "sat-vcu1525", "-w", "alexnet", "-f", "json")
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil {
+		t.Fatal("sat run failed")
+	}
+	e := m["energy"].(map[string]any)
+	if e["total_pj"].(float64) <= 0 || e["by_class_pj"].(map[string]any)["dram"].(float64) <= 0 {
+		t.Errorf("energy block %v", e)
+	}
+	f := m["fpga"].(map[string]any)
+	if f["fits"] != true || f["device"] != "xcvu9p" {
+		t.Errorf("fpga block %v", f)
+	}
+}

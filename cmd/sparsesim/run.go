@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/traces"
@@ -21,6 +22,7 @@ type runFlags struct {
 	batch, seq                    int
 	phase                         string
 	breakdown                     bool
+	allowOverfit                  bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -45,6 +47,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
 	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
 	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -79,6 +82,15 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	if cfg.FPGA.Device != "" && !f.allowOverfit {
+		fr, err := energy.FPGA(cfg)
+		if err != nil {
+			return err
+		}
+		if !fr.Fits {
+			return usererr.New("config %s does not fit %s (%s); shrink it or pass --allow-overfit", cfg.Name, fr.Device, fr.Overfull())
+		}
+	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
 		if cfg.Engine != "spatten" {
@@ -111,8 +123,12 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	rep, err := report.New(res, base)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := report.New(res, base).Render(&buf, f.format); err != nil {
+	if err := rep.Render(&buf, f.format); err != nil {
 		return err
 	}
 	return writeOut(cmd, f.out, buf.Bytes())

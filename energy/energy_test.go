@@ -1,0 +1,152 @@
+package energy
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy/catalog"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+// Each table value against its source (Horowitz ISSCC 2014; Accelergy's
+// tables; shared/reference/README.md).
+func TestTableAgainstSources(t *testing.T) {
+	tb := catalog.Base()
+	for name, want := range map[string]float64{
+		"mac_int8": 0.2 + 0.03, "mac_int32": 3.1 + 0.1, "mac_fp16": 1.1 + 0.4, "mac_fp32": 3.7 + 0.9,
+		"dram_bit_hbm2": 3.9, "dram_bit_lpddr4": 8, "dram_bit_gddr5": 14, "dram_bit_ddr3": 70, "reg_16b": 0.41,
+	} {
+		if !near(tb[name].PJ, want) || tb[name].Source == "" {
+			t.Errorf("%s = %g (%q), want %g with a source", name, tb[name].PJ, tb[name].Source, want)
+		}
+	}
+	for _, p := range []struct{ kb, pj float64 }{{8, 10}, {32, 20}, {1024, 100}} {
+		if got := tb.SRAMWord(p.kb, 64); !near(got, p.pj) {
+			t.Errorf("64-bit read of %g KB = %g pJ, want %g", p.kb, got, p.pj)
+		}
+	}
+	if got := tb.SRAMWord(32, 16); !near(got, 5) {
+		t.Errorf("16-bit word of a 32 KB SRAM = %g, want 20·16/64 = 5", got)
+	}
+	if a, b := tb.SRAMWord(16, 64), tb.SRAMWord(64, 64); !(a > 10 && a < 20 && b > 20 && b < 100) {
+		t.Errorf("SRAM fit not monotone between points: 16 KB %g, 64 KB %g", a, b)
+	}
+	// Stillmaker & Baas factors from 45 nm.
+	for nm, want := range map[float64]float64{45: 1, 32: 0.66, 20: 0.22, 16: 0.17, 7: 0.094} {
+		if got, _ := Scale(nm); !near(got, want) {
+			t.Errorf("scale(%g nm) = %g, want %g", nm, got, want)
+		}
+	}
+	if f, _ := Scale(40); f < 0.66 || f > 1 {
+		t.Errorf("40 nm factor %g not between 32 and 45 nm's", f)
+	}
+	if f, _ := Scale(28); f < 0.22 || f > 0.66 {
+		t.Errorf("28 nm factor %g not between 20 and 32 nm's", f)
+	}
+	if _, err := Scale(5); err == nil {
+		t.Error("5 nm accepted")
+	}
+}
+
+func simulate(t *testing.T, cfg *configs.Config, w workloads.Workload) *arch.Result {
+	t.Helper()
+	r, err := arch.Simulate(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Energy is linear in action counts: the same layer twice costs twice.
+func TestEnergyLinearInActions(t *testing.T) {
+	cfg, _ := configs.Load("systolic-32x32", nil)
+	l := workloads.GEMM("g", 256, 128, 512)
+	one, err := Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, _ := Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l, l}}))
+	if !near(two.TotalPJ, 2*one.TotalPJ) {
+		t.Errorf("two layers %g pJ, one layer %g pJ", two.TotalPJ, one.TotalPJ)
+	}
+	// Compute energy is MACs × the table's MAC energy.
+	macs := float64(256 * 128 * 512)
+	if got := one.ByComponent["pe_array"]; !near(got, macs*0.23) {
+		t.Errorf("PE energy %g, want %g", got, macs*0.23)
+	}
+	// An override changes exactly what it names.
+	over := *cfg
+	over.Energy.Overrides = map[string]float64{"mac_int8": 0.46}
+	o, _ := Estimate(&over, simulate(t, &over, workloads.Workload{Layers: []workloads.Layer{l}}))
+	if !near(o.ByComponent["pe_array"], 2*one.ByComponent["pe_array"]) || !near(o.ByComponent["dram"], one.ByComponent["dram"]) {
+		t.Error("override of mac_int8 did not double only the PE energy")
+	}
+	// Technology scaling applies on chip, not to DRAM.
+	at7 := *cfg
+	at7.Energy.TechnologyNM = 7
+	s, _ := Estimate(&at7, simulate(t, &at7, workloads.Workload{Layers: []workloads.Layer{l}}))
+	if !near(s.ByComponent["pe_array"], 0.094*one.ByComponent["pe_array"]) || !near(s.ByComponent["dram"], one.ByComponent["dram"]) {
+		t.Error("7 nm scaling wrong")
+	}
+	var sum float64
+	for _, v := range one.ByClass {
+		sum += v
+	}
+	if !near(sum, one.TotalPJ) {
+		t.Error("classes do not add up to the total")
+	}
+}
+
+func TestSATFitsAndOversizeRefused(t *testing.T) {
+	cfg, err := configs.Load("sat-vcu1525", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := FPGA(cfg)
+	if err != nil || !r.Fits || !r.ClockAchievable {
+		t.Fatalf("sat-vcu1525 should fit the XCVU9P at 200 MHz: %+v %v", r, err)
+	}
+	// 4,096 int16 PEs take one DSP48E2 each.
+	if r.Total.DSP != 4096 {
+		t.Errorf("%g DSPs, want 4096", r.Total.DSP)
+	}
+	big, _ := configs.Load("sat-vcu1525", []string{"pe_array.rows=128", "pe_array.cols=128"})
+	r, _ = FPGA(big)
+	if r.Fits || !strings.Contains(r.Overfull(), "dsp") {
+		t.Errorf("128x128 int16 (16,384 DSPs) fits a 6,840-DSP part: %s", r.Overfull())
+	}
+	// int8 packs two MACs per DSP48E2 (WP486).
+	i8, _ := configs.Load("sat-vcu1525", []string{"pe_array.dtype=int8"})
+	if r, _ = FPGA(i8); r.Total.DSP != 2048 {
+		t.Errorf("int8: %g DSPs, want 2048", r.Total.DSP)
+	}
+	// A 36 KiB buffer read 72 bits wide fits one BRAM36... of 36 Kb: 8 of them.
+	if m := memory(catalog.Devices["xczu9eg"], 36, 72); m.BRAM36 != 8 {
+		t.Errorf("36 KiB as BRAM36: %g", m.BRAM36)
+	}
+	if m := memory(catalog.Devices["xczu9eg"], 1, 64*16); m.BRAM36 != 15 {
+		t.Errorf("1 KiB read 1024 bits wide: %g BRAM36, want 15 (width-bound)", m.BRAM36)
+	}
+}
+
+func TestConfigValidatesEnergyNames(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.yaml")
+	os.WriteFile(p, []byte("energy:\n  overrides:\n    mac_int9: 1\n"), 0o644)
+	if _, err := configs.Load(p, nil); err == nil || !strings.Contains(err.Error(), "a.yaml:3: field energy.overrides.mac_int9") {
+		t.Errorf("unknown action: %v", err)
+	}
+	os.WriteFile(p, []byte("fpga:\n  device: xc7a35t\n"), 0o644)
+	if _, err := configs.Load(p, nil); err == nil || !strings.Contains(err.Error(), "a.yaml:2: field fpga.device") {
+		t.Errorf("unknown device: %v", err)
+	}
+	if c, err := configs.Load("systolic-32x32", []string{"energy.overrides.mac_int8=0.5"}); err != nil || c.Energy.Overrides["mac_int8"] != 0.5 {
+		t.Errorf("--set an override: %v", err)
+	}
+}

@@ -1,0 +1,169 @@
+package energy
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy/catalog"
+)
+
+// Breakdown is a run's energy.
+type Breakdown struct {
+	TotalPJ       float64            `json:"total_pj"`
+	AveragePowerW float64            `json:"average_power_w"`
+	TechnologyNM  float64            `json:"technology_nm"`
+	ScaleFactor   float64            `json:"scale_factor"`
+	DRAMType      string             `json:"dram_type"`
+	ByComponent   map[string]float64 `json:"by_component_pj"`
+	ByClass       map[string]float64 `json:"by_class_pj"`
+	// LayerPJ is each layer's energy: its own actions plus its
+	// elapsed-time share of run-wide ones (leakage, static power, and the
+	// attention engine's softmax and top-k).
+	LayerPJ []float64 `json:"-"`
+}
+
+// componentClass sorts components into compute / sram / dram / other.
+var componentClass = map[string]string{
+	"pe_array": "compute", "registers": "compute", "nm_mux": "compute", "softmax": "compute",
+	"ifmap_sram": "sram", "filter_sram": "sram", "ofmap_sram": "sram", "k_sram": "sram", "v_sram": "sram",
+	"dram":      "dram",
+	"mask_unit": "other", "topk": "other", "leakage": "other", "fpga_static": "other",
+}
+
+// dramTypes maps DRAM presets to energy-table memory types.
+var dramTypes = map[string]string{"ddr4-2400": "ddr4", "hbm2": "hbm2"}
+
+// Estimate prices the run's actions. On-chip energies scale with the
+// technology node; DRAM energy is the memory device's and does not. FPGA
+// targets multiply on-chip dynamic energy by the device's FPGA/ASIC
+// overhead and add its static power.
+func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
+	t, err := catalog.Base().With(cfg.Energy.Overrides)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := Scale(cfg.Energy.TechnologyNM)
+	if err != nil {
+		return nil, err
+	}
+	dramType := cfg.Energy.DRAM
+	if dramType == "" {
+		dramType = dramTypes[cfg.DRAM.Preset]
+	}
+	dramBit, err := t.DRAMBit(dramType)
+	if err != nil {
+		return nil, err
+	}
+	var dev *catalog.Device
+	overhead := 1.0
+	if cfg.FPGA.Device != "" {
+		d := catalog.Devices[cfg.FPGA.Device]
+		dev, overhead = &d, d.DynamicOverhead
+	}
+	b := &Breakdown{TechnologyNM: cfg.Energy.TechnologyNM, ScaleFactor: scale, DRAMType: dramType,
+		ByComponent: map[string]float64{}, ByClass: map[string]float64{}}
+	chip := func(component string, pj float64) { b.ByComponent[component] += pj * scale * overhead }
+	wordBits := 8 * cfg.WordBytes()
+	slot := func(kb float64) float64 {
+		if cfg.Buffers.DoubleBuffered {
+			return kb / 2
+		}
+		return kb
+	}
+	bufKB := [3]float64{slot(cfg.Buffers.IfmapKB), slot(cfg.Buffers.FilterKB), slot(cfg.Buffers.OfmapKB)}
+	bufName := [3]string{"ifmap_sram", "filter_sram", "ofmap_sram"}
+	if r.Attention != nil {
+		bufName = [3]string{"k_sram", "v_sram", "ofmap_sram"}
+	}
+	var elapsed int64
+	own := make([]float64, len(r.Layers))
+	for i, l := range r.Layers {
+		before := sum(b.ByComponent)
+		elapsed += l.Elapsed
+		chip("pe_array", float64(l.MACs)*t.MAC(cfg.PEArray.DType))
+		if r.Attention == nil {
+			// A systolic PE reads its two operands from and writes its
+			// partial sum to registers every MAC.
+			chip("registers", 3*float64(l.MACs)*t["reg_16b"].PJ*float64(wordBits)/16)
+		}
+		for i := 0; i < 3; i++ {
+			chip(bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*t.SRAMWord(bufKB[i], wordBits))
+		}
+		b.ByComponent["dram"] += float64(8*(l.DRAMReadBytes+l.DRAMWriteBytes)) * dramBit
+		if l.Pattern != "" && l.Pattern != "dense" {
+			var n, m int
+			fmt.Sscanf(l.Pattern, "%d:%d", &n, &m)
+			chip("nm_mux", float64(l.MACs)*t["mux_select_8b"].PJ*float64(log2(m))*float64(wordBits)/8)
+		}
+		if l.MaskGroups > 0 {
+			lg := log2(l.MaskM)
+			compares := float64(l.MaskGroups) * float64(l.MaskM/2*lg*(lg+1)/2)
+			chip("mask_unit", compares*t["add_8b"].PJ*float64(wordBits)/8)
+		}
+		own[i] = sum(b.ByComponent) - before
+	}
+	shared := sum(b.ByComponent)
+	if a := r.Attention; a != nil {
+		chip("softmax", float64(a.SoftmaxElems)*t["softmax_elem"].PJ)
+		// Per candidate and round: a compare, the zero eliminator's
+		// log2(c)-step prefix sum and log2(c) shift stages, and a FIFO write.
+		lg := float64(log2(cfg.Attention.TopKComparators))
+		perElem := t["add_8b"].PJ*float64(wordBits)/8*(1+lg) + t["mux_select_8b"].PJ*float64(wordBits)/8*lg +
+			t["reg_16b"].PJ*float64(wordBits)/16
+		chip("topk", float64(a.TopKCompares)*perElem)
+	}
+	seconds := float64(elapsed) / (cfg.ClockMHz * 1e6)
+	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	sramKiB := cfg.Buffers.IfmapKB + cfg.Buffers.FilterKB + cfg.Buffers.OfmapKB
+	leakMW := pes*t["leak_pe_mw"].PJ + sramKiB*t["leak_sram_kib_mw"].PJ
+	b.ByComponent["leakage"] = leakMW * scale * seconds * 1e9 // mW·s = 1e9 pJ
+	if dev != nil {
+		b.ByComponent["fpga_static"] = dev.StaticW * seconds * 1e12
+	}
+	for _, c := range keysOf(b.ByComponent) {
+		b.ByClass[componentClass[c]] += b.ByComponent[c]
+	}
+	b.TotalPJ = sum(b.ByComponent)
+	// Run-wide energy goes to layers by their share of the elapsed time.
+	shared = b.TotalPJ - shared
+	b.LayerPJ = make([]float64, len(r.Layers))
+	for i, l := range r.Layers {
+		b.LayerPJ[i] = own[i]
+		if elapsed > 0 {
+			b.LayerPJ[i] += shared * float64(l.Elapsed) / float64(elapsed)
+		}
+	}
+	if seconds > 0 {
+		b.AveragePowerW = b.TotalPJ * 1e-12 / seconds
+	}
+	return b, nil
+}
+
+// sum adds a map's values in sorted key order, so totals are bit-identical
+// run to run.
+func sum(m map[string]float64) float64 {
+	var s float64
+	for _, k := range keysOf(m) {
+		s += m[k]
+	}
+	return s
+}
+
+func keysOf(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func log2(m int) int {
+	if m < 2 {
+		return 0
+	}
+	return bits.Len(uint(m - 1))
+}

@@ -1,0 +1,205 @@
+package energy
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy/catalog"
+)
+
+// overheadNote documents the FPGA energy assumptions.
+const overheadNote = "FPGA dynamic energy = ASIC tables at the node x 14 (Kuon & Rose, IEEE TCAD 2007, " +
+	"'Measuring the gap between FPGAs and ASICs': ~14x dynamic power); static power is an assumption " +
+	"(3 W for the VU9P, 1 W for the ZU9EG)"
+
+// Resources is a resource count.
+type Resources struct {
+	LUT, FF, DSP float64
+	BRAM36, URAM float64
+}
+
+func (r *Resources) add(o Resources) {
+	r.LUT += o.LUT
+	r.FF += o.FF
+	r.DSP += o.DSP
+	r.BRAM36 += o.BRAM36
+	r.URAM += o.URAM
+}
+
+// UnitUsage is one row of the utilisation table.
+type UnitUsage struct {
+	Unit   string    `json:"unit"`
+	Count  int       `json:"count"`
+	Res    Resources `json:"resources"`
+	Source string    `json:"source"`
+}
+
+// FPGAReport is the resource estimate of a config on its device.
+type FPGAReport struct {
+	Device          string             `json:"device"`
+	Units           []UnitUsage        `json:"units"`
+	Total           Resources          `json:"total"`
+	Available       Resources          `json:"available"`
+	Utilization     map[string]float64 `json:"utilization"`
+	Fits            bool               `json:"fits"`
+	SLRsUsed        int                `json:"slrs_used"`
+	EstClockMHz     float64            `json:"est_clock_mhz"`
+	ClockAchievable bool               `json:"clock_achievable"`
+	Notes           []string           `json:"notes"`
+}
+
+// peCost is one MAC unit by data type: DSP48E2 count (27×18 multiplier),
+// LUTs and FFs. int8 packs two MACs per DSP when they share an operand
+// (Xilinx WP486), as neighbouring PEs of a systolic row share the streamed
+// activation. Float costs are assumptions in the range of Xilinx's
+// Floating-Point Operator (PG060) for a multiplier plus an adder.
+var peCost = map[string]Resources{
+	"int8":  {DSP: 0.5, LUT: 16, FF: 48},
+	"int16": {DSP: 1, LUT: 8, FF: 64},
+	"int32": {DSP: 4, LUT: 40, FF: 128},
+	"fp16":  {DSP: 1, LUT: 300, FF: 150},
+	"bf16":  {DSP: 1, LUT: 250, FF: 150},
+	"fp32":  {DSP: 2, LUT: 600, FF: 300},
+}
+
+// FPGA estimates cfg's resources on its device.
+func FPGA(cfg *configs.Config) (*FPGAReport, error) {
+	dev, ok := catalog.Devices[cfg.FPGA.Device]
+	if !ok {
+		return nil, fmt.Errorf("no FPGA device configured")
+	}
+	rep := &FPGAReport{Device: dev.Name, Available: Resources{LUT: float64(dev.LUT), FF: float64(dev.FF),
+		DSP: float64(dev.DSP), BRAM36: float64(dev.BRAM36), URAM: float64(dev.URAM)}}
+	w := 8 * cfg.WordBytes()
+	pes := cfg.PEArray.Rows * cfg.PEArray.Cols
+	unit := func(name string, count int, each Resources, src string) {
+		r := Resources{LUT: each.LUT * float64(count), FF: each.FF * float64(count), DSP: math.Ceil(each.DSP * float64(count)),
+			BRAM36: each.BRAM36 * float64(count), URAM: each.URAM * float64(count)}
+		rep.Units = append(rep.Units, UnitUsage{Unit: name, Count: count, Res: r, Source: src})
+		rep.Total.add(r)
+	}
+	if cfg.Engine == "spatten" {
+		a := cfg.Attention
+		unit("qk_multipliers", a.QKMultipliers, peCost[cfg.PEArray.DType], "MAC unit per multiplier (see pe cost)")
+		unit("pv_multipliers", a.PVMultipliers, peCost[cfg.PEArray.DType], "MAC unit per multiplier")
+		unit("softmax_lanes", a.SoftmaxLanes, Resources{DSP: 4, LUT: 400, FF: 400}, "assumption: Taylor exp + Newton divide per lane")
+		lg := float64(log2(a.TopKComparators))
+		unit("topk_comparators", a.TopKComparators, Resources{LUT: float64(w)/2 + float64(w)*lg, FF: float64(w)},
+			"carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·log2(c) LUT)")
+	} else {
+		unit("pe_array", pes, peCost[cfg.PEArray.DType], "DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
+		if p := cfg.Pattern(); !p.Dense() || len(cfg.Sparsity.Supported) > 0 {
+			n, m := maxPattern(cfg)
+			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * log2(m))},
+				"N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N log2(M)-bit indices")
+			lg := log2(m)
+			ce := cfg.Sparsity.MaskUnitLanes * m / 2 * lg * (lg + 1) / 2
+			unit("mask_unit", ce, Resources{LUT: 3 * float64(w), FF: 2 * float64(w)},
+				"bitonic compare-exchange: compare (w LUT) + swap (2w LUT), pipelined")
+		}
+	}
+	for i, kb := range []float64{cfg.Buffers.IfmapKB, cfg.Buffers.FilterKB, cfg.Buffers.OfmapKB} {
+		portBits := w * cfg.PEArray.Rows
+		if cfg.Engine == "spatten" {
+			portBits = w * 64
+		}
+		unit([]string{"ifmap_buffer", "filter_buffer", "ofmap_buffer"}[i], 1, memory(dev, kb, portBits), "BRAM36 512x72 / URAM 4Kx72, width or depth bound")
+	}
+	unit("dram_controllers", cfg.DRAM.Channels, Resources{LUT: 9000, FF: 12000, BRAM36: 25},
+		"assumption: one DDR4 MIG + AXI port per channel (Xilinx PG150 reports several thousand LUTs)")
+	unit("control", 1, Resources{LUT: 20000, FF: 30000, BRAM36: 10}, "assumption: controller, DMA and host interface")
+	rep.Utilization = map[string]float64{"lut": rep.Total.LUT / rep.Available.LUT, "ff": rep.Total.FF / rep.Available.FF,
+		"dsp": rep.Total.DSP / rep.Available.DSP, "bram36": rep.Total.BRAM36 / rep.Available.BRAM36}
+	if dev.URAM > 0 {
+		rep.Utilization["uram"] = rep.Total.URAM / rep.Available.URAM
+	} else if rep.Total.URAM > 0 {
+		rep.Utilization["uram"] = math.Inf(1)
+	}
+	worst := 0.0
+	rep.Fits = true
+	for _, u := range rep.Utilization {
+		worst = math.Max(worst, u)
+		if u > 1 {
+			rep.Fits = false
+		}
+	}
+	// Clock: full speed to 70% utilisation, then down linearly to 70% of
+	// it at 100%; each SLR crossing costs 10% more.
+	rep.SLRsUsed = max(1, int(math.Ceil(math.Min(worst, 1)*float64(dev.SLRs)-1e-9)))
+	derate := 1.0
+	if worst > 0.7 {
+		derate = 1 - (math.Min(worst, 1) - 0.7)
+	}
+	rep.EstClockMHz = dev.BaseClockMHz * derate * math.Pow(0.9, float64(rep.SLRsUsed-1))
+	rep.ClockAchievable = cfg.ClockMHz <= rep.EstClockMHz+1e-9
+	rep.Notes = []string{"unit costs are stated assumptions until calibrated by yosys synth_xilinx (docs/energy.md)",
+		"clock: base " + fmt.Sprint(dev.BaseClockMHz) + " MHz, derated above 70% utilisation and by 10% per SLR crossing", overheadNote}
+	return rep, nil
+}
+
+// maxPattern is the widest N and M the PEs must support.
+func maxPattern(cfg *configs.Config) (n, m int) {
+	p := cfg.Pattern()
+	n, m = p.N, p.M
+	for _, s := range cfg.Sparsity.Supported {
+		var a, b int
+		fmt.Sscanf(s, "%d:%d", &a, &b)
+		n, m = max(n, a), max(m, b)
+	}
+	return n, m
+}
+
+// memory maps a buffer of kb KiB read portBits wide per cycle onto block
+// RAM: URAM (4K×72) for large buffers when the device has it, else BRAM36
+// (512×72); the count is bound by the width or by the capacity.
+func memory(dev catalog.Device, kb float64, portBits int) Resources {
+	bits := kb * 1024 * 8
+	width := math.Ceil(float64(portBits) / 72)
+	if dev.URAM > 0 && kb >= 256 {
+		return Resources{URAM: math.Max(width, math.Ceil(bits/(288*1024)))}
+	}
+	return Resources{BRAM36: math.Max(width, math.Ceil(bits/(36*1024)))}
+}
+
+// Table writes a Vivado-style utilisation table.
+func (r *FPGAReport) Table(w io.Writer) error {
+	tb := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithFooterAutoFormat(tw.Off))
+	tb.Header("unit", "count", "LUT", "FF", "DSP", "BRAM36", "URAM")
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	for _, u := range r.Units {
+		_ = tb.Append(u.Unit, u.Count, f(u.Res.LUT), f(u.Res.FF), f(u.Res.DSP), f(u.Res.BRAM36), f(u.Res.URAM))
+	}
+	_ = tb.Append("total", "", f(r.Total.LUT), f(r.Total.FF), f(r.Total.DSP), f(r.Total.BRAM36), f(r.Total.URAM))
+	_ = tb.Append("available ("+r.Device+")", "", f(r.Available.LUT), f(r.Available.FF), f(r.Available.DSP), f(r.Available.BRAM36), f(r.Available.URAM))
+	pct := func(k string) string { return fmt.Sprintf("%.1f%%", 100*r.Utilization[k]) }
+	_ = tb.Append("utilisation", "", pct("lut"), pct("ff"), pct("dsp"), pct("bram36"), pct("uram"))
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	fit := "fits"
+	if !r.Fits {
+		fit = "DOES NOT FIT"
+	}
+	_, err := fmt.Fprintf(w, "FPGA %s: %s; %d SLR(s); estimated clock %.0f MHz (configured clock achievable: %v)\n",
+		r.Device, fit, r.SLRsUsed, r.EstClockMHz, r.ClockAchievable)
+	return err
+}
+
+// Overfull names the resources over 100%, for the refusal message.
+func (r *FPGAReport) Overfull() string {
+	var s []string
+	for _, k := range []string{"lut", "ff", "dsp", "bram36", "uram"} {
+		if u, ok := r.Utilization[k]; ok && u > 1 {
+			s = append(s, fmt.Sprintf("%s %.0f%%", k, 100*u))
+		}
+	}
+	return strings.Join(s, ", ")
+}
