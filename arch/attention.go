@@ -70,7 +70,11 @@ type AttnStats struct {
 	TopKRounds                        int64
 	TopKCompares                      int64 // Σ candidates over all rounds
 	SoftmaxElems                      int64
-	DenseMACs, MACs                   int64
+	// ImportanceAdds are the token-importance accumulations (one per
+	// probability of a row that accumulates). They ride on the softmax
+	// output stream, so they take no cycles of their own.
+	ImportanceAdds  int64
+	DenseMACs, MACs int64
 }
 
 // UnitNames names AttnStats.UnitBusy entries.
@@ -132,6 +136,9 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 	kFetch := fetch(0, qBytes+kBytes)
 	kFetch.acquire = 0
 	steps := []attnStep{kFetch, qk(q), softmax(q)}
+	if r.AccumImportance {
+		st.ImportanceAdds += q * kf
+	}
 	lastQK := 1
 	st.Rows++
 	st.Queries += q

@@ -30,7 +30,7 @@ var componentClass = map[string]string{
 	"pe_array": "compute", "registers": "compute", "nm_mux": "compute", "softmax": "compute",
 	"ifmap_sram": "sram", "filter_sram": "sram", "ofmap_sram": "sram", "k_sram": "sram", "v_sram": "sram",
 	"dram":      "dram",
-	"mask_unit": "other", "topk": "other", "leakage": "other", "fpga_static": "other",
+	"mask_unit": "other", "topk": "other", "importance": "other", "leakage": "other", "fpga_static": "other",
 }
 
 // dramTypes maps DRAM presets to energy-table memory types.
@@ -108,6 +108,7 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 	shared := sum(b.ByComponent)
 	if a := r.Attention; a != nil {
 		chip("softmax", float64(a.SoftmaxElems)*t["softmax_elem"].PJ)
+		chip("importance", float64(a.ImportanceAdds)*t["add_8b"].PJ*2) // 16-bit accumulate
 		// Per candidate and round: a compare, the zero eliminator's
 		// log2(c)-step prefix sum and log2(c) shift stages, and a FIFO write.
 		lg := float64(log2(cfg.Attention.TopKComparators))

@@ -41,6 +41,7 @@ type Attention struct {
 	TopKLocalVCycles int64            `json:"topk_local_v_cycles"`
 	TopKTokenCycles  int64            `json:"topk_token_cycles"`
 	TopKRounds       int64            `json:"topk_rounds"`
+	ImportanceAdds   int64            `json:"importance_adds"`
 	EffectiveTFLOPS  float64          `json:"effective_tflops"`
 	ExecutedTFLOPS   float64          `json:"executed_tflops"`
 }
@@ -192,7 +193,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			KeysFetched: a.KeysFetched, ValuesFetched: a.ValuesFetched, QBytes: a.QBytes,
 			KMSBBytes: a.KMSBBytes, KLSBBytes: a.KLSBBytes, VBytes: a.VBytes,
 			UnitBusyCycles:   map[string]int64{},
-			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKRounds: a.TopKRounds,
+			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKRounds: a.TopKRounds, ImportanceAdds: a.ImportanceAdds,
 			EffectiveTFLOPS: a.EffectiveTFLOPS(elapsed, cfg.ClockMHz)}
 		if elapsed > 0 {
 			rep.Attention.ExecutedTFLOPS = 2 * float64(a.MACs) / (float64(elapsed) / hz) / 1e12
