@@ -71,3 +71,15 @@ func LoadFor(cfg *configs.Config, ref string, p workloads.Params) (workloads.Wor
 	}
 	return LoadWorkload(ref, p)
 }
+
+// LoadWorkloadName checks that --workload names something the config can
+// run, without building attention workloads (which run the kernels).
+func LoadWorkloadName(cfg *configs.Config, ref string) (workloads.Workload, error) {
+	if cfg.Engine == "spatten" {
+		if _, ok := workloads.Lookup(ref); ok {
+			_, err := AttentionParams(ref, cfg.Attention, workloads.Params{})
+			return workloads.Workload{Name: ref}, err
+		}
+	}
+	return LoadWorkload(ref, workloads.Params{})
+}

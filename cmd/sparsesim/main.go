@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +63,7 @@ N:M sparse training engines and sparse attention engines.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usererr.New("%v", err)
 	})
-	root.AddCommand(newRunCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
 	return root
 }
 
@@ -73,3 +74,5 @@ func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 		return f(cmd, args)
 	}
 }
+
+func defaultJobs() int { return max(1, runtime.NumCPU()) }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/sweep"
+	"github.com/sparsesim/sparsesim/traces"
+)
+
+func newSweepCmd() *cobra.Command {
+	var (
+		spec          sweep.Spec
+		grids         []string
+		out, shard    string
+		jobs          int
+		resume, quiet bool
+		objectives    string
+	)
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Run a design-space sweep: every point of a grid of config overrides, in parallel, resumable, shardable",
+		Long: `Run a design-space sweep. Each --grid key=values axis overrides one config
+field (values: a list, or ranges lo:hi:x2 and lo:hi:+4); axes combine as a
+cartesian product, or pairwise with --zip. Every point is a full simulation.
+Results go to --out DIR: results.jsonl and results.csv (appended point by point,
+then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
+		Example: `  sparsesim sweep -w resnet50 --grid pe_array.rows=8:128:x2 --grid pe_array.cols=8:128:x2 --out sw
+  sparsesim sweep -c sat-vcu1525 -w resnet18 --phase training --grid sparsity.nm=dense,2:4,2:8 --out nm
+  sparsesim sweep ... --shard 1/4      # one of four cluster jobs; then: sparsesim merge --out all sw0 sw1 sw2 sw3`,
+		Args: cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usererr.New("--out DIR is required")
+			}
+			for _, g := range grids {
+				a, err := sweep.ParseAxis(g)
+				if err != nil {
+					return err
+				}
+				spec.Axes = append(spec.Axes, a)
+			}
+			sh, err := sweep.ParseShard(shard)
+			if err != nil {
+				return err
+			}
+			if jobs < 1 {
+				return usererr.New("--jobs must be at least 1, got %d", jobs)
+			}
+			if spec.Phase != "inference" && spec.Phase != "training" {
+				return usererr.New("--phase %s: unknown phase (allowed: inference, training)", spec.Phase)
+			}
+			// Check the base config and workload once, so a typo fails
+			// fast with exit 2 instead of failing every point.
+			cfg, err := configs.Load(spec.Config, spec.Sets)
+			if err != nil {
+				return err
+			}
+			if _, err := traces.LoadWorkloadName(cfg, spec.Workload); err != nil {
+				return err
+			}
+			if objectives == "" {
+				spec.Objectives = sweep.DefaultObjectives(cfg.FPGA.Device != "")
+			} else {
+				spec.Objectives = strings.Split(objectives, ",")
+			}
+			if err := sweep.CheckObjectives(spec.Objectives); err != nil {
+				return err
+			}
+			errw := cmd.ErrOrStderr()
+			if quiet {
+				errw = nil
+			}
+			f, isFile := errw.(*os.File)
+			rows, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
+				Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
+			if err != nil {
+				return err
+			}
+			return finishSweep(cmd, out, spec, rows)
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&spec.Config, "config", "c", configs.DefaultName, "architecture: embedded name, YAML path or SCALE-Sim .cfg")
+	fl.StringVarP(&spec.Workload, "workload", "w", traces.DefaultWorkload, "zoo model or workload file")
+	fl.StringArrayVar(&spec.Sets, "set", nil, "override a config field for every point (repeatable)")
+	fl.StringArrayVar(&grids, "grid", nil, "an axis: key=v1,v2,... or key=lo:hi:x2 or key=lo:hi:+4 (repeatable)")
+	fl.BoolVar(&spec.Zip, "zip", false, "pair the axes (i-th values together) instead of the cartesian product")
+	fl.IntVar(&spec.Batch, "batch", 1, "batch size")
+	fl.IntVar(&spec.Seq, "seq", 0, "transformer sequence length (0: model default)")
+	fl.StringVar(&spec.Phase, "phase", "inference", "inference or training")
+	fl.BoolVar(&spec.AllowOverfit, "allow-overfit", false, "simulate FPGA points that do not fit their device (else they are recorded as failed)")
+	fl.StringVarP(&out, "out", "o", "", "output directory")
+	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel")
+	fl.BoolVar(&resume, "resume", false, "continue the sweep in --out, skipping points already recorded")
+	fl.StringVar(&shard, "shard", "", "run only shard i/n of the points (for cluster job arrays); join with 'sparsesim merge'")
+	fl.StringVar(&objectives, "objectives", "", "metrics the Pareto front minimises, comma-separated (default cycles,energy_pj; FPGA: cycles,lut,dsp)")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+// finishSweep prints the Pareto front and writes the default plots.
+func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, rows []sweep.Row) error {
+	failed := 0
+	for _, r := range rows {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	front := sweep.Pareto(rows, spec.Objectives)
+	if err := sweep.WritePareto(out, spec.Keys(), spec.Objectives, front, cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	if err := sweep.DefaultPlots(out, spec, rows, front, spec.Objectives); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: results.csv, results.jsonl, pareto.csv, plots\n", len(rows), failed, out)
+	return nil
+}
+
+func newMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge SHARD_DIR...",
+		Short: "Join the output directories of a sharded sweep; fails when a point is missing or duplicated",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: userRunE(func(cmd *cobra.Command, dirs []string) error {
+			if out == "" {
+				return usererr.New("--out DIR is required")
+			}
+			rows, spec, err := sweep.Merge(out, dirs)
+			if err != nil {
+				return err
+			}
+			return finishSweep(cmd, out, spec, rows)
+		}),
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "directory for the merged results")
+	return cmd
+}
+
+func newPlotCmd() *cobra.Command {
+	var x, y, color, out string
+	cmd := &cobra.Command{
+		Use:     "plot RESULTS",
+		Short:   "Plot a sweep's results (results.jsonl or its directory) as PNG or SVG",
+		Example: "  sparsesim plot sw --x pe_array.rows --y cycles --color sparsity.nm -o fig.png",
+		Args:    cobra.ExactArgs(1),
+		RunE: userRunE(func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				path += "/results.jsonl"
+			}
+			rows, _, err := sweep.ReadRows(path)
+			if err != nil {
+				if os.IsNotExist(err) {
+					return usererr.New("plot: %s: no such results file", path)
+				}
+				return err
+			}
+			if x == "" || y == "" || out == "" {
+				return usererr.New("plot needs --x, --y and -o FILE")
+			}
+			if err := sweep.PlotXY(rows, x, y, color, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&x, "x", "", "parameter or metric on the x axis")
+	cmd.Flags().StringVar(&y, "y", "", "parameter or metric on the y axis")
+	cmd.Flags().StringVar(&color, "color", "", "parameter or metric that splits the points into series")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output file (.png or .svg)")
+	return cmd
+}

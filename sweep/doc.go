@@ -1,0 +1,7 @@
+// Package sweep runs design-space sweeps: a grid of config overrides
+// (cartesian or zipped axes, value lists and ranges), each point a full
+// simulation with its own engine, run in parallel, appended to
+// results.jsonl and results.csv as it completes (one write per row, so a
+// killed sweep never leaves a torn row), resumable, shardable across
+// machines and mergeable, with the Pareto front and plots.
+package sweep

@@ -1,0 +1,165 @@
+package sweep
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sparsesim/sparsesim/internal/usererr"
+)
+
+// Axis is one swept config field and its values (as --set strings).
+type Axis struct {
+	Key    string
+	Values []string
+}
+
+// ParseAxis reads "key=v1,v2,..." where an item may be a range
+// "lo:hi:xF" (multiply by F) or "lo:hi:+S" (add S), both inclusive of hi
+// when reached.
+func ParseAxis(spec string) (Axis, error) {
+	key, vals, ok := strings.Cut(spec, "=")
+	if !ok || key == "" || vals == "" {
+		return Axis{}, usererr.New("--grid %s: expected key=v1,v2,... or key=lo:hi:x2 / key=lo:hi:+4", spec)
+	}
+	a := Axis{Key: key}
+	for _, item := range strings.Split(vals, ",") {
+		item = strings.TrimSpace(item)
+		if strings.Count(item, ":") == 2 && isRange(item) {
+			r, err := expandRange(item)
+			if err != nil {
+				return Axis{}, usererr.New("--grid %s: %v", spec, err)
+			}
+			a.Values = append(a.Values, r...)
+			continue
+		}
+		if item == "" {
+			return Axis{}, usererr.New("--grid %s: empty value", spec)
+		}
+		a.Values = append(a.Values, item)
+	}
+	return a, nil
+}
+
+// isRange tells "8:128:x2" from an N:M pattern such as "2:4" (two fields).
+func isRange(s string) bool {
+	p := strings.Split(s, ":")
+	return len(p) == 3 && (strings.HasPrefix(p[2], "x") || strings.HasPrefix(p[2], "+"))
+}
+
+func expandRange(s string) ([]string, error) {
+	p := strings.Split(s, ":")
+	lo, err1 := strconv.ParseFloat(p[0], 64)
+	hi, err2 := strconv.ParseFloat(p[1], 64)
+	step, err3 := strconv.ParseFloat(p[2][1:], 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("range %q: expected numbers lo:hi:xF or lo:hi:+S", s)
+	}
+	mul := p[2][0] == 'x'
+	if hi < lo || (mul && (step <= 1 || lo <= 0)) || (!mul && step <= 0) {
+		return nil, fmt.Errorf("range %q does not advance from %g to %g", s, lo, hi)
+	}
+	var out []string
+	for v := lo; v <= hi*(1+1e-12); {
+		out = append(out, strconv.FormatFloat(v, 'g', -1, 64))
+		if mul {
+			v *= step
+		} else {
+			v += step
+		}
+		if len(out) > 100000 {
+			return nil, fmt.Errorf("range %q has more than 100000 values", s)
+		}
+	}
+	return out, nil
+}
+
+// Point is one assignment of every axis.
+type Point struct {
+	Index  int
+	Params []Param
+}
+
+// Param is one axis value.
+type Param struct{ Key, Value string }
+
+// Sets are the point's --set overrides.
+func (p Point) Sets() []string {
+	s := make([]string, len(p.Params))
+	for i, kv := range p.Params {
+		s[i] = kv.Key + "=" + kv.Value
+	}
+	return s
+}
+
+// Points enumerates the grid: the cartesian product in axis order (last
+// axis fastest), or with zip the i-th value of every axis together.
+func Points(axes []Axis, zip bool) ([]Point, error) {
+	if len(axes) == 0 {
+		return []Point{{Index: 0}}, nil
+	}
+	seen := map[string]bool{}
+	for _, a := range axes {
+		if seen[a.Key] {
+			return nil, usererr.New("--grid %s given twice", a.Key)
+		}
+		seen[a.Key] = true
+	}
+	var pts []Point
+	if zip {
+		n := len(axes[0].Values)
+		for _, a := range axes {
+			if len(a.Values) != n {
+				return nil, usererr.New("--zip needs axes of equal length: %s has %d values, %s has %d", axes[0].Key, n, a.Key, len(a.Values))
+			}
+		}
+		for i := 0; i < n; i++ {
+			p := Point{Index: i}
+			for _, a := range axes {
+				p.Params = append(p.Params, Param{a.Key, a.Values[i]})
+			}
+			pts = append(pts, p)
+		}
+		return pts, nil
+	}
+	total := 1
+	for _, a := range axes {
+		total *= len(a.Values)
+		if total > 1_000_000 {
+			return nil, usererr.New("grid has more than 1,000,000 points")
+		}
+	}
+	for i := 0; i < total; i++ {
+		p := Point{Index: i}
+		rem := i
+		vals := make([]string, len(axes))
+		for j := len(axes) - 1; j >= 0; j-- {
+			n := len(axes[j].Values)
+			vals[j] = axes[j].Values[rem%n]
+			rem /= n
+		}
+		for j, a := range axes {
+			p.Params = append(p.Params, Param{a.Key, vals[j]})
+		}
+		pts = append(pts, p)
+	}
+	return pts, nil
+}
+
+// Shard is "i/n": this process runs the points whose index ≡ i (mod n).
+type Shard struct{ I, N int }
+
+// ParseShard reads "i/n" with 0 ≤ i < n.
+func ParseShard(s string) (Shard, error) {
+	if s == "" {
+		return Shard{0, 1}, nil
+	}
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.I, &sh.N); err != nil || fmt.Sprintf("%d/%d", sh.I, sh.N) != s || sh.N < 1 || sh.I < 0 || sh.I >= sh.N {
+		return Shard{}, usererr.New("--shard %s: expected i/n with 0 ≤ i < n, e.g. 0/4", s)
+	}
+	return sh, nil
+}
+
+// Has reports whether the shard runs point index i.
+func (s Shard) Has(i int) bool { return i%s.N == s.I }

@@ -1,0 +1,110 @@
+package sweep
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/report"
+)
+
+// DefaultObjectives are minimised by the Pareto front: cycles and energy,
+// or with an FPGA target cycles against LUTs and DSPs.
+func DefaultObjectives(fpga bool) []string {
+	if fpga {
+		return []string{"cycles", "lut", "dsp"}
+	}
+	return []string{"cycles", "energy_pj"}
+}
+
+// CheckObjectives rejects names that are not metrics.
+func CheckObjectives(obj []string) error {
+	for _, o := range obj {
+		if _, ok := (Metrics{}).Get(o); !ok {
+			return usererr.New("--objectives %s: unknown metric (known: %s)", o, strings.Join(MetricNames, ", "))
+		}
+	}
+	return nil
+}
+
+// Pareto returns the successful rows no other row dominates (all
+// objectives ≤ and one <), in point order.
+func Pareto(rows []Row, obj []string) []Row {
+	vals := func(r Row) []float64 {
+		v := make([]float64, len(obj))
+		for i, o := range obj {
+			v[i], _ = r.Metrics.Get(o)
+		}
+		return v
+	}
+	var ok []Row
+	for _, r := range rows {
+		if r.Metrics != nil {
+			ok = append(ok, r)
+		}
+	}
+	var front []Row
+	for i, a := range ok {
+		va := vals(a)
+		dominated := false
+		for j, b := range ok {
+			if i == j {
+				continue
+			}
+			vb := vals(b)
+			le, lt := true, false
+			for k := range vb {
+				le = le && vb[k] <= va[k]
+				lt = lt || vb[k] < va[k]
+			}
+			if le && lt {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			front = append(front, a)
+		}
+	}
+	return front
+}
+
+// WritePareto writes pareto.csv (the front's rows) and prints it as a table.
+func WritePareto(dir string, keys, obj []string, front []Row, w io.Writer) error {
+	var buf bytes.Buffer
+	buf.Write(csvHeader(keys))
+	for _, r := range front {
+		buf.Write(r.csvLine(keys))
+	}
+	if err := report.WriteFileAtomic(dir+"/pareto.csv", buf.Bytes()); err != nil {
+		return err
+	}
+	if w == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "Pareto front over %s (%d points):\n", strings.Join(obj, ", "), len(front))
+	tb := report.NewTable(w)
+	header := []any{"point"}
+	for _, k := range keys {
+		header = append(header, k)
+	}
+	for _, o := range obj {
+		header = append(header, o)
+	}
+	tb.Header(header...)
+	for _, r := range front {
+		row := []any{r.Point}
+		for _, k := range keys {
+			row = append(row, r.Params[k])
+		}
+		for _, o := range obj {
+			v, _ := r.Metrics.Get(o)
+			row = append(row, strconv.FormatFloat(v, 'g', 6, 64))
+		}
+		_ = tb.Append(row...)
+	}
+	return tb.Render()
+}
