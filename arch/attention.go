@@ -86,7 +86,7 @@ func UnitNames() []string { return attnUnitNames[:] }
 func TopKCycles(rounds []int, comparators int) int64 {
 	var s int64
 	for _, n := range rounds {
-		s += int64((n+comparators-1)/comparators) + 3
+		s += int64((n+comparators-1)/comparators) + TopKPassLatency
 	}
 	return s
 }
@@ -135,7 +135,13 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 	}
 	kFetch := fetch(0, qBytes+kBytes)
 	kFetch.acquire = 0
-	steps := []attnStep{kFetch, qk(q), softmax(q)}
+	firstSoftmax := softmax(q)
+	if r.LSBBits > 0 {
+		// The τ decision follows the softmax of a progressively
+		// quantized row.
+		firstSoftmax.latency += PQuantDecisionLatency
+	}
+	steps := []attnStep{kFetch, qk(q), firstSoftmax}
 	if r.AccumImportance {
 		st.ImportanceAdds += q * kf
 	}

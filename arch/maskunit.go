@@ -1,24 +1,39 @@
 package arch
 
-import (
-	"math/bits"
+import "github.com/sarchlab/akita/v4/sim"
 
-	"github.com/sarchlab/akita/v4/sim"
+// Timing parameters of the units that have RTL in rtl/src; the RTL tests
+// measure each unit's latency and assert it equals these.
+const (
+	// SystolicHopCycles: a PE passes operands and partial sums on after one
+	// cycle (rtl/src/sys_pe.v) — the skew the fold model counts.
+	SystolicHopCycles = 1
+	// NMPELatency: the N:M PE selects, multiplies and reduces in the same
+	// cycle its accumulator registers (rtl/src/nm_pe.v): still one hop.
+	NMPELatency = 1
+	// MaskGenLatency: rank every pair of magnitudes, then select and pack
+	// (rtl/src/mask_gen.v).
+	MaskGenLatency = 2
+	// TopKPassLatency: compare, prefix sum, compact (rtl/src/topk_pass.v).
+	TopKPassLatency = 3
+	// PQuantDecisionLatency: the max-probability vs τ decision and the
+	// MSB/LSB recombination register once (rtl/src/pquant.v).
+	PQuantDecisionLatency = 1
 )
 
-// MaskGenCycles is the N:M mask-generation unit's timing: Lanes sorting
-// networks each take one group of M weights per cycle (fully pipelined),
-// and a group needs the depth of a bitonic sorting network,
-// log2(M)·(log2(M)+1)/2 compare-exchange stages, to come out. Top-N is the
-// first N of the sorted order, so N does not change the timing.
+// MaskGenCycles is the N:M mask-generation unit's timing: Lanes rankers
+// each take one group of M weights per cycle, fully pipelined, and a group
+// comes out MaskGenLatency cycles later. N does not change the timing.
 func MaskGenCycles(groups int64, m, lanes int) int64 {
 	if groups <= 0 {
 		return 0
 	}
-	lg := bits.Len(uint(m - 1))
-	depth := int64(lg * (lg + 1) / 2)
-	return (groups+int64(lanes)-1)/int64(lanes) + depth
+	return (groups+int64(lanes)-1)/int64(lanes) + MaskGenLatency
 }
+
+// MaskGenCompares is the comparisons one group costs: every pair of the M
+// magnitudes (M(M−1)/2 comparators per lane in rtl/src/mask_gen.v).
+func MaskGenCompares(m int) int64 { return int64(m * (m - 1) / 2) }
 
 // MaskGenReq asks the unit to make masks for Groups groups of M.
 type MaskGenReq struct {

@@ -198,14 +198,14 @@ func TestSATSwitchEffects(t *testing.T) {
 	}
 }
 
-// The mask unit: ceil(groups/lanes) cycles of throughput plus the bitonic
-// network depth log2(M)(log2(M)+1)/2 (M = 8: 6 stages; M = 4: 3).
+// The mask unit: ceil(groups/lanes) cycles of throughput plus the RTL's
+// two-stage latency (rank, then select and pack).
 func TestMaskGenCycles(t *testing.T) {
 	for _, tc := range []struct {
 		groups   int64
 		m, lanes int
 		want     int64
-	}{{100, 8, 16, 7 + 6}, {16, 4, 16, 1 + 3}, {0, 8, 16, 0}, {17, 16, 1, 17 + 10}} {
+	}{{100, 8, 16, 7 + 2}, {16, 4, 16, 1 + 2}, {0, 8, 16, 0}, {17, 16, 1, 17 + 2}} {
 		if got := MaskGenCycles(tc.groups, tc.m, tc.lanes); got != tc.want {
 			t.Errorf("%v: %d cycles, want %d", tc, got, tc.want)
 		}

@@ -99,8 +99,7 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 			chip("nm_mux", float64(l.MACs)*t["mux_select_8b"].PJ*float64(log2(m))*float64(wordBits)/8)
 		}
 		if l.MaskGroups > 0 {
-			lg := log2(l.MaskM)
-			compares := float64(l.MaskGroups) * float64(l.MaskM/2*lg*(lg+1)/2)
+			compares := float64(l.MaskGroups) * float64(arch.MaskGenCompares(l.MaskM))
 			chip("mask_unit", compares*t["add_8b"].PJ*float64(wordBits)/8)
 		}
 		own[i] = sum(b.ByComponent) - before

@@ -11,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy/catalog"
 )
@@ -100,10 +101,9 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 			n, m := maxPattern(cfg)
 			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * log2(m))},
 				"N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N log2(M)-bit indices")
-			lg := log2(m)
-			ce := cfg.Sparsity.MaskUnitLanes * m / 2 * lg * (lg + 1) / 2
-			unit("mask_unit", ce, Resources{LUT: 3 * float64(w), FF: 2 * float64(w)},
-				"bitonic compare-exchange: compare (w LUT) + swap (2w LUT), pipelined")
+			ce := cfg.Sparsity.MaskUnitLanes * int(arch.MaskGenCompares(m))
+			unit("mask_unit", ce, Resources{LUT: 1.5 * float64(w), FF: 2},
+				"per lane M(M−1)/2 magnitude comparators (w/2 LUT each on the carry chain, plus |x|) and rank bits (rtl/src/mask_gen.v)")
 		}
 	}
 	for i, kb := range []float64{cfg.Buffers.IfmapKB, cfg.Buffers.FilterKB, cfg.Buffers.OfmapKB} {

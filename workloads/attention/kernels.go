@@ -101,18 +101,7 @@ func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []in
 	for {
 		rounds = append(rounds, len(cand))
 		pivot := cand[rng.Intn(len(cand))]
-		var hi, lo []float64
-		eq := 0
-		for _, v := range cand {
-			switch {
-			case v > pivot:
-				hi = append(hi, v)
-			case v < pivot:
-				lo = append(lo, v)
-			default:
-				eq++
-			}
-		}
+		hi, lo, eq := Partition(cand, pivot)
 		if want <= len(hi) {
 			cand = hi
 		} else if want <= len(hi)+eq {
@@ -139,6 +128,23 @@ func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []in
 		}
 	}
 	return keep, rounds
+}
+
+// Partition is one quick-select round as the top-k engine's comparators
+// and zero eliminators do it: the candidates above and below the pivot,
+// each in their original order, and how many equal it.
+func Partition[T int | int64 | uint64 | float64](cand []T, pivot T) (hi, lo []T, eq int) {
+	for _, v := range cand {
+		switch {
+		case v > pivot:
+			hi = append(hi, v)
+		case v < pivot:
+			lo = append(lo, v)
+		default:
+			eq++
+		}
+	}
+	return hi, lo, eq
 }
 
 // TopKBySort is the reference top-k: indices of the k largest (ties to the

@@ -1,0 +1,116 @@
+package rtl
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var full = flag.Bool("rtl.full", false, "every unit and parameter set in both simulators (make rtl-test)")
+
+const vectors = 10000
+
+// Every unit, at every parameter set, passes ≥10,000 vectors (random plus
+// extremes, ties and all-zero groups) computed by the Go kernels, in
+// iverilog; in verilator at the first set (all sets with -rtl.full). The
+// measured latency equals the Go timing model's parameter.
+func TestRTLUnitsMatchGoModel(t *testing.T) {
+	sims := map[string]bool{}
+	for _, s := range Simulators {
+		if Available(s) {
+			sims[s] = true
+		} else {
+			t.Logf("SKIPPED %s: not installed (apt-get install -y iverilog verilator yosys)", s)
+		}
+	}
+	if len(sims) == 0 {
+		t.Skip("SKIPPED: no Verilog simulator installed; .ci/run installs iverilog and verilator")
+	}
+	type job struct {
+		unit *Unit
+		set  int
+		sim  string
+	}
+	var jobs []job
+	for _, name := range Names() {
+		u := Units[name]
+		for i := range u.Sets {
+			for _, sim := range Simulators {
+				if sims[sim] && (sim == "iverilog" || i == 0 || *full) {
+					jobs = append(jobs, job{u, i, sim})
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p, err := j.unit.Resolve(j.unit.Sets[j.set])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			dir := t.TempDir()
+			if err := Prepare(j.unit, p, vectors, int64(j.set+1), dir); err != nil {
+				t.Error(err)
+				return
+			}
+			o, err := Simulate(j.unit, dir, j.sim)
+			label := fmt.Sprintf("%s %v under %s", j.unit.Name, j.unit.Sets[j.set], j.sim)
+			if err != nil {
+				t.Errorf("%s: %v", label, err)
+				return
+			}
+			if !o.Pass || o.Vectors != vectors {
+				t.Errorf("%s: %d of %d vectors failed\n%s", label, o.Failed, o.Vectors, o.Output)
+			}
+			if o.Latency != j.unit.Latency {
+				t.Errorf("%s: RTL latency %d cycles, the Go timing model uses %d", label, o.Latency, j.unit.Latency)
+			}
+			t.Logf("%s: PASS %d vectors, latency %d", label, o.Vectors, o.Latency)
+		}()
+	}
+	wg.Wait()
+}
+
+// The bench can fail: one wrong expected value is reported.
+func TestRTLBenchCatchesAWrongVector(t *testing.T) {
+	if !Available("iverilog") {
+		t.Skip("SKIPPED: iverilog not installed")
+	}
+	for _, name := range []string{"nm_pe", "topk_pass"} {
+		u := Units[name]
+		p, _ := u.Resolve(u.Sets[0])
+		dir := t.TempDir()
+		if err := Prepare(u, p, 500, 7, dir); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "exp.hex")
+		b, _ := os.ReadFile(path)
+		lines := strings.Split(string(b), "\n")
+		flip := []byte(lines[123])
+		if flip[len(flip)-1] == '0' {
+			flip[len(flip)-1] = '1'
+		} else {
+			flip[len(flip)-1] = '0'
+		}
+		lines[123] = string(flip)
+		os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644)
+		o, err := Simulate(u, dir, "iverilog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Pass || o.Failed != 1 || !strings.Contains(o.Output, "MISMATCH vector 123") {
+			t.Errorf("%s: a wrong expected vector was not caught: %+v", name, o)
+		}
+	}
+}
