@@ -113,9 +113,10 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 	if err != nil || !r.Fits || !r.ClockAchievable {
 		t.Fatalf("sat-vcu1525 should fit the XCVU9P at 200 MHz: %+v %v", r, err)
 	}
-	// 4,096 int16 PEs take one DSP48E2 each.
-	if r.Total.DSP != 4096 {
-		t.Errorf("%g DSPs, want 4096", r.Total.DSP)
+	// 4,096 int16 N:M PEs take one DSP48E2 each: yosys maps nm_pe (N=4,
+	// M=8, W=16) to 4 DSPs for its 4 kept-weight multipliers.
+	if r.Units[0].Unit != "nm_pe_array" || r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "yosys") {
+		t.Errorf("PE array %+v, want 4096 DSPs calibrated by yosys", r.Units[0])
 	}
 	big, _ := configs.Load("sat-vcu1525", []string{"pe_array.rows=128", "pe_array.cols=128"})
 	r, _ = FPGA(big)
@@ -124,8 +125,8 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 	}
 	// int8 packs two MACs per DSP48E2 (WP486).
 	i8, _ := configs.Load("sat-vcu1525", []string{"pe_array.dtype=int8"})
-	if r, _ = FPGA(i8); r.Total.DSP != 2048 {
-		t.Errorf("int8: %g DSPs, want 2048", r.Total.DSP)
+	if r, _ = FPGA(i8); r.Units[0].Res.DSP != 2048 {
+		t.Errorf("int8: %g PE DSPs, want 2048", r.Units[0].Res.DSP)
 	}
 	// A 36 KiB buffer read 72 bits wide fits one BRAM36... of 36 Kb: 8 of them.
 	if m := memory(catalog.Devices["xczu9eg"], 36, 72); m.BRAM36 != 8 {

@@ -87,23 +87,53 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 		rep.Units = append(rep.Units, UnitUsage{Unit: name, Count: count, Res: r, Source: src})
 		rep.Total.add(r)
 	}
+	// Calibrated costs: yosys synth_xilinx counts of the rtl/ units at a
+	// matching parameter set (energy/catalog/rtl_resources.csv), else the
+	// stated assumptions.
+	synth := func(unitName string, want map[string]int, per float64) (Resources, string, bool) {
+		c, ok := catalog.FindSynth(unitName, want)
+		if !ok {
+			return Resources{}, "", false
+		}
+		return Resources{LUT: c.LUT / per, FF: c.FF / per, DSP: c.DSP / per},
+			fmt.Sprintf("yosys synth_xilinx of rtl/src/%s.v (%v)", unitName, want) + perNote(per), true
+	}
 	if cfg.Engine == "spatten" {
 		a := cfg.Attention
 		unit("qk_multipliers", a.QKMultipliers, peCost[cfg.PEArray.DType], "MAC unit per multiplier (see pe cost)")
 		unit("pv_multipliers", a.PVMultipliers, peCost[cfg.PEArray.DType], "MAC unit per multiplier")
 		unit("softmax_lanes", a.SoftmaxLanes, Resources{DSP: 4, LUT: 400, FF: 400}, "assumption: Taylor exp + Newton divide per lane")
-		lg := float64(log2(a.TopKComparators))
-		unit("topk_comparators", a.TopKComparators, Resources{LUT: float64(w)/2 + float64(w)*lg, FF: float64(w)},
-			"carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·log2(c) LUT)")
+		if r, src, ok := synth("topk_pass", map[string]int{"C": a.TopKComparators, "W": w}, 1); ok {
+			unit("topk_engine", 1, r, src)
+		} else {
+			lg := float64(log2(a.TopKComparators))
+			unit("topk_comparators", a.TopKComparators, Resources{LUT: float64(w)/2 + float64(w)*lg, FF: float64(w)},
+				"assumption: carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·log2(c) LUT)")
+		}
+	} else if p := cfg.Pattern(); p.Dense() && len(cfg.Sparsity.Supported) == 0 {
+		pe := peCost[cfg.PEArray.DType]
+		src := "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)"
+		if r, s, ok := synth("sys_pe", map[string]int{"W": w}, 1); ok && !strings.HasPrefix(cfg.PEArray.DType, "fp") && cfg.PEArray.DType != "bf16" {
+			// yosys does not pack two int8 MACs into one DSP48E2: keep
+			// the packing rule for DSPs, take LUTs and FFs from synthesis.
+			pe.LUT, pe.FF, src = r.LUT, r.FF, s+"; DSPs by the WP486 packing rule"
+		}
+		unit("pe_array", pes, pe, src)
 	} else {
-		unit("pe_array", pes, peCost[cfg.PEArray.DType], "DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
-		if p := cfg.Pattern(); !p.Dense() || len(cfg.Sparsity.Supported) > 0 {
-			n, m := maxPattern(cfg)
+		n, m := maxPattern(cfg)
+		if r, src, ok := synth("nm_pe", map[string]int{"N": n, "M": m, "W": w}, float64(n)); ok {
+			unit("nm_pe_array", pes, r, src)
+		} else {
+			unit("pe_array", pes, peCost[cfg.PEArray.DType], "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
 			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * log2(m))},
-				"N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N log2(M)-bit indices")
+				"assumption: N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N log2(M)-bit indices")
+		}
+		if r, src, ok := synth("mask_gen", map[string]int{"N": n, "M": m, "W": w}, 1); ok {
+			unit("mask_unit_lanes", cfg.Sparsity.MaskUnitLanes, r, src)
+		} else {
 			ce := cfg.Sparsity.MaskUnitLanes * int(arch.MaskGenCompares(m))
 			unit("mask_unit", ce, Resources{LUT: 1.5 * float64(w), FF: 2},
-				"per lane M(M−1)/2 magnitude comparators (w/2 LUT each on the carry chain, plus |x|) and rank bits (rtl/src/mask_gen.v)")
+				"assumption: per lane M(M−1)/2 magnitude comparators (w/2 LUT each on the carry chain, plus |x|) and rank bits")
 		}
 	}
 	for i, kb := range []float64{cfg.Buffers.IfmapKB, cfg.Buffers.FilterKB, cfg.Buffers.OfmapKB} {
@@ -140,9 +170,16 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 	}
 	rep.EstClockMHz = dev.BaseClockMHz * derate * math.Pow(0.9, float64(rep.SLRsUsed-1))
 	rep.ClockAchievable = cfg.ClockMHz <= rep.EstClockMHz+1e-9
-	rep.Notes = []string{"unit costs are stated assumptions until calibrated by yosys synth_xilinx (docs/energy.md)",
+	rep.Notes = []string{"unit costs come from yosys synth_xilinx of rtl/ (energy/catalog/rtl_resources.csv) where a matching parameter set exists, else stated assumptions (docs/energy.md)",
 		"clock: base " + fmt.Sprint(dev.BaseClockMHz) + " MHz, derated above 70% utilisation and by 10% per SLR crossing", overheadNote}
 	return rep, nil
+}
+
+func perNote(per float64) string {
+	if per == 1 {
+		return ""
+	}
+	return fmt.Sprintf(", divided by %g (one PE per kept weight)", per)
 }
 
 // maxPattern is the widest N and M the PEs must support.

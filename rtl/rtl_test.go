@@ -114,3 +114,46 @@ func TestRTLBenchCatchesAWrongVector(t *testing.T) {
 		}
 	}
 }
+
+// The committed resource table (make rtl-synth) covers every unit and
+// parameter set with non-empty counts, and yosys reproduces a row.
+func TestSynthTable(t *testing.T) {
+	b, err := os.ReadFile("../energy/catalog/rtl_resources.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(b)
+	for _, name := range Names() {
+		u := Units[name]
+		for _, s := range u.Sets {
+			p, _ := u.Resolve(s)
+			prefix := name + "," + ParamString(p) + ","
+			found := false
+			for _, line := range strings.Split(table, "\n") {
+				if strings.HasPrefix(line, prefix) {
+					found = true
+					f := strings.Split(line, ",")
+					if f[7] == "0" || f[8] == "0" || !strings.Contains(line, "synth_xilinx -family xcup") {
+						t.Errorf("empty synthesis row: %s", line)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no synthesis row for %s %s (run make rtl-synth)", name, ParamString(p))
+			}
+		}
+	}
+	if !Available("yosys") {
+		t.Log("SKIPPED the yosys re-run: yosys not installed")
+		return
+	}
+	u := Units["pquant"]
+	p, _ := u.Resolve(u.Sets[0])
+	r, err := Synth(u, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table, strings.TrimSuffix(r.CSV(), "\n")) {
+		t.Errorf("yosys now gives %s, the table has another row", r.CSV())
+	}
+}

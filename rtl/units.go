@@ -85,7 +85,7 @@ func init() {
 		Out:     []Field{{"acc", "ACC"}},
 		Latency: arch.NMPELatency,
 		Tie:     ".rst(1'b0)",
-		Sets:    []map[string]int{{"N": 2, "M": 4, "W": 8, "ACC": 32}, {"N": 2, "M": 8, "W": 8, "ACC": 32}, {"N": 1, "M": 8, "W": 16, "ACC": 40}, {"N": 4, "M": 16, "W": 8, "ACC": 32}},
+		Sets:    []map[string]int{{"N": 2, "M": 4, "W": 8, "ACC": 32}, {"N": 2, "M": 8, "W": 8, "ACC": 32}, {"N": 1, "M": 8, "W": 16, "ACC": 40}, {"N": 4, "M": 16, "W": 8, "ACC": 32}, {"N": 4, "M": 8, "W": 16, "ACC": 40}},
 		gen:     genNMPE})
 	register(&Unit{Name: "mask_gen", Doc: "N:M mask generator (top-N by magnitude, index output)",
 		Params:  []string{"N", "M", "W"},
@@ -93,7 +93,7 @@ func init() {
 		In:      []Field{{"w", "M*W"}},
 		Out:     []Field{{"mask", "M"}, {"kval", "N*W"}, {"kidx", "N*IW"}},
 		Latency: arch.MaskGenLatency,
-		Sets:    []map[string]int{{"N": 2, "M": 4, "W": 8}, {"N": 2, "M": 8, "W": 8}, {"N": 1, "M": 8, "W": 16}, {"N": 4, "M": 16, "W": 8}},
+		Sets:    []map[string]int{{"N": 2, "M": 4, "W": 8}, {"N": 2, "M": 8, "W": 8}, {"N": 1, "M": 8, "W": 16}, {"N": 4, "M": 16, "W": 8}, {"N": 4, "M": 8, "W": 16}},
 		gen:     genMaskGen})
 	register(&Unit{Name: "topk_pass", Doc: "top-k quick-select pass: comparators + zero eliminators",
 		Params:  []string{"C", "W"},

@@ -255,3 +255,29 @@ func TestFPGAFitAndEnergyBlock(t *testing.T) {
 		t.Errorf("fpga block %v", f)
 	}
 }
+
+func TestRTLVectorsCLI(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, "rtl", "vectors", "--unit", "mask_gen", "--param", "N=1", "--param", "M=8", "-n", "100", "-o", dir)
+	if code != 0 || !strings.Contains(out, "latency the Go model uses: 2") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	for _, f := range []string{"in.hex", "exp.hex", "tb.v", "mask_gen.v"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written", f)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "exp.hex"))
+	if n := strings.Count(string(b), "\n"); n != 100 {
+		t.Errorf("%d expected vectors, want 100", n)
+	}
+	for _, args := range [][]string{
+		{"rtl", "vectors", "--unit", "nosuch", "-o", dir},
+		{"rtl", "vectors", "--unit", "nm_pe", "--param", "Q=3", "-o", dir},
+		{"rtl", "vectors", "--unit", "nm_pe", "--param", "N", "-o", dir},
+	} {
+		if code, _, _ := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
