@@ -111,6 +111,10 @@ func (r *Report) Table(w io.Writer) error {
 			HumanPJ(e.TotalPJ), e.TechnologyNM, e.AveragePowerW, t.GOPS, t.GOPSPerW,
 			HumanPJ(e.ByClass["compute"]), HumanPJ(e.ByClass["sram"]), HumanPJ(e.ByClass["dram"]), e.DRAMType, HumanPJ(e.ByClass["other"]))
 	}
+	if r.Functional != nil {
+		b, _ := json.Marshal(r.Functional)
+		fmt.Fprintf(w, "functional check against the CPU kernels: %s\n", b)
+	}
 	if f := r.FPGA; f != nil {
 		if err := f.Table(w); err != nil {
 			return err
@@ -166,6 +170,11 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
 	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
 		tmp.Close()
 		os.Remove(name)

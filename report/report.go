@@ -22,7 +22,9 @@ type Report struct {
 	Energy *energy.Breakdown `json:"energy"`
 	// FPGA is present for configs with an FPGA target.
 	FPGA *energy.FPGAReport `json:"fpga,omitempty"`
-	Sim  SimInfo            `json:"sim"`
+	// Functional is present with `run --functional` (compare.Summary).
+	Functional any     `json:"functional,omitempty"`
+	Sim        SimInfo `json:"sim"`
 }
 
 // Attention summarises a sparse attention engine run (docs/report.md).

@@ -281,3 +281,77 @@ func TestRTLVectorsCLI(t *testing.T) {
 		}
 	}
 }
+
+// Replaying a generated trace gives the same cycles as simulating the
+// workload directly.
+func TestTraceReplayEqualsDirect(t *testing.T) {
+	dir := t.TempDir()
+	total := func(args ...string) float64 {
+		code, out, errs := run(t, append(args, "-f", "json")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", args, code, errs)
+		}
+		var m map[string]any
+		json.Unmarshal([]byte(out), &m)
+		return m["total"].(map[string]any)["cycles"].(float64)
+	}
+	for _, tc := range [][]string{
+		{"-c", "sat-vcu1525", "-w", "resnet18", "--phase", "training"},
+		{"-c", "spatten", "-w", "bert-base", "--seq", "64"},
+	} {
+		tr := filepath.Join(dir, "t.trace")
+		if code, _, errs := run(t, append([]string{"trace", "gen", "-o", tr}, tc...)...); code != 0 {
+			t.Fatalf("trace gen %v: %s", tc, errs)
+		}
+		code, out, _ := run(t, "trace", "info", tr)
+		if code != 0 || !strings.Contains(out, "sparsesim-trace v1") {
+			t.Errorf("trace info: %s", out)
+		}
+		direct := total(append([]string{"run"}, tc...)...)
+		replay := total("run", tc[0], tc[1], "--trace", tr)
+		if direct != replay {
+			t.Errorf("%v: direct %v cycles, replay %v", tc, direct, replay)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "bad.trace"), []byte("{\"format\":\"sparsesim-trace\",\"version\":1}\n"), 0o644)
+	if code, _, errs := run(t, "run", "--trace", filepath.Join(dir, "bad.trace")); code != 2 || !strings.Contains(errs, "truncated") {
+		t.Errorf("truncated trace: exit %d %s", code, errs)
+	}
+}
+
+func TestCompareCLI(t *testing.T) {
+	code, out, errs := run(t, "compare", "--runs", "1", "-f", "json", "--m", "64", "--n", "64", "--k", "64")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	var m struct{ Results []map[string]any }
+	if err := json.Unmarshal([]byte(out), &m); err != nil || len(m.Results) != 3 {
+		t.Fatalf("%v %v", m, err)
+	}
+	for _, r := range m.Results {
+		for _, k := range []string{"match", "max_abs_error", "max_rel_error", "cpu_seconds", "sim_seconds", "speedup", "energy_ratio"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("%v lacks %s", r["case"], k)
+			}
+		}
+		if r["match"] != true {
+			t.Errorf("%v does not match", r["case"])
+		}
+	}
+	ex := "../../docs/examples/"
+	if code, _, errs := run(t, "compare", "--case", "gemm,nm", "--runs", "1", "--activations", ex+"activations_64x128_int8.npy", "--weights", ex+"weights_128x32_int8.npy"); code != 0 {
+		t.Errorf("npy compare: exit %d %s", code, errs)
+	}
+	code, _, errs = run(t, "compare", "--case", "gemm", "--activations", ex+"weights_128x32_int8.npy", "--weights", ex+"weights_128x32_int8.npy")
+	if code != 2 || !strings.Contains(errs, "must equal W's rows") {
+		t.Errorf("mismatched npy: exit %d %s", code, errs)
+	}
+	code, out, errs = run(t, "run", "-w", "mobilenet", "--set", "sparsity.nm=2:4", "--functional", "-f", "json")
+	var rep map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("run --functional: exit %d %s", code, errs)
+	}
+	if f := rep["functional"].(map[string]any); f["match"] != true || f["layers_checked"].(float64) < 20 {
+		t.Errorf("functional block %v", f)
+	}
+}

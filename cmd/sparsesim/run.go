@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -23,6 +24,8 @@ type runFlags struct {
 	phase                         string
 	breakdown                     bool
 	allowOverfit                  bool
+	trace                         string
+	functional                    bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -47,6 +50,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.BoolVar(&f.functional, "functional", false, "also compute every small and medium GEMM layer's values through the functional datapath and check them against the CPU kernels")
+	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
 	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
 	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
@@ -108,7 +113,12 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		}
 		return writeOut(cmd, f.out, buf.Bytes())
 	}
-	w, err := traces.LoadFor(cfg, f.workload, params)
+	var w workloads.Workload
+	if f.trace != "" {
+		w, _, err = traces.LoadTrace(f.trace)
+	} else {
+		w, err = traces.LoadFor(cfg, f.workload, params)
+	}
 	if err != nil {
 		return err
 	}
@@ -126,6 +136,22 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	rep, err := report.New(res, base)
 	if err != nil {
 		return err
+	}
+	if f.functional {
+		if len(w.Attention) > 0 {
+			return usererr.New("--functional checks GEMM layers; for attention use 'sparsesim compare --case attention'")
+		}
+		sum, err := compare.CheckWorkload(cfg, w, 1)
+		if err != nil {
+			return err
+		}
+		rep.Functional = sum
+		if !sum.Match {
+			var buf bytes.Buffer
+			_ = rep.Render(&buf, f.format)
+			_ = writeOut(cmd, f.out, buf.Bytes())
+			return fmt.Errorf("%w: layer %s", errMismatch, sum.FirstMismatch)
+		}
 	}
 	var buf bytes.Buffer
 	if err := rep.Render(&buf, f.format); err != nil {

@@ -231,3 +231,14 @@ func TestTechniquesShapeTheTrace(t *testing.T) {
 		t.Errorf("%d of %d queries refetched LSBs: τ decides nothing", req, p.Context*p.Layers*p.Heads)
 	}
 }
+
+// BERT-base attention (12 layers × 12 heads, 384 tokens) through the
+// kernels with every technique on; heads run on all cores.
+func BenchmarkBERTBaseAttention(b *testing.B) {
+	p := Params{Layers: 12, Heads: 12, D: 64, Context: 384, Summarize: true, TokenPruning: true, TokenPrune: 0.9,
+		TokenStart: 0.15, HeadPruning: true, HeadPrune: 0.3, HeadStart: 0.3, LocalV: true, VPrune: 0.8, PQuant: true,
+		MSB: 6, LSB: 4, FullBits: 12, Tau: 0.1, Seed: 1}
+	for i := 0; i < b.N; i++ {
+		RunModel(p)
+	}
+}
