@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"sort"
+	"strings"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/attention"
 	"github.com/sparsesim/sparsesim/workloads/nm"
@@ -18,6 +21,9 @@ type GenOptions struct {
 	Training  bool
 	Seed      int64
 	Generator string
+	// Weights maps a layer name to a .npy file of its K×N weights (e.g.
+	// exported from PyTorch), pruned instead of seeded data.
+	Weights map[string]string
 }
 
 // Generate runs the workload's reference kernels on seeded data and writes
@@ -61,11 +67,19 @@ func Generate(cfg *configs.Config, o GenOptions, out io.Writer) (Header, error) 
 		return h, err
 	}
 	rng := rand.New(rand.NewSource(o.Seed))
+	used := map[string]bool{}
 	for _, l := range w.Layers {
 		l := l
 		op := Op{Op: "gemm", Layer: &l, DType: cfg.PEArray.DType}
 		if p := layerPattern(cfg, l); !p.Dense() && l.Kind != "update" {
-			s, err := pruneSummary(l, p, rng)
+			var s NMSummary
+			var err error
+			if file, ok := o.Weights[baseName(l.Name)]; ok && l.Phase != workloads.PhaseBackData {
+				used[baseName(l.Name)] = true
+				s, err = pruneFile(l, p, file)
+			} else {
+				s, err = pruneSummary(l, p, rng)
+			}
 			if err != nil {
 				return h, err
 			}
@@ -75,7 +89,55 @@ func Generate(cfg *configs.Config, o GenOptions, out io.Writer) (Header, error) 
 			return h, err
 		}
 	}
+	names := make([]string, 0, len(o.Weights))
+	for name := range o.Weights {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !used[name] {
+			return h, usererr.New("--weights %s=%s: no N:M weight layer of that name in %s", name, o.Weights[name], o.Workload)
+		}
+	}
 	return h, tw.Close()
+}
+
+// baseName strips a training phase suffix (conv1.fwd → conv1).
+func baseName(n string) string {
+	for _, suf := range []string{".fwd", ".bwd_data", ".bwd_weight", ".update"} {
+		n = strings.TrimSuffix(n, suf)
+	}
+	return n
+}
+
+// pruneFile prunes a layer's real weights from a .npy file (K×N).
+func pruneFile(l workloads.Layer, p nm.Pattern, file string) (NMSummary, error) {
+	a, err := ReadNPY(file)
+	if err != nil {
+		return NMSummary{}, err
+	}
+	if a.Rows() != l.K || a.Cols() != l.N*l.Groups {
+		return NMSummary{}, usererr.New("%s: shape %dx%d, layer %s needs K×N = %dx%d", file, a.Rows(), a.Cols(), l.Name, l.K, l.N*l.Groups)
+	}
+	m := nm.Matrix[float64]{Rows: a.Rows(), Cols: a.Cols(), Data: a.Data}
+	_, mask := nm.Prune(m, p, true)
+	s := NMSummary{MinPerGroup: p.M, WeightsSource: file}
+	for c := 0; c < m.Cols; c++ {
+		for g := 0; g < m.Rows; g += p.M {
+			kept := 0
+			for i := g; i < min(g+p.M, m.Rows); i++ {
+				if mask[i*m.Cols+c] {
+					kept++
+				}
+			}
+			s.Groups++
+			s.Kept += int64(kept)
+			if g+p.M <= m.Rows {
+				s.MinPerGroup, s.MaxPerGroup = min(s.MinPerGroup, kept), max(s.MaxPerGroup, kept)
+			}
+		}
+	}
+	return s, nil
 }
 
 func layerPattern(cfg *configs.Config, l workloads.Layer) nm.Pattern {

@@ -355,3 +355,22 @@ func TestCompareCLI(t *testing.T) {
 		t.Errorf("functional block %v", f)
 	}
 }
+
+// Traces reflect real data: a layer's weights from a .npy file are pruned.
+func TestTraceGenWithNPYWeights(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "fc.csv")
+	os.WriteFile(csv, []byte("Layer, M, N, K,\nfc, 64, 32, 128,\n"), 0o644)
+	tr := filepath.Join(dir, "fc.trace")
+	w := "../../docs/examples/weights_128x32_int8.npy"
+	if code, _, errs := run(t, "trace", "gen", "-w", csv, "--set", "sparsity.nm=2:8", "--weights", "fc="+w, "-o", tr); code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	b, _ := os.ReadFile(tr)
+	if !strings.Contains(string(b), `"groups":512,"kept":1024,"min_per_group":2,"max_per_group":2,"weights_source":"`+w) {
+		t.Errorf("trace lacks the pruned real weights' summary:\n%s", b)
+	}
+	if code, _, errs := run(t, "trace", "gen", "-w", csv, "--set", "sparsity.nm=2:8", "--weights", "fc=../../docs/examples/activations_64x128_int8.npy", "-o", tr); code != 2 || !strings.Contains(errs, "needs K×N") {
+		t.Errorf("mismatched weights: exit %d %s", code, errs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ func newTraceCmd() *cobra.Command {
 
 func newTraceGenCmd() *cobra.Command {
 	var cfgRef, workload, out, phase string
-	var sets []string
+	var sets, weights []string
 	var seed int64
 	var batch, seq int
 	cmd := &cobra.Command{
@@ -41,9 +42,17 @@ func newTraceGenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			wmap := map[string]string{}
+			for _, kv := range weights {
+				name, file, ok := strings.Cut(kv, "=")
+				if !ok || name == "" || file == "" {
+					return usererr.New("--weights %s: expected LAYER=FILE.npy", kv)
+				}
+				wmap[name] = file
+			}
 			var buf bytes.Buffer
 			h, err := traces.Generate(cfg, traces.GenOptions{Workload: workload, Params: workloads.Params{Batch: batch, SeqLen: seq},
-				Training: phase == "training", Seed: seed, Generator: "sparsesim " + version}, &buf)
+				Training: phase == "training", Seed: seed, Generator: "sparsesim " + version, Weights: wmap}, &buf)
 			if err != nil {
 				return err
 			}
@@ -62,6 +71,7 @@ func newTraceGenCmd() *cobra.Command {
 	fl.IntVar(&batch, "batch", 1, "batch size")
 	fl.IntVar(&seq, "seq", 0, "sequence length (0: model default)")
 	fl.StringVar(&phase, "phase", "inference", "inference or training")
+	fl.StringArrayVar(&weights, "weights", nil, "LAYER=FILE.npy: prune this layer's real K×N weights instead of seeded ones (repeatable)")
 	fl.StringVarP(&out, "out", "o", "", "trace file to write")
 	return cmd
 }
