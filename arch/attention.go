@@ -356,6 +356,10 @@ func (c *attnController) handle(msg sim.Msg) {
 // SimulateAttention runs attention rows on a SpAtten-style engine: the K/V
 // fetchers are the shared Buffer/DRAM components, the modules are Units.
 func SimulateAttention(cfg *configs.Config, w workloads.Workload) (*Result, error) {
+	return simulateAttention(cfg, w, nil)
+}
+
+func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) (*Result, error) {
 	if len(w.Attention) == 0 {
 		return nil, fmt.Errorf("workload %s has no attention rows", w.Name)
 	}
@@ -380,6 +384,9 @@ func SimulateAttention(cfg *configs.Config, w workloads.Workload) (*Result, erro
 	}
 	c.buffers[0] = a.buffers[0].port
 	c.buffers[1] = a.buffers[1].port
+	if tl != nil {
+		a.WithTimeline(tl)
+	}
 	start := time.Now()
 	c.start()
 	if err := a.engine.Run(); err != nil {

@@ -25,6 +25,7 @@ type tileOp struct {
 	req     *TileReq
 	from    sim.RemotePort
 	pending int
+	start   int64
 }
 
 func newBuffer(name string, engine sim.Engine, freq sim.Freq, requestBytes int64) *Buffer {
@@ -41,6 +42,11 @@ func (b *Buffer) handle(msg sim.Msg) {
 		op := m.Req.tag
 		op.pending--
 		if op.pending == 0 {
+			name := "fill"
+			if op.req.Write {
+				name = "drain"
+			}
+			b.tl.slice(b.Name(), name, float64(op.start), float64(b.now()), map[string]any{"bytes": op.req.Bytes, "fold": op.req.Fold})
 			b.send(b.peer(op.from), &TileRsp{Req: op.req})
 		}
 	}
@@ -54,7 +60,10 @@ func (b *Buffer) start(t *TileReq) {
 		b.FillBytes += t.Bytes
 		b.TilesFilled++
 	}
-	op := &tileOp{req: t, from: t.Src}
+	op := &tileOp{req: t, from: t.Src, start: b.now()}
+	if !t.Write {
+		b.tl.occupy(b.Name(), float64(b.now()), t.Bytes)
+	}
 	reqs := (t.Bytes + b.requestBytes - 1) / b.requestBytes
 	nch := int64(len(b.channels))
 	remaining := t.Bytes

@@ -44,6 +44,18 @@ type Accelerator struct {
 	events     eventCounter
 	dir        map[sim.RemotePort]sim.Port
 	conn       *wire
+	tl         *Timeline
+}
+
+// WithTimeline records the run into tl.
+func (a *Accelerator) WithTimeline(tl *Timeline) {
+	tl.clockMHz = a.cfg.ClockMHz
+	a.tl = tl
+	for _, p := range a.dir {
+		if n, ok := p.Component().(interface{ setTimeline(*Timeline) }); ok {
+			n.setTimeline(tl)
+		}
+	}
 }
 
 // plug connects a component to the accelerator's wire.
@@ -106,6 +118,7 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 		plug(b.node)
 		a.buffers[o] = b
 		a.controller.buffers[o] = b.port
+		a.controller.bufferNames[o] = b.Name()
 	}
 	return a, nil
 }
@@ -149,16 +162,24 @@ func (a *Accelerator) result(w workloads.Workload, layers []LayerStats, wall flo
 // Simulate builds an accelerator for cfg and runs w on it: GEMM layers on
 // the systolic engine, attention rows on the attention engine.
 func Simulate(cfg *configs.Config, w workloads.Workload) (*Result, error) {
+	return SimulateTimeline(cfg, w, nil)
+}
+
+// SimulateTimeline is Simulate recording into tl (nil: no timeline).
+func SimulateTimeline(cfg *configs.Config, w workloads.Workload, tl *Timeline) (*Result, error) {
 	if cfg.Engine == "spatten" || len(w.Attention) > 0 {
 		if cfg.Engine != "spatten" || len(w.Attention) == 0 {
 			return nil, usererr.New("config %s (engine %s) cannot run workload %s: attention traces need engine: spatten and a spatten engine needs an attention workload",
 				cfg.Name, cfg.Engine, w.Name)
 		}
-		return SimulateAttention(cfg, w)
+		return simulateAttention(cfg, w, tl)
 	}
 	a, err := Build(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if tl != nil {
+		a.WithTimeline(tl)
 	}
 	return a.Run(w)
 }

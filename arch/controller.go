@@ -48,10 +48,11 @@ type foldState struct {
 // outputs back after each fold. Layers run one after another.
 type Controller struct {
 	*node
-	pe      sim.Port
-	mask    sim.Port
-	buffers [3]sim.Port
-	slots   int
+	pe          sim.Port
+	mask        sim.Port
+	buffers     [3]sim.Port
+	bufferNames [3]string
+	slots       int
 
 	jobs []layerJob
 	cur  int
@@ -156,6 +157,13 @@ func (c *Controller) handle(msg sim.Msg) {
 	case *ComputeRsp:
 		c.computing = false
 		fs := &c.inflight[m.Req.Fold%len(c.inflight)]
+		if c.tl != nil {
+			for _, o := range dataflow.Operands {
+				if b := fs.fold.FetchBytes[o]; b > 0 {
+					c.tl.occupy(c.bufferNames[o], float64(c.now()), -b)
+				}
+			}
+		}
 		c.done++
 		if wb := fs.fold.WriteBytes; wb > 0 {
 			c.outstandingStores++

@@ -42,6 +42,7 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 	src := req.Src
 	reply := func() { c.send(c.peer(src), &MemRsp{Req: req}) }
 	if c.ideal {
+		c.tl.slice(c.Name(), "transfer", now0(c), now0(c), map[string]any{"bytes": req.Bytes, "requests": req.Requests})
 		reply()
 		return
 	}
@@ -50,5 +51,16 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 	start := math.Max(now, c.busyUntil)
 	c.busyUntil = start + service
 	c.BusyCycles += service
+	if c.tl != nil {
+		kind := "read"
+		if req.Write {
+			kind = "write"
+		}
+		c.tl.slice(c.Name(), kind, start, c.busyUntil, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
+		c.tl.counter(c.Name()+" bandwidth", start, "GB/s", float64(req.Bytes)/service*c.tl.clockMHz/1e3)
+		c.tl.counter(c.Name()+" bandwidth", c.busyUntil, "GB/s", 0)
+	}
 	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
 }
+
+func now0(c *DRAMChannel) float64 { return float64(c.now()) }

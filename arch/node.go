@@ -21,6 +21,8 @@ type node struct {
 	// dir resolves a message's source to its port, for replies; shared by
 	// the components of one accelerator and filled by the builder.
 	dir map[sim.RemotePort]sim.Port
+	// tl records the run's timeline when asked for (nil otherwise).
+	tl *Timeline
 }
 
 func (n *node) peer(p sim.RemotePort) sim.Port { return n.dir[p] }
@@ -104,3 +106,5 @@ func (n *node) send(dst sim.Port, msg sim.Msg) {
 		panic(fmt.Sprintf("%s: port full sending %T: the port capacity invariant is broken", n.Name(), msg))
 	}
 }
+
+func (n *node) setTimeline(tl *Timeline) { n.tl = tl }

@@ -31,6 +31,8 @@ func (u *Unit) handle(msg sim.Msg) {
 		panic(u.Name() + ": job issued while busy: controller invariant broken")
 	}
 	u.busy = true
+	now := float64(u.now())
+	u.tl.slice(u.Name(), "job", now, now+float64(req.Cycles+req.Latency), map[string]any{"macs": req.MACs, "cycles": req.Cycles})
 	u.Jobs++
 	u.BusyCycles += req.Cycles
 	u.MACs += req.MACs

@@ -26,6 +26,8 @@ type runFlags struct {
 	allowOverfit                  bool
 	trace                         string
 	functional                    bool
+	timeline                      string
+	timelineMax                   int
 }
 
 func newRunCmd() *cobra.Command {
@@ -50,6 +52,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.StringVar(&f.timeline, "timeline", "", "write a Chrome/Perfetto trace-event timeline (open in ui.perfetto.dev or chrome://tracing)")
+	fl.IntVar(&f.timelineMax, "timeline-max-events", 200000, "cap on timeline events (~150 bytes each); beyond it slices are sampled")
 	fl.BoolVar(&f.functional, "functional", false, "also compute every small and medium GEMM layer's values through the functional datapath and check them against the CPU kernels")
 	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
@@ -129,9 +133,32 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training)", f.phase)
 	}
-	res, base, err := arch.SimulateWithBaseline(cfg, w)
+	var tl *arch.Timeline
+	if f.timeline != "" {
+		tl = arch.NewTimeline(f.timelineMax)
+	}
+	res, err := arch.SimulateTimeline(cfg, w, tl)
 	if err != nil {
 		return err
+	}
+	var base *arch.Result
+	if arch.IsSparse(cfg, w) {
+		bc, bw := arch.DenseBaseline(cfg, w)
+		if base, err = arch.Simulate(bc, bw); err != nil {
+			return err
+		}
+	}
+	if tl != nil {
+		var tb bytes.Buffer
+		if err := tl.WriteJSON(&tb); err != nil {
+			return err
+		}
+		if err := report.WriteFileAtomic(f.timeline, tb.Bytes()); err != nil {
+			return usererr.New("--timeline %s: %v", f.timeline, err)
+		}
+		if sampled, dropped := tl.Sampled(); sampled {
+			fmt.Fprintf(cmd.ErrOrStderr(), "timeline: %d slices sampled away to stay under %d events\n", dropped, tl.MaxEvents)
+		}
 	}
 	rep, err := report.New(res, base)
 	if err != nil {
