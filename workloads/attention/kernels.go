@@ -84,6 +84,22 @@ func dot(a, b []float64) float64 {
 // pass keeps everything above it plus ties up to k, preserving order.
 // rounds are the candidate counts each partition round compared.
 func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
+	return QuickSelectObserved(vals, k, rng, nil)
+}
+
+// Round is one quick-select round as the engine sees it.
+type Round struct {
+	Candidates []float64
+	Pivot      float64
+	Hi, Lo     []float64 // compacted > pivot and < pivot streams, in order
+	Eq         int
+	Rank       int // rank (1-based, descending) sought among the candidates
+}
+
+// QuickSelectObserved is QuickSelect calling observe after every round (a
+// nil observe is allowed): explain prints exactly the rounds the engine
+// model charges.
+func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Round)) (keep []int, rounds []int) {
 	n := len(vals)
 	if k >= n {
 		keep = make([]int, n)
@@ -102,6 +118,9 @@ func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []in
 		rounds = append(rounds, len(cand))
 		pivot := cand[rng.Intn(len(cand))]
 		hi, lo, eq := Partition(cand, pivot)
+		if observe != nil {
+			observe(Round{Candidates: cand, Pivot: pivot, Hi: hi, Lo: lo, Eq: eq, Rank: want})
+		}
 		if want <= len(hi) {
 			cand = hi
 		} else if want <= len(hi)+eq {
