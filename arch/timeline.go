@@ -23,6 +23,7 @@ type Timeline struct {
 	every     int64
 	dropped   int64
 	occupancy map[int]int64
+	isSlice   map[int]bool // tracks that carry slices (counters do not)
 }
 
 type tlEvent struct {
@@ -41,7 +42,8 @@ func NewTimeline(maxEvents int) *Timeline {
 	if maxEvents <= 0 {
 		maxEvents = 200000
 	}
-	return &Timeline{MaxEvents: maxEvents, tracks: map[string]int{}, seen: map[int]int64{}, every: 1, occupancy: map[int]int64{}}
+	return &Timeline{MaxEvents: maxEvents, tracks: map[string]int{}, seen: map[int]int64{}, every: 1,
+		occupancy: map[int]int64{}, isSlice: map[int]bool{}}
 }
 
 func (t *Timeline) track(name string) int {
@@ -89,6 +91,7 @@ func (t *Timeline) slice(track, name string, start, end float64, args map[string
 	if t == nil {
 		return
 	}
+	t.isSlice[t.track(track)] = true
 	t.add(track, tlEvent{Name: name, Ph: "X", Ts: t.us(start), Dur: t.us(end - start), Pid: 1, Tid: t.track(track), Args: args})
 }
 
@@ -117,6 +120,9 @@ func (t *Timeline) Sampled() (bool, int64) { return t.dropped > 0, t.dropped }
 func (t *Timeline) WriteJSON(w io.Writer) error {
 	meta := []tlEvent{{Name: "process_name", Ph: "M", Pid: 1, Args: map[string]any{"name": "sparsesim accelerator"}}}
 	for id, name := range t.trackName {
+		if !t.isSlice[id] {
+			continue
+		}
 		meta = append(meta, tlEvent{Name: "thread_name", Ph: "M", Pid: 1, Tid: id, Args: map[string]any{"name": name}})
 	}
 	evs := append(meta, t.events...)

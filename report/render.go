@@ -162,9 +162,13 @@ func HumanBytes(b int64) string {
 }
 
 // WriteFileAtomic writes data to path via a temporary file in the same
-// directory and a rename, so readers never see a half-written file.
+// directory and a rename, so readers never see a half-written file. Missing
+// parent directories are created.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

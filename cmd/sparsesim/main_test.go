@@ -103,7 +103,7 @@ func TestCSVAndAtomicOut(t *testing.T) {
 	if len(ents) != 1 {
 		t.Errorf("temporary files left behind: %v", ents)
 	}
-	code, _, errs = run(t, "run", "-o", filepath.Join(dir, "missing", "r.txt"))
+	code, _, errs = run(t, "run", "-o", filepath.Join(p, "under-a-file.txt"))
 	if code != 2 || !strings.Contains(errs, "--out") {
 		t.Errorf("unwritable --out: exit %d, %s", code, errs)
 	}

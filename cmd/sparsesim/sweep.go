@@ -10,6 +10,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/traces"
 )
@@ -146,13 +147,26 @@ func newMergeCmd() *cobra.Command {
 }
 
 func newPlotCmd() *cobra.Command {
-	var x, y, color, out string
+	var x, y, color, out, timeline string
 	cmd := &cobra.Command{
-		Use:     "plot RESULTS",
-		Short:   "Plot a sweep's results (results.jsonl or its directory) as PNG or SVG",
-		Example: "  sparsesim plot sw --x pe_array.rows --y cycles --color sparsity.nm -o fig.png",
-		Args:    cobra.ExactArgs(1),
+		Use:     "plot RESULTS | plot --timeline FILE",
+		Short:   "Plot a sweep's results (results.jsonl or its directory), or a run's timeline, as PNG or SVG",
+		Example: "  sparsesim plot sw --x pe_array.rows --y cycles --color sparsity.nm -o fig.png\n  sparsesim plot --timeline tl.json -o tl.png",
+		Args:    cobra.MaximumNArgs(1),
 		RunE: userRunE(func(cmd *cobra.Command, args []string) error {
+			if timeline != "" {
+				if out == "" || len(args) > 0 {
+					return usererr.New("plot --timeline FILE needs -o FILE and no results argument")
+				}
+				if err := report.PlotTimeline(timeline, out, 5000); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
+				return nil
+			}
+			if len(args) != 1 {
+				return usererr.New("plot needs a results file or directory (or --timeline FILE)")
+			}
 			path := args[0]
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
 				path += "/results.jsonl"
@@ -178,5 +192,6 @@ func newPlotCmd() *cobra.Command {
 	cmd.Flags().StringVar(&y, "y", "", "parameter or metric on the y axis")
 	cmd.Flags().StringVar(&color, "color", "", "parameter or metric that splits the points into series")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output file (.png or .svg)")
+	cmd.Flags().StringVar(&timeline, "timeline", "", "draw this 'run --timeline' file instead of sweep results")
 	return cmd
 }
