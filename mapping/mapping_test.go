@@ -1,0 +1,84 @@
+package mapping
+
+import (
+	"testing"
+
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/workloads/nm"
+)
+
+func sched(t *testing.T, df string, slot int64, p Problem) *Schedule {
+	d, _ := dataflow.Lookup(df)
+	s, err := New(d, Array{Rows: 32, Cols: 32, WordBytes: 1, SlotBytes: [3]int64{slot, slot, slot}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func totals(s *Schedule) (fetch [3]int64, write int64, macs int64) {
+	for i := 0; i < s.NumFolds(); i++ {
+		f := s.Fold(i)
+		for o := range fetch {
+			fetch[o] += f.FetchBytes[o]
+		}
+		write += f.WriteBytes
+		macs += f.MACs
+	}
+	return
+}
+
+// SCALE-Sim's fold count and per-fold cycles (shared/reference/README.md).
+func TestFoldsAndCycles(t *testing.T) {
+	p := Problem{M: 128, N: 64, K: 256, Groups: 1}
+	for df, want := range map[string][2]int64{"os": {8, 318}, "ws": {16, 222}, "is": {32, 158}} {
+		s := sched(t, df, 1<<20, p)
+		if int64(s.NumFolds()) != want[0] || s.Fold(0).Cycles != want[1] || s.MappingEfficiency() != 1 {
+			t.Errorf("%s: %d folds of %d cycles, want %v", df, s.NumFolds(), s.Fold(0).Cycles, want)
+		}
+		if _, _, macs := totals(s); macs != 128*64*256 {
+			t.Errorf("%s: %d MACs", df, macs)
+		}
+	}
+}
+
+// With buffers that hold everything each byte comes from DRAM once; with
+// tiny ones the weight-stationary activations are refetched for every
+// column fold and partial sums spill: written every fold, read back on
+// every row fold but the first.
+func TestReuseFollowsBufferSize(t *testing.T) {
+	p := Problem{M: 128, N: 64, K: 256, Groups: 1}
+	fetch, write, _ := totals(sched(t, "ws", 1<<20, p))
+	if fetch[dataflow.Ifmap] != 128*256 || fetch[dataflow.Filter] != 256*64 || fetch[dataflow.Ofmap] != 0 || write != 128*64 {
+		t.Errorf("resident: fetch %v write %d", fetch, write)
+	}
+	fetch, write, _ = totals(sched(t, "ws", 1024, p))
+	rowFolds, colFolds := int64(256/32), int64(64/32)
+	if fetch[dataflow.Ifmap] != 128*256*colFolds || fetch[dataflow.Filter] != 256*64 {
+		t.Errorf("tiny buffers: fetch %v", fetch)
+	}
+	if write != 128*64*rowFolds || fetch[dataflow.Ofmap] != 128*64*(rowFolds-1) {
+		t.Errorf("tiny buffers: partial sums written %d, read %d", write, fetch[dataflow.Ofmap])
+	}
+}
+
+// N:M shortens K for os and ws only; activations stay dense, weights shrink
+// and carry log2(M)-bit indices.
+func TestNMShortensK(t *testing.T) {
+	p := Problem{M: 64, N: 32, K: 512, Groups: 1, Sparsity: nm.Pattern{N: 2, M: 8}}
+	s := sched(t, "ws", 1<<20, p)
+	fetch, _, macs := totals(s)
+	if s.RowFold != 128/32 || macs != 64*32*128 || fetch[dataflow.Ifmap] != 64*512 || fetch[dataflow.Filter] != 128*32 {
+		t.Errorf("ws 2:8: %d row folds, %d MACs, fetch %v", s.RowFold, macs, fetch)
+	}
+	var meta int64
+	for i := 0; i < s.NumFolds(); i++ {
+		meta += s.Fold(i).MetadataFetch
+	}
+	if meta != 128*32*3/8 {
+		t.Errorf("metadata %d bytes, want 3 bits × %d", meta, 128*32)
+	}
+	if is := sched(t, "is", 1<<20, p); !is.SparsityApplied().Dense() {
+		t.Error("input stationary applied N:M")
+	}
+}
