@@ -219,7 +219,7 @@ func FunctionalAttention(in AttnHeadInput) AttnHeadOutput {
 			return s
 		}
 		p := scores(false)
-		refetch := maxOf(p) < in.Tau
+		refetch := attention.MaxOf(p) < in.Tau
 		if refetch {
 			p = scores(true)
 		}
@@ -236,12 +236,4 @@ func FunctionalAttention(in AttnHeadInput) AttnHeadOutput {
 		o.Refetch = append(o.Refetch, refetch)
 	}
 	return o
-}
-
-func maxOf(x []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = math.Max(m, v)
-	}
-	return m
 }

@@ -134,3 +134,26 @@ func (t *Timeline) WriteJSON(w io.Writer) error {
 			"sampled_every": t.every, "dropped_slices": t.dropped},
 	})
 }
+
+// TimelineFile is a timeline as read back from its JSON.
+type TimelineFile struct {
+	TraceEvents []TimelineEvent `json:"traceEvents"`
+	OtherData   map[string]any  `json:"otherData"`
+}
+
+// TimelineEvent is one trace event as read back.
+type TimelineEvent struct {
+	Name string         `json:"name"`
+	Ph   string         `json:"ph"`
+	Ts   float64        `json:"ts"`
+	Dur  float64        `json:"dur"`
+	Tid  int            `json:"tid"`
+	Args map[string]any `json:"args"`
+}
+
+// ParseTimeline reads a timeline file's JSON.
+func ParseTimeline(b []byte) (TimelineFile, error) {
+	var f TimelineFile
+	err := json.Unmarshal(b, &f)
+	return f, err
+}

@@ -2,26 +2,13 @@ package arch
 
 import (
 	"bytes"
-	"encoding/json"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
-type tlFile struct {
-	TraceEvents []struct {
-		Name string         `json:"name"`
-		Ph   string         `json:"ph"`
-		Ts   float64        `json:"ts"`
-		Dur  float64        `json:"dur"`
-		Tid  int            `json:"tid"`
-		Args map[string]any `json:"args"`
-	} `json:"traceEvents"`
-	OtherData map[string]any `json:"otherData"`
-}
-
-func record(t *testing.T, cfg *configs.Config, w workloads.Workload, max int) (*Result, tlFile) {
+func record(t *testing.T, cfg *configs.Config, w workloads.Workload, max int) (*Result, TimelineFile) {
 	t.Helper()
 	tl := NewTimeline(max)
 	r, err := SimulateTimeline(cfg, w, tl)
@@ -32,8 +19,8 @@ func record(t *testing.T, cfg *configs.Config, w workloads.Workload, max int) (*
 	if err := tl.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	var f tlFile
-	if err := json.Unmarshal(buf.Bytes(), &f); err != nil {
+	f, err := ParseTimeline(buf.Bytes())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return r, f

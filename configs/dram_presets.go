@@ -1,6 +1,9 @@
 package configs
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // DRAMPreset is a DRAM device timing set for the detailed model, in DRAM
 // clock cycles. Source says where each set comes from.
@@ -65,11 +68,4 @@ var DRAMPresets = map[string]DRAMPreset{
 }
 
 // PresetNames lists the detailed-DRAM presets, sorted.
-func PresetNames() []string {
-	var s []string
-	for n := range DRAMPresets {
-		s = append(s, n)
-	}
-	sort.Strings(s)
-	return s
-}
+func PresetNames() []string { return slices.Sorted(maps.Keys(DRAMPresets)) }

@@ -2,8 +2,9 @@ package energy
 
 import (
 	"fmt"
+	"maps"
 	"math/bits"
-	"sort"
+	"slices"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
@@ -152,14 +153,7 @@ func sum(m map[string]float64) float64 {
 	return s
 }
 
-func keysOf(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func keysOf(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
 func log2(m int) int {
 	if m < 2 {

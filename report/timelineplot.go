@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -23,17 +23,8 @@ func PlotTimeline(in, out string, maxSlices int) error {
 	if err != nil {
 		return usererr.New("plot --timeline %s: %v", in, err)
 	}
-	var f struct {
-		TraceEvents []struct {
-			Name string         `json:"name"`
-			Ph   string         `json:"ph"`
-			Ts   float64        `json:"ts"`
-			Dur  float64        `json:"dur"`
-			Tid  int            `json:"tid"`
-			Args map[string]any `json:"args"`
-		} `json:"traceEvents"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	f, err := arch.ParseTimeline(b)
+	if err != nil {
 		return usererr.New("plot --timeline %s: not a timeline file: %v", in, err)
 	}
 	names := map[int]string{}

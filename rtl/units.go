@@ -2,8 +2,9 @@ package rtl
 
 import (
 	"fmt"
+	"maps"
 	"math/bits"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/sparsesim/sparsesim/arch"
@@ -40,14 +41,7 @@ var Units = map[string]*Unit{}
 func register(u *Unit) { Units[u.Name] = u }
 
 // Names lists the units, sorted.
-func Names() []string {
-	var s []string
-	for n := range Units {
-		s = append(s, n)
-	}
-	sort.Strings(s)
-	return s
-}
+func Names() []string { return slices.Sorted(maps.Keys(Units)) }
 
 func log2(m int) int { return bits.Len(uint(m - 1)) }
 

@@ -1,6 +1,9 @@
 package catalog
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Device is an FPGA part.
 type Device struct {
@@ -25,11 +28,4 @@ var Devices = map[string]Device{
 }
 
 // DeviceNames lists the devices, sorted.
-func DeviceNames() []string {
-	var s []string
-	for n := range Devices {
-		s = append(s, n)
-	}
-	sort.Strings(s)
-	return s
-}
+func DeviceNames() []string { return slices.Sorted(maps.Keys(Devices)) }

@@ -3,8 +3,9 @@ package catalog
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -44,14 +45,7 @@ func Base() Table {
 }
 
 // Names lists the table's actions, sorted.
-func Names() []string {
-	var s []string
-	for k := range base {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
-}
+func Names() []string { return slices.Sorted(maps.Keys(base)) }
 
 // With returns the table with overrides (pJ at the target node's 45 nm
 // equivalent, i.e. before scaling) applied; unknown names are an error.
@@ -60,12 +54,7 @@ func (t Table) With(over map[string]float64) (Table, error) {
 	for k, v := range t {
 		out[k] = v
 	}
-	keys := make([]string, 0, len(over))
-	for k := range over {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(over)) {
 		if _, ok := t[k]; !ok {
 			return nil, fmt.Errorf("unknown energy action %q (known: %s)", k, strings.Join(Names(), ", "))
 		}

@@ -249,7 +249,7 @@ func (p Params) head(data synth, l, h int, alive, queries []int, rng *rand.Rand)
 			pr[j] = scores.Data[i*len(alive)+j] * scale
 		}
 		Softmax(pr)
-		if p.PQuant && maxOf(pr) < p.Tau {
+		if p.PQuant && MaxOf(pr) < p.Tau {
 			if kFull.Data == nil {
 				kFull = kMatrix(k, alive, p, false)
 			}
@@ -317,7 +317,9 @@ func kMatrix(k [][]float64, alive []int, p Params, msbOnly bool) nm.Matrix[float
 	return m
 }
 
-func maxOf(x []float64) float64 {
+// MaxOf is the largest element (−Inf for none): the max-probability the
+// progressive-quantization decision compares with τ.
+func MaxOf(x []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
 		m = math.Max(m, v)
