@@ -42,7 +42,8 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 	src := req.Src
 	reply := func() { c.send(c.peer(src), &MemRsp{Req: req}) }
 	if c.ideal {
-		c.tl.slice(c.Name(), "transfer", now0(c), now0(c), map[string]any{"bytes": req.Bytes, "requests": req.Requests})
+		now := float64(c.now())
+		c.tl.slice(c.Name(), "transfer", now, now, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
 		reply()
 		return
 	}
@@ -62,5 +63,3 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 	}
 	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
 }
-
-func now0(c *DRAMChannel) float64 { return float64(c.now()) }
