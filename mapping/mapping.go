@@ -63,6 +63,11 @@ type Schedule struct {
 	kDense int
 	// metaBits is index metadata per kept weight fetched from DRAM.
 	metaBits int
+	// Pack is how many independent groups share one fold, laid block-
+	// diagonally (depthwise convolutions, attention heads): when one
+	// group's tile is no bigger than the array, Pack groups' tiles sit side
+	// by side along the diagonal and the off-diagonal PEs idle.
+	Pack int
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -87,6 +92,10 @@ func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
 	s.ColFold = ceilDiv(s.extent[df.ColDim], arr.Cols)
 	for _, o := range dataflow.Operands {
 		s.keep[o] = s.keepBytes(o) <= arr.SlotBytes[o]
+	}
+	s.Pack = 1
+	if s.RowFold == 1 && s.ColFold == 1 && p.Groups > 1 {
+		s.Pack = max(1, min(arr.Rows/s.extent[df.RowDim], arr.Cols/s.extent[df.ColDim], p.Groups))
 	}
 	return s, nil
 }
@@ -123,7 +132,12 @@ func (s *Schedule) stored(o dataflow.Operand, d dataflow.Dim, x int) int {
 func (s *Schedule) FoldsPerGroup() int { return s.RowFold * s.ColFold }
 
 // NumFolds is the number of folds of the whole layer.
-func (s *Schedule) NumFolds() int { return s.FoldsPerGroup() * s.P.Groups }
+func (s *Schedule) NumFolds() int {
+	if s.Pack > 1 {
+		return (s.P.Groups + s.Pack - 1) / s.Pack
+	}
+	return s.FoldsPerGroup() * s.P.Groups
+}
 
 // Keeps reports whether operand o stays resident across the folds reusing it.
 func (s *Schedule) Keeps(o dataflow.Operand) bool { return s.keep[o] }
@@ -158,6 +172,9 @@ func (s *Schedule) SparsityApplied() nm.Pattern { return s.P.Sparsity }
 
 // Fold returns fold i (0 ≤ i < NumFolds) in execution order.
 func (s *Schedule) Fold(i int) Fold {
+	if s.Pack > 1 {
+		return s.packedFold(i)
+	}
 	per := s.FoldsPerGroup()
 	g, j := i/per, i%per
 	row, col := j/s.ColFold, j%s.ColFold
@@ -214,8 +231,33 @@ func (s *Schedule) Fold(i int) Fold {
 	return f
 }
 
+// packedFold is fold i of a packed layer: k = Pack groups (fewer in the
+// last fold) each with its whole single-fold tile. Nothing is reused across
+// groups, so every tile is fetched and every output written.
+func (s *Schedule) packedFold(i int) Fold {
+	k := min(s.Pack, s.P.Groups-i*s.Pack)
+	one := *s
+	one.Pack, one.P.Groups = 1, 1
+	f := one.Fold(0)
+	f.Group, f.Row, f.Col, f.LastOfGroup = i*s.Pack, 0, 0, true
+	f.UsedRows, f.UsedCols = k*f.UsedRows, k*f.UsedCols
+	f.MACs *= int64(k)
+	f.WriteBytes *= int64(k)
+	f.MetadataFetch *= int64(k)
+	for o := range f.FetchBytes {
+		f.FetchBytes[o] *= int64(k)
+		f.SRAMReads[o] *= int64(k)
+		f.SRAMWrites[o] *= int64(k)
+	}
+	return f
+}
+
 // MappingEfficiency is the mean fraction of the array a fold uses.
 func (s *Schedule) MappingEfficiency() float64 {
+	if s.Pack > 1 {
+		used := float64(s.P.Groups) * float64(s.extent[s.DF.RowDim]) * float64(s.extent[s.DF.ColDim])
+		return used / (float64(s.NumFolds()) * float64(s.Arr.Rows*s.Arr.Cols))
+	}
 	// Folds differ only in the last row and last column: sum in closed form.
 	rowsUsed := s.extent[s.DF.RowDim]
 	colsUsed := s.extent[s.DF.ColDim]
@@ -223,7 +265,8 @@ func (s *Schedule) MappingEfficiency() float64 {
 	return used / (float64(s.RowFold*s.ColFold) * float64(s.Arr.Rows*s.Arr.Cols))
 }
 
-// ComputeCycles is the sum of fold cycles of the whole layer.
+// ComputeCycles is the sum of fold cycles of the whole layer (packing
+// changes only the fold count).
 func (s *Schedule) ComputeCycles() int64 {
 	return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.extent[s.DF.TimeDim])
 }

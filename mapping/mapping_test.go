@@ -82,3 +82,28 @@ func TestNMShortensK(t *testing.T) {
 		t.Error("input stationary applied N:M")
 	}
 }
+
+// Depthwise groups whose tile fits the array share folds block-
+// diagonally: 3 groups of K = 9 rows fit 32 rows, so 32 groups take 11
+// folds, and every group's tiles are still fetched once.
+func TestGroupsPackBlockDiagonally(t *testing.T) {
+	p := Problem{M: 100, N: 1, K: 9, Groups: 32}
+	s := sched(t, "ws", 1<<20, p)
+	if s.Pack != 3 || s.NumFolds() != 11 {
+		t.Fatalf("pack %d, %d folds; want 3 and 11", s.Pack, s.NumFolds())
+	}
+	fetch, write, macs := totals(s)
+	if macs != 32*100*9 || fetch[dataflow.Ifmap] != 32*100*9 || fetch[dataflow.Filter] != 32*9 || write != 32*100 {
+		t.Errorf("macs %d fetch %v write %d", macs, fetch, write)
+	}
+	if last := s.Fold(10); last.UsedRows != 2*9 || last.UsedCols != 2 {
+		t.Errorf("last fold holds %dx%d, want 2 groups (18x2)", last.UsedRows, last.UsedCols)
+	}
+	if e := s.MappingEfficiency(); e != float64(32*9)/float64(11*32*32) {
+		t.Errorf("mapping efficiency %g", e)
+	}
+	// A group that needs several folds is not packed.
+	if s := sched(t, "ws", 1<<20, Problem{M: 100, N: 64, K: 9, Groups: 4}); s.Pack != 1 || s.NumFolds() != 8 {
+		t.Errorf("unpackable: pack %d, %d folds", s.Pack, s.NumFolds())
+	}
+}
