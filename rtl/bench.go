@@ -71,7 +71,7 @@ module tb;
     wire [%[5]d-1:0] outv;
     wire out_valid;
     %[1]s %[2]s dut (.clk(clk), .in_valid(in_valid), .out_valid(out_valid), %[6]s);
-    integer i = 0, got = 0, bad = 0, cyc = 0, first_in = -1, first_out = -1;
+    integer i = 0, got = 0, bad = 0, cyc = 0, first_in = -1, first_out = -1, last_out = -1;
     initial begin
         $readmemh("in.hex", vin);
         $readmemh("exp.hex", vexp);
@@ -88,6 +88,7 @@ module tb;
         end
         if (out_valid === 1'b1 && got < NV) begin
             if (first_out < 0) first_out = cyc;
+            last_out = cyc;
             if (outv !== vexp[got]) begin
                 if (bad == 0) $display("MISMATCH vector %%0d: got %%h want %%h", got, outv, vexp[got]);
                 bad = bad + 1;
@@ -96,9 +97,9 @@ module tb;
         end
         if (got == NV || cyc > NV + 50) begin
             if (bad == 0 && got == NV)
-                $display("PASS %%0d vectors LATENCY %%0d", got, first_out - first_in - 1);
+                $display("PASS %%0d vectors LATENCY %%0d SPAN %%0d", got, first_out - first_in - 1, last_out - first_out + 1);
             else
-                $display("FAIL %%0d of %%0d vectors LATENCY %%0d", bad + (NV - got), NV, first_out - first_in - 1);
+                $display("FAIL %%0d of %%0d vectors LATENCY %%0d SPAN %%0d", bad + (NV - got), NV, first_out - first_in - 1, last_out - first_out + 1);
             $finish;
         end
     end
@@ -127,10 +128,11 @@ type Outcome struct {
 	Vectors int
 	Failed  int
 	Latency int
+	Span    int // cycles from the first output to the last
 	Output  string
 }
 
-var resultLine = regexp.MustCompile(`(PASS (\d+) vectors|FAIL (\d+) of (\d+) vectors) LATENCY (-?\d+)`)
+var resultLine = regexp.MustCompile(`(PASS (\d+) vectors|FAIL (\d+) of (\d+) vectors) LATENCY (-?\d+) SPAN (-?\d+)`)
 
 func parseOutcome(out string) (Outcome, error) {
 	o := Outcome{Output: out}
@@ -139,6 +141,8 @@ func parseOutcome(out string) (Outcome, error) {
 		return o, fmt.Errorf("no PASS/FAIL line in simulator output:\n%s", out)
 	}
 	o.Latency, _ = strconv.Atoi(m[5])
+	o.Span, _ = strconv.Atoi(m[6])
+	o.Span, _ = strconv.Atoi(m[6])
 	if m[2] != "" {
 		o.Pass = true
 		o.Vectors, _ = strconv.Atoi(m[2])

@@ -17,7 +17,8 @@ const vectors = 10000
 // Every unit, at every parameter set, passes ≥10,000 vectors (random plus
 // extremes, ties and all-zero groups) computed by the Go kernels, in
 // iverilog; in verilator at the first set (all sets with -rtl.full). The
-// measured latency equals the Go timing model's parameter.
+// measured latency equals the Go timing model's parameter, and the unit
+// takes one input per cycle as the model assumes.
 func TestRTLUnitsMatchGoModel(t *testing.T) {
 	sims := map[string]bool{}
 	for _, s := range Simulators {
@@ -75,6 +76,11 @@ func TestRTLUnitsMatchGoModel(t *testing.T) {
 			}
 			if o.Latency != j.unit.Latency {
 				t.Errorf("%s: RTL latency %d cycles, the Go timing model uses %d", label, o.Latency, j.unit.Latency)
+			}
+			// Throughput: the timing models charge one input (group,
+			// beat, code) per cycle per unit, so n vectors take n cycles.
+			if o.Span != vectors {
+				t.Errorf("%s: %d outputs over %d cycles, the Go timing model assumes one per cycle", label, vectors, o.Span)
 			}
 			t.Logf("%s: PASS %d vectors, latency %d", label, o.Vectors, o.Latency)
 		}()
