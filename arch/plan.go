@@ -90,15 +90,23 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 				}
 			}
 		}
+		orders := []bool{false}
+		if cfg.SAT.OfflineScheduling {
+			orders = append(orders, true)
+		}
 		var best *mapping.Schedule
 		var bestCost int64
 		for _, d := range candidates {
-			s, err := mapping.New(d, arr, prob)
-			if err != nil {
-				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
-			}
-			if c := estimateCycles(cfg, s); best == nil || c < bestCost {
-				best, bestCost = s, c
+			for _, colMajor := range orders {
+				pr := prob
+				pr.ColumnMajor = colMajor
+				s, err := mapping.New(d, arr, pr)
+				if err != nil {
+					return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+				}
+				if c := estimateCycles(cfg, s); best == nil || c < bestCost {
+					best, bestCost = s, c
+				}
 			}
 		}
 		if !best.DF.CompressesK {
@@ -106,6 +114,9 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 			job.pattern = nm.Pattern{}
 		}
 		job.plan, job.dataflow, job.pattern = best, best.DF.Name, best.SparsityApplied()
+		if best.P.ColumnMajor {
+			job.dataflow += "/col-major"
+		}
 		jobs = append(jobs, job)
 	}
 	return jobs, nil
@@ -129,7 +140,8 @@ func planUpdate(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p nm.
 }
 
 // estimateCycles is the offline scheduler's cost: per fold, compute or
-// the fold's DRAM traffic at full bandwidth, whichever is longer.
+// the fold's DRAM traffic at full bandwidth, whichever is longer. The
+// scheduler tries every dataflow and both fold loop orders.
 func estimateCycles(cfg *configs.Config, s *mapping.Schedule) int64 {
 	bpc := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
 	var total int64

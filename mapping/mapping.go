@@ -30,6 +30,11 @@ type Problem struct {
 	// SharedFetch marks operands whose tiles arrive with another GEMM's
 	// (SAT interleave mapping): they cost no DRAM reads here.
 	SharedFetch [3]bool
+	// ColumnMajor walks column folds in the outer loop and row folds in
+	// the inner one (SCALE-Sim's order, the default, is the reverse). With
+	// K along the rows (ws, is) it finishes each output tile before the
+	// next, so only one tile of partial sums must stay on chip.
+	ColumnMajor bool
 }
 
 // Fold is one placement of a tile on the array.
@@ -100,17 +105,26 @@ func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
 	return s, nil
 }
 
+// loopDims are the spatial dimensions walked by the outer and the inner
+// fold loop, and the array size along each.
+func (s *Schedule) loopDims() (outer, inner dataflow.Dim, outerSize int) {
+	if s.P.ColumnMajor {
+		return s.DF.ColDim, s.DF.RowDim, s.Arr.Cols
+	}
+	return s.DF.RowDim, s.DF.ColDim, s.Arr.Rows
+}
+
 // keepBytes is what must stay in o's buffer for it to be reused rather than
-// refetched: one tile when only the outer (row) loop changes it, the whole
-// operand when the inner (column) loop cycles through its tiles.
+// refetched: one tile along the outer loop's dimension (it changes only
+// there), the whole extent along the inner one (the inner loop cycles
+// through all of its tiles before coming back).
 func (s *Schedule) keepBytes(o dataflow.Operand) int64 {
+	outer, _, outerSize := s.loopDims()
 	e := int64(1)
 	for _, d := range o.Dims() {
 		x := s.extent[d]
-		if d == s.DF.RowDim && !o.Indexes(s.DF.ColDim) {
-			x = min(s.Arr.Rows, x)
-		} else if d == s.DF.RowDim {
-			x = s.Arr.Rows
+		if d == outer {
+			x = min(outerSize, x)
 		}
 		e *= int64(s.stored(o, d, x))
 	}
@@ -178,6 +192,12 @@ func (s *Schedule) Fold(i int) Fold {
 	per := s.FoldsPerGroup()
 	g, j := i/per, i%per
 	row, col := j/s.ColFold, j%s.ColFold
+	outerIdx, innerIdx := row, col
+	if s.P.ColumnMajor {
+		col, row = j/s.RowFold, j%s.RowFold
+		outerIdx, innerIdx = col, row
+	}
+	outer, inner, _ := s.loopDims()
 	f := Fold{Group: g, Row: row, Col: col, LastOfGroup: j == per-1}
 	f.UsedRows = min(s.Arr.Rows, s.extent[s.DF.RowDim]-row*s.Arr.Rows)
 	f.UsedCols = min(s.Arr.Cols, s.extent[s.DF.ColDim]-col*s.Arr.Cols)
@@ -189,15 +209,15 @@ func (s *Schedule) Fold(i int) Fold {
 		elems := s.tileElems(o, f.UsedRows, f.UsedCols)
 		stored := s.storedTileElems(o, f.UsedRows, f.UsedCols)
 		f.SRAMReads[o] = stored
-		byRow, byCol := o.Indexes(s.DF.RowDim), o.Indexes(s.DF.ColDim)
+		byOuter, byInner := o.Indexes(outer), o.Indexes(inner)
 		fetch := false
 		switch {
-		case byRow && byCol:
+		case byOuter && byInner:
 			fetch = true
-		case byRow: // changes with the outer loop only
-			fetch = col == 0 || !s.keep[o]
-		default: // changes with the inner loop: reused across rows if kept
-			fetch = row == 0 || !s.keep[o]
+		case byOuter: // changes with the outer loop only
+			fetch = innerIdx == 0 || !s.keep[o]
+		default: // changes with the inner loop: reused on later outer passes if kept
+			fetch = outerIdx == 0 || !s.keep[o]
 		}
 		if fetch && !s.P.SharedFetch[o] {
 			f.FetchBytes[o] = stored * wb

@@ -107,3 +107,27 @@ func TestGroupsPackBlockDiagonally(t *testing.T) {
 		t.Errorf("unpackable: pack %d, %d folds", s.Pack, s.NumFolds())
 	}
 }
+
+// Column-major order finishes each output column before the next: with K
+// along the rows (ws) only one tile of partial sums must stay on chip, so a
+// small ofmap buffer no longer spills, while activations are now refetched
+// per column pass unless the whole ifmap fits.
+func TestColumnMajorKeepsPartialSums(t *testing.T) {
+	p := Problem{M: 128, N: 64, K: 256, Groups: 1}
+	d, _ := dataflow.Lookup("ws")
+	arr := Array{Rows: 32, Cols: 32, WordBytes: 1, SlotBytes: [3]int64{1 << 20, 1 << 20, 128 * 32}} // one 128×32 output tile
+	row, _ := New(d, arr, p)
+	p.ColumnMajor = true
+	col, _ := New(d, arr, p)
+	_, rw, _ := totals(row)
+	cf, cw, cm := totals(col)
+	if rw != 128*64*8 {
+		t.Errorf("row-major spills %d bytes of partial sums, want %d", rw, 128*64*8)
+	}
+	if cw != 128*64 || cf[dataflow.Ofmap] != 0 || cm != 128*64*256 {
+		t.Errorf("column-major writes %d, reads back %d partial-sum bytes; want each output once", cw, cf[dataflow.Ofmap])
+	}
+	if f := col.Fold(1); f.Row != 1 || f.Col != 0 {
+		t.Errorf("column-major fold 1 at (%d, %d), want (1, 0)", f.Row, f.Col)
+	}
+}
