@@ -33,6 +33,7 @@ type detailedChannel struct {
 type burstGroup struct {
 	req     *MemReq
 	pending int64
+	start   int64
 }
 
 func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs.DRAMPreset) *detailedChannel {
@@ -76,7 +77,7 @@ func (c *detailedChannel) handle(msg sim.Msg) {
 
 func (c *detailedChannel) split(m *MemReq) {
 	bursts := (m.Bytes + c.access - 1) / c.access
-	g := &burstGroup{req: m, pending: bursts}
+	g := &burstGroup{req: m, pending: bursts, start: c.now()}
 	if m.Write {
 		c.WriteBytes += m.Bytes
 	} else {
@@ -139,6 +140,11 @@ func (c *detailedChannel) complete(id string) {
 	delete(c.parent, id)
 	g.pending--
 	if g.pending == 0 {
+		kind := "read"
+		if g.req.Write {
+			kind = "write"
+		}
+		c.tl.slice(c.Name(), kind, float64(g.start), float64(c.now()), map[string]any{"bytes": g.req.Bytes, "requests": g.req.Requests})
 		c.send(c.peer(g.req.Src), &MemRsp{Req: g.req})
 	}
 }

@@ -71,6 +71,8 @@ func newMaskUnit(name string, engine sim.Engine, freq sim.Freq, lanes int) *Mask
 func (u *MaskUnit) handle(msg sim.Msg) {
 	req := msg.(*MaskGenReq)
 	cyc := MaskGenCycles(req.Groups, req.M, u.lanes)
+	now := float64(u.now())
+	u.tl.slice(u.Name(), "masks", now, now+float64(cyc), map[string]any{"groups": req.Groups, "m": req.M})
 	u.Groups += req.Groups
 	u.BusyCycles += cyc
 	src := req.Src
