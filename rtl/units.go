@@ -63,12 +63,47 @@ func (u *Unit) Resolve(given map[string]int) (map[string]int, error) {
 			p[n] = u.Sets[0][n]
 		}
 	}
+	for k, v := range p {
+		if v < 1 || v > 64 {
+			return nil, fmt.Errorf("unit %s: parameter %s=%d must be from 1 to 64", u.Name, k, v)
+		}
+	}
+	if err := u.check(p); err != nil {
+		return nil, fmt.Errorf("unit %s: %v", u.Name, err)
+	}
 	if u.Derived != nil {
 		for k, v := range u.Derived(p) {
 			p[k] = v
 		}
 	}
 	return p, nil
+}
+
+// check enforces what the Verilog and the vector generators assume.
+func (u *Unit) check(p map[string]int) error {
+	need := func(ok bool, format string, a ...any) error {
+		if !ok {
+			return fmt.Errorf(format, a...)
+		}
+		return nil
+	}
+	switch u.Name {
+	case "nm_pe", "mask_gen":
+		if err := need(p["N"] < p["M"] && p["M"] >= 2 && p["M"] <= 16, "needs 1 ≤ N < M ≤ 16, got N=%d M=%d", p["N"], p["M"]); err != nil {
+			return err
+		}
+		if u.Name == "nm_pe" {
+			return need(p["W"] >= 2 && p["W"] <= 16 && p["ACC"] >= 2*p["W"]+log2(p["N"])+1 && p["ACC"] <= 64, "needs 2 ≤ W ≤ 16 and 2W + log2 N < ACC ≤ 64, got W=%d ACC=%d", p["W"], p["ACC"])
+		}
+		return need(p["W"] >= 2 && p["W"] <= 32, "needs 2 ≤ W ≤ 32, got %d", p["W"])
+	case "topk_pass":
+		return need(p["C"] >= 2 && p["C"] <= 64 && p["W"] <= 32, "needs 2 ≤ C ≤ 64 and W ≤ 32, got C=%d W=%d", p["C"], p["W"])
+	case "pquant":
+		return need(p["L"] < p["B"] && p["B"] <= 31 && p["P"] <= 32, "needs L < B ≤ 31 and P ≤ 32, got B=%d L=%d P=%d", p["B"], p["L"], p["P"])
+	case "sys_pe":
+		return need(p["W"] >= 2 && p["W"] <= 16 && p["ACC"] >= 2*p["W"] && p["ACC"] <= 64, "needs 2 ≤ W ≤ 16 and 2W ≤ ACC ≤ 64, got W=%d ACC=%d", p["W"], p["ACC"])
+	}
+	return nil
 }
 
 func init() {

@@ -129,3 +129,13 @@ func TestNPY(t *testing.T) {
 		}
 	}
 }
+
+// Same inputs and seed → byte-identical traces (the attention kernels run
+// heads in parallel, each with its own seeded generator).
+func TestTraceGenDeterministic(t *testing.T) {
+	for _, tc := range []struct{ cfg, wl string }{{"spatten", "bert-base"}, {"sat-vcu1525", "mobilenet"}} {
+		if a, b := genTrace(t, tc.cfg, tc.wl), genTrace(t, tc.cfg, tc.wl); !bytes.Equal(a, b) {
+			t.Errorf("%s: two generations differ", tc.wl)
+		}
+	}
+}

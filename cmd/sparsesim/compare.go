@@ -42,6 +42,17 @@ N:M GEMM and a pruned attention head.`,
 			if err := checkFormat(format); err != nil || format == "csv" {
 				return usererr.New("--format %s: compare writes table or json", format)
 			}
+			for _, d := range []struct {
+				name string
+				v    int
+			}{{"--m", m}, {"--n", n}, {"--k", k}} {
+				if d.v < 1 || d.v > 4096 {
+					return usererr.New("%s must be from 1 to 4096, got %d", d.name, d.v)
+				}
+			}
+			if !(watts > 0) {
+				return usererr.New("--cpu-watts must be positive, got %g", watts)
+			}
 			opt := compare.Options{Runs: runs, CPUWatts: watts, Seed: seed}
 			var results []compare.Result
 			want := map[string]bool{}

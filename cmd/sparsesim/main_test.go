@@ -374,3 +374,31 @@ func TestTraceGenWithNPYWeights(t *testing.T) {
 		t.Errorf("mismatched weights: exit %d %s", code, errs)
 	}
 }
+
+// Odd values on every command are one-line user errors (exit 2), never a
+// panic.
+func TestOddFlagsAreUserErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"rtl", "vectors", "--unit", "nm_pe", "--param", "N=5", "-o", t.TempDir()},
+		{"rtl", "vectors", "--unit", "pquant", "--param", "L=12", "-o", t.TempDir()},
+		{"compare", "--m", "0"},
+		{"compare", "--cpu-watts", "-3"},
+		{"compare", "--case", "fft"},
+		{"explain", "cascade", "--size", "99999"},
+		{"explain", "nm", "--format", "xml"},
+		{"run", "--set", "sparsity.supported=2:4,x"},
+		{"run", "--set", "energy.overrides=3"},
+		{"run", "--set", "energy.technology_nm=3"},
+		{"run", "--set", "engine=gpu"},
+		{"run", "--set", "attention.tau=1.5"},
+		{"trace", "gen", "-w", "resnet18"},
+		{"trace", "info", "nonesuch.trace"},
+		{"sweep", "--out", t.TempDir(), "--objectives", "happiness"},
+		{"plot", "--timeline", "nonesuch.json", "-o", "x.png"},
+	} {
+		code, _, errs := run(t, args...)
+		if code != 2 || strings.Contains(errs, "panic") || strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
