@@ -319,9 +319,3 @@ func findLine(root *yaml.Node, path string) int {
 	}
 	return n.Line
 }
-
-// Describe renders a resolved config back to YAML.
-func (c *Config) YAML() string {
-	b, _ := yaml.Marshal(c)
-	return string(b)
-}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
 )
@@ -22,9 +23,9 @@ type Report struct {
 	Energy *energy.Breakdown `json:"energy"`
 	// FPGA is present for configs with an FPGA target.
 	FPGA *energy.FPGAReport `json:"fpga,omitempty"`
-	// Functional is present with `run --functional` (compare.Summary).
-	Functional any     `json:"functional,omitempty"`
-	Sim        SimInfo `json:"sim"`
+	// Functional is present with `run --functional`.
+	Functional *compare.Summary `json:"functional,omitempty"`
+	Sim        SimInfo          `json:"sim"`
 }
 
 // Attention summarises a sparse attention engine run (docs/report.md).

@@ -172,7 +172,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		if err != nil {
 			return err
 		}
-		rep.Functional = sum
+		rep.Functional = &sum
 		if !sum.Match {
 			var buf bytes.Buffer
 			_ = rep.Render(&buf, f.format)
