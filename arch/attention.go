@@ -19,10 +19,11 @@ const (
 	unitSoftmax
 	unitTopK
 	unitPV
+	unitImportance
 	numAttnUnits
 )
 
-var attnUnitNames = [numAttnUnits]string{"QK", "Softmax", "TopK", "PV"}
+var attnUnitNames = [numAttnUnits]string{"QK", "Softmax", "TopK", "PV", "Importance"}
 
 const fetchStep = -1
 
@@ -39,6 +40,10 @@ type attnStep struct {
 	// holds a K slot from its key fetch to its last Q×K, a V slot from its
 	// value fetch to its prob×V.
 	acquire, release int
+	// side jobs occupy their unit but the row does not wait for them (the
+	// importance accumulators add up probabilities as softmax streams them
+	// out); the row still waits for the unit to be free to issue one.
+	side bool
 }
 
 func fetch(buffer int, bytes int64) attnStep {
@@ -144,6 +149,9 @@ func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
 	steps := []attnStep{kFetch, qk(q), firstSoftmax}
 	if r.AccumImportance {
 		st.ImportanceAdds += q * kf
+		acc := compute(unitImportance, q*ceilDiv64(kf, int64(a.SoftmaxLanes)), 0, 0)
+		acc.side = true
+		steps = append(steps, acc)
 	}
 	lastQK := 1
 	st.Rows++
@@ -259,9 +267,14 @@ func (c *attnController) progress() {
 				break
 			}
 			c.unitBusy[s.unit] = true
-			job.running = true
 			li := c.layerOf(c.rows[job.row].Layer)
 			c.layerBusy[li][s.unit] += s.cycles
+			if s.side {
+				c.send(c.units[s.unit], &ComputeReq{Fold: -1 - s.unit, Cycles: s.cycles})
+				job.next++ // the row goes on without waiting
+				continue
+			}
+			job.running = true
 			c.send(c.units[s.unit], &ComputeReq{Fold: j, Cycles: s.cycles, Latency: s.latency, MACs: s.macs})
 		}
 	}
@@ -330,6 +343,12 @@ func (c *attnController) advance(j int) {
 func (c *attnController) handle(msg sim.Msg) {
 	switch m := msg.(type) {
 	case *ComputeRsp:
+		if m.Req.Fold < 0 { // a side job finished: free its unit
+			u := -1 - m.Req.Fold
+			c.unitBusy[u] = false
+			c.Stats.UnitBusy[u] += m.Req.Cycles
+			break
+		}
 		s := c.jobs[m.Req.Fold].steps[c.jobs[m.Req.Fold].next]
 		if s.latency == 0 {
 			c.unitBusy[s.unit] = false

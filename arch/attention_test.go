@@ -164,3 +164,23 @@ func BenchmarkSpAttenGPT2Trace(b *testing.B) {
 		}
 	}
 }
+
+// The importance accumulators are busy q·ceil(keys/lanes) cycles for every
+// row that accumulates, without holding the row up.
+func TestImportanceUnit(t *testing.T) {
+	cfg, _ := configs.Load("spatten", nil)
+	w, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	r, err := Simulate(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, row := range w.Attention {
+		if row.AccumImportance {
+			want += int64((row.KeyFetch + 7) / 8)
+		}
+	}
+	if got := r.Attention.UnitBusy[unitImportance]; got != want || want == 0 {
+		t.Errorf("importance unit busy %d cycles, want %d", got, want)
+	}
+}

@@ -102,9 +102,9 @@ func (r *Report) Table(w io.Writer) error {
 	if a := r.Attention; a != nil {
 		fmt.Fprintf(w, "attention: %d rows, %d queries, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s\n",
 			a.Rows, a.Queries, a.RequantQueries, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes))
-		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, TopK %d (local V %d, token %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
-			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles, a.TopKTokenCycles,
-			a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
+			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles,
+			a.TopKTokenCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
 	}
 	if e := r.Energy; e != nil {
 		fmt.Fprintf(w, "energy: %s at %g nm, average %.3f W, %.1f GOPS, %.1f GOPS/W; compute %s, SRAM %s, DRAM %s (%s), other %s\n",
