@@ -60,8 +60,7 @@ func TestSpAttenTraceDRAMReduction(t *testing.T) {
 	base := spattenRun(t, "spatten", "summary-gpt2-small-wikitext2-per8-step1+dedic.csv")
 	fc, fb := totals(full)
 	bc, bb := totals(base)
-	wf, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
-	wb, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8-step1+dedic.csv")
+	wf, wb := full.Workload, base.Workload
 	if fb != traceBytes(wf, 12) || bb != traceBytes(wb, 12) {
 		t.Errorf("DRAM bytes %d / %d differ from the traces' %d / %d", fb, bb, traceBytes(wf, 12), traceBytes(wb, 12))
 	}
@@ -168,14 +167,9 @@ func BenchmarkSpAttenGPT2Trace(b *testing.B) {
 // The importance accumulators are busy q·ceil(keys/lanes) cycles for every
 // row that accumulates, without holding the row up.
 func TestImportanceUnit(t *testing.T) {
-	cfg, _ := configs.Load("spatten", nil)
-	w, _ := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
-	r, err := Simulate(cfg, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := spattenRun(t, "spatten", "summary-gpt2-small-wikitext2-per8.csv")
 	var want int64
-	for _, row := range w.Attention {
+	for _, row := range r.Workload.Attention {
 		if row.AccumImportance {
 			want += int64((row.KeyFetch + 7) / 8)
 		}

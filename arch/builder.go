@@ -42,7 +42,6 @@ type Accelerator struct {
 	channels   []*DRAMChannel
 	detailed   []*detailedChannel
 	events     eventCounter
-	dir        map[sim.RemotePort]sim.Port
 	conn       *wire
 	tl         *Timeline
 }
@@ -51,7 +50,7 @@ type Accelerator struct {
 func (a *Accelerator) WithTimeline(tl *Timeline) {
 	tl.clockMHz = a.cfg.ClockMHz
 	a.tl = tl
-	for _, p := range a.dir {
+	for _, p := range a.conn.ports {
 		if n, ok := p.Component().(interface{ setTimeline(*Timeline) }); ok {
 			n.setTimeline(tl)
 		}
@@ -60,8 +59,7 @@ func (a *Accelerator) WithTimeline(tl *Timeline) {
 
 // plug connects a component to the accelerator's wire.
 func (a *Accelerator) plug(n *node) {
-	n.dir = a.dir
-	a.dir[n.port.AsRemote()] = n.port
+	n.dir = a.conn.byName // replies find their port through the wire's directory
 	a.conn.PlugIn(n.port)
 }
 
@@ -82,7 +80,6 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	if cfg.Buffers.DoubleBuffered {
 		slots = 2
 	}
-	a.dir = map[sim.RemotePort]sim.Port{}
 	a.conn = newWire("Accel.Wire", a.engine)
 	plug := a.plug
 	a.controller = newController("Accel.Controller", a.engine, freq, slots)
@@ -210,9 +207,10 @@ func DenseBaseline(cfg *configs.Config, w workloads.Workload) (*configs.Config, 
 	return &c, d
 }
 
-// SimulateWithBaseline runs w and, when it is sparse, its dense baseline.
-func SimulateWithBaseline(cfg *configs.Config, w workloads.Workload) (res, base *Result, err error) {
-	if res, err = Simulate(cfg, w); err != nil || !IsSparse(cfg, w) {
+// SimulateWithBaseline runs w (recording into tl when it is not nil) and,
+// when it is sparse, its dense baseline.
+func SimulateWithBaseline(cfg *configs.Config, w workloads.Workload, tl *Timeline) (res, base *Result, err error) {
+	if res, err = SimulateTimeline(cfg, w, tl); err != nil || !IsSparse(cfg, w) {
 		return res, nil, err
 	}
 	bc, bw := DenseBaseline(cfg, w)

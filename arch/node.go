@@ -18,8 +18,8 @@ type node struct {
 	recvScheduled bool
 	onMsg         func(sim.Msg)
 	onPortFree    func()
-	// dir resolves a message's source to its port, for replies; shared by
-	// the components of one accelerator and filled by the builder.
+	// dir resolves a message's source to its port, for replies: the
+	// accelerator wire's directory.
 	dir map[sim.RemotePort]sim.Port
 	// tl records the run's timeline when asked for (nil otherwise).
 	tl *Timeline

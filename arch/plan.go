@@ -50,17 +50,9 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 		if err := l.Validate(); err != nil {
 			return nil, err
 		}
-		req := cfg.Pattern()
-		if l.NM != "" {
-			p, err := nm.Parse(l.NM)
-			if err != nil {
-				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
-			}
-			req = p
-		}
-		pattern := nm.Pattern{}
-		if l.WeightOperand {
-			pattern = cfg.Executable(req)
+		pattern, err := cfg.LayerPattern(l.WeightOperand, l.NM)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 		}
 		job := layerJob{layer: l, pattern: pattern, dataflow: cfg.Dataflow}
 		if l.Phase == workloads.PhaseUpdate {

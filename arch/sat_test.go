@@ -43,7 +43,7 @@ func runSAT(t testing.TB, model, pattern string, training bool) satRun {
 	if training {
 		w = workloads.Training(w)
 	}
-	res, base, err := SimulateWithBaseline(cfg, w)
+	res, base, err := SimulateWithBaseline(cfg, w, nil)
 	if err != nil {
 		t.Error(err)
 		return satRun{}

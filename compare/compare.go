@@ -342,13 +342,9 @@ func CheckWorkload(cfg *configs.Config, w workloads.Workload, seed int64) (Summa
 		}
 		x := RandomInts(l.M, l.K, seed+int64(2*i), lim)
 		wt := RandomInts(l.K, l.N, seed+int64(2*i+1), lim)
-		p := nm.Pattern{}
-		if l.WeightOperand {
-			req := cfg.Pattern()
-			if l.NM != "" {
-				req, _ = nm.Parse(l.NM)
-			}
-			p = cfg.Executable(req)
+		p, err := cfg.LayerPattern(l.WeightOperand, l.NM)
+		if err != nil {
+			return s, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
 		c := *cfg
 		c.Sparsity.NM = p.String()

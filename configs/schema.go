@@ -273,6 +273,24 @@ func (c *Config) Pattern() nm.Pattern {
 	return p
 }
 
+// LayerPattern is the pattern a layer's PEs execute: none without a weight
+// operand; else the layer's own pattern (layerNM, may be empty) or the
+// configured one, mapped onto what the PEs support.
+func (c *Config) LayerPattern(weightOperand bool, layerNM string) (nm.Pattern, error) {
+	if !weightOperand {
+		return nm.Pattern{}, nil
+	}
+	req := c.Pattern()
+	if layerNM != "" {
+		p, err := nm.Parse(layerNM)
+		if err != nil {
+			return nm.Pattern{}, err
+		}
+		req = p
+	}
+	return c.Executable(req), nil
+}
+
 // Executable maps a requested pattern onto what the PEs support.
 func (c *Config) Executable(p nm.Pattern) nm.Pattern {
 	if p.Dense() || len(c.Sparsity.Supported) == 0 {

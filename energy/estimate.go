@@ -3,12 +3,12 @@ package energy
 import (
 	"fmt"
 	"maps"
-	"math/bits"
 	"slices"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy/catalog"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 // Breakdown is a run's energy.
@@ -97,7 +97,7 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 		if l.Pattern != "" && l.Pattern != "dense" {
 			var n, m int
 			fmt.Sscanf(l.Pattern, "%d:%d", &n, &m)
-			chip("nm_mux", float64(l.MACs)*t["mux_select_8b"].PJ*float64(log2(m))*float64(wordBits)/8)
+			chip("nm_mux", float64(l.MACs)*t["mux_select_8b"].PJ*float64(nm.CeilLog2(m))*float64(wordBits)/8)
 		}
 		if l.MaskGroups > 0 {
 			compares := float64(l.MaskGroups) * float64(arch.MaskGenCompares(l.MaskM))
@@ -110,8 +110,8 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 		chip("softmax", float64(a.SoftmaxElems)*t["softmax_elem"].PJ)
 		chip("importance", float64(a.ImportanceAdds)*t["add_8b"].PJ*2) // 16-bit accumulate
 		// Per candidate and round: a compare, the zero eliminator's
-		// log2(c)-step prefix sum and log2(c) shift stages, and a FIFO write.
-		lg := float64(log2(cfg.Attention.TopKComparators))
+		// nm.CeilLog2(c)-step prefix sum and nm.CeilLog2(c) shift stages, and a FIFO write.
+		lg := float64(nm.CeilLog2(cfg.Attention.TopKComparators))
 		perElem := t["add_8b"].PJ*float64(wordBits)/8*(1+lg) + t["mux_select_8b"].PJ*float64(wordBits)/8*lg +
 			t["reg_16b"].PJ*float64(wordBits)/16
 		chip("topk", float64(a.TopKCompares)*perElem)
@@ -154,10 +154,3 @@ func sum(m map[string]float64) float64 {
 }
 
 func keysOf(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
-
-func log2(m int) int {
-	if m < 2 {
-		return 0
-	}
-	return bits.Len(uint(m - 1))
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy/catalog"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 // overheadNote documents the FPGA energy assumptions.
@@ -106,9 +107,9 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 		if r, src, ok := synth("topk_pass", map[string]int{"C": a.TopKComparators, "W": w}, 1); ok {
 			unit("topk_engine", 1, r, src)
 		} else {
-			lg := float64(log2(a.TopKComparators))
+			lg := float64(nm.CeilLog2(a.TopKComparators))
 			unit("topk_comparators", a.TopKComparators, Resources{LUT: float64(w)/2 + float64(w)*lg, FF: float64(w)},
-				"assumption: carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·log2(c) LUT)")
+				"assumption: carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·nm.CeilLog2(c) LUT)")
 		}
 	} else if p := cfg.Pattern(); p.Dense() && len(cfg.Sparsity.Supported) == 0 {
 		pe := peCost[cfg.PEArray.DType]
@@ -125,8 +126,8 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 			unit("nm_pe_array", pes, r, src)
 		} else {
 			unit("pe_array", pes, peCost[cfg.PEArray.DType], "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
-			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * log2(m))},
-				"assumption: N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N log2(M)-bit indices")
+			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * nm.CeilLog2(m))},
+				"assumption: N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N nm.CeilLog2(M)-bit indices")
 		}
 		if r, src, ok := synth("mask_gen", map[string]int{"N": n, "M": m, "W": w}, 1); ok {
 			unit("mask_unit_lanes", cfg.Sparsity.MaskUnitLanes, r, src)

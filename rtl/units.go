@@ -3,11 +3,11 @@ package rtl
 import (
 	"fmt"
 	"maps"
-	"math/bits"
 	"slices"
 	"strings"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
 // Field is one port of a unit's input or output vector, most significant
@@ -42,8 +42,6 @@ func register(u *Unit) { Units[u.Name] = u }
 
 // Names lists the units, sorted.
 func Names() []string { return slices.Sorted(maps.Keys(Units)) }
-
-func log2(m int) int { return bits.Len(uint(m - 1)) }
 
 // Resolve fills derived parameters and checks the given ones.
 func (u *Unit) Resolve(given map[string]int) (map[string]int, error) {
@@ -93,7 +91,7 @@ func (u *Unit) check(p map[string]int) error {
 			return err
 		}
 		if u.Name == "nm_pe" {
-			return need(p["W"] >= 2 && p["W"] <= 16 && p["ACC"] >= 2*p["W"]+log2(p["N"])+1 && p["ACC"] <= 64, "needs 2 ≤ W ≤ 16 and 2W + log2 N < ACC ≤ 64, got W=%d ACC=%d", p["W"], p["ACC"])
+			return need(p["W"] >= 2 && p["W"] <= 16 && p["ACC"] >= 2*p["W"]+nm.CeilLog2(p["N"])+1 && p["ACC"] <= 64, "needs 2 ≤ W ≤ 16 and 2W + log2 N < ACC ≤ 64, got W=%d ACC=%d", p["W"], p["ACC"])
 		}
 		return need(p["W"] >= 2 && p["W"] <= 32, "needs 2 ≤ W ≤ 32, got %d", p["W"])
 	case "topk_pass":
@@ -109,7 +107,7 @@ func (u *Unit) check(p map[string]int) error {
 func init() {
 	register(&Unit{Name: "nm_pe", Doc: "N:M sparse dot-product PE",
 		Params:  []string{"N", "M", "W", "ACC"},
-		Derived: func(p map[string]int) map[string]int { return map[string]int{"IW": max(1, log2(p["M"]))} },
+		Derived: func(p map[string]int) map[string]int { return map[string]int{"IW": max(1, nm.CeilLog2(p["M"]))} },
 		In:      []Field{{"clear", "1"}, {"act", "M*W"}, {"wval", "N*W"}, {"widx", "N*IW"}},
 		Out:     []Field{{"acc", "ACC"}},
 		Latency: arch.NMPELatency,
@@ -118,7 +116,7 @@ func init() {
 		gen:     genNMPE})
 	register(&Unit{Name: "mask_gen", Doc: "N:M mask generator (top-N by magnitude, index output)",
 		Params:  []string{"N", "M", "W"},
-		Derived: func(p map[string]int) map[string]int { return map[string]int{"IW": max(1, log2(p["M"]))} },
+		Derived: func(p map[string]int) map[string]int { return map[string]int{"IW": max(1, nm.CeilLog2(p["M"]))} },
 		In:      []Field{{"w", "M*W"}},
 		Out:     []Field{{"mask", "M"}, {"kval", "N*W"}, {"kidx", "N*IW"}},
 		Latency: arch.MaskGenLatency,
@@ -126,7 +124,7 @@ func init() {
 		gen:     genMaskGen})
 	register(&Unit{Name: "topk_pass", Doc: "top-k quick-select pass: comparators + zero eliminators",
 		Params:  []string{"C", "W"},
-		Derived: func(p map[string]int) map[string]int { return map[string]int{"CW": log2(p["C"]) + 1} },
+		Derived: func(p map[string]int) map[string]int { return map[string]int{"CW": nm.CeilLog2(p["C"]) + 1} },
 		In:      []Field{{"lane_valid", "C"}, {"pivot", "W"}, {"data", "C*W"}},
 		Out:     []Field{{"gt_count", "CW"}, {"lt_count", "CW"}, {"eq_count", "CW"}, {"gt_data", "C*W"}, {"lt_data", "C*W"}},
 		Latency: arch.TopKPassLatency,

@@ -33,28 +33,28 @@ func CheckObjectives(obj []string) error {
 // Pareto returns the successful rows no other row dominates (all
 // objectives ≤ and one <), in point order.
 func Pareto(rows []Row, obj []string) []Row {
-	vals := func(r Row) []float64 {
+	var ok []Row
+	var vals [][]float64 // objectives per row, computed once
+	for _, r := range rows {
+		if r.Metrics == nil {
+			continue
+		}
+		all := r.Metrics.All()
 		v := make([]float64, len(obj))
 		for i, o := range obj {
-			v[i], _ = r.Metrics.Get(o)
+			v[i] = all[o]
 		}
-		return v
-	}
-	var ok []Row
-	for _, r := range rows {
-		if r.Metrics != nil {
-			ok = append(ok, r)
-		}
+		ok, vals = append(ok, r), append(vals, v)
 	}
 	var front []Row
 	for i, a := range ok {
-		va := vals(a)
+		va := vals[i]
 		dominated := false
-		for j, b := range ok {
+		for j := range ok {
 			if i == j {
 				continue
 			}
-			vb := vals(b)
+			vb := vals[j]
 			le, lt := true, false
 			for k := range vb {
 				le = le && vb[k] <= va[k]

@@ -56,10 +56,6 @@ func wantLog(v []float64) bool {
 // PlotXY draws y against x, one series per value of color (optional), and
 // saves it as PNG or SVG by the file's extension.
 func PlotXY(rows []Row, x, y, colorBy, file string) error {
-	return plotXY(rows, x, y, colorBy, file, y)
-}
-
-func plotXY(rows []Row, x, y, colorBy, file, yLabel string) error {
 	for _, n := range []string{x, y} {
 		if !known(rows, n) {
 			return usererr.New("plot: no parameter or metric %q (metrics: %s)", n, strings.Join(MetricNames, ", "))
@@ -91,8 +87,8 @@ func plotXY(rows []Row, x, y, colorBy, file, yLabel string) error {
 		return usererr.New("plot: no row has numeric %s and %s", x, y)
 	}
 	p := plot.New()
-	p.X.Label.Text, p.Y.Label.Text = x, yLabel
-	p.Title.Text = fmt.Sprintf("%s vs %s", yLabel, x)
+	p.X.Label.Text, p.Y.Label.Text = x, y
+	p.Title.Text = fmt.Sprintf("%s vs %s", y, x)
 	if wantLog(xs) {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 	}
@@ -247,6 +243,8 @@ func DefaultPlots(dir string, spec Spec, rows, front []Row, obj []string) error 
 	return PlotPareto(rows, front, obj, filepath.Join(dir, "pareto.png"))
 }
 
+const speedupCol = "speedup over the smallest array"
+
 // plotSpeedup plots speedup over the smallest array of each series.
 func plotSpeedup(rows []Row, colorBy, file string) error {
 	base := map[string]Row{}
@@ -265,13 +263,15 @@ func plotSpeedup(rows []Row, colorBy, file string) error {
 			continue
 		}
 		_, g, _ := value(r, colorBy)
-		m := *r.Metrics
-		// The field carries the speedup over the smallest array here.
-		m.SpeedupVsDense = float64(base[g].Metrics.Cycles) / float64(m.Cycles)
-		sp = append(sp, Row{Point: r.Point, Params: r.Params, Metrics: &m})
+		// The derived value rides as an extra column of the row.
+		params := map[string]string{speedupCol: strconv.FormatFloat(float64(base[g].Metrics.Cycles)/float64(r.Metrics.Cycles), 'g', -1, 64)}
+		for k, v := range r.Params {
+			params[k] = v
+		}
+		sp = append(sp, Row{Point: r.Point, Params: params, Metrics: r.Metrics})
 	}
 	if len(sp) == 0 {
 		return nil
 	}
-	return plotXY(sp, "pes", "speedup_vs_dense", colorBy, file, "speedup over the smallest array")
+	return PlotXY(sp, "pes", speedupCol, colorBy, file)
 }

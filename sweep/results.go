@@ -46,12 +46,18 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
 	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz"}
 
-// Get returns a metric by name.
-func (m Metrics) Get(name string) (float64, bool) {
+// All returns every metric by its JSON name (one encoding per call; call
+// it once per row, not per metric).
+func (m Metrics) All() map[string]float64 {
 	b, _ := json.Marshal(m)
 	var all map[string]float64
 	_ = json.Unmarshal(b, &all)
-	v, ok := all[name]
+	return all
+}
+
+// Get returns a metric by name.
+func (m Metrics) Get(name string) (float64, bool) {
+	v, ok := m.All()[name]
 	return v, ok
 }
 
@@ -92,13 +98,16 @@ func (r Row) csvLine(keys []string) []byte {
 	for _, k := range keys {
 		rec = append(rec, r.Params[k])
 	}
+	var all map[string]float64
+	if r.Metrics != nil {
+		all = r.Metrics.All()
+	}
 	for _, n := range MetricNames {
-		if r.Metrics == nil {
+		if all == nil {
 			rec = append(rec, "")
 			continue
 		}
-		v, _ := r.Metrics.Get(n)
-		rec = append(rec, strconv.FormatFloat(v, 'g', 12, 64))
+		rec = append(rec, strconv.FormatFloat(all[n], 'g', 12, 64))
 	}
 	return csvLine(append(rec, r.Error))
 }

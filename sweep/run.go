@@ -96,7 +96,7 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 	if spec.Phase == "training" {
 		w = workloads.Training(w)
 	}
-	res, base, err := arch.SimulateWithBaseline(cfg, w)
+	res, base, err := arch.SimulateWithBaseline(cfg, w, nil)
 	if err != nil {
 		return nil, err
 	}

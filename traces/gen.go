@@ -71,7 +71,11 @@ func Generate(cfg *configs.Config, o GenOptions, out io.Writer) (Header, error) 
 	for _, l := range w.Layers {
 		l := l
 		op := Op{Op: "gemm", Layer: &l, DType: cfg.PEArray.DType}
-		if p := layerPattern(cfg, l); !p.Dense() && l.Kind != "update" {
+		p, err := cfg.LayerPattern(l.WeightOperand, l.NM)
+		if err != nil {
+			return h, usererr.New("layer %s: %v", l.Name, err)
+		}
+		if !p.Dense() && l.Kind != "update" {
 			var s NMSummary
 			var err error
 			if file, ok := o.Weights[baseName(l.Name)]; ok && l.Phase != workloads.PhaseBackData {
@@ -122,33 +126,8 @@ func pruneFile(l workloads.Layer, p nm.Pattern, file string) (NMSummary, error) 
 	m := nm.Matrix[float64]{Rows: a.Rows(), Cols: a.Cols(), Data: a.Data}
 	_, mask := nm.Prune(m, p, true)
 	s := NMSummary{MinPerGroup: p.M, WeightsSource: file}
-	for c := 0; c < m.Cols; c++ {
-		for g := 0; g < m.Rows; g += p.M {
-			kept := 0
-			for i := g; i < min(g+p.M, m.Rows); i++ {
-				if mask[i*m.Cols+c] {
-					kept++
-				}
-			}
-			s.Groups++
-			s.Kept += int64(kept)
-			if g+p.M <= m.Rows {
-				s.MinPerGroup, s.MaxPerGroup = min(s.MinPerGroup, kept), max(s.MaxPerGroup, kept)
-			}
-		}
-	}
-	return s, nil
-}
-
-func layerPattern(cfg *configs.Config, l workloads.Layer) nm.Pattern {
-	if !l.WeightOperand {
-		return nm.Pattern{}
-	}
-	p := cfg.Pattern()
-	if l.NM != "" {
-		p, _ = nm.Parse(l.NM)
-	}
-	return cfg.Executable(p)
+	s.count(mask, m.Rows, m.Cols, p)
+	return s, s.check(l, p)
 }
 
 // pruneSummary prunes seeded Gaussian weights of the layer column by column
@@ -162,23 +141,35 @@ func pruneSummary(l workloads.Layer, p nm.Pattern, rng *rand.Rand) (NMSummary, e
 			col.Data[i] = rng.NormFloat64()
 		}
 		_, mask := nm.Prune(col, p, true)
-		for g := 0; g < l.K; g += p.M {
+		s.count(mask, l.K, 1, p)
+	}
+	return s, s.check(l, p)
+}
+
+// count adds the groups of M down each column of a rows×cols keep mask;
+// only full groups bound the per-group minimum and maximum.
+func (s *NMSummary) count(mask []bool, rows, cols int, p nm.Pattern) {
+	for c := 0; c < cols; c++ {
+		for g := 0; g < rows; g += p.M {
 			kept := 0
-			for i := g; i < min(g+p.M, l.K); i++ {
-				if mask[i] {
+			for i := g; i < min(g+p.M, rows); i++ {
+				if mask[i*cols+c] {
 					kept++
 				}
 			}
 			s.Groups++
 			s.Kept += int64(kept)
-			if g+p.M <= l.K { // full groups bound the structure
-				s.MinPerGroup = min(s.MinPerGroup, kept)
-				s.MaxPerGroup = max(s.MaxPerGroup, kept)
+			if g+p.M <= rows {
+				s.MinPerGroup, s.MaxPerGroup = min(s.MinPerGroup, kept), max(s.MaxPerGroup, kept)
 			}
 		}
 	}
+}
+
+// check is the structure the timing model relies on: no group above N.
+func (s *NMSummary) check(l workloads.Layer, p nm.Pattern) error {
 	if s.MaxPerGroup > p.N {
-		return s, fmt.Errorf("layer %s: pruning kept %d of a group, pattern %s", l.Name, s.MaxPerGroup, p)
+		return fmt.Errorf("layer %s: pruning kept %d of a group, pattern %s", l.Name, s.MaxPerGroup, p)
 	}
-	return s, nil
+	return nil
 }

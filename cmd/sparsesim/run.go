@@ -137,16 +137,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.timeline != "" {
 		tl = arch.NewTimeline(f.timelineMax)
 	}
-	res, err := arch.SimulateTimeline(cfg, w, tl)
+	res, base, err := arch.SimulateWithBaseline(cfg, w, tl)
 	if err != nil {
 		return err
-	}
-	var base *arch.Result
-	if arch.IsSparse(cfg, w) {
-		bc, bw := arch.DenseBaseline(cfg, w)
-		if base, err = arch.Simulate(bc, bw); err != nil {
-			return err
-		}
 	}
 	if tl != nil {
 		var tb bytes.Buffer

@@ -152,8 +152,6 @@ func TestProgressiveQuantizationError(t *testing.T) {
 			q[c] = 3 * r.NormFloat64()
 			l1 += math.Abs(q[c])
 		}
-		exact, _ := Head([][]float64{q}, k, k, nil)
-		_ = exact
 		ex := make([]float64, n)
 		msb := make([]float64, n)
 		full := make([]float64, n)

@@ -3,8 +3,6 @@ package attention
 import (
 	"math"
 	"math/rand"
-	"runtime"
-	"sync"
 
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/nm"
@@ -157,7 +155,7 @@ func RunModel(p Params) Result {
 			rows := make([]workloads.AttnRow, len(heads))
 			tokenGain := make([][]float64, len(heads))
 			headGain := make([]float64, len(heads))
-			parallel(len(heads), func(hi int) {
+			nm.ParallelFor(len(heads), func(hi int) {
 				h := heads[hi]
 				row, out, gain, hg := p.head(data, l, h, alive, ps.queries, rand.New(rand.NewSource(p.Seed+int64(1000*it+100*l+h))))
 				row.Iteration, row.Layer, row.Head, row.Context = it, l, h, ps.context
@@ -325,19 +323,4 @@ func MaxOf(x []float64) float64 {
 		m = math.Max(m, v)
 	}
 	return m
-}
-
-func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			f(i)
-			<-sem
-		}()
-	}
-	wg.Wait()
 }

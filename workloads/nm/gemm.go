@@ -67,7 +67,7 @@ func SparseGEMM[T Number](x Matrix[T], w Compressed[T]) Matrix[T] {
 func sparseColumns[T Number](w Compressed[T], xt, yt []T, rows int, axpy func(dst []T, a T, s []T)) {
 	const block = 256
 	per := w.Groups * w.P.N
-	parallelFor(w.Cols, func(n int) {
+	ParallelFor(w.Cols, func(n int) {
 		out := yt[n*rows : (n+1)*rows]
 		vals, idx := w.Values[n*per:(n+1)*per], w.Index[n*per:(n+1)*per]
 		for r0 := 0; r0 < rows; r0 += block {
@@ -84,8 +84,9 @@ func sparseColumns[T Number](w Compressed[T], xt, yt []T, rows int, axpy func(ds
 	})
 }
 
-// parallelFor runs f(0..n-1) over GOMAXPROCS workers in contiguous chunks.
-func parallelFor(n int, f func(i int)) {
+// ParallelFor runs f(0..n-1) over GOMAXPROCS workers in contiguous chunks:
+// the kernels' one way of using every core.
+func ParallelFor(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {

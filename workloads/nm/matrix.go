@@ -33,7 +33,7 @@ func (m Matrix[T]) T() Matrix[T] {
 	t := NewMatrix[T](m.Cols, m.Rows)
 	const tile = 32
 	tilesI := (m.Rows + tile - 1) / tile
-	parallelFor(tilesI, func(ti int) {
+	ParallelFor(tilesI, func(ti int) {
 		i0, i1 := ti*tile, min(ti*tile+tile, m.Rows)
 		for j0 := 0; j0 < m.Cols; j0 += tile {
 			j1 := min(j0+tile, m.Cols)

@@ -30,10 +30,19 @@ func (p Pattern) Density() float64 {
 
 // IndexBits is the metadata width per kept weight: log2(M) rounded up.
 func (p Pattern) IndexBits() int {
-	if p.Dense() || p.M < 2 {
+	if p.Dense() {
 		return 0
 	}
-	return bits.Len(uint(p.M - 1))
+	return CeilLog2(p.M)
+}
+
+// CeilLog2 is the bits needed to index m things (0 for m < 2): index
+// widths, multiplexer levels, comparator-tree depths.
+func CeilLog2(m int) int {
+	if m < 2 {
+		return 0
+	}
+	return bits.Len(uint(m - 1))
 }
 
 // Kept is how many weights of a length-k run survive: N per full group of
