@@ -9,6 +9,7 @@ import (
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -36,7 +37,6 @@ type Accelerator struct {
 	cfg        *configs.Config
 	engine     *sim.SerialEngine
 	controller *Controller
-	pe         *Unit
 	mask       *MaskUnit
 	buffers    [3]*Buffer
 	channels   []*DRAMChannel
@@ -44,6 +44,7 @@ type Accelerator struct {
 	events     eventCounter
 	conn       *wire
 	tl         *Timeline
+	ledger     *memory.Ledger
 }
 
 // WithTimeline records the run into tl.
@@ -84,9 +85,9 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	plug := a.plug
 	a.controller = newController("Accel.Controller", a.engine, freq, slots)
 	plug(a.controller.node)
-	a.pe = newUnit("Accel.PEArray", a.engine, freq)
-	plug(a.pe.node)
-	a.controller.pe = a.pe.port
+	// The PE array is the controller's own timed resource (one timer per
+	// step); its track on the timeline keeps the array's name.
+	a.controller.peName = "Accel.PEArray"
 	a.mask = newMaskUnit("Accel.MaskUnit", a.engine, freq, cfg.Sparsity.MaskUnitLanes)
 	plug(a.mask.node)
 	a.controller.mask = a.mask.port
@@ -95,7 +96,7 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	for i := 0; i < cfg.DRAM.Channels; i++ {
 		name := fmt.Sprintf("Accel.DRAM[%d]", i)
 		if cfg.DRAM.Model == configs.DRAMDetailed {
-			ch := newDetailedChannel(name, a.engine, freq, configs.DRAMPresets[cfg.DRAM.Preset])
+			ch := newDetailedChannel(name, a.engine, freq, configs.DRAMPresets[cfg.DRAM.Preset], int64(cfg.DRAM.RequestBytes))
 			plug(ch.node)
 			a.detailed = append(a.detailed, ch)
 			chanPorts = append(chanPorts, ch.port)
@@ -107,9 +108,23 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 		a.channels = append(a.channels, ch)
 		chanPorts = append(chanPorts, ch.port)
 	}
+	a.ledger = memory.NewLedger(numTensorKinds)
+	a.controller.ledger = a.ledger
+	kb := [3]float64{cfg.Buffers.IfmapKB, cfg.Buffers.FilterKB, cfg.Buffers.OfmapKB}
 	for _, o := range dataflow.Operands {
-		b := newBuffer(fmt.Sprintf("Accel.%sBuffer", capitalize(o.String())), a.engine, freq, int64(cfg.DRAM.RequestBytes))
+		name := fmt.Sprintf("Accel.%sBuffer", capitalize(o.String()))
+		b := newBuffer(name, a.engine, freq, int64(cfg.DRAM.RequestBytes), a.ledger)
+		capacity := int64(kb[o] * 1024)
+		if o == dataflow.Ofmap {
+			b.acc = &memory.AccumBuffer{Name: name, Capacity: capacity}
+		} else {
+			b.read = &memory.ReadBuffer{Name: name, Capacity: capacity}
+		}
+		a.controller.bufs[o] = b
 		b.channels = chanPorts
+		if cfg.DRAM.Model != configs.DRAMDetailed {
+			b.fast = a.channels
+		}
 		// Operands live in disjoint address ranges.
 		b.nextAddr = uint64(o) << 28
 		plug(b.node)
@@ -147,7 +162,7 @@ func (a *Accelerator) result(w workloads.Workload, layers []LayerStats, wall flo
 	r := &Result{Config: a.cfg, Workload: w, Layers: layers, Events: a.events.n, WallSeconds: wall}
 	for _, ch := range a.channels {
 		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,
-			Transactions: ch.Transactions, BusyCycles: ch.BusyCycles})
+			Transactions: ch.Requests, BusyCycles: ch.BusyCycles})
 	}
 	for _, ch := range a.detailed {
 		r.Channels = append(r.Channels, ChannelStats{ReadBytes: ch.ReadBytes, WriteBytes: ch.WriteBytes,

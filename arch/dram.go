@@ -1,65 +1,53 @@
 package arch
 
 import (
-	"math"
-
 	"github.com/sarchlab/akita/v4/sim"
+
+	"github.com/sparsesim/sparsesim/memory"
 )
 
-// DRAMChannel is the fast channel model: a FIFO server with a fixed
-// bandwidth and latency. A request of r transactions occupies the channel
-// for r·request_bytes / bytes_per_cycle cycles after the previous one, then
-// answers latency cycles later. Ideal mode (zero latency, unbounded
-// bandwidth) is SCALE-Sim's CALC interface.
+// DRAMChannel is the akita face of memory.Channel, the fast channel model
+// (a FIFO server with fixed bandwidth and latency; ideal: instant).
 type DRAMChannel struct {
 	*node
-	ideal         bool
-	bytesPerCycle float64
-	latency       int64
-	requestBytes  int64
-	busyUntil     float64 // cycle the data bus frees, fractional
-
-	ReadBytes, WriteBytes int64
-	Transactions          int64
-	BusyCycles            float64
+	memory.Channel
 }
 
 func newDRAMChannel(name string, engine sim.Engine, freq sim.Freq, ideal bool, bytesPerCycle float64, latency, requestBytes int64) *DRAMChannel {
-	c := &DRAMChannel{node: newNode(name, engine, freq), ideal: ideal,
-		bytesPerCycle: bytesPerCycle, latency: latency, requestBytes: requestBytes}
+	c := &DRAMChannel{node: newNode(name, engine, freq), Channel: memory.Channel{Ideal: ideal,
+		BytesPerCycle: bytesPerCycle, Latency: latency, RequestBytes: requestBytes}}
 	c.onMsg = c.serve
 	return c
 }
 
+// book puts a transfer on the channel now and returns when it is done.
+func (c *DRAMChannel) book(bytes, requests int64, write bool) int64 {
+	start, end, done := c.Transfer(float64(c.now()), bytes, requests, write)
+	if c.tl != nil {
+		kind := "read"
+		if write {
+			kind = "write"
+		}
+		if c.Ideal {
+			kind = "transfer"
+		}
+		c.tl.slice(c.Name(), kind, start, end, map[string]any{"bytes": bytes, "requests": requests})
+		if end > start {
+			c.tl.counter(c.Name()+" bandwidth", start, "GB/s", float64(bytes)/(end-start)*c.tl.clockMHz/1e3)
+			c.tl.counter(c.Name()+" bandwidth", end, "GB/s", 0)
+		}
+	}
+	return done
+}
+
 func (c *DRAMChannel) serve(msg sim.Msg) {
 	req := msg.(*MemReq)
-	if req.Write {
-		c.WriteBytes += req.Bytes
-	} else {
-		c.ReadBytes += req.Bytes
-	}
-	c.Transactions += req.Requests
 	src := req.Src
+	done := c.book(req.Bytes, req.Requests, req.Write)
 	reply := func() { c.send(c.peer(src), &MemRsp{Req: req}) }
-	if c.ideal {
-		now := float64(c.now())
-		c.tl.slice(c.Name(), "transfer", now, now, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
+	if c.Ideal {
 		reply()
 		return
 	}
-	now := float64(c.now())
-	service := float64(req.Requests*c.requestBytes) / c.bytesPerCycle
-	start := math.Max(now, c.busyUntil)
-	c.busyUntil = start + service
-	c.BusyCycles += service
-	if c.tl != nil {
-		kind := "read"
-		if req.Write {
-			kind = "write"
-		}
-		c.tl.slice(c.Name(), kind, start, c.busyUntil, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
-		c.tl.counter(c.Name()+" bandwidth", start, "GB/s", float64(req.Bytes)/service*c.tl.clockMHz/1e3)
-		c.tl.counter(c.Name()+" bandwidth", c.busyUntil, "GB/s", 0)
-	}
-	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
+	c.at(done, reply)
 }

@@ -25,6 +25,8 @@ type detailedChannel struct {
 	queue     []sim.Msg
 	parent    map[string]*burstGroup
 	zeroBurst []byte
+	// requestBytes is the DMA request size the channel model charges.
+	requestBytes int64
 
 	ReadBytes, WriteBytes int64
 	Transactions          int64
@@ -36,9 +38,9 @@ type burstGroup struct {
 	start   int64
 }
 
-func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs.DRAMPreset) *detailedChannel {
+func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs.DRAMPreset, requestBytes int64) *detailedChannel {
 	c := &detailedChannel{node: newNode(name, engine, freq), access: int64(p.AccessBytes()),
-		preset: p, parent: map[string]*burstGroup{}}
+		preset: p, parent: map[string]*burstGroup{}, requestBytes: requestBytes}
 	c.zeroBurst = make([]byte, c.access)
 	c.memPort = sim.NewPort(c, 64, 64, name+".MemPort")
 	c.AddPort("Mem", c.memPort)
@@ -51,6 +53,10 @@ func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs
 		WithTCCDL(p.TCCDL).WithTCCDS(p.TCCDS).WithTRRDL(p.TRRDL).WithTRRDS(p.TRRDS).
 		WithTWTRL(p.TWTRL).WithTWTRS(p.TWTRS).WithTRTP(p.TRTP).WithTWR(p.TWR).WithTRTRS(p.TRTRS).
 		WithRFC(p.TRFC).WithTREFI(p.TREFI).
+		// HBM and GDDR time activate-to-read and -write on their own
+		// (tRCDRD, tRCDWR); left at zero akita issues a read into a bank
+		// still activating and panics.
+		WithTRCDRD(p.TRCD).WithTRCDWR(p.TRCD).
 		Build(name + ".Ctrl")
 	c.dramTop = ctrl.GetPortByName("Top")
 	conn := directconnection.MakeBuilder().WithEngine(engine).WithFreq(sim.Freq(p.ClockMHz * 1e6)).Build(name + ".Link")
@@ -76,7 +82,10 @@ func (c *detailedChannel) handle(msg sim.Msg) {
 }
 
 func (c *detailedChannel) split(m *MemReq) {
-	bursts := (m.Bytes + c.access - 1) / c.access
+	// The request count, not the useful bytes, is what the bus moves: a
+	// short run still occupies whole requests (memory.Tensor.Runs).
+	moved := max(m.Bytes, m.Requests*c.requestBytes)
+	bursts := (moved + c.access - 1) / c.access
 	g := &burstGroup{req: m, pending: bursts, start: c.now()}
 	if m.Write {
 		c.WriteBytes += m.Bytes

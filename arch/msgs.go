@@ -9,7 +9,7 @@ type MemReq struct {
 	Requests int64
 	Write    bool
 	Addr     uint64
-	tag      *tileOp
+	tag      *bufOp
 }
 
 // MemRsp completes a MemReq.

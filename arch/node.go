@@ -94,7 +94,10 @@ func (n *node) at(cycle int64, fn func()) {
 	if c := n.now(); cycle < c {
 		cycle = c
 	}
-	n.engine.Schedule(timerEvent{sim.NewEventBase(n.timeOf(cycle), n), fn})
+	// Components on other clocks (the detailed DRAM) can leave the engine
+	// between two of our cycles; never schedule into the past.
+	t := max(n.timeOf(cycle), n.engine.CurrentTime())
+	n.engine.Schedule(timerEvent{sim.NewEventBase(t, n), fn})
 }
 
 // send delivers msg to dst; ports never fill, so failure is a model bug.

@@ -18,6 +18,46 @@ type layerJob struct {
 	dataflow   string
 	pattern    nm.Pattern // the pattern the PEs execute
 	maskGroups int64      // groups of pattern.M the mask unit sorts first
+	tensors    layerTensors
+	newSteps   func() stepper
+	// keepInput: the previous layer's output stays on chip as this input.
+	keepInput bool
+	// prefetchNext: the next layer's first weights may come early.
+	prefetchNext bool
+}
+
+// bindMemory lays out every job's tensors and step walk, and decides
+// which layers find their input on chip (memory.keep_activations: the
+// previous inference layer's output has this input's size and fits the
+// ifmap buffer whole).
+func bindMemory(cfg *configs.Config, jobs []layerJob) error {
+	ifmapBytes := int64(cfg.Buffers.IfmapKB * 1024)
+	for i := range jobs {
+		j := &jobs[i]
+		switch p := j.plan.(type) {
+		case *mapping.Schedule:
+			j.tensors = newLayerTensors(cfg, i, j.layer, p)
+			fs, err := newFoldStepper(cfg, p, &j.tensors)
+			if err != nil {
+				return fmt.Errorf("layer %q: %w", j.layer.Name, err)
+			}
+			lt, chunk := &j.tensors, fs.chunk
+			j.newSteps = func() stepper { return &foldStepper{s: p, lt: lt, chunk: chunk} }
+		case *mapping.Elementwise:
+			j.tensors = elementwiseTensors(cfg, i, j.layer, p)
+			lt := &j.tensors
+			j.newSteps = func() stepper { return &elementwiseStepper{e: p, lt: lt} }
+		}
+		j.prefetchNext = cfg.Memory.PrefetchNextLayer
+		if i == 0 || !cfg.Memory.KeepActivations {
+			continue
+		}
+		prev, cur := jobs[i-1], jobs[i]
+		out, in := prev.tensors.t[tensorOfmap], cur.tensors.t[tensorIfmap]
+		chain := prev.layer.Phase == "" && cur.layer.Phase == "" && prev.layer.WeightOperand && cur.layer.WeightOperand
+		j.keepInput = chain && out.Elems() == in.Elems() && out.ElemBits == in.ElemBits && out.Size() <= ifmapBytes
+	}
+	return nil
 }
 
 func arrayOf(cfg *configs.Config) mapping.Array {
@@ -111,7 +151,7 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 		}
 		jobs = append(jobs, job)
 	}
-	return jobs, nil
+	return jobs, bindMemory(cfg, jobs)
 }
 
 // planUpdate is the weight update, plus with pre-generation the masks for

@@ -24,6 +24,7 @@ type Config struct {
 	PEArray   PEArray   `yaml:"pe_array" json:"pe_array"`
 	Dataflow  string    `yaml:"dataflow" json:"dataflow"`
 	Buffers   Buffers   `yaml:"buffers" json:"buffers"`
+	Memory    Memory    `yaml:"memory" json:"memory"`
 	DRAM      DRAM      `yaml:"dram" json:"dram"`
 	Sparsity  Sparsity  `yaml:"sparsity" json:"sparsity"`
 	SAT       SAT       `yaml:"sat" json:"sat"`
@@ -84,6 +85,38 @@ type Buffers struct {
 	FilterKB       float64 `yaml:"filter_kb" json:"filter_kb"`
 	OfmapKB        float64 `yaml:"ofmap_kb" json:"ofmap_kb"`
 	DoubleBuffered bool    `yaml:"double_buffered" json:"double_buffered"`
+}
+
+// Memory holds the memory model's policies (docs/memory.md).
+type Memory struct {
+	// KeepActivations keeps a layer's output on chip as the next layer's
+	// input when the whole output fits the ifmap buffer.
+	KeepActivations bool `yaml:"keep_activations" json:"keep_activations"`
+	// PrefetchNextLayer fetches the next layer's first weight tile while
+	// the current layer finishes.
+	PrefetchNextLayer bool `yaml:"prefetch_next_layer" json:"prefetch_next_layer"`
+	// AccumulatorBits is the partial-sum width: what a partial sum that
+	// leaves the chip costs (0: 32).
+	AccumulatorBits int `yaml:"accumulator_bits" json:"accumulator_bits"`
+	// OutputBits is the width final outputs are written at (0: the
+	// operand width, i.e. requantized on the way out).
+	OutputBits int `yaml:"output_bits" json:"output_bits"`
+}
+
+// AccBits is the partial-sum width in bits.
+func (c *Config) AccBits() int {
+	if c.Memory.AccumulatorBits > 0 {
+		return c.Memory.AccumulatorBits
+	}
+	return 32
+}
+
+// OutBits is the final-output width in bits.
+func (c *Config) OutBits() int {
+	if c.Memory.OutputBits > 0 {
+		return c.Memory.OutputBits
+	}
+	return 8 * c.WordBytes()
 }
 
 // DRAM is the off-chip memory.
@@ -154,6 +187,7 @@ func defaults() Config {
 		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
 		Dataflow: "ws",
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
+		Memory:   Memory{KeepActivations: true, PrefetchNextLayer: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
 		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
@@ -213,6 +247,8 @@ func (c *Config) validate() []fieldError {
 		bad("dram.latency_ns", "must be a number from 0 to 1e6, got %g", c.DRAM.LatencyNS)
 	}
 	intRange("dram.request_bytes", c.DRAM.RequestBytes, 1, 1<<20)
+	intRange("memory.accumulator_bits", c.Memory.AccumulatorBits, 0, 64)
+	intRange("memory.output_bits", c.Memory.OutputBits, 0, 64)
 	if _, err := nm.Parse(c.Sparsity.NM); err != nil {
 		bad("sparsity.nm", "%v", err)
 	}

@@ -60,3 +60,6 @@ func (e *Elementwise) MappingEfficiency() float64 {
 	}
 	return float64(e.Elems) / float64(cyc*int64(e.Arr.Rows*e.Arr.Cols))
 }
+
+// ChunkElems is the elements per chunk (the last may be shorter).
+func (e *Elementwise) ChunkElems() int64 { return e.chunk }

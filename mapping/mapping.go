@@ -290,3 +290,19 @@ func (s *Schedule) MappingEfficiency() float64 {
 func (s *Schedule) ComputeCycles() int64 {
 	return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.extent[s.DF.TimeDim])
 }
+
+// KeptK is K as the array sees it (N:M-compressed when the dataflow
+// exploits it).
+func (s *Schedule) KeptK() int { return s.extent[dataflow.K] }
+
+// KDense is the dense K.
+func (s *Schedule) KDense() int { return s.kDense }
+
+// MetaBits is the index metadata fetched per kept weight (0: none).
+func (s *Schedule) MetaBits() int { return s.metaBits }
+
+// Extent is the full extent of GEMM dimension d as laid out.
+func (s *Schedule) Extent(d dataflow.Dim) int { return s.extent[d] }
+
+// StoredK is the dense activation columns behind x kept K positions.
+func (s *Schedule) StoredK(x int) int { return s.stored(dataflow.Ifmap, dataflow.K, x) }

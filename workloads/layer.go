@@ -21,6 +21,32 @@ type Layer struct {
 	WeightOperand bool `json:"weight_operand"`
 	// Phase is "" for inference, else fwd, bwd_data, bwd_weight or update.
 	Phase string `json:"phase,omitempty"`
+	// Conv is the convolution's input geometry, for fetching the real
+	// input tensor rather than its im2col expansion; nil for GEMMs (and
+	// for convolutions whose geometry is unknown, fetched as im2col).
+	Conv *ConvGeom `json:"conv,omitempty"`
+}
+
+// ConvGeom is a convolution's input as it sits in DRAM: an unpadded
+// Batch×InH×InW×Channels tensor (NHWC). Output (oy, ox) at filter tap
+// (fy, fx) reads input row oy·Stride+fy−Pad and column ox·Stride+fx−Pad;
+// taps in the padding read zeros made on chip.
+type ConvGeom struct {
+	Batch    int `json:"batch"`
+	InH      int `json:"in_h"`
+	InW      int `json:"in_w"`
+	Channels int `json:"channels"`
+	FilterH  int `json:"filter_h"`
+	FilterW  int `json:"filter_w"`
+	Stride   int `json:"stride"`
+	Pad      int `json:"pad"`
+	OutH     int `json:"out_h"`
+	OutW     int `json:"out_w"`
+}
+
+// InputElems is the input tensor's size in elements.
+func (c ConvGeom) InputElems() int64 {
+	return int64(c.Batch) * int64(c.InH) * int64(c.InW) * int64(c.Channels)
 }
 
 // MACs is the number of multiply-accumulates the layer needs densely.
@@ -72,6 +98,11 @@ type ConvSpec struct {
 	Stride   int
 	Groups   int // 1 for a normal conv; Channels for depthwise
 	Batch    int
+	// InH, InW and Pad describe the tensor in DRAM when IFMAP is a padded
+	// (and trimmed) view of it: input row = IFMAP row − Pad. Zero InH/InW
+	// means the IFMAP is the tensor itself (SCALE-Sim's convention: its
+	// CSVs' IFMAP sizes already include padding, and it fetches them).
+	InH, InW, Pad int
 }
 
 // OutDims is SCALE-Sim's output size: ceil((H − FH + S)/S), i.e.
@@ -114,6 +145,12 @@ func (c ConvSpec) Lower() (Layer, error) {
 		M: b * oh * ow, K: c.FilterH * c.FilterW * c.Channels / g, N: c.Filters / g,
 		Groups: g, WeightOperand: true,
 	}
+	inH, inW := c.InH, c.InW
+	if inH <= 0 || inW <= 0 {
+		inH, inW = c.IfmapH, c.IfmapW
+	}
+	l.Conv = &ConvGeom{Batch: b, InH: inH, InW: inW, Channels: c.Channels, FilterH: c.FilterH, FilterW: c.FilterW,
+		Stride: c.Stride, Pad: c.Pad, OutH: oh, OutW: ow}
 	return l, l.Validate()
 }
 

@@ -88,7 +88,8 @@ func (b *convBuilder) conv(name string, h, k, cin, cout, stride, pad, groups int
 	oh := (h+2*pad-k)/stride + 1
 	used := (oh-1)*stride + k
 	l, err := ConvSpec{Name: name, IfmapH: used, IfmapW: used, FilterH: k, FilterW: k,
-		Channels: cin, Filters: cout, Stride: stride, Groups: groups, Batch: b.batch}.Lower()
+		Channels: cin, Filters: cout, Stride: stride, Groups: groups, Batch: b.batch,
+		InH: h, InW: h, Pad: pad}.Lower()
 	if err != nil && b.err == nil {
 		b.err = err
 	}

@@ -1,0 +1,351 @@
+package arch
+
+import (
+	"fmt"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/mapping"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+// Tensor kinds of a layer, in the order stats report them.
+const (
+	tensorIfmap = iota
+	tensorFilter
+	tensorMeta
+	tensorOfmap
+	tensorPsum
+	tensorExtra // pre-generated compressed weights written by an update
+	numTensorKinds
+)
+
+// TensorKindNames names the kinds in reports.
+var TensorKindNames = [numTensorKinds]string{"ifmap", "filter", "metadata", "ofmap", "psum", "extra"}
+
+// layerTensors are the DRAM tensors of one layer and how GEMM tiles map
+// onto them: the array sees im2col (M×K)·(K×N); DRAM holds the real
+// input tensor, the (compressed) weights and the output.
+type layerTensors struct {
+	t       [numTensorKinds]memory.Tensor
+	conv    *memory.Conv
+	groupK  int64 // dense K per group (im2col columns)
+	keptK   int64 // K as the array sees it (compressed)
+	groupN  int64
+	filterK int64 // K rows of the filter tensor in DRAM
+	meta    bool  // index metadata travels with the filter
+}
+
+// newLayerTensors lays out layer li's tensors. Tensor IDs are unique per
+// layer and kind, addresses disjoint.
+func newLayerTensors(cfg *configs.Config, li int, l workloads.Layer, s *mapping.Schedule) layerTensors {
+	wb := 8 * cfg.WordBytes()
+	g := int64(l.Groups)
+	lt := layerTensors{groupK: int64(l.K), groupN: int64(l.N), keptK: int64(l.K), filterK: int64(l.K)}
+	if s != nil {
+		lt.keptK = int64(s.KeptK())
+		if !s.P.FilterDenseInDRAM {
+			lt.filterK = lt.keptK
+			lt.meta = s.MetaBits() > 0
+		}
+	}
+	id := func(kind int) int { return li*numTensorKinds + kind }
+	base := func(kind int) uint64 { return uint64(kind) << 36 }
+	in := memory.Tensor{ID: id(tensorIfmap), Name: l.Name + ".ifmap", Pixels: int64(l.M), Channels: int64(l.K) * g, ElemBits: wb}
+	if c := l.Conv; c != nil {
+		lt.conv = &memory.Conv{Batch: c.Batch, InH: c.InH, InW: c.InW, Channels: c.Channels, FilterH: c.FilterH, FilterW: c.FilterW,
+			Stride: c.Stride, PadH: c.Pad, PadW: c.Pad, OutH: c.OutH, OutW: c.OutW, GroupChannels: c.Channels / l.Groups}
+		in.Pixels, in.Channels = lt.conv.Pixels(), int64(c.Channels)
+	}
+	in.Base = base(tensorIfmap)
+	lt.t[tensorIfmap] = in
+	lt.t[tensorFilter] = memory.Tensor{ID: id(tensorFilter), Name: l.Name + ".filter", Pixels: lt.filterK, Channels: lt.groupN * g, ElemBits: wb, Base: base(tensorFilter)}
+	metaBits := 0
+	if s != nil {
+		metaBits = s.MetaBits()
+	}
+	lt.t[tensorMeta] = memory.Tensor{ID: id(tensorMeta), Name: l.Name + ".metadata", Pixels: lt.filterK, Channels: lt.groupN * g, ElemBits: max(metaBits, 1), Base: base(tensorMeta)}
+	lt.t[tensorOfmap] = memory.Tensor{ID: id(tensorOfmap), Name: l.Name + ".ofmap", Pixels: int64(l.M), Channels: lt.groupN * g, ElemBits: cfg.OutBits(), Base: base(tensorOfmap)}
+	lt.t[tensorPsum] = memory.Tensor{ID: id(tensorPsum), Name: l.Name + ".psum", Pixels: int64(l.M), Channels: lt.groupN * g, ElemBits: cfg.AccBits(), Base: base(tensorPsum)}
+	lt.t[tensorExtra] = memory.Tensor{ID: id(tensorExtra), Name: l.Name + ".compressed", Pixels: 1, Channels: 1, ElemBits: 8, Base: base(tensorExtra)}
+	lt.label(li)
+	return lt
+}
+
+// label gives every tensor its layer and kind for the ledger.
+func (lt *layerTensors) label(li int) {
+	for k := range lt.t {
+		lt.t[k].ID, lt.t[k].Layer, lt.t[k].Kind = li*numTensorKinds+k, li, k
+	}
+}
+
+// denseK maps the array's (compressed) K index to the dense activation
+// column: activations keep every group of M, so kept column k sits in
+// dense column k·K/kept. The map partitions dense K across K tiles.
+func (lt *layerTensors) denseK(k int64) int64 {
+	if k >= lt.keptK {
+		return lt.groupK
+	}
+	return k * lt.groupK / lt.keptK
+}
+
+func (lt *layerTensors) filterRow(k int64) int64 {
+	if lt.filterK == lt.keptK {
+		return k
+	}
+	return lt.denseK(k)
+}
+
+func (lt *layerTensors) ifmapRegion(g int, m0, m1, k0, k1 int64) memory.Region {
+	dk0, dk1 := lt.denseK(k0), lt.denseK(k1)
+	if lt.conv != nil {
+		return lt.conv.Window(g, m0, m1, dk0, dk1)
+	}
+	return memory.Box(m0, m1, int64(g)*lt.groupK+dk0, int64(g)*lt.groupK+dk1)
+}
+
+func (lt *layerTensors) filterRegion(g int, k0, k1, n0, n1 int64) memory.Region {
+	return memory.Box(lt.filterRow(k0), lt.filterRow(k1), int64(g)*lt.groupN+n0, int64(g)*lt.groupN+n1)
+}
+
+func (lt *layerTensors) outRegion(g int, m0, m1, n0, n1 int64) memory.Region {
+	return memory.Box(m0, m1, int64(g)*lt.groupN+n0, int64(g)*lt.groupN+n1)
+}
+
+// compulsory is each tensor once: input, weights (+ metadata), output.
+func (lt *layerTensors) compulsory() (read, write int64) {
+	read = lt.t[tensorIfmap].Size() + lt.t[tensorFilter].Size()
+	if lt.meta {
+		read += lt.t[tensorMeta].Size()
+	}
+	return read, lt.t[tensorOfmap].Size()
+}
+
+// access is one operand request of a step.
+type access struct {
+	kind int
+	r    memory.Region
+}
+
+// step is a slice of a fold along its streamed dimension: the array
+// computes it once its operands are on chip.
+type step struct {
+	fold        int
+	firstOfFold bool
+	cycles      int64
+	macs        int64
+	sramReads   [3]int64
+	sramWrites  [3]int64
+	reads       []access // ifmap / filter (+ metadata) regions to have on chip
+	hasOut      bool
+	out         memory.Region // output region the step adds to
+	prior       bool          // earlier K folds contributed to out
+	final       bool          // out is complete after this step
+	extraWrite  int64         // bytes written besides out (update's compressed weights)
+}
+
+// chunkLen is the length of a streamed chunk: the largest that keeps every
+// operand a step streams within one buffer slot, bounded by the im2col
+// size (never below the real footprint). Stationary tiles must fit too.
+func chunkLen(cfg *configs.Config, s *mapping.Schedule) (int64, error) {
+	wb := int64(cfg.WordBytes())
+	acc := int64(cfg.AccBits())
+	out := int64(cfg.OutBits())
+	df := s.DF
+	rows, cols := int64(s.Arr.Rows), int64(s.Arr.Cols)
+	slot := s.Arr.SlotBytes
+	names := [3]string{"buffers.ifmap_kb", "buffers.filter_kb", "buffers.ofmap_kb"}
+	// Bytes per unit of chunk length, and fixed bytes, per buffer.
+	var per, fixed [3]int64
+	// Dense activation columns behind a K tile, with one column of slack
+	// for the kept→dense index rounding.
+	kRows := int64(s.StoredK(int(min(rows, int64(s.KeptK()))))) + 1
+	wide := max(acc, out)
+	switch df.TimeDim {
+	case dataflow.M: // ws: filter stationary; ifmap and psums stream along M
+		fixed[dataflow.Filter] = rows * cols * wb
+		per[dataflow.Ifmap] = kRows * wb
+		per[dataflow.Ofmap] = (cols*wide + 7) / 8
+	case dataflow.K: // os: outputs stationary; both inputs stream along K
+		kept := int64(max(1, s.KeptK()))
+		per[dataflow.Ifmap] = (rows*wb*int64(s.KDense()) + kept - 1) / kept
+		fixed[dataflow.Ifmap] = rows * wb
+		per[dataflow.Filter] = cols * wb
+		fixed[dataflow.Ofmap] = (rows*cols*wide + 7) / 8
+	case dataflow.N: // is: ifmap stationary; filter and psums stream along N
+		fixed[dataflow.Ifmap] = kRows * cols * wb
+		per[dataflow.Filter] = rows * wb
+		per[dataflow.Ofmap] = (cols*wide + 7) / 8
+	}
+	length := int64(s.Extent(df.TimeDim))
+	for o := range 3 {
+		avail := slot[o] - fixed[o]
+		if avail < 0 || (per[o] > 0 && avail < per[o]) {
+			return 0, usererr.New("%s: a buffer slot of %d bytes cannot hold one step of layer tiles (%d bytes stationary + %d bytes per streamed row); raise %s",
+				names[o], slot[o], fixed[o], per[o], names[o])
+		}
+		if per[o] > 0 {
+			length = min(length, avail/per[o])
+		}
+	}
+	// Event budget: at most maxStepsPerFold steps per fold. A step longer
+	// than a slot streams through the buffer (it is not kept for reuse).
+	total := int64(s.Extent(df.TimeDim))
+	return max(1, length, (total+maxStepsPerFold-1)/maxStepsPerFold), nil
+}
+
+// maxStepsPerFold bounds the events a fold costs (docs/memory.md).
+const maxStepsPerFold = 16
+
+// stepper walks a layer's steps in execution order.
+type stepper interface {
+	next() (step, bool)
+}
+
+// foldStepper cuts each fold of a GEMM schedule into chunks.
+type foldStepper struct {
+	s     *mapping.Schedule
+	lt    *layerTensors
+	chunk int64
+	fold  int
+	off   int64 // start of the next chunk within the fold's streamed extent
+}
+
+func newFoldStepper(cfg *configs.Config, s *mapping.Schedule, lt *layerTensors) (*foldStepper, error) {
+	c, err := chunkLen(cfg, s)
+	if err != nil {
+		return nil, err
+	}
+	return &foldStepper{s: s, lt: lt, chunk: c}, nil
+}
+
+func (fs *foldStepper) next() (step, bool) {
+	s := fs.s
+	if fs.fold >= s.NumFolds() {
+		return step{}, false
+	}
+	f := s.Fold(fs.fold)
+	df := s.DF
+	total := int64(s.Extent(df.TimeDim))
+	t0 := fs.off
+	t1 := min(total, t0+fs.chunk)
+	st := step{fold: fs.fold, firstOfFold: t0 == 0, cycles: t1 - t0}
+	if t0 == 0 {
+		st.sramReads, st.sramWrites = f.SRAMReads, f.SRAMWrites
+		if df.Preloads() {
+			st.cycles += int64(s.Arr.Rows)
+		}
+	}
+	last := t1 == total
+	if last {
+		st.cycles += int64(s.Arr.Rows + s.Arr.Cols - 2)
+		fs.fold++
+		fs.off = 0
+	} else {
+		fs.off = t1
+	}
+	groups := 1
+	usedR, usedC := f.UsedRows, f.UsedCols
+	if s.Pack > 1 { // Pack groups' single-fold tiles on the diagonal
+		groups = min(s.Pack, s.P.Groups-f.Group)
+		usedR, usedC = usedR/groups, usedC/groups
+	}
+	st.macs = int64(usedR) * int64(usedC) * (t1 - t0) * int64(groups)
+	// Ranges of M, N, K this step covers, per group of the pack.
+	rng := func(d dataflow.Dim) (int64, int64) {
+		switch d {
+		case df.RowDim:
+			lo := int64(f.Row * s.Arr.Rows)
+			return lo, lo + int64(usedR)
+		case df.ColDim:
+			lo := int64(f.Col * s.Arr.Cols)
+			return lo, lo + int64(usedC)
+		}
+		return t0, t1
+	}
+	m0, m1 := rng(dataflow.M)
+	n0, n1 := rng(dataflow.N)
+	k0, k1 := rng(dataflow.K)
+	stationary := df.Stationary()
+	var in, filt, out memory.Region
+	for gi := 0; gi < groups; gi++ {
+		g := f.Group + gi
+		if stationary != dataflow.Ifmap || t0 == 0 {
+			in = memory.Union(in, fs.lt.ifmapRegion(g, m0, m1, k0, k1))
+		}
+		if stationary != dataflow.Filter || t0 == 0 {
+			filt = memory.Union(filt, fs.lt.filterRegion(g, k0, k1, n0, n1))
+		}
+		out = memory.Union(out, fs.lt.outRegion(g, m0, m1, n0, n1))
+	}
+	if !in.Empty() && !s.P.SharedFetch[dataflow.Ifmap] {
+		st.reads = append(st.reads, access{kind: tensorIfmap, r: in})
+	}
+	if !filt.Empty() && !s.P.SharedFetch[dataflow.Filter] {
+		st.reads = append(st.reads, access{kind: tensorFilter, r: filt})
+		if fs.lt.meta {
+			st.reads = append(st.reads, access{kind: tensorMeta, r: filt})
+		}
+	}
+	if df.SpatialReduction() {
+		st.hasOut = true
+		st.out = out
+		st.prior = f.Row > 0 && !s.P.SharedFetch[dataflow.Ofmap]
+		st.final = f.Row == s.RowFold-1
+	} else if last {
+		st.hasOut, st.out, st.final = true, out, true
+	}
+	return st, true
+}
+
+// elementwiseStepper walks an element-wise pass (the weight update): each
+// chunk reads W and dW and writes W.
+type elementwiseStepper struct {
+	e     *mapping.Elementwise
+	lt    *layerTensors
+	chunk int
+}
+
+func (es *elementwiseStepper) next() (step, bool) {
+	if es.chunk >= es.e.NumFolds() {
+		return step{}, false
+	}
+	f := es.e.Fold(es.chunk)
+	per := es.e.ChunkElems()
+	lo := int64(es.chunk) * per
+	hi := lo + f.MACs
+	st := step{fold: es.chunk, firstOfFold: true, cycles: f.Cycles, macs: f.MACs,
+		sramReads: f.SRAMReads, sramWrites: f.SRAMWrites, hasOut: true, final: true,
+		out: memory.Box(lo, hi, 0, 1)}
+	st.reads = append(st.reads, access{kind: tensorIfmap, r: memory.Box(lo, hi, 0, 1)})
+	if es.e.ReadsPerElem > 1 {
+		st.reads = append(st.reads, access{kind: tensorFilter, r: memory.Box(lo, hi, 0, int64(es.e.ReadsPerElem-1))})
+	}
+	if f.LastOfGroup {
+		st.extraWrite = es.e.ExtraWriteBytes
+	}
+	es.chunk++
+	return st, true
+}
+
+// elementwiseTensors lays out an update's tensors: W (elements × 1),
+// dW (elements × reads−1) and W written back.
+func elementwiseTensors(cfg *configs.Config, li int, l workloads.Layer, e *mapping.Elementwise) layerTensors {
+	wb := 8 * cfg.WordBytes()
+	lt := layerTensors{}
+	id := func(kind int) int { return li*numTensorKinds + kind }
+	lt.t[tensorIfmap] = memory.Tensor{ID: id(tensorIfmap), Name: l.Name + ".w", Pixels: e.Elems, Channels: 1, ElemBits: wb}
+	lt.t[tensorFilter] = memory.Tensor{ID: id(tensorFilter), Name: l.Name + ".dw", Pixels: e.Elems, Channels: int64(max(1, e.ReadsPerElem-1)), ElemBits: wb, Base: 1 << 36}
+	lt.t[tensorMeta] = memory.Tensor{ID: id(tensorMeta), Name: l.Name + ".metadata", Pixels: 1, Channels: 1, ElemBits: 1, Base: 2 << 36}
+	lt.t[tensorOfmap] = memory.Tensor{ID: id(tensorOfmap), Name: l.Name + ".w_out", Pixels: e.Elems, Channels: 1, ElemBits: wb, Base: 3 << 36}
+	lt.t[tensorPsum] = memory.Tensor{ID: id(tensorPsum), Name: l.Name + ".psum", Pixels: e.Elems, Channels: 1, ElemBits: cfg.AccBits(), Base: 4 << 36}
+	lt.t[tensorExtra] = memory.Tensor{ID: id(tensorExtra), Name: l.Name + ".compressed", Pixels: 1, Channels: 1, ElemBits: 8, Base: 5 << 36}
+	lt.label(li)
+	return lt
+}
+
+func (lt layerTensors) String() string {
+	return fmt.Sprintf("%s %dx%d", lt.t[tensorIfmap].Name, lt.t[tensorIfmap].Pixels, lt.t[tensorIfmap].Channels)
+}
