@@ -156,7 +156,7 @@ type attnController struct {
 	layerNum   []int
 	layerBusy  [][numAttnUnits]int64
 	layerSpans [][]groupSpan // per layer, one per iteration it ran in
-	layerSlots [][2]int64 // line-words of lines used, for mapping efficiency
+	layerSlots [][2]int64    // line-words of lines used, for mapping efficiency
 	Finished   bool
 	endTime    int64
 }
@@ -314,7 +314,10 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 	// second row of a fused pair is charged nothing
 	// (sim/TestSpAtten.scala:196). Skipped when every fetched key's value
 	// is kept (SpAttenController.scala:591).
-	if p0.vn < p0.kf {
+	// Kernel rows with several queries carry the rounds each query's
+	// top-k took (it runs per query even when the union of the values
+	// they keep is every key).
+	if p0.vn < p0.kf || first.VRounds != nil {
 		rounds := first.VRounds
 		if rounds == nil {
 			rounds = TopKModelRounds(first.KeyFetch, first.ValueFetch, c.rng)
