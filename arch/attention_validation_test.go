@@ -1,6 +1,9 @@
 package arch
 
 import (
+	"math"
+
+	"github.com/sparsesim/sparsesim/workloads/attention"
 	"os"
 	"path/filepath"
 	"testing"
@@ -230,5 +233,32 @@ func TestLongContextStreamsThroughSRAM(t *testing.T) {
 		if l.StallCycles() < 0 {
 			t.Errorf("negative stalls %d", l.StallCycles())
 		}
+	}
+}
+
+// Sampling a summarisation pass's queries (traces.SummaryQuerySample per
+// head) against computing every query: BERT-base at 256 tokens through
+// the engine. The bound stated in docs/spatten.md is what this enforces.
+func TestSampledSummaryError(t *testing.T) {
+	cfg, _ := configs.Load("spatten", nil)
+	ap, err := traces.AttentionParams("bert-base", cfg.Attention, workloads.Params{SeqLen: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(sample int) (int64, int64) {
+		p := ap
+		p.SampleQueries = sample
+		r, err := Simulate(cfg, workloads.Workload{Name: "bert", Attention: attention.RunModel(p).Rows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return totals(r)
+	}
+	fc, fb := run(0)
+	sc, sb := run(traces.SummaryQuerySample)
+	ec, eb := math.Abs(float64(sc-fc))/float64(fc), math.Abs(float64(sb-fb))/float64(fb)
+	t.Logf("sampled vs all queries: cycles %d vs %d (%.2f%%), bytes %d vs %d (%.2f%%)", sc, fc, 100*ec, sb, fb, 100*eb)
+	if ec > 0.03 || eb > 0.03 {
+		t.Errorf("sampling error %.2f%% cycles, %.2f%% bytes; the documented bound is 3%%", 100*ec, 100*eb)
 	}
 }
