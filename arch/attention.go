@@ -384,12 +384,14 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		}
 	}
 	// Outputs: one full-width result vector per query leaves the engine
-	// (SpAttenResponse.results, SpAtten.scala:118) and is drained to DRAM.
-	for i, ri := range rows {
-		out := plans[i].q * ceilDiv64(plans[i].d*int64(a.FullBits), 8)
-		st.OutBytes += out
-		steps = append(steps, attnStep{unit: writeStep, buffer: outBuffer, row: ri, bytes: out, acquire: -1, release: -1})
+	// (SpAttenResponse.results, SpAtten.scala:118) and is drained to DRAM,
+	// one drain per request.
+	var out int64
+	for _, p := range plans {
+		out += p.q * ceilDiv64(p.d*int64(a.FullBits), 8)
 	}
+	st.OutBytes += out
+	steps = append(steps, attnStep{unit: writeStep, buffer: outBuffer, row: rows[0], bytes: out, acquire: -1, release: -1})
 	for _, s := range steps {
 		st.MACs += s.macs
 	}
@@ -741,8 +743,8 @@ func (s *RunSpan) Stalls() int64 { return s.Elapsed - s.Compute }
 // local V pruning stays on) and runs no token top-k; no local V pruning
 // fetches a value for every fetched key; no progressive quantization
 // fetches full-width words once. Head pruning cannot be undone from a trace
-// (pruned heads have no rows); kernel workloads apply it themselves. A row
-// that never used a technique is unchanged.
+// (pruned heads have no rows; only its top-k is dropped); kernel workloads
+// apply it themselves. A row that never used a technique is unchanged.
 func Ablate(r workloads.AttnRow, a configs.Attention) workloads.AttnRow {
 	if !a.TokenPruning && r.KeyFetch < r.Context {
 		r.ValueFetch = int(int64(r.ValueFetch) * int64(r.Context) / int64(max(r.KeyFetch, 1)))
@@ -751,6 +753,12 @@ func Ablate(r workloads.AttnRow, a configs.Attention) workloads.AttnRow {
 	}
 	if !a.TokenPruning {
 		r.TopKSize, r.TokenRounds = 0, nil
+	}
+	if !a.HeadPruning { // the remaining heads stay; only the ranking goes
+		r.HeadCandidates, r.HeadKeep, r.HeadRounds = 0, 0, nil
+	}
+	if !a.LocalVPruning && r.VRounds != nil {
+		r.VRounds, r.VRoundQueries = nil, 0
 	}
 	if !a.LocalVPruning && r.ValueFetch < r.KeyFetch {
 		r.ValueFetch, r.VRounds = r.KeyFetch, nil

@@ -134,3 +134,18 @@ func TestImportanceUnit(t *testing.T) {
 		t.Errorf("importance unit busy %d cycles, want %d", got, want)
 	}
 }
+
+// The speed targets: the whole gpt2-medium run (kernels and
+// simulation) under 3 s.
+func BenchmarkSpAttenGPT2Medium(b *testing.B) {
+	cfg, _ := configs.Load("spatten", nil)
+	for i := 0; i < b.N; i++ {
+		w, err := traces.LoadFor(cfg, "gpt2-medium", workloads.Params{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Simulate(cfg, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

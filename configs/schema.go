@@ -74,6 +74,9 @@ type Attention struct {
 	// keys also refetch 4 LSBs; sim/TestSpAtten.scala:74-87) or
 	// "full_bits" (one fetch of full_bits-wide words). docs/spatten.md.
 	Unquantized string `yaml:"unquantized" json:"unquantized"`
+	// QueryScale is the synthetic queries' standard deviation for the
+	// kernel workloads: a calibrated input (docs/spatten.md), 1.3.
+	QueryScale float64 `yaml:"query_scale" json:"query_scale"`
 }
 
 // PEArray is the systolic array.
@@ -167,7 +170,7 @@ func defaults() Config {
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
 			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1,
-			Unquantized: "testbench"},
+			Unquantized: "testbench", QueryScale: 1.3},
 	}
 }
 
@@ -243,6 +246,9 @@ func (c *Config) validate() []fieldError {
 	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
 	intRange("attention.msb_bits", a.MSBBits, 1, 31)
 	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	if !(a.QueryScale > 0 && a.QueryScale <= 100) {
+		bad("attention.query_scale", "must be in (0, 100], got %g", a.QueryScale)
+	}
 	if a.Unquantized != "testbench" && a.Unquantized != "full_bits" {
 		bad("attention.unquantized", "unknown reading %q (allowed: testbench, full_bits)", a.Unquantized)
 	}

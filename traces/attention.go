@@ -18,7 +18,7 @@ const (
 	// SummaryQuerySample is how many of a summarisation pass's queries
 	// the kernels compute per head (evenly spaced; the row is scaled to
 	// all of them). docs/spatten.md states the error this costs.
-	SummaryQuerySample = 64
+	SummaryQuerySample = 32
 	// MaxBatch bounds --batch on attention workloads (each sequence is
 	// a full kernel run).
 	MaxBatch = 64
@@ -68,6 +68,7 @@ func AttentionParams(model string, a configs.Attention, p workloads.Params) (att
 		return ap, usererr.New("--seq %d: %s has %d position embeddings, so --seq can be at most %d", p.SeqLen, model, lim, lim)
 	}
 	ap.SampleQueries = SummaryQuerySample
+	ap.QueryScale = a.QueryScale
 	return ap, nil
 }
 

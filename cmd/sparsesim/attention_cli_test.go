@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -53,5 +54,25 @@ func TestAttentionWorkloadFlags(t *testing.T) {
 	}
 	if layers != 12 || len(names) != 12 || names[2] != "layer2" || names[10] != "layer10" {
 		t.Errorf("workload.layers %v, layers %v: want 12 in execution order", layers, names)
+	}
+}
+
+// The speed targets, whole command: gpt2-medium and BERT-base
+// --breakdown under 3 s each (docs/spatten.md, Speed).
+func BenchmarkRunGPT2Medium(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		var out, errb bytes.Buffer
+		if code := execute([]string{"run", "-c", "spatten", "-w", "gpt2-medium"}, &out, &errb); code != 0 {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
+	}
+}
+
+func BenchmarkRunBERTBaseBreakdown(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		var out, errb bytes.Buffer
+		if code := execute([]string{"run", "-c", "spatten", "-w", "bert-base", "--breakdown"}, &out, &errb); code != 0 {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
 	}
 }

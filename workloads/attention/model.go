@@ -126,15 +126,17 @@ func (s *synth) head(l, h int) *headData {
 	}
 	d := s.p.D
 	hd = &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
-	kf := make([]float64, s.tokens*d)
-	vf := make([]float64, s.tokens*d)
+	kf := make([]float32, s.tokens*d)
+	vf := make([]float32, s.tokens*d)
 	var km, vm float64
 	rk, rv := stream(s.p.Seed, 2, l, h, 0), stream(s.p.Seed, 3, l, h, 0)
 	for t := 0; t < s.tokens; t++ {
 		for i := 0; i < d; i++ {
-			kf[t*d+i] = rk.NormFloat64() * s.scale[t]
-			vf[t*d+i] = rv.NormFloat64()
-			km, vm = max(km, math.Abs(kf[t*d+i])), max(vm, math.Abs(vf[t*d+i]))
+			k, v := rk.NormFloat64()*s.scale[t], rv.NormFloat64()
+			kf[t*d+i], vf[t*d+i] = float32(k), float32(v)
+			// the scales come from the stored (float32) values, so no
+			// code overflows 16 bits
+			km, vm = max(km, math.Abs(float64(kf[t*d+i]))), max(vm, math.Abs(float64(vf[t*d+i])))
 		}
 	}
 	hd.kStep, hd.vStep = math.Max(km, 1e-300)/32767, math.Max(vm, 1e-300)/32767
@@ -147,11 +149,11 @@ func (s *synth) head(l, h int) *headData {
 	}
 	for i := range kf {
 		if s.p.PQuant {
-			hd.k[i] = int16(quant.Code(kf[i]))
+			hd.k[i] = int16(quant.Code(float64(kf[i])))
 		} else {
-			hd.k[i] = int16(math.Round(kf[i] / hd.kStep))
+			hd.k[i] = int16(math.Round(float64(kf[i]) / hd.kStep))
 		}
-		hd.v[i] = int16(math.Round(vf[i] / hd.vStep))
+		hd.v[i] = int16(math.Round(float64(vf[i]) / hd.vStep))
 	}
 	s.mu.Lock()
 	if s.kv[l][h] == nil {
