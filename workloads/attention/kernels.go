@@ -10,7 +10,9 @@ import (
 func Softmax(row []float64) {
 	m := math.Inf(-1)
 	for _, v := range row {
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	var s float64
 	for i, v := range row {

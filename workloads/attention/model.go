@@ -94,7 +94,7 @@ type synth struct {
 	scale  []float64 // per-token key scale
 	// kv[l][h] holds K then V codes of all tokens (lazily built).
 	kv     [][]*headData
-	mu     sync.Mutex
+	once   [][]sync.Once
 	qScale float64
 }
 
@@ -110,22 +110,23 @@ func newSynth(p Params, tokens int) *synth {
 		s.scale[t] = math.Exp(0.5 * r.NormFloat64())
 	}
 	s.kv = make([][]*headData, p.Layers)
+	s.once = make([][]sync.Once, p.Layers)
 	for l := range s.kv {
 		s.kv[l] = make([]*headData, p.Heads)
+		s.once[l] = make([]sync.Once, p.Heads)
 	}
 	return s
 }
 
 // head returns (building on first use) a head's key and value codes.
 func (s *synth) head(l, h int) *headData {
-	s.mu.Lock()
-	hd := s.kv[l][h]
-	s.mu.Unlock()
-	if hd != nil {
-		return hd
-	}
+	s.once[l][h].Do(func() { s.kv[l][h] = s.build(l, h) })
+	return s.kv[l][h]
+}
+
+func (s *synth) build(l, h int) *headData {
 	d := s.p.D
-	hd = &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
+	hd := &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
 	kf := make([]float32, s.tokens*d)
 	vf := make([]float32, s.tokens*d)
 	var km, vm float64
@@ -155,12 +156,6 @@ func (s *synth) head(l, h int) *headData {
 		}
 		hd.v[i] = int16(math.Round(float64(vf[i]) / hd.vStep))
 	}
-	s.mu.Lock()
-	if s.kv[l][h] == nil {
-		s.kv[l][h] = hd
-	}
-	hd = s.kv[l][h]
-	s.mu.Unlock()
 	return hd
 }
 
@@ -368,11 +363,20 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	}
 	// msbScore is q·k_t over the MSB-only codes, straight from storage.
 	msbScore := func(qv []float64, t int) float64 {
-		var s float64
-		for c, code := range hd.k[t*d : (t+1)*d] {
-			s += qv[c] * float64(int32(code)&mask)
+		k := hd.k[t*d : (t+1)*d]
+		qv = qv[:len(k)]
+		var s0, s1, s2, s3 float64
+		c := 0
+		for ; c+4 <= len(k); c += 4 {
+			s0 += qv[c] * float64(int32(k[c])&mask)
+			s1 += qv[c+1] * float64(int32(k[c+1])&mask)
+			s2 += qv[c+2] * float64(int32(k[c+2])&mask)
+			s3 += qv[c+3] * float64(int32(k[c+3])&mask)
 		}
-		return s * hd.kStep
+		for ; c < len(k); c++ {
+			s0 += qv[c] * float64(int32(k[c])&mask)
+		}
+		return (s0 + s1 + s2 + s3) * hd.kStep
 	}
 	scale := 1 / math.Sqrt(float64(d))
 	gain := make([]float64, n)
@@ -419,8 +423,11 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 		out := make([]float64, d)
 		add := func(j int) {
 			t := alive[j]
-			for c, code := range hd.v[t*d : (t+1)*d] {
-				out[c] += pr[j] * float64(code) * hd.vStep
+			w := pr[j] * hd.vStep
+			v := hd.v[t*d : (t+1)*d]
+			o := out[:len(v)]
+			for c, code := range v {
+				o[c] += w * float64(code)
 			}
 		}
 		if sel == nil {
@@ -464,11 +471,19 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 }
 
 func dotF(a, b []float64) float64 {
-	var s float64
-	for i, x := range a {
-		s += x * b[i]
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
 	}
-	return s
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // MaxOf is the largest element (−Inf for none): the max-probability the
@@ -476,7 +491,9 @@ func dotF(a, b []float64) float64 {
 func MaxOf(x []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	return m
 }
