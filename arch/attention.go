@@ -10,7 +10,6 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
-	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
 // The attention engine's compute units, in AttnStats.UnitBusy order.
@@ -25,37 +24,61 @@ const (
 
 var attnUnitNames = [numAttnUnits]string{"QK", "Softmax", "TopK", "PV", "Importance"}
 
-const fetchStep = -1
+// Step kinds that are not units: a fill through the K or V buffer, and
+// the drain of a request's outputs through the output buffer.
+const (
+	fetchStep = -1
+	writeStep = -2
+)
 
-// attnStep is one stage of one attention row: a fetch through a buffer or
-// a job on a unit.
+// SRAMs a step can hold.
+const (
+	sramK = iota
+	sramV
+	outBuffer
+)
+
+// Top-k kinds, for the statistics.
+const (
+	topkNone = iota
+	topkLocalV
+	topkToken
+	topkHead
+)
+
+// attnStep is one stage of one attention request: a transfer through a
+// buffer or a job on a unit.
 type attnStep struct {
-	unit    int // fetchStep or a unit index
-	buffer  int // 0: K buffer (Q and K), 1: V buffer
+	unit    int // fetchStep, writeStep or a unit index
+	buffer  int // sramK, sramV or outBuffer
+	row     int // the row (index into the run's rows) the step belongs to
 	bytes   int64
 	cycles  int64
 	latency int64
 	macs    int64
-	// acquire/release a slot of an SRAM (K = 0, V = 1; -1 none): a row
-	// holds a K slot from its key fetch to its last Q×K, a V slot from its
-	// value fetch to its prob×V.
+	// acquire/release an SRAM (-1 none): a request holds hold bytes of
+	// the K SRAM from its key fetch to its last Q×K, of the V SRAM from
+	// its value fetch to its last prob×V.
 	acquire, release int
-	// side jobs occupy their unit but the row does not wait for them (the
-	// importance accumulators add up probabilities as softmax streams them
-	// out); the row still waits for the unit to be free to issue one.
+	hold             int64
+	// side jobs occupy their unit but the request does not wait for them
+	// (the importance accumulators add up probabilities as softmax
+	// streams them out); it still waits for the unit to issue one.
 	side bool
+	topk int
 }
 
-func fetch(buffer int, bytes int64) attnStep {
-	return attnStep{unit: fetchStep, buffer: buffer, bytes: bytes, acquire: -1, release: -1}
+func fetch(buffer, row int, bytes int64) attnStep {
+	return attnStep{unit: fetchStep, buffer: buffer, row: row, bytes: bytes, acquire: -1, release: -1}
 }
 
-func compute(unit int, cycles, latency, macs int64) attnStep {
-	return attnStep{unit: unit, cycles: cycles, latency: latency, macs: macs, acquire: -1, release: -1}
+func compute(unit, row int, cycles, latency, macs int64) attnStep {
+	return attnStep{unit: unit, row: row, cycles: cycles, latency: latency, macs: macs, acquire: -1, release: -1}
 }
 
+// attnJob is one request: one row, or two fused 6-bit rows.
 type attnJob struct {
-	row     int
+	rows    []int
 	steps   []attnStep
 	next    int
 	running bool
@@ -64,20 +87,30 @@ type attnJob struct {
 
 // AttnStats is what the attention engine did, for the report.
 type AttnStats struct {
-	Rows, RequantRows                 int64
-	RequantQueries                    int64
-	Queries                           int64
-	KeysFetched, ValuesFetched        int64
-	QBytes, KMSBBytes, KLSBBytes      int64
-	VBytes                            int64
+	Rows, RequantRows int64
+	RequantQueries    int64
+	Queries           int64
+	// Requests are what the RTL receives: a row, or a fused pair of 6-bit
+	// rows; FusedPairs counts the pairs.
+	Requests, FusedPairs int64
+	// KeysFetched and ValuesFetched count vectors after the RTL's rounding
+	// to multiples of 8 (a fused pair fetches its first row's count).
+	KeysFetched, ValuesFetched int64
+	// Requested bytes by kind; their sum is what the buffers moved in.
+	QBytes, KMSBBytes, KLSBBytes int64
+	VBytes                       int64
+	OutBytes                     int64 // outputs drained to DRAM
+	// KChunks and VChunks count requests whose K or V did not fit the SRAM
+	// and streamed through it in chunks.
+	KChunks, VChunks                  int64
 	UnitBusy                          [numAttnUnits]int64
 	TopKLocalVCycles, TopKTokenCycles int64
+	TopKHeadCycles                    int64
 	TopKRounds                        int64
 	TopKCompares                      int64 // Σ candidates over all rounds
 	SoftmaxElems                      int64
 	// ImportanceAdds are the token-importance accumulations (one per
-	// probability of a row that accumulates). They ride on the softmax
-	// output stream, so they take no cycles of their own.
+	// probability of a row that accumulates).
 	ImportanceAdds  int64
 	DenseMACs, MACs int64
 }
@@ -85,9 +118,9 @@ type AttnStats struct {
 // UnitNames names AttnStats.UnitBusy entries.
 func UnitNames() []string { return attnUnitNames[:] }
 
-// TopKCycles is the top-k engine's latency model (SpAtten RTL): every
-// quick-select round over n candidates costs ceil(n/c) + 3 cycles with c
-// parallel comparators (compare, prefix-sum zero elimination, FIFO write).
+// TopKCycles is the top-k engine's latency model (SpAtten RTL,
+// sim/TopKLatencyModel.scala:23): every quick-select round over n
+// candidates costs ceil(n/c) + 3 cycles with c parallel comparators.
 func TopKCycles(rounds []int, comparators int) int64 {
 	var s int64
 	for _, n := range rounds {
@@ -96,129 +129,290 @@ func TopKCycles(rounds []int, comparators int) int64 {
 	return s
 }
 
-// attnController walks the attention rows through fetch and compute stages
-// with at most pipeline_depth rows in flight (the K/V SRAMs are double
-// buffered), giving each unit to the oldest row that is ready for it.
+// attnController walks the attention requests through fetch and compute
+// stages with at most pipeline_depth requests holding each SRAM and never
+// more bytes than it has, giving each unit to the oldest request that is
+// ready for it.
 type attnController struct {
 	*node
 	cfg      *configs.Config
 	units    [numAttnUnits]sim.Port
-	buffers  [2]sim.Port
+	buffers  [3]sim.Port
 	unitBusy [numAttnUnits]bool
-	slots    [2]int // K and V SRAM slots in use
+	slots    [2]int   // K and V SRAM requests holding space
+	held     [2]int64 // bytes held
+	capacity [2]int64
 
 	rows     []workloads.AttnRow
+	nextRow  int
 	jobs     []attnJob
 	head     int
 	rng      *rand.Rand
-	lastDone int64
+	sideRuns [numAttnUnits][][2]int // layer and iteration of each side job in flight, per unit
 
-	Stats     AttnStats
-	Layers    []LayerStats
-	layerIdx  map[int]int
-	layerBusy [][numAttnUnits]int64
-	Finished  bool
+	Stats      AttnStats
+	Layers     []LayerStats
+	layerIdx   map[int]int
+	layerNum   []int
+	layerBusy  [][numAttnUnits]int64
+	layerSpans [][]groupSpan // per layer, one per iteration it ran in
+	layerSlots [][2]int64    // line-words of lines used, for mapping efficiency
+	Finished   bool
+	endTime    int64
 }
 
-// buildAttnSteps turns a row into its stages and accounts its traffic.
-func (c *attnController) buildAttnSteps(r workloads.AttnRow) []attnStep {
+// nextJob forms the next request from the rows: two consecutive 6-bit key
+// rows fuse into one (sim/TestSpAtten.scala:194-202), any other row goes
+// alone.
+func (c *attnController) nextJob() attnJob {
+	i := c.nextRow
+	rows := []int{i}
+	if i+1 < len(c.rows) && pairsWith(widthsOf(c.rows[i], c.cfg.Attention), widthsOf(c.rows[i+1], c.cfg.Attention)) {
+		rows = append(rows, i+1)
+	}
+	c.nextRow += len(rows)
+	return attnJob{rows: rows, steps: c.buildSteps(rows)}
+}
+
+// buildSteps turns a request into its stages and accounts its traffic.
+func (c *attnController) buildSteps(rows []int) []attnStep {
 	a := c.cfg.Attention
 	st := &c.Stats
-	q := int64(max(r.Queries, 1))
-	d := int64(r.D)
-	kf, vf := int64(r.KeyFetch), int64(r.ValueFetch)
-	bytes := func(tokens int64, bits int) int64 { return (tokens*d*int64(bits) + 7) / 8 }
-	qBytes := q * bytes(1, workloads.BitsOr(r.QueryBits, a.FullBits))
-	kBytes := bytes(kf, workloads.BitsOr(r.KeyBits, a.FullBits))
-	vBytes := bytes(vf, workloads.BitsOr(r.ValueBits, a.FullBits))
-	qk := func(n int64) attnStep {
-		return compute(unitQK, n*ceilDiv64(kf*d, int64(a.QKMultipliers)), int64(a.QKLatency), n*kf*d)
+	req := int64(c.cfg.DRAM.RequestBytes)
+	first := c.rows[rows[0]]
+	w0 := widthsOf(first, a)
+	fused := len(rows) == 2
+	st.Requests++
+	if fused {
+		st.FusedPairs++
 	}
-	softmax := func(n int64) attnStep {
-		st.SoftmaxElems += n * kf
-		return compute(unitSoftmax, n*ceilDiv64(kf, int64(a.SoftmaxLanes)), int64(a.SoftmaxLatency), 0)
+	// On chip every element is a full-width word (widthQuantValue = 12,
+	// SpAtten.scala:10; MSBs and LSBs are recombined in place,
+	// MatrixFetcher.scala:335-341).
+	word := func(vectors int64, d int) int64 { return ceilDiv64(vectors*int64(d*a.FullBits), 8) }
+
+	var steps []attnStep
+	// Keys: a fused pair fetches its first row's rounded count of fused
+	// vectors (SpAttenController.scala:271,296-305); otherwise each row
+	// its own.
+	type rowPlan struct {
+		w            rowWidths
+		q, d, kf, vf int64 // kf, vf rounded as the metadata is
+		vn           int64 // values the top-k passes on
 	}
-	kFetch := fetch(0, qBytes+kBytes)
-	kFetch.acquire = 0
-	firstSoftmax := softmax(q)
-	if r.LSBBits > 0 {
-		// The τ decision follows the softmax of a progressively
-		// quantized row.
-		firstSoftmax.latency += PQuantDecisionLatency
+	plans := make([]rowPlan, len(rows))
+	var qBytes, kBytes, kHold int64
+	for i, ri := range rows {
+		r := c.rows[ri]
+		p := rowPlan{w: widthsOf(r, a), q: int64(max(r.Queries, 1)), d: int64(r.D),
+			kf: roundUp(int64(r.KeyFetch), rtlFetchRound), vf: roundUp(int64(r.ValueFetch), rtlFetchRound)}
+		// The top-k is skipped when value_fetch_num ≥ key_fetch_num and
+		// then every fetched key's value is used (SpAttenController.scala:591-597);
+		// otherwise it emits target + 1 = value_fetch_num (TopK.scala:75-78).
+		p.vn = min(p.vf, p.kf)
+		plans[i] = p
+		qBytes += p.q * vectorBytes(r.D, p.w.query, 1, 1)
+		st.Rows++
+		st.Queries += p.q
+		st.DenseMACs += 2 * p.q * int64(r.Context) * p.d
 	}
-	steps := []attnStep{kFetch, qk(q), firstSoftmax}
-	if r.AccumImportance {
-		st.ImportanceAdds += q * kf
-		acc := compute(unitImportance, q*ceilDiv64(kf, int64(a.SoftmaxLanes)), 0, 0)
-		acc.side = true
-		steps = append(steps, acc)
+	p0 := plans[0]
+	if fused {
+		kBytes = p0.kf * vectorBytes(first.D, w0.key, 2, req)
+		kHold = 2 * word(bufferLines(p0.kf, a.QKMultipliers, first.D)*int64(max(1, a.QKMultipliers/first.D)), first.D)
+		st.KeysFetched += p0.kf
+	} else {
+		kBytes = p0.kf * vectorBytes(first.D, w0.key, 1, req)
+		kHold = word(bufferLines(p0.kf, a.QKMultipliers, first.D)*int64(max(1, a.QKMultipliers/first.D)), first.D)
+		st.KeysFetched += p0.kf
 	}
-	lastQK := 1
-	st.Rows++
-	st.Queries += q
-	st.KeysFetched += kf
-	st.ValuesFetched += vf
 	st.QBytes += qBytes
 	st.KMSBBytes += kBytes
-	st.DenseMACs += 2 * q * int64(r.Context) * d
-	if rq := int64(r.RequantQueries); rq > 0 && r.LSBBits > 0 {
-		lsb := bytes(kf, r.LSBBits)
+	qk := func(i int, queries, keys int64) attnStep {
+		p := plans[i]
+		lines := bufferLines(keys, a.QKMultipliers, int(p.d))
+		c.layerSlotsAdd(c.rows[rows[i]].Layer, 0, queries*lines*int64(a.QKMultipliers))
+		return compute(unitQK, rows[i], queries*lines, int64(a.QKLatency), queries*keys*p.d)
+	}
+	softmax := func(i int, queries int64) attnStep {
+		p := plans[i]
+		st.SoftmaxElems += queries * p.kf
+		s := compute(unitSoftmax, rows[i], queries*ceilDiv64(p.kf, int64(a.SoftmaxLanes)), int64(a.SoftmaxLatency), 0)
+		s.latency += decisionLatency(p.kf, a.SoftmaxLanes)
+		return s
+	}
+	// A request whose keys do not fit the K SRAM streams them in chunks
+	// of half the SRAM, each chunk's Q×K overlapping the next one's fetch.
+	kChunks := int64(1)
+	if c.capacity[sramK] > 0 && kHold > c.capacity[sramK] {
+		kChunks = ceilDiv64(kHold, c.capacity[sramK]/2)
+		st.KChunks++
+	}
+	chunk := func(total, k, n int64) int64 { return total*(k+1)/n - total*k/n }
+	lastQK := -1
+	for k := int64(0); k < kChunks; k++ {
+		bytes := chunk(kBytes, k, kChunks)
+		if k == 0 {
+			bytes += qBytes // the queries come with the first chunk
+		}
+		f := fetch(sramK, rows[0], bytes)
+		f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
+		steps = append(steps, f)
+		for i := range rows {
+			steps = append(steps, qk(i, plans[i].q, chunk(plans[i].kf, k, kChunks)))
+			lastQK = len(steps) - 1
+		}
+		if k+1 < kChunks {
+			steps[lastQK].release = sramK
+		}
+	}
+	for i, ri := range rows {
+		r := c.rows[ri]
+		steps = append(steps, softmax(i, plans[i].q))
+		if r.AccumImportance {
+			st.ImportanceAdds += plans[i].q * plans[i].kf
+			acc := compute(unitImportance, ri, plans[i].q*ceilDiv64(plans[i].kf, int64(a.SoftmaxLanes)), 0, 0)
+			acc.side = true
+			steps = append(steps, acc)
+		}
+	}
+	// Progressive quantization: the requests whose decision fired fetch
+	// the keys' LSBs (4-bit profile, own base address,
+	// SpAttenController.scala:296-297) and run Q×K and softmax again.
+	// Streamed keys must come back whole (MSBs and LSBs).
+	for i, ri := range rows {
+		p := plans[i]
+		rq := int64(p.w.requantQueries)
+		if rq == 0 || p.w.lsb == 0 {
+			continue
+		}
+		lsb := p.kf * vectorBytes(int(p.d), p.w.lsb, 1, req)
 		st.RequantRows++
 		st.RequantQueries += rq
 		st.KLSBBytes += lsb
-		steps = append(steps, fetch(0, lsb), qk(rq), softmax(rq))
-		lastQK = len(steps) - 2
-	}
-	steps[lastQK].release = 0
-	perQueryV := vf
-	if vf < kf { // local V pruning: a top-k over each query's probabilities
-		rounds := r.VRounds
-		if rounds == nil {
-			for i := int64(0); i < q; i++ {
-				rounds = append(rounds, c.syntheticRounds(int(kf), int(vf))...)
+		if kChunks == 1 {
+			steps = append(steps, fetch(sramK, ri, lsb), qk(i, rq, p.kf))
+			lastQK = len(steps) - 1
+		} else {
+			msb := p.kf * vectorBytes(int(p.d), p.w.key, 1, req)
+			st.KMSBBytes += msb
+			steps[lastQK].release = sramK
+			for k := int64(0); k < kChunks; k++ {
+				f := fetch(sramK, ri, chunk(lsb+msb, k, kChunks))
+				f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
+				steps = append(steps, f, qk(i, rq, chunk(p.kf, k, kChunks)))
+				lastQK = len(steps) - 1
+				if k+1 < kChunks {
+					steps[lastQK].release = sramK
+				}
 			}
 		}
-		cyc := TopKCycles(rounds, a.TopKComparators)
-		st.TopKCompares += sumInts(rounds)
-		st.TopKLocalVCycles += cyc
-		st.TopKRounds += int64(len(rounds))
-		steps = append(steps, compute(unitTopK, cyc, 0, 0))
+		steps = append(steps, softmax(i, rq))
 	}
-	st.VBytes += vBytes
-	vFetch := fetch(1, vBytes)
-	vFetch.acquire = 1
-	pv := compute(unitPV, q*ceilDiv64(perQueryV*d, int64(a.PVMultipliers)), int64(a.PVLatency), q*perQueryV*d)
-	pv.release = 1
-	steps = append(steps, vFetch, pv)
-	if r.TopKSize > 0 && r.TopKSize < r.Context { // cascade token pruning
-		rounds := r.TokenRounds
+	steps[lastQK].release = sramK
+	// Local V pruning: one top-k per request, on its first row; the
+	// second row of a fused pair is charged nothing
+	// (sim/TestSpAtten.scala:196). Skipped when every fetched key's value
+	// is kept (SpAttenController.scala:591).
+	// Kernel rows with several queries carry the rounds each query's
+	// top-k took (it runs per query even when the union of the values
+	// they keep is every key).
+	if p0.vn < p0.kf || first.VRounds != nil {
+		rounds := first.VRounds
 		if rounds == nil {
-			rounds = c.syntheticRounds(r.Context, r.TopKSize)
+			rounds = TopKModelRounds(first.KeyFetch, first.ValueFetch, c.rng)
 		}
 		cyc := TopKCycles(rounds, a.TopKComparators)
-		st.TopKCompares += sumInts(rounds)
-		st.TopKTokenCycles += cyc
-		st.TopKRounds += int64(len(rounds))
-		steps = append(steps, compute(unitTopK, cyc, 0, 0))
+		if first.VRoundQueries > 0 && int64(first.VRoundQueries) < p0.q {
+			cyc = ceilDiv64(cyc*p0.q, int64(first.VRoundQueries))
+		}
+		steps = append(steps, c.topk(rows[0], topkLocalV, rounds, cyc))
 	}
+	// Values: a fused pair of 6-bit values fetches its first row's count
+	// of fused vectors (SpAttenController.scala:670,716).
+	var vBytes, vHold int64
+	perLine := int64(max(1, a.PVMultipliers/first.D))
+	if fused && plans[1].w.value == rtlFusedBits && w0.value == rtlFusedBits {
+		vBytes = p0.vn * vectorBytes(first.D, w0.value, 2, req)
+		vHold = 2 * word(bufferLines(p0.vn, a.PVMultipliers, first.D)*perLine, first.D)
+		st.ValuesFetched += p0.vn
+	} else {
+		for _, p := range plans {
+			vBytes += p.vn * vectorBytes(int(p.d), p.w.value, 1, req)
+			vHold += word(bufferLines(p.vn, a.PVMultipliers, int(p.d))*perLine, int(p.d))
+			st.ValuesFetched += p.vn
+		}
+	}
+	st.VBytes += vBytes
+	vChunks := int64(1)
+	if c.capacity[sramV] > 0 && vHold > c.capacity[sramV] {
+		vChunks = ceilDiv64(vHold, c.capacity[sramV]/2)
+		st.VChunks++
+	}
+	for k := int64(0); k < vChunks; k++ {
+		f := fetch(sramV, rows[0], chunk(vBytes, k, vChunks))
+		f.acquire, f.hold = sramV, chunk(vHold, k, vChunks)
+		steps = append(steps, f)
+		for i, ri := range rows {
+			p := plans[i]
+			n := chunk(p.vn, k, vChunks)
+			lines := bufferLines(n, a.PVMultipliers, int(p.d))
+			c.layerSlotsAdd(c.rows[ri].Layer, 1, p.q*lines*int64(a.PVMultipliers))
+			steps = append(steps, compute(unitPV, ri, p.q*lines, int64(a.PVLatency), p.q*n*p.d))
+		}
+		steps[len(steps)-1].release = sramV
+	}
+	// Cascade token pruning ranks the tokens still alive — the fetched
+	// keys, as many as the metadata's key_fetch_num — and cascade head
+	// pruning the layer's alive heads. The testbench charges neither (it
+	// ignores if_topk/topk); sparsesim runs them on the same top-k engine.
+	for i, ri := range rows {
+		r := c.rows[ri]
+		if r.TopKSize > 0 && int64(r.TopKSize) < plans[i].kf {
+			rounds := r.TokenRounds
+			if rounds == nil {
+				rounds = TopKModelRounds(int(plans[i].kf), r.TopKSize, c.rng)
+			}
+			steps = append(steps, c.topk(ri, topkToken, rounds, TopKCycles(rounds, a.TopKComparators)))
+		}
+		if r.HeadKeep > 0 && r.HeadKeep < r.HeadCandidates {
+			rounds := r.HeadRounds
+			if rounds == nil {
+				rounds = TopKModelRounds(r.HeadCandidates, r.HeadKeep, c.rng)
+			}
+			steps = append(steps, c.topk(ri, topkHead, rounds, TopKCycles(rounds, a.TopKComparators)))
+		}
+	}
+	// Outputs: one full-width result vector per query leaves the engine
+	// (SpAttenResponse.results, SpAtten.scala:118) and is drained to DRAM,
+	// one drain per request.
+	var out int64
+	for _, p := range plans {
+		out += p.q * ceilDiv64(p.d*int64(a.FullBits), 8)
+	}
+	st.OutBytes += out
+	steps = append(steps, attnStep{unit: writeStep, buffer: outBuffer, row: rows[0], bytes: out, acquire: -1, release: -1})
 	for _, s := range steps {
 		st.MACs += s.macs
 	}
 	return steps
 }
 
-// syntheticRounds runs quick-select on seeded synthetic scores (softmax of
-// Gaussian logits) when a trace does not carry the rounds its data took;
-// the final order-preserving filter pass over all n counts as one more
-// round.
-func (c *attnController) syntheticRounds(n, k int) []int {
-	vals := make([]float64, n)
-	for i := range vals {
-		vals[i] = c.rng.NormFloat64()
+func (c *attnController) topk(row, kind int, rounds []int, cyc int64) attnStep {
+	st := &c.Stats
+	st.TopKCompares += sumInts(rounds)
+	st.TopKRounds += int64(len(rounds))
+	switch kind {
+	case topkLocalV:
+		st.TopKLocalVCycles += cyc
+	case topkToken:
+		st.TopKTokenCycles += cyc
+	case topkHead:
+		st.TopKHeadCycles += cyc
 	}
-	attention.Softmax(vals)
-	_, rounds := attention.QuickSelect(vals, k, c.rng)
-	return append(rounds, n)
+	s := compute(unitTopK, row, cyc, 0, 0)
+	s.topk = kind
+	return s
 }
 
 func ceilDiv64(a, b int64) int64 { return (a + b - 1) / b }
@@ -233,45 +427,55 @@ func sumInts(x []int) int64 {
 
 func (c *attnController) start() { c.at(0, c.progress) }
 
-// attnWindow bounds the rows the controller looks at; rows beyond the
-// SRAM slots just wait, so it only limits bookkeeping.
+// attnWindow bounds the requests the controller looks at; requests beyond
+// the SRAM slots just wait, so it only limits bookkeeping.
 const attnWindow = 16
 
+func (c *attnController) canAcquire(sram int, hold int64) bool {
+	if c.slots[sram] >= c.cfg.Attention.PipelineDepth {
+		return false
+	}
+	return c.capacity[sram] <= 0 || c.held[sram]+hold <= c.capacity[sram] || c.slots[sram] == 0
+}
+
 func (c *attnController) progress() {
-	depth := c.cfg.Attention.PipelineDepth
-	for len(c.jobs)-c.head < attnWindow && len(c.jobs) < len(c.rows) {
-		i := len(c.jobs)
-		c.jobs = append(c.jobs, attnJob{row: i, steps: c.buildAttnSteps(c.rows[i])})
+	for len(c.jobs)-c.head < attnWindow && c.nextRow < len(c.rows) {
+		c.jobs = append(c.jobs, c.nextJob())
 	}
 	for j := c.head; j < len(c.jobs); j++ {
 		job := &c.jobs[j]
 		for !job.running && !job.done {
-			s := job.steps[job.next]
+			s := &job.steps[job.next]
 			if s.acquire >= 0 {
-				if c.slots[s.acquire] >= depth {
+				if !c.canAcquire(s.acquire, s.hold) {
 					break
 				}
 				c.slots[s.acquire]++
-				job.steps[job.next].acquire = -1 // held now
+				c.held[s.acquire] += s.hold
+				s.acquire = -1 // held now
 			}
-			if s.unit == fetchStep && s.bytes == 0 {
-				c.advance(j)
-				continue
-			}
-			if s.unit == fetchStep {
+			li := c.layerOf(c.rows[s.row].Layer)
+			it := c.rows[s.row].Iteration
+			if s.unit == fetchStep || s.unit == writeStep {
+				if s.bytes == 0 {
+					c.advance(j)
+					continue
+				}
+				c.touch(li, it)
 				job.running = true
-				c.send(c.buffers[s.buffer], &TileReq{Bytes: s.bytes, Fold: j})
+				c.send(c.buffers[s.buffer], &TileReq{Bytes: s.bytes, Write: s.unit == writeStep, Fold: j})
 				break
 			}
 			if c.unitBusy[s.unit] {
 				break
 			}
+			c.touch(li, it)
 			c.unitBusy[s.unit] = true
-			li := c.layerOf(c.rows[job.row].Layer)
 			c.layerBusy[li][s.unit] += s.cycles
 			if s.side {
+				c.sideRuns[s.unit] = append(c.sideRuns[s.unit], [2]int{li, it})
 				c.send(c.units[s.unit], &ComputeReq{Fold: -1 - s.unit, Cycles: s.cycles})
-				job.next++ // the row goes on without waiting
+				job.next++ // the request goes on without waiting
 				continue
 			}
 			job.running = true
@@ -280,64 +484,110 @@ func (c *attnController) progress() {
 	}
 }
 
+// groupSpan is the time one layer of one iteration was active.
+type groupSpan struct {
+	iteration   int
+	first, last int64
+}
+
+// touch marks layer li of iteration it active now: the layer's elapsed
+// time is, summed over the iterations, the span from its first action to
+// its last completion. (A generation trace visits every layer once per
+// iteration; the spans of neighbouring layers overlap a little as the
+// pipeline drains one into the next, so they add up to slightly more than
+// the run.)
+func (c *attnController) touch(li, it int) {
+	now := c.now()
+	spans := c.layerSpans[li]
+	for k := len(spans) - 1; k >= 0 && k >= len(spans)-4; k-- {
+		if spans[k].iteration == it {
+			spans[k].last = max(spans[k].last, now)
+			return
+		}
+	}
+	c.layerSpans[li] = append(spans, groupSpan{iteration: it, first: now, last: now})
+}
+
 func (c *attnController) layerOf(layer int) int {
 	li, ok := c.layerIdx[layer]
 	if !ok {
 		li = len(c.Layers)
 		c.layerIdx[layer] = li
+		c.layerNum = append(c.layerNum, layer)
 		c.Layers = append(c.Layers, LayerStats{Layer: workloads.Layer{Name: fmt.Sprintf("layer%d", layer), Kind: "attention"},
 			Dataflow: "spatten", Pattern: "dense"})
 		c.layerBusy = append(c.layerBusy, [numAttnUnits]int64{})
+		c.layerSpans = append(c.layerSpans, nil)
+		c.layerSlots = append(c.layerSlots, [2]int64{})
 	}
 	return li
 }
 
-// advance finishes the current step of job j; a finished row is charged
-// the cycles since the previous row finished.
-func (c *attnController) advance(j int) {
+func (c *attnController) layerSlotsAdd(layer, module int, n int64) {
+	c.layerSlots[c.layerOf(layer)][module] += n
+}
+
+// advance finishes the current step of job j, with bytes the memory
+// system moved for it.
+func (c *attnController) advance(j int) { c.advanceMoved(j, 0) }
+
+func (c *attnController) advanceMoved(j int, moved int64) {
 	job := &c.jobs[j]
 	job.running = false
-	if rel := job.steps[job.next].release; rel >= 0 {
-		c.slots[rel]--
+	s := job.steps[job.next]
+	if s.release >= 0 {
+		c.slots[s.release]--
+		c.held[s.release] -= c.holdOf(job, s.release)
+	}
+	li := c.layerOf(c.rows[s.row].Layer)
+	c.touch(li, c.rows[s.row].Iteration)
+	ls := &c.Layers[li]
+	ls.MACs += s.macs
+	wb := int64(c.cfg.WordBytes())
+	switch s.unit {
+	case fetchStep:
+		// Fetched words are written into the K (ifmap) or V (filter)
+		// SRAM; each MAC reads one K or V word.
+		ls.DRAMReadBytes += moved
+		ls.SRAMWrites[s.buffer] += ceilDiv64(moved, wb)
+	case writeStep:
+		ls.DRAMWriteBytes += moved
+		ls.SRAMReads[outBuffer] += ceilDiv64(moved, wb)
+	case unitQK:
+		ls.SRAMReads[sramK] += s.macs
+	case unitPV:
+		ls.SRAMReads[sramV] += s.macs
 	}
 	job.next++
 	if job.next < len(job.steps) {
 		return
 	}
 	job.done = true
-	r := c.rows[job.row]
-	now := c.now()
-	ls := &c.Layers[c.layerOf(r.Layer)]
-	if now > c.lastDone {
-		ls.Elapsed += now - c.lastDone
-		c.lastDone = now
-	}
-	ls.Folds++
-	ls.Layer.Groups++
-	ls.Layer.M += max(r.Queries, 1)
-	ls.Layer.N = max(ls.Layer.N, r.Context)
-	ls.Layer.K = r.D
-	q, d := int64(max(r.Queries, 1)), int64(r.D)
-	ls.DenseMACs += 2 * q * int64(r.Context) * d
-	wb := int64(c.cfg.WordBytes())
-	for _, s := range job.steps {
-		ls.MACs += s.macs
-		switch s.unit {
-		case fetchStep:
-			// Fetched words are written into the K (ifmap) or V
-			// (filter) SRAM; each MAC reads one K or V word.
-			ls.DRAMReadBytes += s.bytes
-			ls.SRAMWrites[s.buffer] += ceilDiv64(s.bytes, wb)
-		case unitQK:
-			ls.SRAMReads[0] += s.macs
-		case unitPV:
-			ls.SRAMReads[1] += s.macs
-		}
+	for _, ri := range job.rows {
+		r := c.rows[ri]
+		ls := &c.Layers[c.layerOf(r.Layer)]
+		ls.Folds++
+		ls.Layer.Groups++
+		ls.Layer.M += max(r.Queries, 1)
+		ls.Layer.N = max(ls.Layer.N, r.Context)
+		ls.Layer.K = r.D
+		ls.DenseMACs += 2 * int64(max(r.Queries, 1)) * int64(r.Context) * int64(r.D)
 	}
 	for c.head < len(c.jobs) && c.jobs[c.head].done {
-		c.jobs[c.head].steps = nil // free finished rows' stages
+		c.jobs[c.head].steps = nil // free finished requests' stages
 		c.head++
 	}
+}
+
+// holdOf is the bytes job holds of sram: what its latest acquisition of
+// that SRAM took.
+func (c *attnController) holdOf(job *attnJob, sram int) int64 {
+	for i := job.next; i >= 0; i-- {
+		if s := job.steps[i]; s.unit == fetchStep && s.buffer == sram && s.hold > 0 {
+			return s.hold
+		}
+	}
+	return 0
 }
 
 func (c *attnController) handle(msg sim.Msg) {
@@ -347,6 +597,9 @@ func (c *attnController) handle(msg sim.Msg) {
 			u := -1 - m.Req.Fold
 			c.unitBusy[u] = false
 			c.Stats.UnitBusy[u] += m.Req.Cycles
+			g := c.sideRuns[u][0]
+			c.sideRuns[u] = c.sideRuns[u][1:]
+			c.touch(g[0], g[1])
 			break
 		}
 		s := c.jobs[m.Req.Fold].steps[c.jobs[m.Req.Fold].next]
@@ -356,20 +609,48 @@ func (c *attnController) handle(msg sim.Msg) {
 		c.Stats.UnitBusy[s.unit] += s.cycles
 		c.advance(m.Req.Fold)
 	case *TileRsp:
-		c.advance(m.Req.Fold)
+		c.advanceMoved(m.Req.Fold, m.Req.Bytes)
 	}
-	if c.head == len(c.rows) {
-		c.Finished = true
-		for i := range c.Layers {
-			var busiest int64
-			for _, b := range c.layerBusy[i] {
-				busiest = max(busiest, b)
-			}
-			c.Layers[i].ComputeCycles = busiest
-		}
+	if c.head == len(c.jobs) && c.nextRow == len(c.rows) && c.sidesDone() {
+		c.finish()
 		return
 	}
 	c.progress()
+}
+
+func (c *attnController) sidesDone() bool {
+	for _, q := range c.sideRuns {
+		if len(q) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// finish closes the layers: each layer's elapsed time is its own span
+// (layers overlap as the pipeline drains one into the next), its compute
+// cycles those of its busiest unit within that span.
+func (c *attnController) finish() {
+	c.Finished = true
+	c.endTime = c.now()
+	for i := range c.Layers {
+		var busiest int64
+		for _, b := range c.layerBusy[i] {
+			busiest = max(busiest, b)
+		}
+		ls := &c.Layers[i]
+		ls.ComputeCycles = busiest
+		ls.Elapsed = 0
+		for _, g := range c.layerSpans[i] {
+			ls.Elapsed += g.last - g.first
+		}
+		if slots := c.layerSlots[i][0] + c.layerSlots[i][1]; slots > 0 {
+			// Mapping efficiency: the fraction of the multiplier lanes
+			// of the lines Q×K and prob×V stream that hold a real
+			// element (rounding to 8 vectors and to even lines pads).
+			ls.MappingEfficiency = float64(ls.MACs) / float64(slots)
+		}
+	}
 }
 
 // SimulateAttention runs attention rows on a SpAtten-style engine: the K/V
@@ -393,6 +674,7 @@ func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) 
 	}
 	c := &attnController{node: newNode("Accel.AttnController", a.engine, freq), cfg: cfg,
 		rows: rows, rng: rand.New(rand.NewSource(cfg.Attention.Seed)), layerIdx: map[int]int{}}
+	c.capacity = [2]int64{int64(cfg.Buffers.IfmapKB * 1024), int64(cfg.Buffers.FilterKB * 1024)}
 	c.onMsg = c.handle
 	a.plug(c.node)
 	for i, name := range attnUnitNames {
@@ -401,8 +683,12 @@ func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) 
 		c.units[i] = u.port
 		u.freed = func() { c.unitBusy[i] = false; c.progress() }
 	}
-	c.buffers[0] = a.buffers[0].port
-	c.buffers[1] = a.buffers[1].port
+	// The K, V and output traffic goes through the shared buffers (and
+	// from them over the DRAM channels): the engine asks for bytes, the
+	// memory model moves them.
+	for i := range c.buffers {
+		c.buffers[i] = a.buffers[i].port
+	}
 	if tl != nil {
 		a.WithTimeline(tl)
 	}
@@ -414,13 +700,42 @@ func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) 
 	wall := time.Since(start).Seconds()
 	if !c.Finished {
 		return nil, fmt.Errorf("simulation stalled: the event queue drained with %d of %d attention rows unfinished (a lost wake-up in the model)",
-			len(c.rows)-c.head, len(c.rows))
+			len(c.rows)-c.nextRow+len(c.jobs)-c.head, len(c.rows))
 	}
-	sort.SliceStable(c.Layers, func(i, j int) bool { return c.Layers[i].Layer.Name < c.Layers[j].Layer.Name })
-	res := a.result(w, c.Layers, wall)
+	// Layers in execution order of their index (layer0, layer1, …,
+	// layer10), not by name.
+	idx := make([]int, len(c.Layers))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return c.layerNum[idx[i]] < c.layerNum[idx[j]] })
+	layers := make([]LayerStats, len(idx))
+	for i, k := range idx {
+		layers[i] = c.Layers[k]
+	}
+	res := a.result(w, layers, wall)
 	res.Attention = &c.Stats
+	res.Span = &RunSpan{Elapsed: c.endTime, Compute: maxBusy(c.Stats.UnitBusy)}
 	return res, nil
 }
+
+func maxBusy(b [numAttnUnits]int64) int64 {
+	var m int64
+	for _, v := range b {
+		m = max(m, v)
+	}
+	return m
+}
+
+// RunSpan is a run whose layers overlap in time: its elapsed cycles (from
+// the first action to the last completion) and the busiest unit's cycles.
+// Per-layer spans then add up to more than the run.
+type RunSpan struct {
+	Elapsed, Compute int64
+}
+
+// Stalls are the cycles the busiest unit waited.
+func (s *RunSpan) Stalls() int64 { return s.Elapsed - s.Compute }
 
 // Ablate removes from a row the techniques the engine has switched off, so
 // a trace recorded with them (SpAtten's) can be replayed without: no token
@@ -428,8 +743,8 @@ func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) 
 // local V pruning stays on) and runs no token top-k; no local V pruning
 // fetches a value for every fetched key; no progressive quantization
 // fetches full-width words once. Head pruning cannot be undone from a trace
-// (pruned heads have no rows); kernel workloads apply it themselves. A row
-// that never used a technique is unchanged.
+// (pruned heads have no rows; only its top-k is dropped); kernel workloads
+// apply it themselves. A row that never used a technique is unchanged.
 func Ablate(r workloads.AttnRow, a configs.Attention) workloads.AttnRow {
 	if !a.TokenPruning && r.KeyFetch < r.Context {
 		r.ValueFetch = int(int64(r.ValueFetch) * int64(r.Context) / int64(max(r.KeyFetch, 1)))
@@ -438,6 +753,12 @@ func Ablate(r workloads.AttnRow, a configs.Attention) workloads.AttnRow {
 	}
 	if !a.TokenPruning {
 		r.TopKSize, r.TokenRounds = 0, nil
+	}
+	if !a.HeadPruning { // the remaining heads stay; only the ranking goes
+		r.HeadCandidates, r.HeadKeep, r.HeadRounds = 0, 0, nil
+	}
+	if !a.LocalVPruning && r.VRounds != nil {
+		r.VRounds, r.VRoundQueries = nil, 0
 	}
 	if !a.LocalVPruning && r.ValueFetch < r.KeyFetch {
 		r.ValueFetch, r.VRounds = r.KeyFetch, nil

@@ -23,6 +23,9 @@ type Result struct {
 	WallSeconds float64
 	// Attention is set for attention-engine runs.
 	Attention *AttnStats
+	// Span is set when layers overlap in time (the attention engine): the
+	// run's own elapsed cycles, which the layers' spans do not add up to.
+	Span *RunSpan
 }
 
 // ChannelStats is what one DRAM channel moved.

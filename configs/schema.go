@@ -70,6 +70,14 @@ type Attention struct {
 	LSBBits          int     `yaml:"lsb_bits" json:"lsb_bits"`
 	Tau              float64 `yaml:"tau" json:"tau"`
 	Seed             int64   `yaml:"seed" json:"seed"`
+	// Unquantized is how a −1 (unquantized) or 10/12-bit K/V width is
+	// fetched: "testbench" as SpAtten's RTL testbench does (8-bit words,
+	// keys also refetch 4 LSBs; sim/TestSpAtten.scala:74-87) or
+	// "full_bits" (one fetch of full_bits-wide words). docs/spatten.md.
+	Unquantized string `yaml:"unquantized" json:"unquantized"`
+	// QueryScale is the synthetic queries' standard deviation for the
+	// kernel workloads: a calibrated input (docs/spatten.md), 1.3.
+	QueryScale float64 `yaml:"query_scale" json:"query_scale"`
 }
 
 // PEArray is the systolic array.
@@ -195,7 +203,8 @@ func defaults() Config {
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
-			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1},
+			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1,
+			Unquantized: "testbench", QueryScale: 1.3},
 	}
 }
 
@@ -273,6 +282,12 @@ func (c *Config) validate() []fieldError {
 	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
 	intRange("attention.msb_bits", a.MSBBits, 1, 31)
 	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	if !(a.QueryScale > 0 && a.QueryScale <= 100) {
+		bad("attention.query_scale", "must be in (0, 100], got %g", a.QueryScale)
+	}
+	if a.Unquantized != "testbench" && a.Unquantized != "full_bits" {
+		bad("attention.unquantized", "unknown reading %q (allowed: testbench, full_bits)", a.Unquantized)
+	}
 	if !(c.Energy.TechnologyNM >= 7 && c.Energy.TechnologyNM <= 45) {
 		bad("energy.technology_nm", "must be a node from 7 to 45 nm, got %g", c.Energy.TechnologyNM)
 	}

@@ -56,6 +56,9 @@ func Breakdown(cfg *configs.Config, load func(*configs.Config) (workloads.Worklo
 			s.Cycles += l.Elapsed
 			s.DRAMBytes += l.DRAMReadBytes + l.DRAMWriteBytes
 		}
+		if r.Span != nil { // overlapping layers: the run's own span
+			s.Cycles = r.Span.Elapsed
+		}
 		s.CycleGain, s.DRAMGain, s.CycleCum, s.DRAMCum = 1, 1, 1, 1
 		if len(steps) > 0 {
 			prev, first := steps[len(steps)-1], steps[0]

@@ -100,11 +100,14 @@ func (r *Report) Table(w io.Writer) error {
 	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d (dense-equivalent %d)   simulated in %.3f s (%d events)\n",
 		c.ClockMHz, t.Seconds, t.MACs, t.DenseMACs, r.Sim.WallSeconds, r.Sim.Events)
 	if a := r.Attention; a != nil {
-		fmt.Fprintf(w, "attention: %d rows, %d queries, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s\n",
-			a.Rows, a.Queries, a.RequantQueries, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes))
-		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
+		fmt.Fprintf(w, "attention: %d rows in %d requests (%d fused 6-bit pairs), %d queries, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s; wrote %s\n",
+			a.Rows, a.Requests, a.FusedPairs, a.Queries, a.RequantQueries, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes), HumanBytes(a.OutBytes))
+		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d, head %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
 			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles,
-			a.TopKTokenCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+			a.TopKTokenCycles, a.TopKHeadCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+		if a.KChunks+a.VChunks > 0 {
+			fmt.Fprintf(w, "streamed through the SRAMs in chunks (context larger than the buffer): %d requests' keys, %d requests' values\n", a.KChunks, a.VChunks)
+		}
 	}
 	if e := r.Energy; e != nil {
 		fmt.Fprintf(w, "energy: %s at %g nm, average %.3f W, %.1f GOPS, %.1f GOPS/W; compute %s, SRAM %s, DRAM %s (%s), other %s\n",

@@ -43,6 +43,12 @@ type Attention struct {
 	UnitBusyCycles   map[string]int64 `json:"unit_busy_cycles"`
 	TopKLocalVCycles int64            `json:"topk_local_v_cycles"`
 	TopKTokenCycles  int64            `json:"topk_token_cycles"`
+	TopKHeadCycles   int64            `json:"topk_head_cycles"`
+	Requests         int64            `json:"requests"`
+	FusedPairs       int64            `json:"fused_pairs"`
+	OutBytes         int64            `json:"out_bytes"`
+	KChunks          int64            `json:"k_chunked_requests"`
+	VChunks          int64            `json:"v_chunked_requests"`
 	TopKRounds       int64            `json:"topk_rounds"`
 	ImportanceAdds   int64            `json:"importance_adds"`
 	EffectiveTFLOPS  float64          `json:"effective_tflops"`
@@ -180,6 +186,13 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		elapsed += s.Elapsed
 	}
 	t := &rep.Total
+	if sp := r.Span; sp != nil {
+		// Layers overlapped in time: the run's own span, not their sum.
+		elapsed, t.Cycles, t.StallCycles = sp.Elapsed, sp.Elapsed-1, sp.Stalls()
+	}
+	if rep.Workload.Layers == 0 && r.Attention != nil {
+		rep.Workload.Layers = len(r.Layers)
+	}
 	if base != nil && t.Cycles > 0 {
 		t.SpeedupVsDense = float64(t.DenseCycles) / float64(t.Cycles)
 	}
@@ -196,7 +209,9 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			KeysFetched: a.KeysFetched, ValuesFetched: a.ValuesFetched, QBytes: a.QBytes,
 			KMSBBytes: a.KMSBBytes, KLSBBytes: a.KLSBBytes, VBytes: a.VBytes,
 			UnitBusyCycles:   map[string]int64{},
-			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKRounds: a.TopKRounds, ImportanceAdds: a.ImportanceAdds,
+			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKHeadCycles: a.TopKHeadCycles,
+			Requests: a.Requests, FusedPairs: a.FusedPairs, OutBytes: a.OutBytes, KChunks: a.KChunks, VChunks: a.VChunks,
+			TopKRounds: a.TopKRounds, ImportanceAdds: a.ImportanceAdds,
 			EffectiveTFLOPS: a.EffectiveTFLOPS(elapsed, cfg.ClockMHz)}
 		if elapsed > 0 {
 			rep.Attention.ExecutedTFLOPS = 2 * float64(a.MACs) / (float64(elapsed) / hz) / 1e12

@@ -29,6 +29,14 @@ type AttnRow struct {
 	// top-k). Nil means unknown: the engine draws seeded synthetic scores.
 	VRounds     []int
 	TokenRounds []int
+	// VRoundQueries is how many queries VRounds covers when the kernels
+	// sampled queries (0: all Queries); the engine scales the charge.
+	VRoundQueries int
+	// HeadCandidates > HeadKeep > 0: a head-pruning top-k keeping HeadKeep
+	// of the layer's HeadCandidates alive heads runs after the row;
+	// HeadRounds are its quick-select rounds (nil: unknown).
+	HeadCandidates, HeadKeep int
+	HeadRounds               []int
 }
 
 // BitsOr reports the bit width to use for an unquantized operand.

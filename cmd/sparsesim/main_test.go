@@ -217,8 +217,10 @@ func TestSpAttenRuns(t *testing.T) {
 		t.Fatalf("breakdown %v %v", b, err)
 	}
 	last := b.Breakdown[4]
-	if d := last["dram_reduction_total"].(float64); d < 10.7 || d > 10.85 {
-		t.Errorf("all techniques cut DRAM %.2fx, want 10.8x", d)
+	// The testbench's reading of -1 widths (8 bits, keys + 4 LSBs):
+	// 8.82x with queries and outputs (docs/spatten.md).
+	if d := last["dram_reduction_total"].(float64); d < 8.75 || d > 8.9 {
+		t.Errorf("all techniques cut DRAM %.2fx, want 8.82x", d)
 	}
 	// A systolic config cannot run an attention trace, and vice versa.
 	if code, _, errs = run(t, "run", "-w", trace); code != 2 || !strings.Contains(errs, "engine") {

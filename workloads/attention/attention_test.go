@@ -31,7 +31,7 @@ func TestNoPruningEqualsDense(t *testing.T) {
 				} else {
 					ctx = p.Context + it
 				}
-				_, want := Head([][]float64{data.q[l][h][lastQ]}, data.k[l][h][:ctx], data.v[l][h][:ctx], nil)
+				_, want := Head([][]float64{data.query(l, h, lastQ)}, data.keys(l, h, nil)[:ctx], data.values(l, h, nil)[:ctx], nil)
 				for c, x := range res.Out[it][l][h] {
 					if math.Abs(x-want[0][c]) > 1e-12 {
 						t.Fatalf("iter %d layer %d head %d: output differs by %g", it, l, h, x-want[0][c])

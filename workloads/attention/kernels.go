@@ -10,7 +10,9 @@ import (
 func Softmax(row []float64) {
 	m := math.Inf(-1)
 	for _, v := range row {
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	var s float64
 	for i, v := range row {
@@ -111,24 +113,50 @@ func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Rou
 	if k <= 0 {
 		return nil, nil
 	}
-	cand := append([]float64(nil), vals...)
+	// Two buffers: each round compacts the side it keeps into the other
+	// one, in order, as the zero eliminators do.
+	bufs := make([]float64, 2*n)
+	cand, other := bufs[0:n:n], bufs[n:2*n:2*n]
+	copy(cand, vals)
 	want := k // rank (1-based, descending) of the threshold within cand
 	var kth float64
 	for {
 		rounds = append(rounds, len(cand))
 		pivot := cand[rng.Intn(len(cand))]
-		hi, lo, eq := Partition(cand, pivot)
 		if observe != nil {
-			observe(Round{Candidates: cand, Pivot: pivot, Hi: hi, Lo: lo, Eq: eq, Rank: want})
+			hi, lo, eq := Partition(cand, pivot)
+			observe(Round{Candidates: append([]float64(nil), cand...), Pivot: pivot, Hi: hi, Lo: lo, Eq: eq, Rank: want})
 		}
-		if want <= len(hi) {
-			cand = hi
-		} else if want <= len(hi)+eq {
+		nHi, eq := 0, 0
+		for _, v := range cand {
+			if v > pivot {
+				nHi++
+			} else if v == pivot {
+				eq++
+			}
+		}
+		if want <= nHi { // keep the > pivot side
+			m := 0
+			for _, v := range cand {
+				if v > pivot {
+					other[m] = v
+					m++
+				}
+			}
+			cand, other = other[:m], cand[:cap(cand)]
+		} else if want <= nHi+eq {
 			kth = pivot
 			break
 		} else {
-			want -= len(hi) + eq
-			cand = lo
+			want -= nHi + eq
+			m := 0
+			for _, v := range cand {
+				if v < pivot {
+					other[m] = v
+					m++
+				}
+			}
+			cand, other = other[:m], cand[:cap(cand)]
 		}
 	}
 	above := 0
@@ -138,6 +166,7 @@ func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Rou
 		}
 	}
 	ties := k - above
+	keep = make([]int, 0, k)
 	for i, v := range vals {
 		if v > kth || (v == kth && ties > 0) {
 			if v == kth {

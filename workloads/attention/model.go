@@ -3,6 +3,8 @@ package attention
 import (
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
+	"sync"
 
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/nm"
@@ -31,6 +33,9 @@ type Params struct {
 	// QueryScale is the synthetic queries' standard deviation (the
 	// attention "temperature"); 0 means DefaultQueryScale.
 	QueryScale float64
+	// SampleQueries > 0 computes at most that many of a pass's queries per
+	// head (evenly spaced) and scales the row to all of them.
+	SampleQueries int
 }
 
 // DefaultQueryScale makes about 6% of 384-token rows peak below τ = 0.1,
@@ -78,36 +83,134 @@ func schedule(l, layers int, start, final float64) float64 {
 // synth makes seeded synthetic activations with the structure attention
 // has in trained models: a few heavy-hitter tokens (log-normal key scale)
 // and peaked scores (see DefaultQueryScale), so pruning has something to
-// find.
+// find. Each (tensor, layer, head) — and each query token — has its own
+// seeded stream, so a (layer, head)'s keys and
+// values are built when first used and held as 16-bit codes (K and V of
+// GPT-2-medium: 100 MB instead of 400 MB of float64), and queries are
+// made only for the tokens that query.
 type synth struct {
-	q, k, v [][][][]float64 // [layer][head][token][d]
+	p      Params
+	tokens int
+	scale  []float64 // per-token key scale
+	// kv[l][h] holds K then V codes of all tokens (lazily built).
+	kv     [][]*headData
+	once   [][]sync.Once
+	qScale float64
 }
 
-func newSynth(p Params, tokens int) synth {
-	r := rand.New(rand.NewSource(p.Seed))
-	scale := make([]float64, tokens)
-	for t := range scale {
-		scale[t] = math.Exp(0.5 * r.NormFloat64())
+type headData struct {
+	k, v         []int16
+	kStep, vStep float64
+}
+
+func newSynth(p Params, tokens int) *synth {
+	s := &synth{p: p, tokens: tokens, scale: make([]float64, tokens), qScale: p.queryScale()}
+	r := stream(p.Seed, 0, 0, 0, 0)
+	for t := range s.scale {
+		s.scale[t] = math.Exp(0.5 * r.NormFloat64())
 	}
-	gen := func(mul func(t int) float64) [][][][]float64 {
-		x := make([][][][]float64, p.Layers)
-		for l := range x {
-			x[l] = make([][][]float64, p.Heads)
-			for h := range x[l] {
-				x[l][h] = make([][]float64, tokens)
-				for t := range x[l][h] {
-					row := make([]float64, p.D)
-					m := mul(t)
-					for i := range row {
-						row[i] = r.NormFloat64() * m
-					}
-					x[l][h][t] = row
-				}
-			}
+	s.kv = make([][]*headData, p.Layers)
+	s.once = make([][]sync.Once, p.Layers)
+	for l := range s.kv {
+		s.kv[l] = make([]*headData, p.Heads)
+		s.once[l] = make([]sync.Once, p.Heads)
+	}
+	return s
+}
+
+// head returns (building on first use) a head's key and value codes.
+func (s *synth) head(l, h int) *headData {
+	s.once[l][h].Do(func() { s.kv[l][h] = s.build(l, h) })
+	return s.kv[l][h]
+}
+
+func (s *synth) build(l, h int) *headData {
+	d := s.p.D
+	hd := &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
+	kf := make([]float32, s.tokens*d)
+	vf := make([]float32, s.tokens*d)
+	var km, vm float64
+	rk, rv := stream(s.p.Seed, 2, l, h, 0), stream(s.p.Seed, 3, l, h, 0)
+	for t := 0; t < s.tokens; t++ {
+		for i := 0; i < d; i++ {
+			k, v := rk.NormFloat64()*s.scale[t], rv.NormFloat64()
+			kf[t*d+i], vf[t*d+i] = float32(k), float32(v)
+			// the scales come from the stored (float32) values, so no
+			// code overflows 16 bits
+			km, vm = max(km, math.Abs(float64(kf[t*d+i]))), max(vm, math.Abs(float64(vf[t*d+i])))
 		}
-		return x
 	}
-	return synth{q: gen(func(int) float64 { return p.queryScale() }), k: gen(func(t int) float64 { return scale[t] }), v: gen(func(int) float64 { return 1 })}
+	hd.kStep, hd.vStep = math.Max(km, 1e-300)/32767, math.Max(vm, 1e-300)/32767
+	var quant Quantizer
+	if s.p.PQuant {
+		// Keys are only ever used through the progressive quantizer
+		// (fitted to the head's largest |k|): hold its codes.
+		quant = Quantizer{Bits: s.p.MSB + s.p.LSB, LSB: s.p.LSB, Scale: math.Max(km, 1e-300) / float64(int(1)<<(s.p.MSB+s.p.LSB-1)-1)}
+		hd.kStep = quant.Scale
+	}
+	for i := range kf {
+		if s.p.PQuant {
+			hd.k[i] = int16(quant.Code(float64(kf[i])))
+		} else {
+			hd.k[i] = int16(math.Round(float64(kf[i]) / hd.kStep))
+		}
+		hd.v[i] = int16(math.Round(float64(vf[i]) / hd.vStep))
+	}
+	return hd
+}
+
+// keys and values are a head's rows for the given tokens (all when nil).
+func (s *synth) keys(l, h int, toks []int) [][]float64 {
+	hd := s.head(l, h)
+	return rows(hd.k, hd.kStep, s.p.D, s.tokens, toks)
+}
+
+func (s *synth) values(l, h int, toks []int) [][]float64 {
+	hd := s.head(l, h)
+	return rows(hd.v, hd.vStep, s.p.D, s.tokens, toks)
+}
+
+func rows(codes []int16, step float64, d, tokens int, toks []int) [][]float64 {
+	if toks == nil {
+		toks = make([]int, tokens)
+		for i := range toks {
+			toks[i] = i
+		}
+	}
+	out := make([][]float64, len(toks))
+	flat := make([]float64, len(toks)*d)
+	for j, t := range toks {
+		r := flat[j*d : (j+1)*d]
+		for i := range r {
+			r[i] = float64(codes[t*d+i]) * step
+		}
+		out[j] = r
+	}
+	return out
+}
+
+// query is token t's query in (l, h).
+func (s *synth) query(l, h, t int) []float64 {
+	q := make([]float64, s.p.D)
+	r := stream(s.p.Seed, 1, l, h, t)
+	for i := range q {
+		q[i] = r.NormFloat64() * s.qScale
+	}
+	return q
+}
+
+// stream is the random stream of one tensor's (layer, head, token): a PCG
+// keyed by a hash of them, so any part of the data can be made alone.
+func stream(seed int64, tensor, l, h, t int) *randv2.Rand {
+	key := splitmix(uint64(tensor)<<56 ^ uint64(l)<<44 ^ uint64(h)<<32 ^ uint64(t))
+	return randv2.New(randv2.NewPCG(splitmix(uint64(seed)), key))
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	return x ^ x>>31
 }
 
 // RunModel runs the passes (summarization, then generation steps) with
@@ -185,7 +288,7 @@ func RunModel(p Params) Result {
 				if want < len(alive) {
 					keep, rounds := QuickSelect(scores, want, rng)
 					rows[len(rows)-1].TopKSize = want
-					rows[len(rows)-1].TokenRounds = append(rounds, len(alive))
+					rows[len(rows)-1].TokenRounds = rounds
 					next := make([]int, len(keep))
 					for j, i := range keep {
 						next[j] = alive[i]
@@ -196,7 +299,9 @@ func RunModel(p Params) Result {
 			if p.HeadPruning && l+1 < p.Layers {
 				want := int(math.Ceil(schedule(l+1, p.Layers, p.HeadStart, p.HeadPrune) * float64(p.Heads)))
 				if want < len(heads) {
-					keep := TopKBySort(hscores, want)
+					keep, rounds := QuickSelect(hscores, want, rng)
+					lastRow := &rows[len(rows)-1]
+					lastRow.HeadCandidates, lastRow.HeadKeep, lastRow.HeadRounds = len(heads), want, rounds
 					next := make([]int, len(keep))
 					for j, i := range keep {
 						next[j] = heads[i]
@@ -213,106 +318,172 @@ func RunModel(p Params) Result {
 // head runs one head of one layer for the queries over the alive tokens.
 // It returns the row, the last query's output, each alive token's
 // importance gain (Σ over queries of its probability) and the head's gain
-// (Σ|output|).
-func (p Params) head(data synth, l, h int, alive, queries []int, rng *rand.Rand) (workloads.AttnRow, []float64, []float64, float64) {
-	k, v := data.k[l][h], data.v[l][h]
-	row := workloads.AttnRow{D: p.D, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true}
+// (Σ|output|). With p.SampleQueries > 0 and more queries than that, only an
+// evenly spaced sample of the queries is computed and the row's counts
+// and gains are scaled to all of them (docs/spatten.md gives the error
+// bound, TestSampledSummaryError measures it).
+func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand) (workloads.AttnRow, []float64, []float64, float64) {
+	hd := data.head(l, h)
+	d := p.D
+	row := workloads.AttnRow{D: d, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true}
 	bits := p.FullBits
 	if p.PQuant {
 		bits = p.MSB
 		row.LSBBits, row.Threshold = p.LSB, p.Tau
 	}
 	row.KeyBits, row.ValueBits, row.QueryBits = bits, bits, 0
-	// Scores through gonum: Q (queries×d) · K_aliveᵀ, with MSB-only keys
-	// when progressive quantization is on.
-	kq := kMatrix(k, alive, p, true)
-	qm := nm.NewMatrix[float64](len(queries), p.D)
-	for i, t := range queries {
-		copy(qm.Data[i*p.D:], data.q[l][h][t])
+	sample := queries
+	if p.SampleQueries > 0 && len(queries) > p.SampleQueries {
+		sample = make([]int, p.SampleQueries)
+		for j := range sample {
+			sample[j] = queries[(2*j+1)*len(queries)/(2*p.SampleQueries)]
+		}
+		row.VRoundQueries = len(sample)
 	}
-	scale := 1 / math.Sqrt(float64(p.D))
-	scores := nm.DenseGEMM(qm, kq)
-	gain := make([]float64, len(alive))
-	vUnion := make([]bool, len(alive))
+	weight := float64(len(queries)) / float64(len(sample))
+	// The alive keys, MSB-only (progressive quantization) or as stored,
+	// token-major for per-query dot products.
+	n := len(alive)
+	var kMSB, kFull []float64
+	if len(sample) > 1 { // reused by every query: lay it out once
+		kMSB = make([]float64, n*d)
+		for j, t := range alive {
+			for c, code := range hd.k[t*d : (t+1)*d] {
+				cd := int32(code)
+				if p.PQuant {
+					cd = cd >> p.LSB << p.LSB
+				}
+				kMSB[j*d+c] = float64(cd) * hd.kStep
+			}
+		}
+	}
+	mask := int32(-1)
+	if p.PQuant {
+		mask = int32(-1) << p.LSB // the MSBs (arithmetic: the sign stays)
+	}
+	// msbScore is q·k_t over the MSB-only codes, straight from storage.
+	msbScore := func(qv []float64, t int) float64 {
+		k := hd.k[t*d : (t+1)*d]
+		qv = qv[:len(k)]
+		var s0, s1, s2, s3 float64
+		c := 0
+		for ; c+4 <= len(k); c += 4 {
+			s0 += qv[c] * float64(int32(k[c])&mask)
+			s1 += qv[c+1] * float64(int32(k[c+1])&mask)
+			s2 += qv[c+2] * float64(int32(k[c+2])&mask)
+			s3 += qv[c+3] * float64(int32(k[c+3])&mask)
+		}
+		for ; c < len(k); c++ {
+			s0 += qv[c] * float64(int32(k[c])&mask)
+		}
+		return (s0 + s1 + s2 + s3) * hd.kStep
+	}
+	scale := 1 / math.Sqrt(float64(d))
+	gain := make([]float64, n)
+	selected := make([]int, n) // sampled queries whose top-k kept the token's value
 	var last []float64
 	var headGain float64
-	keepV := len(alive)
+	keepV := n
 	if p.LocalV {
-		keepV = max(1, int(math.Ceil((1-p.VPrune)*float64(len(alive)))))
+		keepV = max(1, int(math.Ceil((1-p.VPrune)*float64(n))))
 	}
-	var kFull nm.Matrix[float64]
-	for i := range queries {
-		pr := make([]float64, len(alive))
+	pr := make([]float64, n)
+	var requant int
+	for _, qt := range sample {
+		qv := data.query(l, h, qt)
 		for j := range pr {
-			pr[j] = scores.Data[i*len(alive)+j] * scale
+			if kMSB != nil {
+				pr[j] = dotF(qv, kMSB[j*d:(j+1)*d]) * scale
+			} else {
+				pr[j] = msbScore(qv, alive[j]) * scale
+			}
 		}
 		Softmax(pr)
 		if p.PQuant && MaxOf(pr) < p.Tau {
-			if kFull.Data == nil {
-				kFull = kMatrix(k, alive, p, false)
+			if kFull == nil {
+				kFull = make([]float64, n*d)
+				for j, t := range alive {
+					for c, code := range hd.k[t*d : (t+1)*d] {
+						kFull[j*d+c] = float64(code) * hd.kStep
+					}
+				}
 			}
-			row.RequantQueries++
+			requant++
 			for j := range pr {
-				pr[j] = dot(qm.Data[i*p.D:(i+1)*p.D], kFull.Data[j*p.D:(j+1)*p.D]) * scale
+				pr[j] = dotF(qv, kFull[j*d:(j+1)*d]) * scale
 			}
 			Softmax(pr)
 		}
 		var sel []int
-		if keepV < len(alive) {
+		if keepV < n {
 			var rounds []int
 			sel, rounds = QuickSelect(pr, keepV, rng)
-			row.VRounds = append(row.VRounds, append(rounds, len(pr))...)
+			row.VRounds = append(row.VRounds, rounds...)
 		}
-		out := weighted(pr, v, alive, sel)
-		if sel == nil {
-			for j := range vUnion {
-				vUnion[j] = true
+		out := make([]float64, d)
+		add := func(j int) {
+			t := alive[j]
+			w := pr[j] * hd.vStep
+			v := hd.v[t*d : (t+1)*d]
+			o := out[:len(v)]
+			for c, code := range v {
+				o[c] += w * float64(code)
 			}
 		}
-		for _, j := range sel {
-			vUnion[j] = true
+		if sel == nil {
+			for j := range pr {
+				add(j)
+				selected[j]++
+			}
+		} else {
+			for _, j := range sel {
+				add(j)
+				selected[j]++
+			}
 		}
 		for j, x := range pr {
-			gain[j] += x
+			gain[j] += x * weight
 		}
 		for _, x := range out {
-			headGain += math.Abs(x)
+			headGain += math.Abs(x) * weight
 		}
 		last = out
 	}
-	for _, u := range vUnion {
-		if u {
-			row.ValueFetch++
+	row.RequantQueries = int(math.Round(float64(requant) * weight))
+	// Values fetched: the union of the queries' selections. Sampled, a
+	// token kept by c of s queries is taken as kept by each query with
+	// probability (c + ½)/(s + 1), and so by at least one of all q of
+	// them with probability 1 − (1 − that)^q.
+	var union float64
+	for _, c := range selected {
+		switch {
+		case len(sample) == len(queries):
+			if c > 0 {
+				union++
+			}
+		default:
+			f := (float64(c) + 0.5) / float64(len(sample)+1)
+			union += 1 - math.Pow(1-f, float64(len(queries)))
 		}
 	}
+	row.ValueFetch = min(n, int(math.Round(union)))
 	return row, last, gain, headGain
 }
 
-// kMatrix lays the alive keys out as a d×n matrix (for Q·Kᵀ), quantized
-// to the MSBs only or at full precision when progressive quantization is
-// on; unquantized otherwise.
-func kMatrix(k [][]float64, alive []int, p Params, msbOnly bool) nm.Matrix[float64] {
-	m := nm.NewMatrix[float64](p.D, len(alive))
-	var quant Quantizer
-	if p.PQuant {
-		quant = NewQuantizer(k, p.MSB+p.LSB, p.LSB)
+func dotF(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
 	}
-	for j, t := range alive {
-		for c, x := range k[t] {
-			if p.PQuant {
-				code := quant.Code(x)
-				if msbOnly {
-					code = quant.MSBOnly(code)
-				}
-				x = quant.Dequant(code)
-			}
-			m.Data[c*len(alive)+j] = x
-		}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
 	}
-	if !msbOnly {
-		return m.T() // rows are tokens, for per-query dot products
-	}
-	return m
+	return s0 + s1 + s2 + s3
 }
 
 // MaxOf is the largest element (−Inf for none): the max-probability the
@@ -320,7 +491,9 @@ func kMatrix(k [][]float64, alive []int, p Params, msbOnly bool) nm.Matrix[float
 func MaxOf(x []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	return m
 }
