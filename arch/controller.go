@@ -22,6 +22,9 @@ type LayerStats struct {
 	SRAMWrites        [3]int64
 	DRAMReadBytes     int64 // including metadata
 	DRAMWriteBytes    int64
+	// DRAMReadByOperand splits DRAMReadBytes by buffer (ifmap, filter
+	// with its metadata, ofmap).
+	DRAMReadByOperand [3]int64
 	MetadataBytes     int64 // N:M index bytes fetched (part of DRAMReadBytes)
 	MaskGenCycles     int64 // mask-generation unit time before the first fold
 	MaskGroups        int64 // groups of MaskM weights the mask unit sorted
@@ -124,6 +127,7 @@ func (c *Controller) progress() {
 			}
 			fs.pending++
 			st.DRAMReadBytes += bytes
+			st.DRAMReadByOperand[o] += bytes
 			c.send(c.buffers[o], &TileReq{Bytes: bytes, Fold: c.nextFetch})
 		}
 		st.MetadataBytes += f.MetadataFetch

@@ -17,7 +17,13 @@ type DRAMChannel struct {
 	bytesPerCycle float64
 	latency       int64
 	requestBytes  int64
-	busyUntil     float64 // cycle the data bus frees, fractional
+	// The data bus frees at cycle busyBase + busyOff (fractional). The
+	// busy period's integer start is kept apart from the fractional time
+	// into it, so rounding depends only on the time since the bus was last
+	// idle, never on the absolute cycle: a layer that starts on an idle
+	// channel times the same whenever it runs (arch/memo.go relies on it).
+	busyBase int64
+	busyOff  float64
 
 	ReadBytes, WriteBytes int64
 	Transactions          int64
@@ -47,19 +53,22 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 		reply()
 		return
 	}
-	now := float64(c.now())
 	service := float64(req.Requests*c.requestBytes) / c.bytesPerCycle
-	start := math.Max(now, c.busyUntil)
-	c.busyUntil = start + service
+	if now := c.now(); float64(now-c.busyBase) >= c.busyOff {
+		c.busyBase, c.busyOff = now, 0 // idle: a new busy period starts now
+	}
+	startOff := c.busyOff
+	c.busyOff += service
 	c.BusyCycles += service
 	if c.tl != nil {
 		kind := "read"
 		if req.Write {
 			kind = "write"
 		}
-		c.tl.slice(c.Name(), kind, start, c.busyUntil, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
+		start, end := float64(c.busyBase)+startOff, float64(c.busyBase)+c.busyOff
+		c.tl.slice(c.Name(), kind, start, end, map[string]any{"bytes": req.Bytes, "requests": req.Requests})
 		c.tl.counter(c.Name()+" bandwidth", start, "GB/s", float64(req.Bytes)/service*c.tl.clockMHz/1e3)
-		c.tl.counter(c.Name()+" bandwidth", c.busyUntil, "GB/s", 0)
+		c.tl.counter(c.Name()+" bandwidth", end, "GB/s", 0)
 	}
-	c.at(int64(math.Ceil(c.busyUntil-1e-9))+c.latency, reply)
+	c.at(c.busyBase+int64(math.Ceil(c.busyOff-1e-9))+c.latency, reply)
 }
