@@ -4,8 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"time"
+		"time"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -38,9 +37,15 @@ func ConfigFingerprint(cfg *configs.Config) string {
 // memoKey is the one place that decides when two layers are the same
 // work: the layer's full description except its name (names do not reach
 // the timing model), the configuration, and the boundary state.
-func memoKey(cfgPrint string, l workloads.Layer, b BoundaryState) string {
-	return fmt.Sprintf("%s|%s|%d|%d|%d|%d|%s|%t|%s|%s|%v",
-		cfgPrint, l.Kind, l.M, l.N, l.K, l.Groups, l.NM, l.WeightOperand, l.Phase, b.Residency, b.NextChannel)
+type memoKey struct {
+	config string
+	layer  workloads.Layer
+	start  BoundaryState
+}
+
+func keyOf(cfgPrint string, l workloads.Layer, b BoundaryState) memoKey {
+	l.Name = ""
+	return memoKey{config: cfgPrint, layer: l, start: b}
 }
 
 // Memoizable reports whether a layer's result is a function of (layer,
@@ -64,7 +69,7 @@ type memoEntry struct {
 type LayerMemo struct {
 	cfg     *configs.Config
 	print   string
-	entries map[string]memoEntry
+	entries map[memoKey]memoEntry
 	// Simulated and Reused count layers run and layers answered from the
 	// table; Events are the engine events of the runs.
 	Simulated, Reused, Events int64
@@ -72,13 +77,13 @@ type LayerMemo struct {
 
 // NewLayerMemo starts an empty table for cfg.
 func NewLayerMemo(cfg *configs.Config) *LayerMemo {
-	return &LayerMemo{cfg: cfg, print: ConfigFingerprint(cfg), entries: map[string]memoEntry{}}
+	return &LayerMemo{cfg: cfg, print: ConfigFingerprint(cfg), entries: map[memoKey]memoEntry{}}
 }
 
 // Layer returns l's stats when it starts in state start, and the state it
 // leaves. The stats carry l itself and a StartCycle of 0.
 func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (LayerStats, []ChannelStats, BoundaryState, error) {
-	key := memoKey(m.print, l, start)
+	key := keyOf(m.print, l, start)
 	if e, ok := m.entries[key]; ok {
 		m.Reused++
 		e.stats.Layer = l

@@ -121,7 +121,7 @@ func (m Model) Ops(s StepSpec) []Op {
 	}
 	t64 := int64(T)
 	for li := 0; li < m.NumHiddenLayers; li++ {
-		p := fmt.Sprintf("L%d.", li)
+		p := layerPrefix(li)
 		ops = append(ops, vec(p+"attn_norm", t64*int64(h), norm))
 		qkv := gemm(ClassQKV, p+"qkv", workloads.GEMM("", T, (heads+2*kv)*hd, h))
 		qkv.KVWriteCols = 2 * kv * hd
@@ -246,4 +246,21 @@ func Route(seed int64, step, layer, tokens, experts, k int) (counts []int, round
 		rounds = append(rounds, experts)
 	}
 	return counts, rounds
+}
+
+// prefixes are the layer name prefixes, made once (decode makes them for
+// every step otherwise).
+var prefixes = func() []string {
+	s := make([]string, 512)
+	for i := range s {
+		s[i] = fmt.Sprintf("L%d.", i)
+	}
+	return s
+}()
+
+func layerPrefix(i int) string {
+	if i < len(prefixes) {
+		return prefixes[i]
+	}
+	return fmt.Sprintf("L%d.", i)
 }
