@@ -232,7 +232,7 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(op llm.Op, st LayerStats) Bytes {
+func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -242,7 +242,9 @@ func opBytes(op llm.Op, st LayerStats) Bytes {
 	}
 	w := st.DRAMWriteBytes
 	if op.KVWriteCols > 0 {
-		kv := w * int64(op.KVWriteCols) / int64(op.Layer.N)
+		// The appended keys and values, once; partial sums the array
+		// writes back before the last K fold stay activations.
+		kv := min(w, int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*int64(wordBytes))
 		b.KV += kv
 		w -= kv
 	}
@@ -325,7 +327,10 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			if err != nil {
 				return st, err
 			}
-			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls), ls
+			// Where a layer starts is the run's business, not the
+			// layer's: the one-engine run counts GEMM time only.
+			ls.StartCycle = 0
+			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls, cfg.WordBytes()), ls
 			cs.ComputeCycles += ls.ComputeCycles
 			cs.MACs += ls.MACs
 		} else {

@@ -3,6 +3,7 @@ package llm
 import (
 	"fmt"
 	"math/rand"
+	"sort"
 
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/attention"
@@ -225,23 +226,48 @@ func (m Model) moe(p string, s StepSpec, layer, T int) []Op {
 	return append(ops, vec(p+"expert_combine", int64(T)*int64(k)*int64(m.HiddenSize), opsCombine))
 }
 
-// Route picks num_experts_per_tok experts for each of T tokens: the top-k
-// of seeded Gaussian router logits (uniform routing in expectation), by the
-// top-k engine's quick-select. It returns tokens per expert and every
-// quick-select round's candidate count, plus one final filter pass over
-// the experts per token, as the attention engine charges it.
+// Route picks num_experts_per_tok experts for each of T tokens with
+// uniform, load-balanced routing: slot j of token t goes to expert
+// perm[(t·k + j) mod E] for a seeded permutation perm of the experts, so
+// every expert gets ⌊T·k/E⌋ or ⌈T·k/E⌉ tokens and a token's k experts are
+// distinct. The top-k engine finds them by quick-select over router
+// logits drawn from a seeded Gaussian with the k largest given to the
+// chosen experts; Route returns tokens per expert and every quick-select
+// round's candidate count plus one final filter pass over the experts per
+// token, as the attention engine charges it. (Skewed routing is for the
+// issues that model real routers.)
 func Route(seed int64, step, layer, tokens, experts, k int) (counts []int, rounds []int) {
 	rng := rand.New(rand.NewSource(seed*1_000_003 + int64(step+1)*7919 + int64(layer)))
+	perm := rng.Perm(experts)
 	counts = make([]int, experts)
+	draws := make([]float64, experts)
 	vals := make([]float64, experts)
+	chosen := make([]bool, experts)
 	for t := 0; t < tokens; t++ {
-		for i := range vals {
-			vals[i] = rng.NormFloat64()
+		for i := range draws {
+			draws[i] = rng.NormFloat64()
+			chosen[i] = false
 		}
-		keep, r := attention.QuickSelect(vals, k, rng)
-		for _, i := range keep {
-			counts[i]++
+		sort.Sort(sort.Reverse(sort.Float64Slice(draws)))
+		for j := 0; j < k; j++ {
+			e := perm[(t*k+j)%experts]
+			chosen[e] = true
+			counts[e]++
 		}
+		// The k largest logits go to the chosen experts, the rest to the
+		// others, each group in a seeded order.
+		hi, lo := rng.Perm(k), rng.Perm(experts-k)
+		a, b := 0, 0
+		for e := range vals {
+			if chosen[e] {
+				vals[e] = draws[hi[a]]
+				a++
+			} else {
+				vals[e] = draws[k+lo[b]]
+				b++
+			}
+		}
+		_, r := attention.QuickSelect(vals, k, rng)
 		rounds = append(rounds, r...)
 		rounds = append(rounds, experts)
 	}
