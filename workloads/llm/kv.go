@@ -76,7 +76,7 @@ func (m Model) CheckCapacity(capacity int64, batch, prompt, gen, wordBytes, kvBi
 	bestCtx := largest(ctx, func(c int) bool { return fits(batch, c) })
 	hint := "even batch 1 with a 1-token context does not fit: the weights alone need more"
 	if f.Weights < capacity {
-		hint = fmt.Sprintf("largest batch at context %d: %d; largest context at batch %d: %d", ctx, bestB, batch, bestCtx)
+		hint = fmt.Sprintf("largest batch at context %d: %s; largest context at batch %d: %s", ctx, noneIfZero(bestB), batch, noneIfZero(bestCtx))
 	}
 	return fmt.Errorf("%s does not fit in dram.capacity_gb %.3g: weights %.3f GB + KV cache %.3f GB + activations %.3f GB = %.3f GB; %s",
 		m.Name, float64(capacity)/1e9, gb(f.Weights), gb(f.KV), gb(f.Activations), gb(f.Total()), hint)
@@ -97,4 +97,11 @@ func largest(hi int, ok func(int) bool) int {
 		}
 	}
 	return lo
+}
+
+func noneIfZero(v int) string {
+	if v == 0 {
+		return "none"
+	}
+	return fmt.Sprint(v)
 }
