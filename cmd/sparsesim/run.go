@@ -114,6 +114,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	switch f.phase {
 	case arch.PhasePrefill, arch.PhaseDecode, arch.PhaseGenerate:
 		return runLLM(cmd, f, cfg)
+	case "inference", "training":
+	default:
+		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
 	if f.stepPlot != "" {
 		return usererr.New("--step-plot needs an LLM phase (--phase prefill, decode or generate)")
