@@ -156,7 +156,7 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("config %s: kv_cache.dtype %s (%d bits) differs from pe_array.dtype %s (%d bits); the systolic engine moves one word size, so the cache must use the array's width",
 			cfg.Name, cfg.KVCache.DType, bits, cfg.PEArray.DType, 8*cfg.WordBytes())
 	}
-	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits); err != nil {
+	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits, o.Phase != PhaseDecode); err != nil {
 		return usererr.New("config %s: %v", cfg.Name, err)
 	}
 	return nil
@@ -276,7 +276,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	start := time.Now()
 	prefill, decode := stepSpecs(cfg, m, o)
 	res := &LLMResult{Config: cfg, Model: m, Options: o,
-		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType])}
+		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode)}
 	var run runner
 	if o.NoMemo || !Memoizable(cfg) {
 		rr, events, err := runOneEngine(cfg, m, prefill, decode)

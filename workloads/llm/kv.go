@@ -23,10 +23,11 @@ func (m Model) KVCacheBytes(batch, context, bits int) int64 {
 func (m Model) WeightBytes(wordBytes int) int64 { return m.Params() * int64(wordBytes) }
 
 // ActivationBytes is the peak activation memory the simulated dataflow
-// needs: the widest layer input and output of a prompt's tokens (two
-// buffers) plus one layer's attention scores, which the unfused attention
-// GEMMs write to memory.
-func (m Model) ActivationBytes(batch, prompt, wordBytes int) int64 {
+// needs when batch sequences process tokens new tokens each over context
+// cached ones: the widest layer input and output (two buffers) plus one
+// layer's attention scores, which the unfused attention GEMMs write to
+// memory.
+func (m Model) ActivationBytes(batch, tokens, context, wordBytes int) int64 {
 	h, hd := m.HiddenSize, m.HeadSize()
 	width := max(h, (m.NumAttentionHeads+2*m.KVHeads())*hd)
 	inter := m.IntermediateSize
@@ -36,10 +37,10 @@ func (m Model) ActivationBytes(batch, prompt, wordBytes int) int64 {
 	if m.Gated {
 		inter *= 2
 	}
-	width = max(width, inter, m.VocabSize/max(prompt, 1))
-	tokens := int64(batch) * int64(prompt)
-	scores := int64(batch) * int64(m.NumAttentionHeads) * int64(prompt) * int64(m.AttentionLength(prompt))
-	return (2*tokens*int64(width) + scores) * int64(wordBytes)
+	width = max(width, inter, m.VocabSize/max(tokens, 1))
+	t := int64(batch) * int64(tokens)
+	scores := t * int64(m.NumAttentionHeads) * int64(m.AttentionLength(context))
+	return (2*t*int64(width) + scores) * int64(wordBytes)
 }
 
 // Footprint is what a run keeps in memory.
@@ -50,26 +51,31 @@ type Footprint struct {
 // Total sums the footprint.
 func (f Footprint) Total() int64 { return f.Weights + f.KV + f.Activations }
 
-// Footprint sizes a run of batch sequences of prompt + gen tokens.
-func (m Model) Footprint(batch, prompt, gen, wordBytes, kvBits int) Footprint {
-	return Footprint{Weights: m.WeightBytes(wordBytes), KV: m.KVCacheBytes(batch, prompt+gen, kvBits),
-		Activations: m.ActivationBytes(batch, prompt, wordBytes)}
+// Footprint sizes a run of batch sequences of prompt + gen tokens; with
+// prefill the prompt's pass sets the activation peak, else a decode step
+// at the longest context does.
+func (m Model) Footprint(batch, prompt, gen, wordBytes, kvBits int, prefill bool) Footprint {
+	act := m.ActivationBytes(batch, 1, prompt+gen, wordBytes)
+	if prefill {
+		act = max(act, m.ActivationBytes(batch, prompt, prompt, wordBytes))
+	}
+	return Footprint{Weights: m.WeightBytes(wordBytes), KV: m.KVCacheBytes(batch, prompt+gen, kvBits), Activations: act}
 }
 
 // CheckCapacity returns nil when the run fits in capacity bytes (0: no
 // limit), else an error with the numbers and the largest batch at this
 // context and the largest context at this batch that fit.
-func (m Model) CheckCapacity(capacity int64, batch, prompt, gen, wordBytes, kvBits int) error {
+func (m Model) CheckCapacity(capacity int64, batch, prompt, gen, wordBytes, kvBits int, prefill bool) error {
 	if capacity <= 0 {
 		return nil
 	}
-	f := m.Footprint(batch, prompt, gen, wordBytes, kvBits)
+	f := m.Footprint(batch, prompt, gen, wordBytes, kvBits, prefill)
 	if f.Total() <= capacity {
 		return nil
 	}
 	fits := func(b, ctx int) bool {
 		p := min(prompt, ctx)
-		return m.Footprint(b, p, ctx-p, wordBytes, kvBits).Total() <= capacity
+		return m.Footprint(b, p, ctx-p, wordBytes, kvBits, prefill).Total() <= capacity
 	}
 	ctx := prompt + gen
 	bestB := largest(batch, func(b int) bool { return fits(b, ctx) })
