@@ -237,47 +237,81 @@ func (r *LLMReport) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// Table writes the summary and one table per phase, 80 columns wide.
+// Table writes the summary and one table per phase, within 80 columns.
 func (r *LLMReport) Table(w io.Writer) error {
 	c, s := r.Config, r.LLM
-	fmt.Fprintf(w, "sparsesim: %s %s on %s (%dx%d %s %s, %.0f MHz, %s %.1f GB/s)\n", r.Model.Name, s.Phase, c.Name,
-		c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model, c.DRAM.BandwidthGBps*float64(c.DRAM.Channels))
+	fmt.Fprintf(w, "sparsesim: %s %s on %s\n", r.Model.Name, s.Phase, c.Name)
+	fmt.Fprintf(w, "array %dx%d %s %s at %.0f MHz; DRAM %s %.1f GB/s\n", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType,
+		c.Dataflow, c.ClockMHz, c.DRAM.Model, c.DRAM.BandwidthGBps*float64(c.DRAM.Channels))
 	fmt.Fprintf(w, "model: %s\n", r.Model.Describe())
 	fmt.Fprintf(w, "prompt %d, gen %d, batch %d; KV cache %s, %s per token per layer\n", s.Prompt, s.Gen, s.Batch, s.KVDType, HumanBytes(s.KVBytesPerTokenLayer))
 	capacity := "unchecked"
 	if s.CapacityBytes > 0 {
-		capacity = fmt.Sprintf("%.2f GB", float64(s.CapacityBytes)/1e9)
+		capacity = fmt.Sprintf("%.4g GB", float64(s.CapacityBytes)/1e9)
 	}
 	fmt.Fprintf(w, "memory: weights %.4g GB + KV %.4g GB + activations %.4g GB of %s\n",
 		float64(s.WeightBytes)/1e9, float64(s.KVCacheBytes)/1e9, float64(s.ActivationBytes)/1e9, capacity)
 	if s.Phase != arch.PhaseDecode {
-		fmt.Fprintf(w, "TTFT %s", humanSeconds(s.TTFTSeconds))
+		fmt.Fprintf(w, "TTFT %s; ", humanSeconds(s.TTFTSeconds))
 	}
+	fmt.Fprintf(w, "%.4g tokens/s\n", s.TokensPerSecond)
 	if s.DecodeSteps > 0 {
-		fmt.Fprintf(w, "  TPOT mean %s, p50 %s, p99 %s over %d steps", humanSeconds(s.TPOTSeconds),
+		fmt.Fprintf(w, "TPOT mean %s, p50 %s, p99 %s over %d steps\n", humanSeconds(s.TPOTSeconds),
 			humanSeconds(s.TPOTP50Seconds), humanSeconds(s.TPOTP99Seconds), s.DecodeSteps)
 	}
-	fmt.Fprintf(w, "  %.4g tokens/s\n", s.TokensPerSecond)
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "\n%s: %s over %d step(s); DRAM weights %s, KV %s, activations %s\n", p.Name, humanSeconds(p.Seconds), p.Steps,
-			HumanBytes(p.DRAMBytes.Weights), HumanBytes(p.DRAMBytes.KV), HumanBytes(p.DRAMBytes.Activations))
+			compactBytes(p.DRAMBytes.Weights), compactBytes(p.DRAMBytes.KV), compactBytes(p.DRAMBytes.Activations))
 		tb := NewTable(w)
-		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "bound", "roof %")
+		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "roofline")
 		for _, cl := range p.Classes {
-			_ = tb.Append(cl.Class, humanSeconds(cl.Seconds), fmt.Sprintf("%.1f", 100*cl.Share),
-				HumanBytes(cl.DRAMBytes.Weights), HumanBytes(cl.DRAMBytes.KV), HumanBytes(cl.DRAMBytes.Activations),
-				fmt.Sprintf("%.3g", cl.ArithmeticIntensity), cl.RooflineBound, fmt.Sprintf("%.1f", 100*cl.RooflineEfficiency))
+			bound := "cmp"
+			if cl.RooflineBound == "memory" {
+				bound = "mem"
+			}
+			_ = tb.Append(cl.Class, compactSeconds(cl.Seconds), fmt.Sprintf("%.1f", 100*cl.Share),
+				compactBytes(cl.DRAMBytes.Weights), compactBytes(cl.DRAMBytes.KV), compactBytes(cl.DRAMBytes.Activations),
+				fmt.Sprintf("%.3g", cl.ArithmeticIntensity), fmt.Sprintf("%s %.0f%%", bound, 100*cl.RooflineEfficiency))
 		}
 		if err := tb.Render(); err != nil {
 			return err
 		}
 	}
+	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
+	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
 	memo := "memoized"
 	if !r.Sim.Memoized {
 		memo = "one engine, not memoized"
 	}
 	fmt.Fprintf(w, "simulated in %.3f s (%d events; %s: %d simulations, %d reused)\n", r.Sim.WallSeconds, r.Sim.Events, memo, r.Sim.Simulated, r.Sim.Reused)
 	return nil
+}
+
+// compactBytes prints a byte count in at most five characters, decimal
+// units (1.5T, 575G, 12.3M).
+func compactBytes(b int64) string {
+	if b < 1000 {
+		return fmt.Sprintf("%dB", b)
+	}
+	v := float64(b)
+	for _, u := range []string{"K", "M", "G", "T", "P"} {
+		v /= 1000
+		if v < 999.5 {
+			return fmt.Sprintf("%.3g%s", v, u)
+		}
+	}
+	return fmt.Sprintf("%.3gE", v/1000)
+}
+
+// compactSeconds prints a duration in at most six characters.
+func compactSeconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.3gs", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3gms", s*1e3)
+	}
+	return fmt.Sprintf("%.3gus", s*1e6)
 }
 
 func humanSeconds(s float64) string {

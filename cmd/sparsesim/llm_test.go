@@ -75,13 +75,13 @@ func TestRunLLMTableAndPlot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"TPOT mean", "decode:", "attention", "lm_head", "vector", "roof %"} {
+	for _, want := range []string{"TPOT mean", "decode:", "attention", "lm_head", "vector", "roofline"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if n := len([]rune(line)); n > 100 {
+		if n := len([]rune(line)); n > 80 {
 			t.Errorf("line of %d columns: %s", n, line)
 		}
 	}
