@@ -374,7 +374,11 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 			if op.Kind == llm.OpGEMM {
 				w.Layers = append(w.Layers, op.Layer)
 				if len(w.Layers) > MaxNoMemoLayers {
-					return nil, 0, usererr.New("--no-memo: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen or drop --no-memo", MaxNoMemoLayers)
+					why := "--no-memo"
+					if !Memoizable(cfg) {
+						why = "config " + cfg.Name + " (detailed DRAM or SAT interleave mapping cannot be memoized)"
+					}
+					return nil, 0, usererr.New("%s: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen", why, MaxNoMemoLayers)
 				}
 			} else {
 				jobs = append(jobs, jobOf(cfg, op))

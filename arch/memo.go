@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-		"time"
+	"time"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
