@@ -54,7 +54,10 @@ func (c *DRAMChannel) serve(msg sim.Msg) {
 		return
 	}
 	service := float64(req.Requests*c.requestBytes) / c.bytesPerCycle
-	if now := c.now(); float64(now-c.busyBase) >= c.busyOff {
+	// Idle with the same tolerance the reply time is rounded with: once
+	// every reply is back the bus counts as free, so a layer that starts
+	// after the previous one's last reply always opens a new busy period.
+	if now := c.now(); float64(now-c.busyBase) >= c.busyOff-1e-9 {
 		c.busyBase, c.busyOff = now, 0 // idle: a new busy period starts now
 	}
 	startOff := c.busyOff
