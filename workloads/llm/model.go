@@ -140,6 +140,9 @@ func (m Model) Describe() string {
 	if m.KVHeads() != m.NumAttentionHeads {
 		fmt.Fprintf(&b, " (%d KV)", m.KVHeads())
 	}
+	if m.SlidingWindow > 0 {
+		fmt.Fprintf(&b, ", window %d", m.SlidingWindow)
+	}
 	if m.MoE() {
 		fmt.Fprintf(&b, ", %d experts top-%d", m.NumExperts, m.NumExpertsPerTok)
 	}

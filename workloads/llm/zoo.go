@@ -7,9 +7,7 @@ import (
 
 // hf is where every zoo entry's values come from: the model's config.json
 // on the Hugging Face Hub, as published.
-func hf(repo string) string {
-	return "Hugging Face config.json of " + repo + " (huggingface.co/" + repo + "/blob/main/config.json)"
-}
+func hf(repo string) string { return "huggingface.co/" + repo + "/blob/main/config.json" }
 
 // zoo holds the published configurations. GPT-2's n_embd/n_layer/n_head
 // map onto hidden_size/num_hidden_layers/num_attention_heads.
