@@ -48,6 +48,9 @@ type Accelerator struct {
 	conn       *wire
 	tl         *Timeline
 	ledger     *memory.Ledger
+	// keepFirstInput starts the first layer with its input on chip (a
+	// memoized layer whose predecessor's output stayed).
+	keepFirstInput bool
 }
 
 // WithTimeline records the run into tl.
@@ -145,6 +148,9 @@ func (a *Accelerator) Run(w workloads.Workload) (*Result, error) {
 	jobs, err := planWorkload(a.cfg, w)
 	if err != nil {
 		return nil, err
+	}
+	if a.keepFirstInput && len(jobs) > 0 {
+		jobs[0].keepInput = true
 	}
 	a.controller.jobs = jobs
 	start := time.Now()

@@ -29,6 +29,9 @@ type LayerStats struct {
 	SRAMWrites        [3]int64
 	DRAMReadBytes     int64 // including metadata and partial sums read back
 	DRAMWriteBytes    int64 // outputs and partial sums spilled
+	// DRAMReadByOperand splits DRAMReadBytes by buffer (ifmap, filter
+	// with its metadata, ofmap: partial sums read back).
+	DRAMReadByOperand [3]int64
 	MetadataBytes     int64 // N:M index bytes fetched (part of DRAMReadBytes)
 	// Traffic is the DRAM traffic by tensor kind (TensorKindNames), from
 	// the memory model's ledger.
@@ -127,7 +130,7 @@ func (c *Controller) beginLayer() {
 	mine := func(t memory.Tensor) bool { return t.Layer == c.cur }
 	c.bufs[dataflow.Ifmap].read.Forget(mine)
 	c.bufs[dataflow.Filter].read.Forget(mine)
-	if c.cur > 0 && j.keepInput {
+	if j.keepInput {
 		in := j.tensors.t[tensorIfmap]
 		c.bufs[dataflow.Ifmap].read.Hold(in, in.All())
 		st.Input = InputFromOnChip
@@ -255,6 +258,8 @@ func (c *Controller) endLayer() {
 		st.DRAMWriteBytes += t.WriteBytes
 	}
 	st.MetadataBytes = tr[tensorMeta].ReadBytes
+	st.DRAMReadByOperand = [3]int64{tr[tensorIfmap].ReadBytes, tr[tensorFilter].ReadBytes + tr[tensorMeta].ReadBytes,
+		tr[tensorPsum].ReadBytes + tr[tensorOfmap].ReadBytes}
 	c.cur++
 	c.beginLayer()
 }

@@ -31,7 +31,32 @@ type Config struct {
 	Attention Attention `yaml:"attention" json:"attention"`
 	Energy    Energy    `yaml:"energy" json:"energy"`
 	FPGA      FPGA      `yaml:"fpga" json:"fpga"`
+	// Vector is the vector unit LLM runs use for norms, activations,
+	// RoPE, softmax and residual adds (docs/llm.md).
+	Vector VectorUnit `yaml:"vector" json:"vector"`
+	// KVCache sets how LLM runs store the attention key/value cache.
+	KVCache KVCache `yaml:"kv_cache" json:"kv_cache"`
 }
+
+// VectorUnit is an element-wise SIMD unit beside the array: Lanes
+// elements a cycle, each lane doing OpsPerCycle operations a cycle, a
+// result LatencyCycles after its operands arrive.
+type VectorUnit struct {
+	Lanes         int `yaml:"lanes" json:"lanes"`
+	OpsPerCycle   int `yaml:"ops_per_cycle" json:"ops_per_cycle"`
+	LatencyCycles int `yaml:"latency_cycles" json:"latency_cycles"`
+}
+
+// KVCache is the LLM key/value cache's storage type.
+type KVCache struct {
+	DType string `yaml:"dtype" json:"dtype"`
+}
+
+// KVDTypeBits is the storage width of each KV cache type.
+var KVDTypeBits = map[string]int{"fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+
+// KVDTypes lists the KV cache types in the order documentation gives them.
+var KVDTypes = []string{"fp16", "bf16", "fp8", "int8", "int4"}
 
 // Energy selects the energy model's technology and tables (docs/energy.md).
 type Energy struct {
@@ -135,6 +160,9 @@ type DRAM struct {
 	BandwidthGBps float64 `yaml:"bandwidth_gbps" json:"bandwidth_gbps"`
 	LatencyNS     float64 `yaml:"latency_ns" json:"latency_ns"`
 	RequestBytes  int     `yaml:"request_bytes" json:"request_bytes"`
+	// CapacityGB is the memory size LLM runs must fit in (GB = 1e9
+	// bytes); 0 means unchecked.
+	CapacityGB float64 `yaml:"capacity_gb" json:"capacity_gb"`
 }
 
 // Sparsity selects weight sparsity support.
@@ -200,6 +228,8 @@ func defaults() Config {
 			LatencyNS: 50, RequestBytes: 64},
 		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
 		Energy:   Energy{TechnologyNM: 45},
+		Vector:   VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
+		KVCache:  KVCache{DType: "fp16"},
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -258,6 +288,15 @@ func (c *Config) validate() []fieldError {
 	intRange("dram.request_bytes", c.DRAM.RequestBytes, 1, 1<<20)
 	intRange("memory.accumulator_bits", c.Memory.AccumulatorBits, 0, 64)
 	intRange("memory.output_bits", c.Memory.OutputBits, 0, 64)
+	if !(c.DRAM.CapacityGB >= 0 && c.DRAM.CapacityGB <= 1e6) {
+		bad("dram.capacity_gb", "must be a number from 0 (unchecked) to 1e6, got %g", c.DRAM.CapacityGB)
+	}
+	intRange("vector.lanes", c.Vector.Lanes, 1, 1<<20)
+	intRange("vector.ops_per_cycle", c.Vector.OpsPerCycle, 1, 1<<10)
+	intRange("vector.latency_cycles", c.Vector.LatencyCycles, 0, 1<<20)
+	if _, ok := KVDTypeBits[c.KVCache.DType]; !ok {
+		bad("kv_cache.dtype", "unknown KV cache type %q (allowed: %s)", c.KVCache.DType, strings.Join(KVDTypes, ", "))
+	}
 	if _, err := nm.Parse(c.Sparsity.NM); err != nil {
 		bad("sparsity.nm", "%v", err)
 	}

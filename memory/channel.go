@@ -13,7 +13,13 @@ type Channel struct {
 	Latency       int64
 	RequestBytes  int64
 
-	busyUntil float64
+	// The bus frees at cycle busyBase + busyOff. Keeping the busy period's
+	// integer start apart from the fractional time into it makes rounding
+	// depend only on the time since the bus was last idle, never on the
+	// absolute cycle: a layer that starts on an idle channel times the
+	// same whenever it runs (exact memoization relies on it).
+	busyBase int64
+	busyOff  float64
 
 	ReadBytes, WriteBytes int64
 	Requests              int64
@@ -34,8 +40,13 @@ func (c *Channel) Transfer(now float64, bytes, requests int64, write bool) (star
 		return now, now, int64(math.Ceil(now - 1e-9))
 	}
 	service := float64(requests*c.RequestBytes) / c.BytesPerCycle
-	start = math.Max(now, c.busyUntil)
-	c.busyUntil = start + service
+	// Idle with the tolerance completion times are rounded with.
+	if cyc := int64(math.Ceil(now - 1e-9)); float64(cyc-c.busyBase) >= c.busyOff-1e-9 {
+		c.busyBase, c.busyOff = cyc, 0
+	}
+	startOff := c.busyOff
+	c.busyOff += service
 	c.BusyCycles += service
-	return start, c.busyUntil, int64(math.Ceil(c.busyUntil-1e-9)) + c.Latency
+	start, end = float64(c.busyBase)+startOff, float64(c.busyBase)+c.busyOff
+	return start, end, c.busyBase + int64(math.Ceil(c.busyOff-1e-9)) + c.Latency
 }

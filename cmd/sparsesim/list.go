@@ -63,7 +63,10 @@ func newWorkloadsCmd() *cobra.Command {
 				}
 				tb.Append(m.Name, len(w.Layers), fmt.Sprintf("%.2f", float64(w.MACs())/1e9), seq, m.Description, m.Source)
 			}
-			return tb.Render()
+			if err := tb.Render(); err != nil {
+				return err
+			}
+			return listLLMs(cmd.OutOrStdout())
 		}),
 	}
 }

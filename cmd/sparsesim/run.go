@@ -15,6 +15,7 @@ import (
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/traces"
 	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 type runFlags struct {
@@ -28,6 +29,10 @@ type runFlags struct {
 	functional                    bool
 	timeline                      string
 	timelineMax                   int
+	prompt, gen                   int
+	noMemo                        bool
+	stepPlot                      string
+	seed                          int64
 }
 
 func newRunCmd() *cobra.Command {
@@ -58,7 +63,13 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
 	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
-	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
+	fl.StringVar(&f.phase, "phase", "inference", "inference; training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update; "+
+		"or an LLM phase (docs/llm.md): prefill (the --prompt tokens), decode (--gen steps over a --prompt-token cache), generate (prefill, then decode to --gen tokens)")
+	fl.IntVar(&f.prompt, "prompt", 512, "LLM phases: prompt tokens per sequence")
+	fl.IntVar(&f.gen, "gen", 128, "LLM phases: tokens generated per sequence")
+	fl.BoolVar(&f.noMemo, "no-memo", false, "simulate every layer on one engine instead of reusing the results of identical layers (same numbers, slower)")
+	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
+	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
 	})
@@ -100,6 +111,16 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			return usererr.New("config %s does not fit %s (%s); shrink it or pass --allow-overfit", cfg.Name, fr.Device, fr.Overfull())
 		}
 	}
+	switch f.phase {
+	case arch.PhasePrefill, arch.PhaseDecode, arch.PhaseGenerate:
+		return runLLM(cmd, f, cfg)
+	case "inference", "training":
+	default:
+		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
+	}
+	if f.stepPlot != "" {
+		return usererr.New("--step-plot needs an LLM phase (--phase prefill, decode or generate)")
+	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
 		if cfg.Engine != "spatten" {
@@ -131,13 +152,13 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	case "training":
 		w = workloads.Training(w)
 	default:
-		return usererr.New("--phase %s: unknown phase (allowed: inference, training)", f.phase)
+		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
 	var tl *arch.Timeline
 	if f.timeline != "" {
 		tl = arch.NewTimeline(f.timelineMax)
 	}
-	res, base, err := arch.SimulateWithBaseline(cfg, w, tl)
+	res, base, err := arch.SimulateWithBaselineMemo(cfg, w, tl, !f.noMemo)
 	if err != nil {
 		return err
 	}
@@ -191,4 +212,36 @@ func writeOut(cmd *cobra.Command, out string, data []byte) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 	return nil
+}
+
+// runLLM runs an LLM phase: --workload is an LLM zoo name or a Hugging Face
+// config.json.
+func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
+	if f.trace != "" || f.functional || f.breakdown || f.timeline != "" || f.seq != 0 {
+		return usererr.New("--phase %s: --trace, --functional, --breakdown, --timeline and --seq do not apply to LLM phases (use --prompt and --gen)", f.phase)
+	}
+	if !cmd.Flags().Changed("workload") {
+		return usererr.New("--phase %s needs --workload: an LLM zoo model (%s) or a config.json path", f.phase, strings.Join(llm.Names(), ", "))
+	}
+	m, err := llm.Resolve(f.workload)
+	if err != nil {
+		return err
+	}
+	res, err := arch.SimulateLLM(cfg, m, arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch,
+		NoMemo: f.noMemo, Seed: f.seed})
+	if err != nil {
+		return err
+	}
+	rep := report.NewLLM(res)
+	if f.stepPlot != "" {
+		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f.stepPlot)
+	}
+	var buf bytes.Buffer
+	if err := rep.Render(&buf, f.format); err != nil {
+		return err
+	}
+	return writeOut(cmd, f.out, buf.Bytes())
 }

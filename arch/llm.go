@@ -1,0 +1,402 @@
+package arch
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// LLM phases.
+const (
+	PhasePrefill  = "prefill"
+	PhaseDecode   = "decode"
+	PhaseGenerate = "generate"
+)
+
+// LLMOptions say what an LLM run does. Generate runs the prefill of Prompt
+// tokens (which yields the first output token) and Gen−1 decode steps;
+// decode alone runs Gen steps over a cache that already holds Prompt
+// tokens; prefill runs the prompt only.
+type LLMOptions struct {
+	Phase              string
+	Prompt, Gen, Batch int
+	// NoMemo simulates every layer on one engine instead of reusing the
+	// results of identical work.
+	NoMemo bool
+	// Seed drives MoE routing.
+	Seed int64
+	// RecordOps keeps every operator's measurements in LLMResult.Ops.
+	RecordOps bool
+}
+
+// MaxNoMemoLayers bounds the GEMM layers an unmemoized run puts on one
+// engine (each needs its plan in memory at once).
+const MaxNoMemoLayers = 200000
+
+// MaxLLMSteps bounds prompt + generated tokens.
+const MaxLLMSteps = 1 << 20
+
+// Bytes splits DRAM traffic (reads and writes) by what moves.
+type Bytes struct {
+	Weights     int64 `json:"weights"`
+	KV          int64 `json:"kv"`
+	Activations int64 `json:"activations"`
+}
+
+// Total sums the split.
+func (b Bytes) Total() int64 { return b.Weights + b.KV + b.Activations }
+
+func (b *Bytes) add(o Bytes) {
+	b.Weights += o.Weights
+	b.KV += o.KV
+	b.Activations += o.Activations
+}
+
+// ClassStats is one operator class over a phase.
+type ClassStats struct {
+	Ops           int64
+	Cycles        int64 // elapsed, the operators run one after another
+	ComputeCycles int64 // array (or vector unit, top-k engine) busy
+	MACs          int64 // array MACs; vector operations for the vector class
+	Bytes         Bytes
+}
+
+// PhaseStats sums a phase (prefill, or every decode step).
+type PhaseStats struct {
+	Steps   int
+	Cycles  int64
+	Bytes   Bytes
+	Classes []ClassStats // indexed like llm.Classes
+}
+
+// StepStats is one decode step.
+type StepStats struct {
+	Context int // tokens attended to per sequence (after the window)
+	Cycles  int64
+	Bytes   Bytes
+}
+
+// OpRecord is one operator instance (LLMOptions.RecordOps).
+type OpRecord struct {
+	Step   int // -1 for prefill
+	Name   string
+	Class  string
+	Cycles int64
+	Bytes  Bytes
+	Stats  LayerStats // GEMM operators
+}
+
+// LLMResult is an LLM run's measurements.
+type LLMResult struct {
+	Config    *configs.Config
+	Model     llm.Model
+	Options   LLMOptions
+	Footprint llm.Footprint
+	Prefill   *PhaseStats
+	Decode    *PhaseStats
+	Steps     []StepStats
+	// Memoized runs count distinct simulations and reuses.
+	Memoized          bool
+	Simulated, Reused int64
+	Events            int64
+	WallSeconds       float64
+	Ops               []OpRecord
+}
+
+// stepSpecs lists the forward passes of a run.
+func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.StepSpec, decode []llm.StepSpec) {
+	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows}
+	if o.Phase != PhaseDecode {
+		p := base
+		p.Prefill, p.New, p.Context, p.Step = true, o.Prompt, o.Prompt, -1
+		prefill = &p
+	}
+	steps := o.Gen
+	switch o.Phase {
+	case PhasePrefill:
+		steps = 0
+	case PhaseGenerate:
+		steps = o.Gen - 1
+	}
+	for t := 1; t <= steps; t++ {
+		d := base
+		d.New, d.Context, d.Step = 1, o.Prompt+t, t
+		decode = append(decode, d)
+	}
+	return prefill, decode
+}
+
+// CheckLLM validates a run up front: phase, sizes, position limit, KV type
+// and memory capacity.
+func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
+	switch o.Phase {
+	case PhasePrefill, PhaseDecode, PhaseGenerate:
+	default:
+		return usererr.New("--phase %s: unknown LLM phase (allowed: prefill, decode, generate)", o.Phase)
+	}
+	if o.Prompt < 1 || o.Batch < 1 || (o.Phase != PhasePrefill && o.Gen < 1) || o.Gen < 0 {
+		return usererr.New("--prompt and --batch must be at least 1 and --gen at least 1 for decode and generate, got %d, %d, %d", o.Prompt, o.Batch, o.Gen)
+	}
+	if o.Prompt+o.Gen > MaxLLMSteps {
+		return usererr.New("--prompt %d + --gen %d: more than the %d tokens a run is limited to", o.Prompt, o.Gen, MaxLLMSteps)
+	}
+	if lim := m.MaxPositionEmbeddings; lim > 0 && o.Prompt+o.Gen > lim {
+		return usererr.New("--prompt %d + --gen %d: %s has max_position_embeddings %d", o.Prompt, o.Gen, m.Name, lim)
+	}
+	if cfg.Engine != "systolic" {
+		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
+	}
+	bits := configs.KVDTypeBits[cfg.KVCache.DType]
+	if bits != 8*cfg.WordBytes() {
+		return usererr.New("config %s: kv_cache.dtype %s (%d bits) differs from pe_array.dtype %s (%d bits); the systolic engine moves one word size, so the cache must use the array's width",
+			cfg.Name, cfg.KVCache.DType, bits, cfg.PEArray.DType, 8*cfg.WordBytes())
+	}
+	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits, o.Phase != PhaseDecode); err != nil {
+		return usererr.New("config %s: %v", cfg.Name, err)
+	}
+	return nil
+}
+
+// runner measures operators, memoized or replayed from one engine.
+type runner interface {
+	gemm(l workloads.Layer) (LayerStats, error)
+	vector(j vectorJob) (int64, error)
+}
+
+type memoRunner struct {
+	cfg     *configs.Config
+	layers  *LayerMemo
+	state   BoundaryState
+	vectors map[vectorJob]int64
+	events  int64
+	sims    int64
+}
+
+func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
+	st, _, end, err := r.layers.Layer(l, r.state)
+	r.state = end
+	return st, err
+}
+
+func (r *memoRunner) vector(j vectorJob) (int64, error) {
+	if c, ok := r.vectors[j]; ok {
+		return c, nil
+	}
+	el, ev, err := runVectorJobs(r.cfg, []vectorJob{j})
+	if err != nil {
+		return 0, err
+	}
+	r.vectors[j] = el[0]
+	r.events += ev
+	r.sims++
+	return el[0], nil
+}
+
+// replayRunner hands out, in order, the results of one engine that ran
+// every GEMM layer and one that ran every vector job.
+type replayRunner struct {
+	layers  []LayerStats
+	vectors []int64
+	li, vi  int
+}
+
+func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
+	if r.li >= len(r.layers) || r.layers[r.li].Layer != l {
+		return LayerStats{}, fmt.Errorf("LLM replay out of step at GEMM %d (%s)", r.li, l.Name)
+	}
+	r.li++
+	return r.layers[r.li-1], nil
+}
+
+func (r *replayRunner) vector(vectorJob) (int64, error) {
+	if r.vi >= len(r.vectors) {
+		return 0, fmt.Errorf("LLM replay out of step at vector job %d", r.vi)
+	}
+	r.vi++
+	return r.vectors[r.vi-1], nil
+}
+
+func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
+	if op.Kind == llm.OpTopK {
+		return vectorJob{topK: true, cycles: TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
+	}
+	c, lat := VectorCycles(cfg.Vector, op.Elems, op.OpsPerElem)
+	return vectorJob{cycles: c, latency: lat}
+}
+
+// opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
+// the KV cache for attention; keys and values the QKV projection writes
+// are KV; the rest (inputs, outputs, partial sums) is activations.
+func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
+	var b Bytes
+	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
+	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
+		b.KV = f
+	} else {
+		b.Weights = f
+	}
+	w := st.DRAMWriteBytes
+	if op.KVWriteCols > 0 {
+		// The appended keys and values, once; partial sums the array
+		// writes back before the last K fold stay activations.
+		kv := min(w, int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*int64(wordBytes))
+		b.KV += kv
+		w -= kv
+	}
+	b.Activations += w
+	return b
+}
+
+func newPhase() *PhaseStats { return &PhaseStats{Classes: make([]ClassStats, len(llm.Classes))} }
+
+func classIndex(c string) int {
+	for i, x := range llm.Classes {
+		if x == c {
+			return i
+		}
+	}
+	panic("unknown operator class " + c)
+}
+
+// SimulateLLM runs an LLM inference: the prompt's prefill, decode steps
+// that each run every layer for one new token per sequence over the cache
+// at that step's length, or both. Operators run one after another on a
+// drained machine: GEMMs on the systolic engine (arch.LayerMemo or one
+// accelerator for the whole run), vector operations and top-k on the vector
+// unit.
+func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, error) {
+	if err := CheckLLM(cfg, m, o); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	prefill, decode := stepSpecs(cfg, m, o)
+	res := &LLMResult{Config: cfg, Model: m, Options: o,
+		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode)}
+	var run runner
+	if o.NoMemo || !Memoizable(cfg) {
+		rr, events, err := runOneEngine(cfg, m, prefill, decode)
+		if err != nil {
+			return nil, err
+		}
+		run = rr
+		res.Events = events
+	} else {
+		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}}
+		run = mr
+		defer func() {
+			res.Memoized = true
+			res.Simulated = mr.layers.Simulated + mr.sims
+			res.Reused = mr.layers.Reused
+			res.Events = mr.layers.Events + mr.events
+		}()
+	}
+	if prefill != nil {
+		res.Prefill = newPhase()
+		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res); err != nil {
+			return nil, err
+		}
+	}
+	if o.Phase != PhasePrefill {
+		res.Decode = newPhase()
+		for _, s := range decode {
+			st, err := runStep(cfg, m, s, run, res.Decode, res)
+			if err != nil {
+				return nil, err
+			}
+			res.Steps = append(res.Steps, st)
+		}
+	}
+	res.WallSeconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// runStep measures one forward pass into ph.
+func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult) (StepStats, error) {
+	st := StepStats{Context: m.AttentionLength(s.Context)}
+	for _, op := range m.Ops(s) {
+		var rec OpRecord
+		cs := &ph.Classes[classIndex(op.Class)]
+		cs.Ops++
+		if op.Kind == llm.OpGEMM {
+			ls, err := run.gemm(op.Layer)
+			if err != nil {
+				return st, err
+			}
+			// Where a layer starts is the run's business, not the
+			// layer's: the one-engine run counts GEMM time only.
+			ls.StartCycle = 0
+			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls, cfg.WordBytes()), ls
+			cs.ComputeCycles += ls.ComputeCycles
+			cs.MACs += ls.MACs
+		} else {
+			j := jobOf(cfg, op)
+			c, err := run.vector(j)
+			if err != nil {
+				return st, err
+			}
+			rec.Cycles = c
+			cs.ComputeCycles += j.cycles
+			if op.Kind == llm.OpVector {
+				cs.MACs += op.Elems * int64(op.OpsPerElem)
+			}
+		}
+		cs.Cycles += rec.Cycles
+		cs.Bytes.add(rec.Bytes)
+		st.Cycles += rec.Cycles
+		st.Bytes.add(rec.Bytes)
+		if res.Options.RecordOps {
+			rec.Step, rec.Name, rec.Class = s.Step, op.Name, op.Class
+			res.Ops = append(res.Ops, rec)
+		}
+	}
+	ph.Steps++
+	ph.Cycles += st.Cycles
+	ph.Bytes.add(st.Bytes)
+	return st, nil
+}
+
+// runOneEngine is the unmemoized reference: every GEMM layer of the run on
+// one accelerator, in order, and every vector job on one vector unit.
+func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decode []llm.StepSpec) (*replayRunner, int64, error) {
+	var w workloads.Workload
+	var jobs []vectorJob
+	specs := decode
+	if prefill != nil {
+		specs = append([]llm.StepSpec{*prefill}, decode...)
+	}
+	for _, s := range specs {
+		for _, op := range m.Ops(s) {
+			if op.Kind == llm.OpGEMM {
+				w.Layers = append(w.Layers, op.Layer)
+				if len(w.Layers) > MaxNoMemoLayers {
+					why := "--no-memo"
+					if !Memoizable(cfg) {
+						why = "config " + cfg.Name + " (detailed DRAM or SAT interleave mapping cannot be memoized)"
+					}
+					return nil, 0, usererr.New("%s: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen", why, MaxNoMemoLayers)
+				}
+			} else {
+				jobs = append(jobs, jobOf(cfg, op))
+			}
+		}
+	}
+	w.Name = m.Name
+	a, err := Build(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := a.Run(w)
+	if err != nil {
+		return nil, 0, err
+	}
+	el, ev, err := runVectorJobs(cfg, jobs)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &replayRunner{layers: r.Layers, vectors: el}, r.Events + ev, nil
+}

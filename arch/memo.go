@@ -1,0 +1,183 @@
+package arch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+// BoundaryState is everything about the machine at a layer's start that the
+// layer's timing can depend on. Today every layer starts with the array
+// idle, no tile in flight, every DRAM channel free and no operand resident
+// on chip ("drained"); what differs between starts is which DRAM channel
+// each buffer's next transaction goes to. The memory model's rework (issue
+// 12: activations resident across layers, cross-layer prefetch) extends
+// this value, and memoKey with it.
+type BoundaryState struct {
+	// Residency names what is on chip at the start; "drained" today.
+	Residency string
+	// NextChannel is each operand buffer's next DRAM channel.
+	NextChannel [3]int
+}
+
+// drainedStart is the state of a freshly built accelerator.
+var drainedStart = BoundaryState{Residency: "drained"}
+
+// ConfigFingerprint identifies a configuration's every field.
+func ConfigFingerprint(cfg *configs.Config) string {
+	b, _ := json.Marshal(cfg)
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:12])
+}
+
+// memoKey is the one place that decides when two layers are the same
+// work: the layer's full description except its name (names do not reach
+// the timing model), the configuration, and the boundary state.
+type memoKey struct {
+	config string
+	layer  workloads.Layer
+	start  BoundaryState
+}
+
+func keyOf(cfgPrint string, l workloads.Layer, b BoundaryState) memoKey {
+	l.Name = ""
+	return memoKey{config: cfgPrint, layer: l, start: b}
+}
+
+// Memoizable reports whether a layer's result is a function of (layer,
+// config, boundary state) alone on cfg. It is not with the detailed DRAM
+// model (bank and row state and addresses carry over), nor with SAT's
+// interleave mapping (a layer's plan depends on the layer before it), nor
+// on the attention engine.
+// Nor when the next layer's weights are prefetched during a layer's tail
+// (memory.prefetch_next_layer): the boundary then does not drain.
+func Memoizable(cfg *configs.Config) bool {
+	return cfg.Engine == "systolic" && cfg.DRAM.Model != configs.DRAMDetailed && !cfg.SAT.InterleaveMapping &&
+		!cfg.Memory.PrefetchNextLayer
+}
+
+// inputHeld is the residency of a layer that starts with its whole input
+// on chip (memory.keep_activations).
+const inputHeld = "input-held"
+
+// memoEntry is one layer simulated alone from a boundary state.
+type memoEntry struct {
+	stats    LayerStats
+	channels []ChannelStats
+	end      BoundaryState
+}
+
+// LayerMemo simulates each distinct (layer, boundary state) once for one
+// configuration and hands the measurements out again.
+type LayerMemo struct {
+	cfg     *configs.Config
+	print   string
+	entries map[memoKey]memoEntry
+	// Simulated and Reused count layers run and layers answered from the
+	// table; Events are the engine events of the runs.
+	Simulated, Reused, Events int64
+}
+
+// NewLayerMemo starts an empty table for cfg.
+func NewLayerMemo(cfg *configs.Config) *LayerMemo {
+	return &LayerMemo{cfg: cfg, print: ConfigFingerprint(cfg), entries: map[memoKey]memoEntry{}}
+}
+
+// Layer returns l's stats when it starts in state start, and the state it
+// leaves. The stats carry l itself and a StartCycle of 0.
+func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (LayerStats, []ChannelStats, BoundaryState, error) {
+	key := keyOf(m.print, l, start)
+	if e, ok := m.entries[key]; ok {
+		m.Reused++
+		e.stats.Layer = l
+		return e.stats, e.channels, e.end, nil
+	}
+	a, err := Build(m.cfg)
+	if err != nil {
+		return LayerStats{}, nil, BoundaryState{}, err
+	}
+	for o := range a.buffers {
+		a.buffers[o].nextChannel = start.NextChannel[o]
+	}
+	a.keepFirstInput = start.Residency == inputHeld
+	res, err := a.Run(workloads.Workload{Name: l.Name, Layers: []workloads.Layer{l}})
+	if err != nil {
+		return LayerStats{}, nil, BoundaryState{}, err
+	}
+	e := memoEntry{stats: res.Layers[0], channels: res.Channels, end: a.boundary()}
+	m.entries[key] = e
+	m.Simulated++
+	m.Events += res.Events
+	return e.stats, e.channels, e.end, nil
+}
+
+// boundary reads the state the accelerator is in between layers.
+func (a *Accelerator) boundary() BoundaryState {
+	b := drainedStart
+	for o := range a.buffers {
+		b.NextChannel[o] = a.buffers[o].nextChannel
+	}
+	return b
+}
+
+// SimulateMemo is Simulate with identical layers simulated once: the
+// result equals Simulate's layer for layer and byte for byte (Events
+// count only the simulations actually run).
+func SimulateMemo(cfg *configs.Config, w workloads.Workload) (*Result, error) {
+	if !Memoizable(cfg) || len(w.Attention) > 0 {
+		return Simulate(cfg, w)
+	}
+	start := time.Now()
+	jobs, err := planWorkload(cfg, w) // the same up-front checks as Run
+	if err != nil {
+		return nil, err
+	}
+	m := NewLayerMemo(cfg)
+	r := &Result{Config: cfg, Workload: w}
+	state := drainedStart
+	var cycle int64
+	for i, l := range w.Layers {
+		state.Residency = drainedStart.Residency
+		if jobs[i].keepInput {
+			state.Residency = inputHeld
+		}
+		st, ch, end, err := m.Layer(l, state)
+		if err != nil {
+			return nil, err
+		}
+		st.StartCycle = cycle
+		cycle += st.Elapsed
+		state = end
+		r.Layers = append(r.Layers, st)
+		if r.Channels == nil {
+			r.Channels = make([]ChannelStats, len(ch))
+		}
+		for i, c := range ch {
+			r.Channels[i].ReadBytes += c.ReadBytes
+			r.Channels[i].WriteBytes += c.WriteBytes
+			r.Channels[i].Transactions += c.Transactions
+			r.Channels[i].BusyCycles += c.BusyCycles
+		}
+	}
+	r.Events = m.Events
+	r.WallSeconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+// SimulateWithBaselineMemo is SimulateWithBaseline, memoized when memo is
+// set and no timeline is recorded (a timeline needs every event).
+func SimulateWithBaselineMemo(cfg *configs.Config, w workloads.Workload, tl *Timeline, memo bool) (res, base *Result, err error) {
+	if !memo || tl != nil {
+		return SimulateWithBaseline(cfg, w, tl)
+	}
+	if res, err = SimulateMemo(cfg, w); err != nil || !IsSparse(cfg, w) {
+		return res, nil, err
+	}
+	bc, bw := DenseBaseline(cfg, w)
+	base, err = SimulateMemo(bc, bw)
+	return res, base, err
+}

@@ -1,0 +1,363 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// LLMReport is the documented output of an LLM run (docs/report.md, LLM
+// runs; docs/llm.md).
+type LLMReport struct {
+	SchemaVersion int             `json:"schema_version"`
+	Config        *configs.Config `json:"config"`
+	Model         llm.Model       `json:"model"`
+	LLM           LLMSummary      `json:"llm"`
+	Phases        []LLMPhase      `json:"phases"`
+	Steps         []LLMStep       `json:"steps"`
+	Sim           LLMSim          `json:"sim"`
+}
+
+// LLMSummary is the `llm` block: latency, throughput, traffic, footprint.
+type LLMSummary struct {
+	Phase           string  `json:"phase"`
+	Prompt          int     `json:"prompt"`
+	Gen             int     `json:"gen"`
+	Batch           int     `json:"batch"`
+	TTFTSeconds     float64 `json:"ttft_seconds"`
+	TPOTSeconds     float64 `json:"tpot_seconds"`
+	TPOTP50Seconds  float64 `json:"tpot_p50_seconds"`
+	TPOTP99Seconds  float64 `json:"tpot_p99_seconds"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	DecodeSteps     int     `json:"decode_steps"`
+	// PrefillDRAMBytes and DecodeDRAMBytes total reads and writes over the
+	// phase, split by what moved.
+	PrefillDRAMBytes     arch.Bytes `json:"prefill_dram_bytes"`
+	DecodeDRAMBytes      arch.Bytes `json:"decode_dram_bytes"`
+	KVDType              string     `json:"kv_dtype"`
+	KVBytesPerTokenLayer int64      `json:"kv_bytes_per_token_layer"`
+	WeightBytes          int64      `json:"weight_bytes"`
+	KVCacheBytes         int64      `json:"kv_cache_bytes"`
+	ActivationBytes      int64      `json:"activation_bytes"`
+	CapacityBytes        int64      `json:"capacity_bytes"`
+}
+
+// LLMPhase is one phase split by operator class.
+type LLMPhase struct {
+	Name      string     `json:"name"`
+	Steps     int        `json:"steps"`
+	Cycles    int64      `json:"cycles"`
+	Seconds   float64    `json:"seconds"`
+	DRAMBytes arch.Bytes `json:"dram_bytes"`
+	Classes   []LLMClass `json:"classes"`
+}
+
+// LLMClass is one operator class over a phase, with its roofline.
+type LLMClass struct {
+	Class         string     `json:"class"`
+	Ops           int64      `json:"ops"`
+	Cycles        int64      `json:"cycles"`
+	Seconds       float64    `json:"seconds"`
+	Share         float64    `json:"share"`
+	ComputeCycles int64      `json:"compute_cycles"`
+	Work          int64      `json:"work"`
+	DRAMBytes     arch.Bytes `json:"dram_bytes"`
+	// ArithmeticIntensity is 2·work per DRAM byte (FLOP/B); 0 when the
+	// class moves no DRAM bytes.
+	ArithmeticIntensity float64 `json:"arithmetic_intensity"`
+	// RooflineBound is "memory" when moving the bytes at peak bandwidth
+	// takes longer than the work at peak compute, else "compute".
+	RooflineBound      string  `json:"roofline_bound"`
+	RooflineCycles     int64   `json:"roofline_cycles"`
+	RooflineEfficiency float64 `json:"roofline_efficiency"`
+}
+
+// LLMStep is one decode step.
+type LLMStep struct {
+	Step      int        `json:"step"`
+	Context   int        `json:"context"`
+	Cycles    int64      `json:"cycles"`
+	Seconds   float64    `json:"seconds"`
+	DRAMBytes arch.Bytes `json:"dram_bytes"`
+}
+
+// LLMSim is about the simulator run; the only block that differs between
+// runs of the same input (and between memoized and unmemoized runs).
+type LLMSim struct {
+	Memoized    bool    `json:"memoized"`
+	Simulated   int64   `json:"simulated"`
+	Reused      int64   `json:"reused"`
+	Events      int64   `json:"events"`
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// NewLLM derives the report from an LLM result.
+func NewLLM(r *arch.LLMResult) *LLMReport {
+	cfg, o := r.Config, r.Options
+	hz := cfg.ClockMHz * 1e6
+	sec := func(c int64) float64 { return float64(c) / hz }
+	bits := configs.KVDTypeBits[cfg.KVCache.DType]
+	rep := &LLMReport{SchemaVersion: SchemaVersion, Config: cfg, Model: r.Model, Steps: []LLMStep{},
+		LLM: LLMSummary{Phase: o.Phase, Prompt: o.Prompt, Gen: o.Gen, Batch: o.Batch, DecodeSteps: len(r.Steps),
+			KVDType: cfg.KVCache.DType, KVBytesPerTokenLayer: r.Model.KVBytesPerTokenLayer(bits),
+			WeightBytes: r.Footprint.Weights, KVCacheBytes: r.Footprint.KV, ActivationBytes: r.Footprint.Activations,
+			CapacityBytes: int64(cfg.DRAM.CapacityGB * 1e9)},
+		Sim: LLMSim{Memoized: r.Memoized, Simulated: r.Simulated, Reused: r.Reused, Events: r.Events, WallSeconds: r.WallSeconds}}
+	s := &rep.LLM
+	if p := r.Prefill; p != nil {
+		s.TTFTSeconds = sec(p.Cycles)
+		s.PrefillDRAMBytes = p.Bytes
+		rep.Phases = append(rep.Phases, phaseOf(cfg, arch.PhasePrefill, p))
+	}
+	var decodeCycles int64
+	if d := r.Decode; d != nil {
+		s.DecodeDRAMBytes = d.Bytes
+		decodeCycles = d.Cycles
+		rep.Phases = append(rep.Phases, phaseOf(cfg, arch.PhaseDecode, d))
+	}
+	cycles := make([]int64, len(r.Steps))
+	for i, st := range r.Steps {
+		cycles[i] = st.Cycles
+		rep.Steps = append(rep.Steps, LLMStep{Step: i + 1, Context: st.Context, Cycles: st.Cycles, Seconds: sec(st.Cycles), DRAMBytes: st.Bytes})
+	}
+	if n := len(cycles); n > 0 {
+		s.TPOTSeconds = sec(decodeCycles) / float64(n)
+		slices.Sort(cycles)
+		s.TPOTP50Seconds = sec(nearestRank(cycles, 50))
+		s.TPOTP99Seconds = sec(nearestRank(cycles, 99))
+	}
+	switch o.Phase {
+	case arch.PhasePrefill:
+		if s.TTFTSeconds > 0 {
+			s.TokensPerSecond = float64(o.Batch*o.Prompt) / s.TTFTSeconds
+		}
+	case arch.PhaseDecode:
+		if decodeCycles > 0 {
+			s.TokensPerSecond = float64(o.Batch*len(r.Steps)) / sec(decodeCycles)
+		}
+	default:
+		if t := s.TTFTSeconds + sec(decodeCycles); t > 0 {
+			s.TokensPerSecond = float64(o.Batch*o.Gen) / t
+		}
+	}
+	return rep
+}
+
+// nearestRank is the p-th percentile of sorted values by the nearest-rank
+// rule: the smallest value with at least p% of the values at or below it.
+func nearestRank(sorted []int64, p int) int64 {
+	i := (p*len(sorted) + 99) / 100
+	return sorted[max(i, 1)-1]
+}
+
+func phaseOf(cfg *configs.Config, name string, p *arch.PhaseStats) LLMPhase {
+	hz := cfg.ClockMHz * 1e6
+	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes}
+	macsPerCycle := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	vecPerCycle := float64(cfg.Vector.Lanes * cfg.Vector.OpsPerCycle)
+	bytesPerCycle := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
+	for i, c := range p.Classes {
+		if c.Ops == 0 {
+			continue
+		}
+		cl := LLMClass{Class: llm.Classes[i], Ops: c.Ops, Cycles: c.Cycles, Seconds: float64(c.Cycles) / hz,
+			ComputeCycles: c.ComputeCycles, Work: c.MACs, DRAMBytes: c.Bytes}
+		if p.Cycles > 0 {
+			cl.Share = float64(c.Cycles) / float64(p.Cycles)
+		}
+		per := macsPerCycle
+		if cl.Class == llm.ClassVector {
+			per = vecPerCycle
+		}
+		compute := float64(c.MACs) / per
+		memory := 0.0
+		if b := c.Bytes.Total(); b > 0 {
+			cl.ArithmeticIntensity = 2 * float64(c.MACs) / float64(b)
+			if cfg.DRAM.Model != configs.DRAMIdeal {
+				memory = float64(b) / bytesPerCycle
+			}
+		}
+		cl.RooflineBound = "compute"
+		if memory > compute {
+			cl.RooflineBound = "memory"
+		}
+		cl.RooflineCycles = int64(max(memory, compute) + 0.5)
+		if c.Cycles > 0 {
+			cl.RooflineEfficiency = float64(cl.RooflineCycles) / float64(c.Cycles)
+		}
+		out.Classes = append(out.Classes, cl)
+	}
+	return out
+}
+
+// Render writes the report in format.
+func (r *LLMReport) Render(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "csv":
+		return r.CSV(w)
+	case "table", "":
+		return r.Table(w)
+	}
+	return fmt.Errorf("unknown format %q (allowed: %s)", format, strings.Join(Formats, ", "))
+}
+
+// CSV writes one row per phase and operator class.
+func (r *LLMReport) CSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"phase", "class", "ops", "cycles", "seconds", "share", "compute_cycles", "work",
+		"dram_weights_bytes", "dram_kv_bytes", "dram_activations_bytes", "arithmetic_intensity", "roofline_bound", "roofline_efficiency"})
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+	for _, p := range r.Phases {
+		for _, c := range p.Classes {
+			_ = cw.Write([]string{p.Name, c.Class, i(c.Ops), i(c.Cycles), f(c.Seconds), f(c.Share), i(c.ComputeCycles), i(c.Work),
+				i(c.DRAMBytes.Weights), i(c.DRAMBytes.KV), i(c.DRAMBytes.Activations), f(c.ArithmeticIntensity), c.RooflineBound, f(c.RooflineEfficiency)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Table writes the summary and one table per phase, within 80 columns.
+func (r *LLMReport) Table(w io.Writer) error {
+	c, s := r.Config, r.LLM
+	fmt.Fprintf(w, "sparsesim: %s %s on %s\n", r.Model.Name, s.Phase, c.Name)
+	fmt.Fprintf(w, "array %dx%d %s %s at %.0f MHz; DRAM %s %.1f GB/s\n", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType,
+		c.Dataflow, c.ClockMHz, c.DRAM.Model, c.DRAM.BandwidthGBps*float64(c.DRAM.Channels))
+	fmt.Fprintf(w, "model: %s\n", r.Model.Describe())
+	fmt.Fprintf(w, "prompt %d, gen %d, batch %d; KV cache %s, %s per token per layer\n", s.Prompt, s.Gen, s.Batch, s.KVDType, HumanBytes(s.KVBytesPerTokenLayer))
+	capacity := "unchecked"
+	if s.CapacityBytes > 0 {
+		capacity = fmt.Sprintf("%.4g GB", float64(s.CapacityBytes)/1e9)
+	}
+	fmt.Fprintf(w, "memory: weights %.4g GB + KV %.4g GB + activations %.4g GB of %s\n",
+		float64(s.WeightBytes)/1e9, float64(s.KVCacheBytes)/1e9, float64(s.ActivationBytes)/1e9, capacity)
+	if s.Phase != arch.PhaseDecode {
+		fmt.Fprintf(w, "TTFT %s; ", humanSeconds(s.TTFTSeconds))
+	}
+	fmt.Fprintf(w, "%.4g tokens/s\n", s.TokensPerSecond)
+	if s.DecodeSteps > 0 {
+		fmt.Fprintf(w, "TPOT mean %s, p50 %s, p99 %s over %d steps\n", humanSeconds(s.TPOTSeconds),
+			humanSeconds(s.TPOTP50Seconds), humanSeconds(s.TPOTP99Seconds), s.DecodeSteps)
+	}
+	for _, p := range r.Phases {
+		fmt.Fprintf(w, "\n%s: %s over %d step(s); DRAM weights %s, KV %s, activations %s\n", p.Name, humanSeconds(p.Seconds), p.Steps,
+			compactBytes(p.DRAMBytes.Weights), compactBytes(p.DRAMBytes.KV), compactBytes(p.DRAMBytes.Activations))
+		tb := NewTable(w)
+		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "roofline")
+		for _, cl := range p.Classes {
+			bound := "cmp"
+			if cl.RooflineBound == "memory" {
+				bound = "mem"
+			}
+			_ = tb.Append(cl.Class, compactSeconds(cl.Seconds), fmt.Sprintf("%.1f", 100*cl.Share),
+				compactBytes(cl.DRAMBytes.Weights), compactBytes(cl.DRAMBytes.KV), compactBytes(cl.DRAMBytes.Activations),
+				fmt.Sprintf("%.3g", cl.ArithmeticIntensity), fmt.Sprintf("%s %.0f%%", bound, 100*cl.RooflineEfficiency))
+		}
+		if err := tb.Render(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
+	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
+	memo := "memoized"
+	if !r.Sim.Memoized {
+		memo = "one engine, not memoized"
+	}
+	fmt.Fprintf(w, "simulated in %.3f s (%d events; %s: %d simulations, %d reused)\n", r.Sim.WallSeconds, r.Sim.Events, memo, r.Sim.Simulated, r.Sim.Reused)
+	return nil
+}
+
+// compactBytes prints a byte count in at most five characters, decimal
+// units (1.5T, 575G, 12.3M).
+func compactBytes(b int64) string {
+	if b < 1000 {
+		return fmt.Sprintf("%dB", b)
+	}
+	v := float64(b)
+	for _, u := range []string{"K", "M", "G", "T", "P"} {
+		v /= 1000
+		if v < 999.5 {
+			return fmt.Sprintf("%.3g%s", v, u)
+		}
+	}
+	return fmt.Sprintf("%.3gE", v/1000)
+}
+
+// compactSeconds prints a duration in at most six characters.
+func compactSeconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.3gs", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3gms", s*1e3)
+	}
+	return fmt.Sprintf("%.3gus", s*1e6)
+}
+
+func humanSeconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.3f s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3f ms", s*1e3)
+	}
+	return fmt.Sprintf("%.3f us", s*1e6)
+}
+
+// WriteStepPlot draws decode step time against context position as a PNG
+// or SVG, written atomically.
+func (r *LLMReport) WriteStepPlot(path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".png" && ext != ".svg" {
+		return usererr.New("--step-plot %s: use a .png or .svg file", path)
+	}
+	if len(r.Steps) == 0 {
+		return usererr.New("--step-plot %s: the run has no decode steps (use --phase decode or generate with --gen 2 or more)", path)
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s on %s: decode step time, batch %d", r.Model.Name, r.Config.Name, r.LLM.Batch)
+	p.X.Label.Text = "context position (tokens attended to)"
+	p.Y.Label.Text = "step time (ms)"
+	pts := make(plotter.XYs, len(r.Steps))
+	for i, s := range r.Steps {
+		pts[i] = plotter.XY{X: float64(s.Context), Y: s.Seconds * 1e3}
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(1.5)
+	p.Add(l, plotter.NewGrid())
+	wt, err := p.WriterTo(7*vg.Inch, 4*vg.Inch, ext[1:])
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return usererr.New("--step-plot %s: %v", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+package llm
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/attention"
+)
+
+// Operator classes, the rows of the per-class report.
+const (
+	ClassQKV       = "qkv"
+	ClassAttention = "attention"
+	ClassOutProj   = "out_proj"
+	ClassFFN       = "ffn"
+	ClassRouter    = "router"
+	ClassExperts   = "experts"
+	ClassLMHead    = "lm_head"
+	ClassVector    = "vector"
+)
+
+// Classes lists the operator classes in report order.
+var Classes = []string{ClassQKV, ClassAttention, ClassOutProj, ClassFFN, ClassRouter, ClassExperts, ClassLMHead, ClassVector}
+
+// OpKind says which unit runs an operator.
+type OpKind int
+
+// Operator kinds.
+const (
+	OpGEMM   OpKind = iota // the systolic array
+	OpVector               // the vector unit
+	OpTopK                 // the top-k engine
+)
+
+// Operation counts per element on the vector unit. They are assumptions
+// (a plain implementation of each function), documented in docs/llm.md.
+const (
+	opsRMSNorm   = 4 // square, accumulate, scale by 1/rms, multiply by the weight
+	opsLayerNorm = 6 // mean, subtract, square, accumulate, scale, affine
+	opsRoPE      = 3 // x·cos, rotate(x)·sin, add
+	opsSoftmax   = 5 // max, subtract, exp, accumulate, divide
+	opsSiLUGate  = 5 // exp, add, divide (SiLU), multiply by the up projection
+	opsGELU      = 8 // tanh approximation
+	opsResidual  = 1
+	opsCombine   = 2 // attention partial-result rescale and add; expert weight and add
+)
+
+// Op is one operator of a step, run after the previous one finishes.
+type Op struct {
+	Kind  OpKind
+	Class string
+	Name  string
+	// Layer is the GEMM (OpGEMM).
+	Layer workloads.Layer
+	// KVOperand marks attention GEMMs whose K×N operand is the KV cache
+	// (read from DRAM: KV traffic, stored at the KV cache's type).
+	KVOperand bool
+	// KVWriteCols is how many of the N output columns are keys and values
+	// appended to the cache (the QKV projection).
+	KVWriteCols int
+	// Elems and OpsPerElem size a vector operation.
+	Elems      int64
+	OpsPerElem int
+	// Rounds are the top-k engine's quick-select candidate counts (OpTopK).
+	Rounds []int
+}
+
+// StepSpec is one forward pass of the model.
+type StepSpec struct {
+	Prefill bool
+	Batch   int // sequences
+	New     int // tokens per sequence processed now (prompt length, or 1)
+	// Context is the tokens per sequence in the cache once this step's
+	// keys and values are appended (what attention runs over, before the
+	// sliding window).
+	Context int
+	Step    int   // decode step index (routing seed), -1 for prefill
+	Seed    int64 // routing seed
+	// ChunkN and ChunkK are the decode attention's KV block along the
+	// array's columns (QKᵀ) and rows (PV): the array's cols and rows.
+	ChunkN, ChunkK int
+}
+
+// AttentionLength is the tokens a query attends to at this step.
+func (m Model) AttentionLength(context int) int {
+	if m.SlidingWindow > 0 && context > m.SlidingWindow {
+		return m.SlidingWindow
+	}
+	return context
+}
+
+func gemm(class, name string, l workloads.Layer) Op {
+	l.Name = name
+	return Op{Kind: OpGEMM, Class: class, Name: name, Layer: l}
+}
+
+func vec(name string, elems int64, ops int) Op {
+	return Op{Kind: OpVector, Class: ClassVector, Name: name, Elems: elems, OpsPerElem: ops}
+}
+
+// attnGEMM is an activation×KV product, Groups independent GEMMs.
+func attnGEMM(name, kind string, m, n, k, groups int) Op {
+	return Op{Kind: OpGEMM, Class: ClassAttention, Name: name, KVOperand: true,
+		Layer: workloads.Layer{Name: name, Kind: kind, M: m, N: n, K: k, Groups: groups}}
+}
+
+// Ops lowers one step to its operators in execution order: per decoder
+// layer norm, QKV, RoPE, attention, output projection, residual, norm,
+// feed-forward (or router, top-k, experts, shared experts), residual; then
+// the final norm and the LM head for the last token of each sequence.
+func (m Model) Ops(s StepSpec) []Op {
+	var ops []Op
+	T := s.Batch * s.New // tokens in flight
+	h, hd := m.HiddenSize, m.HeadSize()
+	heads, kv := m.NumAttentionHeads, m.KVHeads()
+	L := m.AttentionLength(s.Context)
+	norm := opsRMSNorm
+	if m.ModelType == "gpt2" {
+		norm = opsLayerNorm
+	}
+	t64 := int64(T)
+	for li := 0; li < m.NumHiddenLayers; li++ {
+		p := layerPrefix(li)
+		ops = append(ops, vec(p+"attn_norm", t64*int64(h), norm))
+		qkv := gemm(ClassQKV, p+"qkv", workloads.GEMM("", T, (heads+2*kv)*hd, h))
+		qkv.KVWriteCols = 2 * kv * hd
+		ops = append(ops, qkv)
+		if m.ModelType != "gpt2" { // GPT-2 adds learned positions instead
+			ops = append(ops, vec(p+"rope", t64*int64((heads+kv)*hd), opsRoPE))
+		}
+		ops = append(ops, m.attention(p, s, L)...)
+		ops = append(ops,
+			gemm(ClassOutProj, p+"o_proj", workloads.GEMM("", T, h, heads*hd)),
+			vec(p+"attn_residual", t64*int64(h), opsResidual),
+			vec(p+"ffn_norm", t64*int64(h), norm))
+		if m.MoE() {
+			ops = append(ops, m.moe(p, s, li, T)...)
+		} else {
+			ops = append(ops, m.ffn(p, ClassFFN, "", T, m.IntermediateSize)...)
+		}
+		ops = append(ops, vec(p+"ffn_residual", t64*int64(h), opsResidual))
+	}
+	last := int64(s.Batch)
+	ops = append(ops, vec("final_norm", last*int64(h), norm),
+		gemm(ClassLMHead, "lm_head", workloads.GEMM("", s.Batch, m.VocabSize, h)))
+	return ops
+}
+
+// attention is the scores, softmax and probability×V products over L
+// cached tokens. Prefill runs each KV head's query group as one GEMM per
+// product. Decode splits the cache into blocks of the array's width
+// (split-K, as FlashDecoding does): whole blocks of every head are the
+// groups of one GEMM, the partial block a second one, and the vector unit
+// rescales and adds the per-block partial outputs.
+func (m Model) attention(p string, s StepSpec, L int) []Op {
+	hd, kv, g := m.HeadSize(), m.KVHeads(), m.QueryGroup()
+	bk := s.Batch * kv
+	scores := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) * int64(L)
+	if s.Prefill || s.ChunkN <= 0 || s.ChunkK <= 0 {
+		return []Op{
+			attnGEMM(p+"attn_qk", "attn_qk", g*s.New, L, hd, bk),
+			vec(p+"softmax", scores, opsSoftmax),
+			attnGEMM(p+"attn_pv", "attn_av", g*s.New, hd, L, bk),
+		}
+	}
+	var ops []Op
+	if full := L / s.ChunkN; full > 0 {
+		ops = append(ops, attnGEMM(p+"attn_qk", "attn_qk", g, s.ChunkN, hd, bk*full))
+	}
+	if r := L % s.ChunkN; r > 0 {
+		ops = append(ops, attnGEMM(p+"attn_qk_tail", "attn_qk", g, r, hd, bk))
+	}
+	ops = append(ops, vec(p+"softmax", scores, opsSoftmax))
+	blocks := 0
+	if full := L / s.ChunkK; full > 0 {
+		ops = append(ops, attnGEMM(p+"attn_pv", "attn_av", g, hd, s.ChunkK, bk*full))
+		blocks += full
+	}
+	if r := L % s.ChunkK; r > 0 {
+		ops = append(ops, attnGEMM(p+"attn_pv_tail", "attn_av", g, hd, r, bk))
+		blocks++
+	}
+	if blocks > 1 {
+		ops = append(ops, vec(p+"attn_combine", int64(s.Batch)*int64(m.NumAttentionHeads)*int64(hd)*int64(blocks), opsCombine))
+	}
+	return ops
+}
+
+// ffn is a dense feed-forward of width inter over T tokens.
+func (m Model) ffn(p, class, tag string, T, inter int) []Op {
+	h := m.HiddenSize
+	act, actOps := "act", opsGELU
+	up := inter
+	if m.Gated {
+		up, actOps = 2*inter, opsSiLUGate
+	}
+	return []Op{
+		gemm(class, p+tag+"up", workloads.GEMM("", T, up, h)),
+		vec(p+tag+act, int64(T)*int64(inter), actOps),
+		gemm(class, p+tag+"down", workloads.GEMM("", T, h, inter)),
+	}
+}
+
+// moe is the router GEMM and softmax, top-k per token, each expert's FFN
+// over the tokens routed to it (experts nobody chose are skipped: their
+// weights are not read), shared experts over every token, and the
+// weighted combination.
+func (m Model) moe(p string, s StepSpec, layer, T int) []Op {
+	e, k := m.NumExperts, m.NumExpertsPerTok
+	counts, rounds := Route(s.Seed, s.Step, layer, T, e, k)
+	ops := []Op{
+		gemm(ClassRouter, p+"router", workloads.GEMM("", T, e, m.HiddenSize)),
+		vec(p+"router_softmax", int64(T)*int64(e), opsSoftmax),
+		{Kind: OpTopK, Class: ClassRouter, Name: p + "topk", Rounds: rounds},
+	}
+	for i, c := range counts {
+		if c > 0 {
+			ops = append(ops, m.ffn(p, ClassExperts, fmt.Sprintf("expert%d.", i), c, m.ExpertSize())...)
+		}
+	}
+	if m.NumSharedExperts > 0 {
+		ops = append(ops, m.ffn(p, ClassExperts, "shared.", T, m.NumSharedExperts*m.ExpertSize())...)
+	}
+	return append(ops, vec(p+"expert_combine", int64(T)*int64(k)*int64(m.HiddenSize), opsCombine))
+}
+
+// Route picks num_experts_per_tok experts for each of T tokens with
+// uniform, load-balanced routing: slot j of token t goes to expert
+// perm[(t·k + j) mod E] for a seeded permutation perm of the experts, so
+// every expert gets ⌊T·k/E⌋ or ⌈T·k/E⌉ tokens and a token's k experts are
+// distinct. The top-k engine finds them by quick-select over router
+// logits drawn from a seeded Gaussian with the k largest given to the
+// chosen experts; Route returns tokens per expert and every quick-select
+// round's candidate count plus one final filter pass over the experts per
+// token, as the attention engine charges it. (Skewed routing is for the
+// issues that model real routers.)
+func Route(seed int64, step, layer, tokens, experts, k int) (counts []int, rounds []int) {
+	rng := rand.New(rand.NewSource(seed*1_000_003 + int64(step+1)*7919 + int64(layer)))
+	perm := rng.Perm(experts)
+	counts = make([]int, experts)
+	draws := make([]float64, experts)
+	vals := make([]float64, experts)
+	chosen := make([]bool, experts)
+	for t := 0; t < tokens; t++ {
+		for i := range draws {
+			draws[i] = rng.NormFloat64()
+			chosen[i] = false
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(draws)))
+		for j := 0; j < k; j++ {
+			e := perm[(t*k+j)%experts]
+			chosen[e] = true
+			counts[e]++
+		}
+		// The k largest logits go to the chosen experts, the rest to the
+		// others, each group in a seeded order.
+		hi, lo := rng.Perm(k), rng.Perm(experts-k)
+		a, b := 0, 0
+		for e := range vals {
+			if chosen[e] {
+				vals[e] = draws[hi[a]]
+				a++
+			} else {
+				vals[e] = draws[k+lo[b]]
+				b++
+			}
+		}
+		_, r := attention.QuickSelect(vals, k, rng)
+		rounds = append(rounds, r...)
+		rounds = append(rounds, experts)
+	}
+	return counts, rounds
+}
+
+// prefixes are the layer name prefixes, made once (decode makes them for
+// every step otherwise).
+var prefixes = func() []string {
+	s := make([]string, 512)
+	for i := range s {
+		s[i] = fmt.Sprintf("L%d.", i)
+	}
+	return s
+}()
+
+func layerPrefix(i int) string {
+	if i < len(prefixes) {
+		return prefixes[i]
+	}
+	return fmt.Sprintf("L%d.", i)
+}
