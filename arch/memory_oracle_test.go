@@ -42,6 +42,24 @@ func (l *elemLRU) bytes(n int) int64 { return (int64(n)*l.bits + 7) / 8 }
 // trim returns the entries it evicts.
 func (l *elemLRU) trim() []map[int64]bool {
 	var out []map[int64]bool
+	for len(l.entries) > 128 {
+		// Past 128 entries the oldest unpinned one joins the next unpinned.
+		i := 0
+		for i < len(l.entries) && l.entries[i].pinned {
+			i++
+		}
+		j := i + 1
+		for j < len(l.entries) && l.entries[j].pinned {
+			j++
+		}
+		if j >= len(l.entries) {
+			break
+		}
+		for k := range l.entries[i].set {
+			l.entries[j].set[k] = true
+		}
+		l.entries = append(l.entries[:i], l.entries[i+1:]...)
+	}
 	for len(l.entries) > 0 && (len(l.entries) > 128 || l.bytes(len(l.held())) > l.capacity) {
 		i := 0
 		for i < len(l.entries) && l.entries[i].pinned {

@@ -28,8 +28,8 @@ type satRun struct {
 
 // runSAT may run on a test goroutine other than the test's own, so it
 // reports failures with Error and returns, never Fatal.
-func runSAT(t testing.TB, model, pattern string, training bool) satRun {
-	cfg, err := configs.Load("sat-vcu1525", []string{"sparsity.nm=" + pattern})
+func runSAT(t testing.TB, model, pattern string, training bool, sets ...string) satRun {
+	cfg, err := configs.Load("sat-vcu1525", append([]string{"sparsity.nm=" + pattern}, sets...))
 	if err != nil {
 		t.Error(err)
 		return satRun{}
@@ -101,8 +101,12 @@ func TestSATTrainingSpeedupValidation(t *testing.T) {
 			f, b, w, u := float64(r.phases["fwd"]), float64(r.phases["bwd_data"]), float64(r.phases["bwd_weight"]), float64(r.phases["update"])
 			amdahl := (f + b + w + u) / ((f+b)*d + w + u)
 			t.Logf("%-12s %s training speedup %.3f (ideal %.2f, Amdahl %.3f)", m, p, r.speedup, ideal, amdahl)
-			if r.speedup > ideal+1e-9 || r.speedup > amdahl+1e-9 {
-				t.Errorf("%s %s: speedup %.3f exceeds its bound (ideal %.3f, Amdahl %.3f)", m, p, r.speedup, ideal, amdahl)
+			// The ideal 3/(2d+1) assumes every phase is compute-bound; where the
+			// dense run waits for DRAM, compressed weights also cut its traffic
+			// and the gain can pass it (docs/sat.md). Amdahl's bound on the
+			// phases' measured dense cycles still holds.
+			if r.speedup > amdahl+1e-9 {
+				t.Errorf("%s %s: speedup %.3f exceeds its Amdahl bound %.3f", m, p, r.speedup, amdahl)
 			}
 			if p == "2:8" {
 				sum += r.speedup
@@ -116,12 +120,14 @@ func TestSATTrainingSpeedupValidation(t *testing.T) {
 	}
 }
 
-// Forward-only (inference) speedup can never beat M/N.
+// Forward-only (inference) compute speedup can never beat M/N. (With a
+// DRAM model it can: compressed weights may fit a buffer the dense ones
+// overflow, and then they are fetched once instead of once per fold.)
 func TestInferenceSpeedupBound(t *testing.T) {
 	for _, m := range []string{"resnet18", "alexnet", "bert-base"} {
 		for _, p := range []string{"2:4", "2:8", "1:8"} {
 			pat, _ := nm.Parse(p)
-			r := runSAT(t, m, p, false)
+			r := runSAT(t, m, p, false, "dram.model=ideal")
 			if r.speedup > 1/pat.Density()+1e-9 || r.speedup < 1 {
 				t.Errorf("%s %s inference speedup %.3f outside [1, %g]", m, p, r.speedup, 1/pat.Density())
 			}

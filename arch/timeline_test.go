@@ -2,6 +2,7 @@ package arch
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -64,7 +65,7 @@ func TestTimelineMatchesTotals(t *testing.T) {
 	if macs != wantMACs || bytesMoved != wantBytes {
 		t.Errorf("timeline: %d MACs, %d DRAM bytes; report: %d, %d", macs, bytesMoved, wantMACs, wantBytes)
 	}
-	if end != float64(elapsed)/cfg.ClockMHz {
+	if math.Abs(end-float64(elapsed)/cfg.ClockMHz) > 1e-6 {
 		t.Errorf("last slice ends at %g µs, the run at %g µs", end, float64(elapsed)/cfg.ClockMHz)
 	}
 	for _, want := range []string{"Accel.PEArray", "Accel.IfmapBuffer", "Accel.FilterBuffer", "Accel.OfmapBuffer", "Accel.DRAM[0]"} {

@@ -1,8 +1,9 @@
 package memory
 
-// MaxRetained bounds how many regions a buffer remembers; the oldest is
-// forgotten first. It keeps residency checks cheap and is far above what
-// a buffer streaming tiles ever holds (docs/memory.md).
+// MaxRetained bounds how many regions a buffer remembers: past it the
+// oldest entry is folded into the next one of its tensor (no data is
+// lost, it just ages as that entry). It keeps residency checks cheap
+// (docs/memory.md).
 const MaxRetained = 128
 
 type entry struct {
@@ -141,6 +142,8 @@ func (h *held) keep(keep func(entry) bool) {
 // capacity or more than MaxRetained entries are kept, calling spill for
 // each dropped entry. The newest entry always stays.
 func (h *held) trim(capacity int64, spill func(entry)) {
+	for len(h.entries) > MaxRetained && h.fold() {
+	}
 	for len(h.entries) > 0 && (len(h.entries) > MaxRetained || h.bytes() > capacity) {
 		i := 0
 		for i < len(h.entries) && h.entries[i].pinned {
@@ -154,6 +157,33 @@ func (h *held) trim(capacity int64, spill func(entry)) {
 		}
 		h.drop(i)
 	}
+}
+
+// fold keeps the entry count bounded without losing data: the oldest
+// unpinned entry joins the next unpinned entry of its tensor (and so takes
+// that entry's age). It reports whether it found such a pair.
+func (h *held) fold() bool {
+	for i, e := range h.entries {
+		if e.pinned {
+			continue
+		}
+		for j := i + 1; j < len(h.entries); j++ {
+			if f := h.entries[j]; !f.pinned && f.t.ID == e.t.ID {
+				h.entries[j].r = Union(f.r, e.r)
+				h.entries = append(h.entries[:i], h.entries[i+1:]...)
+				u := h.union(e.t.ID)
+				u.sum = 0
+				for _, g := range h.entries {
+					if g.t.ID == e.t.ID {
+						u.sum += g.r.Elems()
+					}
+				}
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // alone reports whether entry i (the newest) is over capacity on its own:

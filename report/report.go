@@ -102,6 +102,32 @@ type Layer struct {
 	// SpeedupVsDense is the dense run's cycles over this run's, when the
 	// run had a dense baseline (sparse configs).
 	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
+	// Memory is the layer's DRAM traffic by tensor, beside the compulsory
+	// traffic, and what bounds the layer (docs/memory.md).
+	Memory *LayerMemory `json:"memory,omitempty"`
+}
+
+// LayerMemory is one layer's traffic as the memory model booked it.
+type LayerMemory struct {
+	// ReadBytes and WriteBytes by tensor kind: ifmap, filter, metadata,
+	// ofmap (final outputs), psum (partial sums spilled and read back at
+	// the accumulator width), extra (an update's compressed copies).
+	ReadBytes  map[string]int64 `json:"read_bytes"`
+	WriteBytes map[string]int64 `json:"write_bytes"`
+	// TransferredBytes is what the bus moved: DRAM requests × request size
+	// (≥ the useful bytes: runs shorter than a request waste the rest).
+	TransferredBytes int64 `json:"transferred_bytes"`
+	// CompulsoryReadBytes / CompulsoryWriteBytes: every tensor once (the
+	// input unless it stayed on chip, weights with metadata; the output).
+	CompulsoryReadBytes  int64 `json:"compulsory_read_bytes"`
+	CompulsoryWriteBytes int64 `json:"compulsory_write_bytes"`
+	// Input is "dram" or "on-chip" (the previous layer's output stayed).
+	Input string `json:"input"`
+	// Bound is what limits the layer: "compute" (the array's cycles are
+	// the longest), "bandwidth" (even the compulsory bytes at peak take
+	// longer than compute) or "capacity" (the compulsory bytes would not,
+	// but the refetches a small buffer causes do).
+	Bound string `json:"bound"`
 }
 
 // Total sums the layers.
@@ -162,6 +188,9 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			Seconds: float64(s.Cycles()) / hz,
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
+		if r.Attention == nil {
+			l.Memory = layerMemory(cfg, s)
+		}
 		t := &rep.Total
 		if base != nil {
 			b := base.Layers[len(rep.Layers)].Cycles()
@@ -253,4 +282,30 @@ func gbps(bytes int64, seconds float64) float64 {
 		return 0
 	}
 	return float64(bytes) / seconds / 1e9
+}
+
+// layerMemory reads a layer's traffic out of its stats.
+func layerMemory(cfg *configs.Config, s arch.LayerStats) *LayerMemory {
+	m := &LayerMemory{ReadBytes: map[string]int64{}, WriteBytes: map[string]int64{},
+		CompulsoryReadBytes: s.CompulsoryReadBytes, CompulsoryWriteBytes: s.CompulsoryWriteBytes, Input: s.Input}
+	var requests int64
+	for k, t := range s.Traffic {
+		name := arch.TensorKindNames[k]
+		m.ReadBytes[name] = t.ReadBytes
+		m.WriteBytes[name] = t.WriteBytes
+		requests += t.Requests
+	}
+	m.TransferredBytes = requests * int64(cfg.DRAM.RequestBytes)
+	m.Bound = "compute"
+	if cfg.DRAM.Model != configs.DRAMIdeal {
+		peak := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
+		compute := float64(s.ComputeCycles + s.MaskGenCycles)
+		switch {
+		case float64(s.CompulsoryReadBytes+s.CompulsoryWriteBytes)/peak > compute:
+			m.Bound = "bandwidth"
+		case float64(m.TransferredBytes)/peak > compute:
+			m.Bound = "capacity"
+		}
+	}
+	return m
 }
