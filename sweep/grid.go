@@ -92,58 +92,91 @@ func (p Point) Sets() []string {
 	return s
 }
 
-// Points enumerates the grid: the cartesian product in axis order (last
-// axis fastest), or with zip the i-th value of every axis together.
-func Points(axes []Axis, zip bool) ([]Point, error) {
-	if len(axes) == 0 {
-		return []Point{{Index: 0}}, nil
-	}
+// Grid is the sweep's points, enumerated on demand: point i is computed
+// from its index, so a 10,000- or 1,000,000-point grid costs the axes'
+// values in memory, not one Point per grid entry.
+type Grid struct {
+	axes []Axis
+	zip  bool
+	n    int
+}
+
+// MaxPoints is the largest grid a sweep accepts.
+const MaxPoints = 1_000_000
+
+// NewGrid checks the axes: the cartesian product in axis order (last axis
+// fastest), or with zip the i-th value of every axis together.
+func NewGrid(axes []Axis, zip bool) (Grid, error) {
 	seen := map[string]bool{}
 	for _, a := range axes {
 		if seen[a.Key] {
-			return nil, usererr.New("--grid %s given twice", a.Key)
+			return Grid{}, usererr.New("--grid %s given twice", a.Key)
 		}
 		seen[a.Key] = true
 	}
-	var pts []Point
+	g := Grid{axes: axes, zip: zip, n: 1}
+	if len(axes) == 0 {
+		return g, nil
+	}
 	if zip {
-		n := len(axes[0].Values)
+		g.n = len(axes[0].Values)
 		for _, a := range axes {
-			if len(a.Values) != n {
-				return nil, usererr.New("--zip needs axes of equal length: %s has %d values, %s has %d", axes[0].Key, n, a.Key, len(a.Values))
+			if len(a.Values) != g.n {
+				return Grid{}, usererr.New("--zip needs axes of equal length: %s has %d values, %s has %d", axes[0].Key, g.n, a.Key, len(a.Values))
 			}
 		}
-		for i := 0; i < n; i++ {
-			p := Point{Index: i}
-			for _, a := range axes {
-				p.Params = append(p.Params, Param{a.Key, a.Values[i]})
-			}
-			pts = append(pts, p)
-		}
-		return pts, nil
+		return g, nil
 	}
-	total := 1
 	for _, a := range axes {
-		total *= len(a.Values)
-		if total > 1_000_000 {
-			return nil, usererr.New("grid has more than 1,000,000 points")
+		g.n *= len(a.Values)
+		if g.n > MaxPoints {
+			return Grid{}, usererr.New("grid has more than %d points (the sweep limit); split it into several sweeps", MaxPoints)
 		}
 	}
-	for i := 0; i < total; i++ {
-		p := Point{Index: i}
-		rem := i
-		vals := make([]string, len(axes))
-		for j := len(axes) - 1; j >= 0; j-- {
-			n := len(axes[j].Values)
-			vals[j] = axes[j].Values[rem%n]
-			rem /= n
+	return g, nil
+}
+
+// Len is the number of points.
+func (g Grid) Len() int { return g.n }
+
+// At returns point i (0 ≤ i < Len).
+func (g Grid) At(i int) Point {
+	p := Point{Index: i, Params: make([]Param, len(g.axes))}
+	if g.zip {
+		for j, a := range g.axes {
+			p.Params[j] = Param{a.Key, a.Values[i]}
 		}
-		for j, a := range axes {
-			p.Params = append(p.Params, Param{a.Key, vals[j]})
-		}
-		pts = append(pts, p)
+		return p
+	}
+	rem := i
+	for j := len(g.axes) - 1; j >= 0; j-- {
+		n := len(g.axes[j].Values)
+		p.Params[j] = Param{g.axes[j].Key, g.axes[j].Values[rem%n]}
+		rem /= n
+	}
+	return p
+}
+
+// Points enumerates the whole grid (small grids and tests; sweeps use
+// Grid.At).
+func Points(axes []Axis, zip bool) ([]Point, error) {
+	g, err := NewGrid(axes, zip)
+	if err != nil {
+		return nil, err
+	}
+	pts := make([]Point, g.Len())
+	for i := range pts {
+		pts[i] = g.At(i)
 	}
 	return pts, nil
+}
+
+// Count is how many of n points the shard runs.
+func (s Shard) Count(n int) int {
+	if s.I >= n {
+		return 0
+	}
+	return (n-1-s.I)/s.N + 1
 }
 
 // Shard is "i/n": this process runs the points whose index ≡ i (mod n).

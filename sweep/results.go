@@ -1,16 +1,12 @@
 package sweep
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"os"
-	"sort"
 	"strconv"
 
-	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 )
 
@@ -94,13 +90,20 @@ func csvHeader(keys []string) []byte {
 }
 
 func (r Row) csvLine(keys []string) []byte {
-	rec := []string{strconv.Itoa(r.Point)}
-	for _, k := range keys {
-		rec = append(rec, r.Params[k])
-	}
 	var all map[string]float64
 	if r.Metrics != nil {
 		all = r.Metrics.All()
+	}
+	return r.csvLineOf(keys, all)
+}
+
+// csvLineOf is csvLine with the metrics already decoded (all is nil for a
+// failed row).
+func (r Row) csvLineOf(keys []string, all map[string]float64) []byte {
+	rec := make([]string, 0, 2+len(keys)+len(MetricNames))
+	rec = append(rec, strconv.Itoa(r.Point))
+	for _, k := range keys {
+		rec = append(rec, r.Params[k])
 	}
 	for _, n := range MetricNames {
 		if all == nil {
@@ -127,57 +130,13 @@ func appendLine(f *os.File, line []byte) error {
 	return err
 }
 
-// ReadRows reads results.jsonl. A last line without its newline (a torn
-// write) is ignored and reported through torn, so resume can cut it off.
+// ReadRows reads results.jsonl into memory (plots and small tools; sweeps
+// and merges stream). A last line without its newline (a torn write) is
+// ignored; validBytes is the length of the complete lines.
 func ReadRows(path string) (rows []Row, validBytes int64, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	line := 0
-	var off int64
-	for sc.Scan() {
-		line++
-		text := sc.Bytes()
-		end := off + int64(len(text)) + 1
-		if end > int64(len(b)) { // no trailing newline: torn
-			break
-		}
-		var r Row
-		if err := json.Unmarshal(text, &r); err != nil {
-			return nil, 0, usererr.New("%s:%d: not a sweep result row: %v", path, line, err)
-		}
+	validBytes, err = scanRows(path, func(r Row, _ int64, _ int) error {
 		rows = append(rows, r)
-		off = end
-	}
-	return rows, off, nil
-}
-
-// writeSorted rewrites results.jsonl and results.csv sorted by point,
-// atomically, so finished sweeps are byte-identical however they ran.
-func writeSorted(dir string, keys []string, rows []Row) error {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Point < rows[j].Point })
-	var jl, cs bytes.Buffer
-	cs.Write(csvHeader(keys))
-	for _, r := range rows {
-		jl.Write(r.jsonLine())
-		cs.Write(r.csvLine(keys))
-	}
-	if err := report.WriteFileAtomic(dir+"/results.jsonl", jl.Bytes()); err != nil {
-		return err
-	}
-	return report.WriteFileAtomic(dir+"/results.csv", cs.Bytes())
-}
-
-func dupCheck(rows []Row) error {
-	seen := map[int]bool{}
-	for _, r := range rows {
-		if seen[r.Point] {
-			return fmt.Errorf("point %d appears twice", r.Point)
-		}
-		seen[r.Point] = true
-	}
-	return nil
+		return nil
+	})
+	return rows, validBytes, err
 }
