@@ -175,7 +175,8 @@ func Run(spec Spec, opt Options) (Summary, error) {
 	}
 	defer cf.Close()
 
-	prog := newProgress(opt, opt.Shard.Count(g.Len())-len(refs))
+	resumed := len(refs)
+	prog := newProgress(opt, opt.Shard.Count(g.Len())-resumed)
 	jobs := max(opt.Jobs, 1)
 	in := make(chan Point)
 	out := make(chan Row)
@@ -217,7 +218,9 @@ func Run(spec Spec, opt Options) (Summary, error) {
 	if writeErr != nil {
 		return Summary{}, writeErr
 	}
-	return writeSorted(opt.Out, spec, []string{resPath}, refs)
+	sum, err := writeSorted(opt.Out, spec, []string{resPath}, refs)
+	sum.Resumed = resumed
+	return sum, err
 }
 
 func readManifest(path string) (Manifest, error) {

@@ -208,3 +208,35 @@ func BenchmarkMergePareto(b *testing.B) {
 		})
 	}
 }
+
+// Status counts each shard's rows; a shard cut short (with a torn last
+// line) shows its remaining points.
+func TestStatusCounts(t *testing.T) {
+	dir := t.TempDir()
+	synthShards(t, dir, 2000, 4)
+	st, err := Status(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Points != 2000 || len(st.Shards) != 4 || st.Done+st.Failed != 2000 || st.Failed != 21 {
+		t.Fatalf("%+v", st)
+	}
+	res := filepath.Join(dir, "shard-2", "results.jsonl")
+	b, _ := os.ReadFile(res)
+	cut, n := 0, 0
+	for cut < len(b) && n < 100 {
+		if b[cut] == '\n' {
+			n++
+		}
+		cut++
+	}
+	os.WriteFile(res, b[:cut+10], 0o644) // 100 rows and a torn one
+	st, err = Status(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.Shards[2]
+	if s.Shard != "2/4" || s.Points != 500 || s.Done+s.Failed != 100 || s.Remaining != 400 {
+		t.Errorf("shard 2: %+v", s)
+	}
+}

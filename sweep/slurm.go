@@ -59,7 +59,7 @@ func ParseSlurmOpts(s string) ([]string, error) {
 		if !strings.HasPrefix(f, "-") {
 			return nil, usererr.New("--slurm-opts %q: %q is not an sbatch option (write each as --name=value, e.g. --partition=batch --time=2:00:00 --mem=4G)", s, f)
 		}
-		for _, own := range []string{"--array", "-a", "--dependency", "-d", "--output", "-o", "--error", "-e", "--chdir", "-D", "--parsable"} {
+		for _, own := range []string{"--array", "-a", "--dependency", "-d", "--output", "-o", "--error", "-e", "--chdir", "-D", "--open-mode", "--parsable"} {
 			if f == own || strings.HasPrefix(f, own+"=") || (len(own) == 2 && strings.HasPrefix(f, own) && len(f) > 2) {
 				return nil, usererr.New("--slurm-opts: %s is set by sparsesim (array, dependency, output, working directory)", f)
 			}
@@ -121,6 +121,7 @@ func (j SlurmJob) header(name, log string, extra ...string) string {
 	}
 	fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", j.WorkDir)
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(SlurmDir(j.Dir), "logs", log))
+	b.WriteString("#SBATCH --open-mode=append\n") // a requeued task's log continues
 	for _, o := range j.Opts {
 		fmt.Fprintf(&b, "#SBATCH %s\n", o)
 	}
@@ -378,7 +379,7 @@ func (st SweepStatus) Write(w io.Writer, squeue string) error {
 		return nil
 	}
 	var out, errb bytes.Buffer
-	cmd := exec.Command(path, "--noheader", "--array", "--jobs", st.Jobs.ArrayJob+","+st.Jobs.MergeJob, "--format", "%i %T %R")
+	cmd := exec.Command(path, "--noheader", "--array", "--states=all", "--jobs", st.Jobs.ArrayJob+","+st.Jobs.MergeJob, "--format", "%i %T %R")
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(w, "slurm: squeue: %s (jobs that finished long ago leave the queue)\n", firstLine(errb.String(), err.Error()))
@@ -386,7 +387,7 @@ func (st SweepStatus) Write(w io.Writer, squeue string) error {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) == 1 && lines[0] == "" {
-		fmt.Fprintln(w, "slurm: no job of this sweep is in the queue (all finished)")
+		fmt.Fprintln(w, "slurm: the jobs are no longer in the queue (Slurm forgets finished jobs after MinJobAge)")
 		return nil
 	}
 	for _, l := range lines {

@@ -27,6 +27,7 @@ type rowRef struct {
 // Pareto front (the only rows it holds in memory).
 type Summary struct {
 	Rows, Failed int
+	Resumed      int // rows a resumed sweep found already done
 	Front        []Row
 }
 

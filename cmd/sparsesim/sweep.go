@@ -163,6 +163,11 @@ func submitSlurm(cmd *cobra.Command, spec sweep.Spec, points int, out string, sh
 	if err != nil {
 		return err
 	}
+	for _, p := range []string{dir, wd} {
+		if strings.ContainsAny(p, " \t\n'\"\\$`") {
+			return usererr.New("--slurm: %q has a space or shell character, which #SBATCH lines cannot quote; use a plain path for --out and the working directory", p)
+		}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("locating the sparsesim binary to stage for the jobs: %v", err)
@@ -217,7 +222,11 @@ func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, sum sweep.Summ
 	if err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: results.csv, results.jsonl, pareto.csv, plots\n", sum.Rows, sum.Failed, out)
+	resumed := ""
+	if sum.Resumed > 0 {
+		resumed = fmt.Sprintf(" (resumed: %d were already done)", sum.Resumed)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed)%s in %s: results.csv, results.jsonl, pareto.csv, plots\n", sum.Rows, sum.Failed, resumed, out)
 	return nil
 }
 
