@@ -171,15 +171,7 @@ func Points(axes []Axis, zip bool) ([]Point, error) {
 	return pts, nil
 }
 
-// Count is how many of n points the shard runs.
-func (s Shard) Count(n int) int {
-	if s.I >= n {
-		return 0
-	}
-	return (n-1-s.I)/s.N + 1
-}
-
-// Shard is "i/n": this process runs the points whose index ≡ i (mod n).
+// Shard is "i/n": this process runs the points that hash to i of n.
 type Shard struct{ I, N int }
 
 // ParseShard reads "i/n" with 0 ≤ i < n.
@@ -194,5 +186,28 @@ func ParseShard(s string) (Shard, error) {
 	return sh, nil
 }
 
-// Has reports whether the shard runs point index i.
-func (s Shard) Has(i int) bool { return i%s.N == s.I }
+// Has reports whether the shard runs point index i: shard ⌊n·frac(i/φ)⌋
+// (the golden-ratio Weyl sequence, in 64-bit fixed point). Plain i mod n
+// would hand each shard one slice of the trailing axes whenever their sizes
+// are multiples of n (every point of the slow dataflow to one shard, say);
+// i/φ spreads every such slice evenly over the shards (a low-discrepancy
+// sequence, so more evenly than a hash would), and is the same on every
+// machine.
+func (s Shard) Has(i int) bool {
+	if s.N == 1 {
+		return true
+	}
+	frac := uint64(i) * 0x9e3779b97f4a7c15 // 2⁶⁴/φ: i/φ mod 1, in units of 2⁻⁶⁴
+	return int((frac>>32)*uint64(s.N)>>32) == s.I
+}
+
+// Count is how many of points 0..n-1 the shard runs.
+func (s Shard) Count(n int) int {
+	c := 0
+	for i := 0; i < n; i++ {
+		if s.Has(i) {
+			c++
+		}
+	}
+	return c
+}

@@ -191,8 +191,8 @@ func Run(spec Spec, opt Options) (Summary, error) {
 		}()
 	}
 	go func() {
-		for i := opt.Shard.I; i < g.Len(); i += opt.Shard.N {
-			if !have.has(i) {
+		for i := 0; i < g.Len(); i++ {
+			if opt.Shard.Has(i) && !have.has(i) {
 				in <- g.At(i)
 			}
 		}

@@ -105,7 +105,10 @@ func synthShards(tb testing.TB, dir string, n, shards int) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for i := s; i < n; i += shards {
+		for i := 0; i < n; i++ {
+			if !(Shard{s, shards}).Has(i) {
+				continue
+			}
 			r := Row{Point: i, Params: map[string]string{"pe_array.rows": fmt.Sprint(i + 1)},
 				Metrics: &Metrics{Cycles: 1e6 + rng.Int63n(1e6), EnergyPJ: 1e9 * rng.Float64(), PEs: i}}
 			if i%97 == 0 {
@@ -117,6 +120,29 @@ func synthShards(tb testing.TB, dir string, n, shards int) []string {
 		dirs = append(dirs, d)
 	}
 	return dirs
+}
+
+// Shards stay balanced in every axis even when the last axis's size is a
+// multiple of the shard count (where i mod n would give each shard a single
+// value of it).
+func TestShardsBalanced(t *testing.T) {
+	a, _ := ParseAxis("a=1:625:+1")
+	b, _ := ParseAxis("b=1:4:+1")
+	g, _ := NewGrid([]Axis{a, b}, false)
+	for s := 0; s < 4; s++ {
+		sh := Shard{s, 4}
+		perB := map[string]int{}
+		for i := 0; i < g.Len(); i++ {
+			if sh.Has(i) {
+				perB[g.At(i).Params[1].Value]++
+			}
+		}
+		for _, v := range b.Values {
+			if n := perB[v]; n < 625/4*95/100 || n > 625/4*105/100 {
+				t.Errorf("shard %d has %d points with b=%s, want about %d", s, n, v, 625/4)
+			}
+		}
+	}
 }
 
 // Merging synthetic shards gives every row once, sorted, with the
@@ -236,7 +262,7 @@ func TestStatusCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := st.Shards[2]
-	if s.Shard != "2/4" || s.Points != 500 || s.Done+s.Failed != 100 || s.Remaining != 400 {
+	if want := (Shard{2, 4}).Count(2000); s.Shard != "2/4" || s.Points != want || s.Done+s.Failed != 100 || s.Remaining != want-100 {
 		t.Errorf("shard 2: %+v", s)
 	}
 }

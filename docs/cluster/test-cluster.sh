@@ -153,8 +153,8 @@ job_ids() { # output dir → "array merge" from slurm/jobs.json
 }
 rows() { if [ -s "$1" ]; then grep -c '' "$1"; else echo 0; fi; }
 
-# A scaled-down ResNet-18 grid: 12 points, 1-5 s each on one core, so a
-# shard is still running when we requeue it.
+# A scaled-down ResNet-18 grid: 12 points (2 to 4 a shard), 1-5 s each on
+# one core, so a shard is still running when we requeue it.
 GRID="--grid pe_array.rows=8,16,32 --grid pe_array.cols=8,16 --grid dataflow=os,ws"
 read -r -a GRIDA <<<"$GRID"
 t0=$(date +%s)
@@ -184,19 +184,19 @@ read -r A M <<<"$(job_ids "$T/rq")"
 requeued=""
 for ((i = 0; i < 400; i++)); do
   [ -n "$requeued" ] && break
-  for s in 0 1 2 3; do
-    n=$(rows "$T/rq/shard-$s/results.jsonl")
-    if [ "$(state "${A}_$s")" = RUNNING ] && [ "$n" -ge 1 ] && [ "$n" -lt 3 ]; then
+  # shard, done, remaining of each started shard, from sweep status's table
+  while read -r s done left; do
+    if [ "$done" -ge 1 ] && [ "$left" -ge 1 ] && [ "$(state "${A}_$s")" = RUNNING ]; then
       scontrol requeue "${A}_$s"
       # Slurm holds a requeued job back for about two minutes (its BeginTime);
       # release it now so the test does not sit idle.
       sleep 1
       scontrol update jobid="${A}_$s" StartTime=now
       requeued=$s
-      say "requeued task ${A}_$s with $n of 3 rows written"
+      say "requeued task ${A}_$s with $done of $((done + left)) rows written"
       break
     fi
-  done
+  done < <("$BIN" sweep status "$T/rq" | awk -F'│' '$3 ~ /shard-[0-9]+ *$/ {split($2, a, "/"); print a[1] + 0, $5 + 0, $7 + 0}')
   sleep 0.25
 done
 [ -n "$requeued" ] || fail "no shard was caught running between its first and last row"
