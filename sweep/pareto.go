@@ -41,9 +41,9 @@ func Pareto(rows []Row, obj []string) []Row {
 		if r.Metrics == nil {
 			continue
 		}
-		all := r.Metrics.All()
+		v := r.Metrics.Values()
 		for _, o := range obj {
-			vals = append(vals, all[o])
+			vals = append(vals, v[metricIndex[o]])
 		}
 		ok = append(ok, r)
 	}

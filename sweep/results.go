@@ -42,19 +42,40 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
 	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz"}
 
-// All returns every metric by its JSON name (one encoding per call; call
-// it once per row, not per metric).
+// Values are the metrics in MetricNames order (listed by hand, not
+// through JSON, because merges and plots read them for every row;
+// TestMetricValuesMatchJSON holds the list to the JSON tags).
+func (m Metrics) Values() []float64 {
+	return []float64{float64(m.PEs), float64(m.Cycles), float64(m.StallCycles), m.Utilization, m.Seconds,
+		float64(m.DRAMReadBytes), float64(m.DRAMWriteBytes), m.EnergyPJ, m.EnergyCompute, m.EnergySRAM, m.EnergyDRAM,
+		m.EnergyOther, m.PowerW, m.GOPS, m.GOPSPerW, m.SpeedupVsDense, m.LUT, m.FF, m.DSP, m.BRAM36, m.URAM, m.EstClockMHz}
+}
+
+// metricIndex is each metric's position in MetricNames.
+var metricIndex = func() map[string]int {
+	ix := make(map[string]int, len(MetricNames))
+	for i, n := range MetricNames {
+		ix[n] = i
+	}
+	return ix
+}()
+
+// All returns every metric by its JSON name.
 func (m Metrics) All() map[string]float64 {
-	b, _ := json.Marshal(m)
-	var all map[string]float64
-	_ = json.Unmarshal(b, &all)
+	all := make(map[string]float64, len(MetricNames))
+	for i, v := range m.Values() {
+		all[MetricNames[i]] = v
+	}
 	return all
 }
 
 // Get returns a metric by name.
 func (m Metrics) Get(name string) (float64, bool) {
-	v, ok := m.All()[name]
-	return v, ok
+	i, ok := metricIndex[name]
+	if !ok {
+		return 0, false
+	}
+	return m.Values()[i], true
 }
 
 func metricsOf(rep *report.Report) Metrics {
@@ -90,27 +111,27 @@ func csvHeader(keys []string) []byte {
 }
 
 func (r Row) csvLine(keys []string) []byte {
-	var all map[string]float64
+	var vals []float64
 	if r.Metrics != nil {
-		all = r.Metrics.All()
+		vals = r.Metrics.Values()
 	}
-	return r.csvLineOf(keys, all)
+	return r.csvLineOf(keys, vals)
 }
 
-// csvLineOf is csvLine with the metrics already decoded (all is nil for a
-// failed row).
-func (r Row) csvLineOf(keys []string, all map[string]float64) []byte {
+// csvLineOf is csvLine with the metrics already read (vals in MetricNames
+// order; nil for a failed row).
+func (r Row) csvLineOf(keys []string, vals []float64) []byte {
 	rec := make([]string, 0, 2+len(keys)+len(MetricNames))
 	rec = append(rec, strconv.Itoa(r.Point))
 	for _, k := range keys {
 		rec = append(rec, r.Params[k])
 	}
-	for _, n := range MetricNames {
-		if all == nil {
+	for i := range MetricNames {
+		if vals == nil {
 			rec = append(rec, "")
 			continue
 		}
-		rec = append(rec, strconv.FormatFloat(all[n], 'g', 12, 64))
+		rec = append(rec, strconv.FormatFloat(vals[i], 'g', 12, 64))
 	}
 	return csvLine(append(rec, r.Error))
 }

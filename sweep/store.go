@@ -174,17 +174,17 @@ func writeSorted(dir string, spec Spec, files []string, refs []rowRef) (Summary,
 			return sum, err
 		}
 		jl.Write(line)
-		var all map[string]float64
+		var vals []float64
 		if r.Metrics != nil {
-			all = r.Metrics.All()
+			vals = r.Metrics.Values()
 			for _, o := range obj {
-				objVals = append(objVals, all[o])
+				objVals = append(objVals, vals[metricIndex[o]])
 			}
 			okRefs = append(okRefs, i)
 		} else {
 			sum.Failed++
 		}
-		cs.Write(r.csvLineOf(keys, all))
+		cs.Write(r.csvLineOf(keys, vals))
 	}
 	sum.Rows = len(refs)
 	if err := jl.commit(); err != nil {
