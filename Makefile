@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/sparsesim
 PKGS    := ./...
 
-.PHONY: all build run test bench vet fmt-check rtl-test rtl-synth clean
+.PHONY: all build run test test-cluster bench vet fmt-check rtl-test rtl-synth clean
 
 all: build
 
@@ -25,6 +25,13 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# A real single-node Slurm cluster in a temp dir (root; apt-get install
+# slurm-wlm munge): sweep --slurm 4, a requeued shard and the hand-written
+# docs/cluster job array, each checked byte for byte against the unsharded
+# sweep. Not part of `make test`, which needs no Slurm.
+test-cluster: build
+	docs/cluster/test-cluster.sh $(BIN)
 
 # Every RTL unit at every parameter set, ≥10,000 vectors, iverilog and verilator.
 rtl-test:

@@ -92,61 +92,86 @@ func (p Point) Sets() []string {
 	return s
 }
 
-// Points enumerates the grid: the cartesian product in axis order (last
-// axis fastest), or with zip the i-th value of every axis together.
-func Points(axes []Axis, zip bool) ([]Point, error) {
-	if len(axes) == 0 {
-		return []Point{{Index: 0}}, nil
-	}
+// Grid is the sweep's points, enumerated on demand: point i is computed
+// from its index, so a 10,000- or 1,000,000-point grid costs the axes'
+// values in memory, not one Point per grid entry.
+type Grid struct {
+	axes []Axis
+	zip  bool
+	n    int
+}
+
+// MaxPoints is the largest grid a sweep accepts.
+const MaxPoints = 1_000_000
+
+// NewGrid checks the axes: the cartesian product in axis order (last axis
+// fastest), or with zip the i-th value of every axis together.
+func NewGrid(axes []Axis, zip bool) (Grid, error) {
 	seen := map[string]bool{}
 	for _, a := range axes {
 		if seen[a.Key] {
-			return nil, usererr.New("--grid %s given twice", a.Key)
+			return Grid{}, usererr.New("--grid %s given twice", a.Key)
 		}
 		seen[a.Key] = true
 	}
-	var pts []Point
+	g := Grid{axes: axes, zip: zip, n: 1}
+	if len(axes) == 0 {
+		return g, nil
+	}
 	if zip {
-		n := len(axes[0].Values)
+		g.n = len(axes[0].Values)
 		for _, a := range axes {
-			if len(a.Values) != n {
-				return nil, usererr.New("--zip needs axes of equal length: %s has %d values, %s has %d", axes[0].Key, n, a.Key, len(a.Values))
+			if len(a.Values) != g.n {
+				return Grid{}, usererr.New("--zip needs axes of equal length: %s has %d values, %s has %d", axes[0].Key, g.n, a.Key, len(a.Values))
 			}
 		}
-		for i := 0; i < n; i++ {
-			p := Point{Index: i}
-			for _, a := range axes {
-				p.Params = append(p.Params, Param{a.Key, a.Values[i]})
-			}
-			pts = append(pts, p)
-		}
-		return pts, nil
+		return g, nil
 	}
-	total := 1
 	for _, a := range axes {
-		total *= len(a.Values)
-		if total > 1_000_000 {
-			return nil, usererr.New("grid has more than 1,000,000 points")
+		g.n *= len(a.Values)
+		if g.n > MaxPoints {
+			return Grid{}, usererr.New("grid has more than %d points (the sweep limit); split it into several sweeps", MaxPoints)
 		}
 	}
-	for i := 0; i < total; i++ {
-		p := Point{Index: i}
-		rem := i
-		vals := make([]string, len(axes))
-		for j := len(axes) - 1; j >= 0; j-- {
-			n := len(axes[j].Values)
-			vals[j] = axes[j].Values[rem%n]
-			rem /= n
+	return g, nil
+}
+
+// Len is the number of points.
+func (g Grid) Len() int { return g.n }
+
+// At returns point i (0 ≤ i < Len).
+func (g Grid) At(i int) Point {
+	p := Point{Index: i, Params: make([]Param, len(g.axes))}
+	if g.zip {
+		for j, a := range g.axes {
+			p.Params[j] = Param{a.Key, a.Values[i]}
 		}
-		for j, a := range axes {
-			p.Params = append(p.Params, Param{a.Key, vals[j]})
-		}
-		pts = append(pts, p)
+		return p
+	}
+	rem := i
+	for j := len(g.axes) - 1; j >= 0; j-- {
+		n := len(g.axes[j].Values)
+		p.Params[j] = Param{g.axes[j].Key, g.axes[j].Values[rem%n]}
+		rem /= n
+	}
+	return p
+}
+
+// Points enumerates the whole grid (small grids and tests; sweeps use
+// Grid.At).
+func Points(axes []Axis, zip bool) ([]Point, error) {
+	g, err := NewGrid(axes, zip)
+	if err != nil {
+		return nil, err
+	}
+	pts := make([]Point, g.Len())
+	for i := range pts {
+		pts[i] = g.At(i)
 	}
 	return pts, nil
 }
 
-// Shard is "i/n": this process runs the points whose index ≡ i (mod n).
+// Shard is "i/n": this process runs the points that hash to i of n.
 type Shard struct{ I, N int }
 
 // ParseShard reads "i/n" with 0 ≤ i < n.
@@ -161,5 +186,28 @@ func ParseShard(s string) (Shard, error) {
 	return sh, nil
 }
 
-// Has reports whether the shard runs point index i.
-func (s Shard) Has(i int) bool { return i%s.N == s.I }
+// Has reports whether the shard runs point index i: shard ⌊n·frac(i/φ)⌋
+// (the golden-ratio Weyl sequence, in 64-bit fixed point). Plain i mod n
+// would hand each shard one slice of the trailing axes whenever their sizes
+// are multiples of n (every point of the slow dataflow to one shard, say);
+// i/φ spreads every such slice evenly over the shards (a low-discrepancy
+// sequence, so more evenly than a hash would), and is the same on every
+// machine.
+func (s Shard) Has(i int) bool {
+	if s.N == 1 {
+		return true
+	}
+	frac := uint64(i) * 0x9e3779b97f4a7c15 // 2⁶⁴/φ: i/φ mod 1, in units of 2⁻⁶⁴
+	return int((frac>>32)*uint64(s.N)>>32) == s.I
+}
+
+// Count is how many of points 0..n-1 the shard runs.
+func (s Shard) Count(n int) int {
+	c := 0
+	for i := 0; i < n; i++ {
+		if s.Has(i) {
+			c++
+		}
+	}
+	return c
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -34,42 +36,109 @@ func CheckObjectives(obj []string) error {
 // objectives ≤ and one <), in point order.
 func Pareto(rows []Row, obj []string) []Row {
 	var ok []Row
-	var vals [][]float64 // objectives per row, computed once
+	var vals []float64 // objectives per row, computed once, flat
 	for _, r := range rows {
 		if r.Metrics == nil {
 			continue
 		}
-		all := r.Metrics.All()
-		v := make([]float64, len(obj))
-		for i, o := range obj {
-			v[i] = all[o]
+		v := r.Metrics.Values()
+		for _, o := range obj {
+			vals = append(vals, v[metricIndex[o]])
 		}
-		ok, vals = append(ok, r), append(vals, v)
+		ok = append(ok, r)
 	}
 	var front []Row
-	for i, a := range ok {
-		va := vals[i]
-		dominated := false
-		for j := range ok {
-			if i == j {
-				continue
-			}
-			vb := vals[j]
-			le, lt := true, false
-			for k := range vb {
-				le = le && vb[k] <= va[k]
-				lt = lt || vb[k] < va[k]
-			}
-			if le && lt {
-				dominated = true
-				break
-			}
-		}
-		if !dominated {
-			front = append(front, a)
-		}
+	for _, i := range ParetoIndices(vals, len(obj)) {
+		front = append(front, ok[i])
 	}
 	return front
+}
+
+// ParetoIndices returns, in increasing order, the indices of the
+// non-dominated points among len(vals)/k points of k objectives each
+// (vals[i*k+j] is objective j of point i; all minimised; a point is
+// dominated when another is ≤ in every objective and < in one, so equal
+// points are all kept).
+//
+// Points are sorted lexicographically first, because a dominating point
+// always sorts before the one it dominates. With two objectives one pass
+// then keeps the running minimum of the second objective: O(n log n).
+// With more, each point is compared against the front found so far
+// (domination is transitive, so that suffices): O(n log n + n·front).
+func ParetoIndices(vals []float64, k int) []int {
+	if k == 0 || len(vals) == 0 {
+		return nil
+	}
+	n := len(vals) / k
+	v := func(i, j int) float64 { return vals[i*k+j] }
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		ia, ib := order[a], order[b]
+		for j := 0; j < k; j++ {
+			if x, y := v(ia, j), v(ib, j); x != y {
+				return x < y
+			}
+		}
+		return ia < ib
+	})
+	var front []int
+	switch k {
+	case 1:
+		for _, i := range order {
+			if v(i, 0) == v(order[0], 0) {
+				front = append(front, i)
+			}
+		}
+	case 2:
+		// Within a run of equal first objectives (sorted by the second),
+		// a point is dominated if the run's first is better in the second
+		// objective, or if an earlier run (better first) is no worse in it.
+		best := math.Inf(1) // least second objective of the earlier runs
+		for s := 0; s < n; {
+			e := s
+			for e < n && v(order[e], 0) == v(order[s], 0) {
+				e++
+			}
+			runMin := v(order[s], 1)
+			for _, i := range order[s:e] {
+				if y := v(i, 1); y == runMin && y < best {
+					front = append(front, i)
+				}
+			}
+			best = math.Min(best, runMin)
+			s = e
+		}
+	default:
+		for _, i := range order {
+			dominated := false
+			for _, f := range front {
+				if dominates(vals[f*k:f*k+k], vals[i*k:i*k+k]) {
+					dominated = true
+					break
+				}
+			}
+			if !dominated {
+				front = append(front, i)
+			}
+		}
+	}
+	sort.Ints(front)
+	return front
+}
+
+// dominates reports whether a is ≤ b in every objective and < in one.
+func dominates(a, b []float64) bool {
+	lt := false
+	for j := range a {
+		if a[j] > b[j] {
+			return false
+		}
+		lt = lt || a[j] < b[j]
+	}
+	return lt
 }
 
 // WritePareto writes pareto.csv (the front's rows) and prints it as a table.

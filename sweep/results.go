@@ -1,16 +1,12 @@
 package sweep
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"os"
-	"sort"
 	"strconv"
 
-	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 )
 
@@ -46,19 +42,40 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
 	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz"}
 
-// All returns every metric by its JSON name (one encoding per call; call
-// it once per row, not per metric).
+// Values are the metrics in MetricNames order (listed by hand, not
+// through JSON, because merges and plots read them for every row;
+// TestMetricValuesMatchJSON holds the list to the JSON tags).
+func (m Metrics) Values() []float64 {
+	return []float64{float64(m.PEs), float64(m.Cycles), float64(m.StallCycles), m.Utilization, m.Seconds,
+		float64(m.DRAMReadBytes), float64(m.DRAMWriteBytes), m.EnergyPJ, m.EnergyCompute, m.EnergySRAM, m.EnergyDRAM,
+		m.EnergyOther, m.PowerW, m.GOPS, m.GOPSPerW, m.SpeedupVsDense, m.LUT, m.FF, m.DSP, m.BRAM36, m.URAM, m.EstClockMHz}
+}
+
+// metricIndex is each metric's position in MetricNames.
+var metricIndex = func() map[string]int {
+	ix := make(map[string]int, len(MetricNames))
+	for i, n := range MetricNames {
+		ix[n] = i
+	}
+	return ix
+}()
+
+// All returns every metric by its JSON name.
 func (m Metrics) All() map[string]float64 {
-	b, _ := json.Marshal(m)
-	var all map[string]float64
-	_ = json.Unmarshal(b, &all)
+	all := make(map[string]float64, len(MetricNames))
+	for i, v := range m.Values() {
+		all[MetricNames[i]] = v
+	}
 	return all
 }
 
 // Get returns a metric by name.
 func (m Metrics) Get(name string) (float64, bool) {
-	v, ok := m.All()[name]
-	return v, ok
+	i, ok := metricIndex[name]
+	if !ok {
+		return 0, false
+	}
+	return m.Values()[i], true
 }
 
 func metricsOf(rep *report.Report) Metrics {
@@ -94,20 +111,27 @@ func csvHeader(keys []string) []byte {
 }
 
 func (r Row) csvLine(keys []string) []byte {
-	rec := []string{strconv.Itoa(r.Point)}
+	var vals []float64
+	if r.Metrics != nil {
+		vals = r.Metrics.Values()
+	}
+	return r.csvLineOf(keys, vals)
+}
+
+// csvLineOf is csvLine with the metrics already read (vals in MetricNames
+// order; nil for a failed row).
+func (r Row) csvLineOf(keys []string, vals []float64) []byte {
+	rec := make([]string, 0, 2+len(keys)+len(MetricNames))
+	rec = append(rec, strconv.Itoa(r.Point))
 	for _, k := range keys {
 		rec = append(rec, r.Params[k])
 	}
-	var all map[string]float64
-	if r.Metrics != nil {
-		all = r.Metrics.All()
-	}
-	for _, n := range MetricNames {
-		if all == nil {
+	for i := range MetricNames {
+		if vals == nil {
 			rec = append(rec, "")
 			continue
 		}
-		rec = append(rec, strconv.FormatFloat(all[n], 'g', 12, 64))
+		rec = append(rec, strconv.FormatFloat(vals[i], 'g', 12, 64))
 	}
 	return csvLine(append(rec, r.Error))
 }
@@ -127,57 +151,13 @@ func appendLine(f *os.File, line []byte) error {
 	return err
 }
 
-// ReadRows reads results.jsonl. A last line without its newline (a torn
-// write) is ignored and reported through torn, so resume can cut it off.
+// ReadRows reads results.jsonl into memory (plots and small tools; sweeps
+// and merges stream). A last line without its newline (a torn write) is
+// ignored; validBytes is the length of the complete lines.
 func ReadRows(path string) (rows []Row, validBytes int64, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	line := 0
-	var off int64
-	for sc.Scan() {
-		line++
-		text := sc.Bytes()
-		end := off + int64(len(text)) + 1
-		if end > int64(len(b)) { // no trailing newline: torn
-			break
-		}
-		var r Row
-		if err := json.Unmarshal(text, &r); err != nil {
-			return nil, 0, usererr.New("%s:%d: not a sweep result row: %v", path, line, err)
-		}
+	validBytes, err = scanRows(path, func(r Row, _ int64, _ int) error {
 		rows = append(rows, r)
-		off = end
-	}
-	return rows, off, nil
-}
-
-// writeSorted rewrites results.jsonl and results.csv sorted by point,
-// atomically, so finished sweeps are byte-identical however they ran.
-func writeSorted(dir string, keys []string, rows []Row) error {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Point < rows[j].Point })
-	var jl, cs bytes.Buffer
-	cs.Write(csvHeader(keys))
-	for _, r := range rows {
-		jl.Write(r.jsonLine())
-		cs.Write(r.csvLine(keys))
-	}
-	if err := report.WriteFileAtomic(dir+"/results.jsonl", jl.Bytes()); err != nil {
-		return err
-	}
-	return report.WriteFileAtomic(dir+"/results.csv", cs.Bytes())
-}
-
-func dupCheck(rows []Row) error {
-	seen := map[int]bool{}
-	for _, r := range rows {
-		if seen[r.Point] {
-			return fmt.Errorf("point %d appears twice", r.Point)
-		}
-		seen[r.Point] = true
-	}
-	return nil
+		return nil
+	})
+	return rows, validBytes, err
 }

@@ -109,72 +109,74 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 }
 
 // Run executes the sweep's points (this shard's, minus those already in
-// results.jsonl when resuming) and returns every row of the shard, sorted.
-func Run(spec Spec, opt Options) ([]Row, error) {
-	pts, err := Points(spec.Axes, spec.Zip)
+// results.jsonl when resuming), appends each row as it finishes, then
+// rewrites the shard's files sorted by point. Points are generated from
+// their index and rows streamed to disk, so memory stays bounded by the
+// rows in flight (plus 24 bytes a row for the final sort), not the grid.
+func Run(spec Spec, opt Options) (Summary, error) {
+	g, err := NewGrid(spec.Axes, spec.Zip)
 	if err != nil {
-		return nil, err
+		return Summary{}, err
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, usererr.New("--out %s: %v", opt.Out, err)
+		return Summary{}, usererr.New("--out %s: %v", opt.Out, err)
 	}
-	man := Manifest{Spec: spec, Points: len(pts), Shard: fmt.Sprintf("%d/%d", opt.Shard.I, opt.Shard.N)}
+	man := Manifest{Spec: spec, Points: g.Len(), Shard: fmt.Sprintf("%d/%d", opt.Shard.I, opt.Shard.N)}
 	manPath := filepath.Join(opt.Out, "sweep.json")
 	resPath := filepath.Join(opt.Out, "results.jsonl")
 	csvPath := filepath.Join(opt.Out, "results.csv")
-	var done []Row
+	have := newBitset(g.Len())
+	var refs []rowRef
+	var size int64 // of results.jsonl, where the next row goes
 	if _, err := os.Stat(resPath); err == nil {
 		if !opt.Resume {
-			return nil, usererr.New("--out %s already holds results.jsonl: pass --resume to continue it, or choose another --out", opt.Out)
+			return Summary{}, usererr.New("--out %s already holds results.jsonl: pass --resume to continue it, or choose another --out", opt.Out)
 		}
 		old, err := readManifest(manPath)
 		if err != nil {
-			return nil, err
+			return Summary{}, err
 		}
 		if !sameSpec(old, man) {
-			return nil, usererr.New("--resume: %s was made by a different sweep (config, workload, axes or shard differ)", manPath)
+			return Summary{}, usererr.New("--resume: %s was made by a different sweep (config, workload, axes or shard differ)", manPath)
 		}
-		var valid int64
-		if done, valid, err = ReadRows(resPath); err != nil {
-			return nil, err
+		if size, err = scanRows(resPath, func(r Row, off int64, n int) error {
+			if r.Point < 0 || r.Point >= g.Len() || !opt.Shard.Has(r.Point) {
+				return fmt.Errorf("point %d is not in this sweep's shard %s", r.Point, man.Shard)
+			}
+			if have.has(r.Point) {
+				return fmt.Errorf("point %d appears twice", r.Point)
+			}
+			have.set(r.Point)
+			refs = append(refs, rowRef{point: r.Point, off: off, n: int32(n)})
+			return nil
+		}); err != nil {
+			return Summary{}, err
 		}
-		if err := os.Truncate(resPath, valid); err != nil { // drop a torn last line
-			return nil, err
-		}
-		if err := dupCheck(done); err != nil {
-			return nil, usererr.New("%s: %v", resPath, err)
+		if err := os.Truncate(resPath, size); err != nil { // drop a torn last line
+			return Summary{}, err
 		}
 	} else {
 		mb, _ := json.MarshalIndent(man, "", "  ")
 		if err := report.WriteFileAtomic(manPath, append(mb, '\n')); err != nil {
-			return nil, err
+			return Summary{}, err
 		}
 		if err := report.WriteFileAtomic(csvPath, csvHeader(spec.Keys())); err != nil {
-			return nil, err
-		}
-	}
-	have := map[int]bool{}
-	for _, r := range done {
-		have[r.Point] = true
-	}
-	var todo []Point
-	for _, p := range pts {
-		if opt.Shard.Has(p.Index) && !have[p.Index] {
-			todo = append(todo, p)
+			return Summary{}, err
 		}
 	}
 	jf, err := os.OpenFile(resPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, err
+		return Summary{}, err
 	}
 	defer jf.Close()
 	cf, err := os.OpenFile(csvPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, err
+		return Summary{}, err
 	}
 	defer cf.Close()
 
-	prog := newProgress(opt, len(todo))
+	resumed := len(refs)
+	prog := newProgress(opt, opt.Shard.Count(g.Len())-resumed)
 	jobs := max(opt.Jobs, 1)
 	in := make(chan Point)
 	out := make(chan Row)
@@ -189,8 +191,10 @@ func Run(spec Spec, opt Options) ([]Row, error) {
 		}()
 	}
 	go func() {
-		for _, p := range todo {
-			in <- p
+		for i := 0; i < g.Len(); i++ {
+			if opt.Shard.Has(i) && !have.has(i) {
+				in <- g.At(i)
+			}
 		}
 		close(in)
 		wg.Wait()
@@ -199,23 +203,24 @@ func Run(spec Spec, opt Options) ([]Row, error) {
 	var writeErr error
 	for r := range out {
 		if writeErr == nil {
-			if err := appendLine(jf, r.jsonLine()); err != nil {
+			line := r.jsonLine()
+			if err := appendLine(jf, line); err != nil {
 				writeErr = err
 			} else if err := appendLine(cf, r.csvLine(spec.Keys())); err != nil {
 				writeErr = err
 			}
+			refs = append(refs, rowRef{point: r.Point, off: size, n: int32(len(line) - 1)})
+			size += int64(len(line))
 		}
-		done = append(done, r)
 		prog.step(r)
 	}
 	prog.finish()
 	if writeErr != nil {
-		return nil, writeErr
+		return Summary{}, writeErr
 	}
-	if err := writeSorted(opt.Out, spec.Keys(), done); err != nil {
-		return nil, err
-	}
-	return done, nil
+	sum, err := writeSorted(opt.Out, spec, []string{resPath}, refs)
+	sum.Resumed = resumed
+	return sum, err
 }
 
 func readManifest(path string) (Manifest, error) {
@@ -276,51 +281,58 @@ func (p *progress) finish() {
 	}
 }
 
-// Merge joins shard directories: every point of the sweep exactly once.
-func Merge(out string, dirs []string) ([]Row, Spec, error) {
+// Merge joins shard directories into out: every point of the sweep
+// exactly once, sorted, streamed (memory: 24 bytes a row and one bit a
+// grid point, not the rows).
+func Merge(out string, dirs []string) (Spec, Summary, error) {
 	var spec Spec
 	var total int
-	var rows []Row
+	var have bitset
+	var refs []rowRef
+	var files []string
 	for i, d := range dirs {
 		m, err := readManifest(filepath.Join(d, "sweep.json"))
 		if err != nil {
-			return nil, spec, err
+			return spec, Summary{}, err
 		}
 		if i == 0 {
 			spec, total = m.Spec, m.Points
-		} else if js, _ := json.Marshal(m.Spec); string(js) != mustJSON(spec) || m.Points != total {
-			return nil, spec, usererr.New("%s: a different sweep from %s", d, dirs[0])
+			have = newBitset(total)
+		} else if mustJSON(m.Spec) != mustJSON(spec) || m.Points != total {
+			return spec, Summary{}, usererr.New("%s: a different sweep from %s", d, dirs[0])
 		}
-		r, _, err := ReadRows(filepath.Join(d, "results.jsonl"))
-		if err != nil {
-			return nil, spec, usererr.New("%s: %v", d, err)
-		}
-		rows = append(rows, r...)
-	}
-	if err := dupCheck(rows); err != nil {
-		return nil, spec, usererr.New("merge: %v", err)
-	}
-	if len(rows) != total {
-		have := map[int]bool{}
-		for _, r := range rows {
-			have[r.Point] = true
-		}
-		var missing []int
-		for i := 0; i < total && len(missing) < 10; i++ {
-			if !have[i] {
-				missing = append(missing, i)
+		path := filepath.Join(d, "results.jsonl")
+		file := int32(len(files))
+		files = append(files, path)
+		if _, err := scanRows(path, func(r Row, off int64, n int) error {
+			if r.Point < 0 || r.Point >= total {
+				return fmt.Errorf("point %d is outside the sweep's %d points", r.Point, total)
 			}
+			if have.has(r.Point) {
+				return fmt.Errorf("merge: point %d appears twice", r.Point)
+			}
+			have.set(r.Point)
+			refs = append(refs, rowRef{point: r.Point, file: file, off: off, n: int32(n)})
+			return nil
+		}); err != nil {
+			if os.IsNotExist(err) {
+				return spec, Summary{}, usererr.New("%s: no results.jsonl", d)
+			}
+			return spec, Summary{}, err
 		}
-		return nil, spec, usererr.New("merge: %d of %d points present; missing %v", len(rows), total, missing)
+	}
+	if len(refs) != total {
+		return spec, Summary{}, usererr.New("merge: %d of %d points present; missing %v", len(refs), total, have.missing(total, 10))
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, spec, err
+		return spec, Summary{}, usererr.New("--out %s: %v", out, err)
 	}
 	mb, _ := json.MarshalIndent(Manifest{Spec: spec, Points: total, Shard: "0/1"}, "", "  ")
 	if err := report.WriteFileAtomic(filepath.Join(out, "sweep.json"), append(mb, '\n')); err != nil {
-		return nil, spec, err
+		return spec, Summary{}, err
 	}
-	return rows, spec, writeSorted(out, spec.Keys(), rows)
+	sum, err := writeSorted(out, spec, files, refs)
+	return spec, sum, err
 }
 
 func mustJSON(v any) string {

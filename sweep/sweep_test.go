@@ -79,11 +79,15 @@ func TestGridRunsAndJobsAgree(t *testing.T) {
 	var outs [2]string
 	for i, jobs := range []int{1, 2} {
 		outs[i] = filepath.Join(dir, fmt.Sprint(jobs))
-		rows, err := Run(gridSpec(), Options{Out: outs[i], Jobs: jobs, Shard: Shard{0, 1}})
+		sum, err := Run(gridSpec(), Options{Out: outs[i], Jobs: jobs, Shard: Shard{0, 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 9 {
+		rows, _, err := ReadRows(filepath.Join(outs[i], "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 9 || sum.Rows != 9 || sum.Failed != 0 || len(sum.Front) == 0 {
 			t.Fatalf("%d rows", len(rows))
 		}
 		for j, r := range rows {
@@ -128,7 +132,7 @@ func TestShardsMerge(t *testing.T) {
 		shards = append(shards, d)
 	}
 	merged := filepath.Join(dir, "merged")
-	if _, _, err := Merge(merged, shards); err != nil {
+	if _, sum, err := Merge(merged, shards); err != nil || sum.Rows != 9 {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"results.csv", "results.jsonl"} {
@@ -178,18 +182,12 @@ func TestResumeDropsTornLineAndRecordsFailures(t *testing.T) {
 	}
 	bad := gridSpec()
 	bad.Axes[1].Values = []string{"os", "xs"}
-	rows, err := Run(bad, Options{Out: filepath.Join(dir, "bad"), Jobs: 2, Shard: Shard{0, 1}})
+	sum, err := Run(bad, Options{Out: filepath.Join(dir, "bad"), Jobs: 2, Shard: Shard{0, 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	failed := 0
-	for _, r := range rows {
-		if r.Error != "" {
-			failed++
-		}
-	}
-	if failed != 3 || len(rows) != 6 {
-		t.Errorf("%d of %d failed, want 3 of 6", failed, len(rows))
+	if sum.Failed != 3 || sum.Rows != 6 {
+		t.Errorf("%d of %d failed, want 3 of 6", sum.Failed, sum.Rows)
 	}
 }
 

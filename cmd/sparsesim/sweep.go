@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,18 +24,28 @@ func newSweepCmd() *cobra.Command {
 		jobs          int
 		resume, quiet bool
 		objectives    string
+		slurm         int
+		slurmOpts     string
+		dryRun        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
-		Short: "Run a design-space sweep: every point of a grid of config overrides, in parallel, resumable, shardable",
+		Short: "Run a design-space sweep: every point of a grid of config overrides, in parallel, resumable, shardable, on Slurm",
 		Long: `Run a design-space sweep. Each --grid key=values axis overrides one config
 field (values: a list, or ranges lo:hi:x2 and lo:hi:+4); axes combine as a
 cartesian product, or pairwise with --zip. Every point is a full simulation.
 Results go to --out DIR: results.jsonl and results.csv (appended point by point,
-then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
+then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.
+
+--slurm N submits the sweep to Slurm instead: an array job of N shards (each
+with --resume, so requeued tasks continue) and a merge job that runs after
+all of them succeed (afterok) into DIR/merged. 'sparsesim sweep status DIR'
+shows progress. docs/cluster/README.md.`,
 		Example: `  sparsesim sweep -w resnet50 --grid pe_array.rows=8:128:x2 --grid pe_array.cols=8:128:x2 --out sw
   sparsesim sweep -c sat-vcu1525 -w resnet18 --phase training --grid sparsity.nm=dense,2:4,2:8 --out nm
-  sparsesim sweep ... --shard 1/4      # one of four cluster jobs; then: sparsesim merge --out all sw0 sw1 sw2 sw3`,
+  sparsesim sweep ... --shard 1/4      # one of four cluster jobs; then: sparsesim merge --out all sw0 sw1 sw2 sw3
+  sparsesim sweep ... --slurm 16 --slurm-opts "--partition=batch --time=2:00:00 --mem=2G" --out big
+  sparsesim sweep status big`,
 		Args: cobra.NoArgs,
 		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -46,6 +57,10 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 					return err
 				}
 				spec.Axes = append(spec.Axes, a)
+			}
+			grid, err := sweep.NewGrid(spec.Axes, spec.Zip)
+			if err != nil {
+				return err
 			}
 			sh, err := sweep.ParseShard(shard)
 			if err != nil {
@@ -74,17 +89,24 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 			if err := sweep.CheckObjectives(spec.Objectives); err != nil {
 				return err
 			}
+			if slurm != 0 || dryRun || slurmOpts != "" {
+				perShard := 0
+				if cmd.Flags().Changed("jobs") {
+					perShard = jobs
+				}
+				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, perShard, shard != "", resume, dryRun)
+			}
 			errw := cmd.ErrOrStderr()
 			if quiet {
 				errw = nil
 			}
 			f, isFile := errw.(*os.File)
-			rows, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
+			sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
 				Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
 			if err != nil {
 				return err
 			}
-			return finishSweep(cmd, out, spec, rows)
+			return finishSweep(cmd, out, spec, sum)
 		}),
 	}
 	fl := cmd.Flags()
@@ -98,30 +120,113 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 	fl.StringVar(&spec.Phase, "phase", "inference", "inference or training")
 	fl.BoolVar(&spec.AllowOverfit, "allow-overfit", false, "simulate FPGA points that do not fit their device (else they are recorded as failed)")
 	fl.StringVarP(&out, "out", "o", "", "output directory")
-	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel")
-	fl.BoolVar(&resume, "resume", false, "continue the sweep in --out, skipping points already recorded")
+	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel (with --slurm: per shard; default the CPUs Slurm gives a task)")
+	fl.BoolVar(&resume, "resume", false, "continue the sweep in --out, skipping points already recorded (with --slurm: resubmit into a directory that has jobs)")
 	fl.StringVar(&shard, "shard", "", "run only shard i/n of the points (for cluster job arrays); join with 'sparsesim merge'")
 	fl.StringVar(&objectives, "objectives", "", "metrics the Pareto front minimises, comma-separated (default cycles,energy_pj; FPGA: cycles,lut,dsp)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	fl.IntVar(&slurm, "slurm", 0, "submit to Slurm as an array job of N shards plus an afterok merge job (into --out)")
+	fl.StringVar(&slurmOpts, "slurm-opts", "", `sbatch options for both jobs, e.g. "--partition=batch --time=2:00:00 --mem=2G"`)
+	fl.BoolVar(&dryRun, "dry-run", false, "with --slurm: print the job scripts, submit nothing")
+	cmd.AddCommand(newSweepStatusCmd())
 	return cmd
 }
 
-// finishSweep prints the Pareto front and writes the default plots.
-func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, rows []sweep.Row) error {
-	failed := 0
-	for _, r := range rows {
-		if r.Error != "" {
-			failed++
+// sbatchName and squeueName are the Slurm commands looked up on PATH
+// (tests point PATH at stand-ins to make sbatch refuse).
+const sbatchName, squeueName = "sbatch", "squeue"
+
+// submitSlurm writes the array and merge job scripts and submits them, or
+// with dryRun prints them.
+func submitSlurm(cmd *cobra.Command, spec sweep.Spec, points int, out string, shards int, opts string, jobs int, sharded, resume, dryRun bool) error {
+	if shards < 1 {
+		return usererr.New("--slurm N: N shards must be at least 1 (--dry-run and --slurm-opts need --slurm)")
+	}
+	if sharded {
+		return usererr.New("--slurm and --shard together: --slurm makes the shards itself")
+	}
+	if shards > points {
+		return usererr.New("--slurm %d: more shards than the grid's %d points", shards, points)
+	}
+	if shards > 10000 {
+		return usererr.New("--slurm %d: more than 10000 array tasks (a common MaxArraySize); use fewer shards", shards)
+	}
+	o, err := sweep.ParseSlurmOpts(opts)
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(out)
+	if err != nil {
+		return usererr.New("--out %s: %v", out, err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{dir, wd} {
+		if strings.ContainsAny(p, " \t\n'\"\\$`") {
+			return usererr.New("--slurm: %q has a space or shell character, which #SBATCH lines cannot quote; use a plain path for --out and the working directory", p)
 		}
 	}
-	front := sweep.Pareto(rows, spec.Objectives)
-	if err := sweep.WritePareto(out, spec.Keys(), spec.Objectives, front, cmd.OutOrStdout()); err != nil {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("locating the sparsesim binary to stage for the jobs: %v", err)
+	}
+	job := sweep.SlurmJob{Spec: spec, Points: points, Shards: shards, Dir: dir, WorkDir: wd, Exe: filepath.Join(sweep.SlurmDir(dir), "sparsesim"), Opts: o, Jobs: jobs}
+	w := cmd.OutOrStdout()
+	if dryRun {
+		fmt.Fprintf(w, "# %s (array job: %d shards of %d points)\n%s\n# %s (after the array job succeeds: sbatch --dependency=afterok:ARRAY_ID)\n%s",
+			filepath.Join(sweep.SlurmDir(dir), "shards.sbatch"), shards, points, job.ShardScript(),
+			filepath.Join(sweep.SlurmDir(dir), "merge.sbatch"), job.MergeScript())
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(sweep.SlurmDir(dir), "jobs.json")); err == nil && !resume {
+		return usererr.New("--out %s already holds a submitted Slurm sweep: pass --resume to resubmit it (shards continue where they stopped), or choose another --out", out)
+	}
+	job.Exe = exe
+	ids, err := job.Submit(sbatchName)
+	if err != nil {
 		return err
 	}
-	if err := sweep.DefaultPlots(out, spec, rows, front, spec.Objectives); err != nil {
+	fmt.Fprintf(w, "submitted array job %s (%d shards, %d points) and merge job %s (afterok:%s)\n", ids.ArrayJob, shards, points, ids.MergeJob, ids.ArrayJob)
+	fmt.Fprintf(w, "output: %s (shards in shard-*, merged results in merged/, logs in slurm/logs)\n", dir)
+	fmt.Fprintf(w, "progress: sparsesim sweep status %s\n", out)
+	return nil
+}
+
+func newSweepStatusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status DIR",
+		Short: "Points done, failed and remaining in each shard of a sweep (a --slurm output directory), and Slurm's view of its jobs",
+		Args:  cobra.ExactArgs(1),
+		RunE: userRunE(func(cmd *cobra.Command, args []string) error {
+			st, err := sweep.Status(args[0])
+			if err != nil {
+				return err
+			}
+			return st.Write(cmd.OutOrStdout(), squeueName)
+		}),
+	}
+}
+
+// finishSweep prints the Pareto front and writes the default plots (the
+// plot layer reads the sorted rows back; the sweep itself never held them).
+func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, sum sweep.Summary) error {
+	if err := sweep.WritePareto(out, spec.Keys(), spec.Objectives, sum.Front, cmd.OutOrStdout()); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: results.csv, results.jsonl, pareto.csv, plots\n", len(rows), failed, out)
+	rows, _, err := sweep.ReadRows(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		return err
+	}
+	if err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives); err != nil {
+		return err
+	}
+	resumed := ""
+	if sum.Resumed > 0 {
+		resumed = fmt.Sprintf(" (resumed: %d were already done)", sum.Resumed)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed)%s in %s: results.csv, results.jsonl, pareto.csv, plots\n", sum.Rows, sum.Failed, resumed, out)
 	return nil
 }
 
@@ -135,11 +240,11 @@ func newMergeCmd() *cobra.Command {
 			if out == "" {
 				return usererr.New("--out DIR is required")
 			}
-			rows, spec, err := sweep.Merge(out, dirs)
+			spec, sum, err := sweep.Merge(out, dirs)
 			if err != nil {
 				return err
 			}
-			return finishSweep(cmd, out, spec, rows)
+			return finishSweep(cmd, out, spec, sum)
 		}),
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "directory for the merged results")

@@ -102,3 +102,146 @@ func TestSweepPlotAndMergeCLI(t *testing.T) {
 		}
 	}
 }
+
+// fakeSbatch puts a stand-in sbatch on PATH (and nothing else, so squeue is
+// absent): it logs its arguments and prints job IDs 101, 102, ... in
+// --parsable form, or with refuse fails as sbatch does on a bad partition.
+// It tests how the CLI handles sbatch's answers; make test-cluster runs
+// the real Slurm.
+func fakeSbatch(t *testing.T, refuse bool) (logPath string) {
+	dir := t.TempDir()
+	script := `#!/bin/sh
+echo "$*" >> "$0.log"
+read n < "$0.count" || n=100
+n=$((n + 1))
+echo $n > "$0.count"
+echo "$n;testcluster"
+`
+	if refuse {
+		script = "#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2\nexit 1\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sbatch"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	return filepath.Join(dir, "sbatch.log")
+}
+
+const tinyTopo = "../../../shared/reference/scalesim/test_mnk_input.csv"
+
+func slurmArgs(out string, extra ...string) []string {
+	return append([]string{"sweep", "-w", tinyTopo, "--grid", "pe_array.rows=8,16", "--grid", "dataflow=os,ws",
+		"--set", "dram.model=ideal", "--out", out}, extra...)
+}
+
+// --dry-run prints both scripts and writes nothing; the sweep flags in the
+// array script reproduce the sweep: run locally, they give the same
+// sweep.json as the original flags.
+func TestSweepSlurmDryRun(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "sw")
+	code, stdout, errs := run(t, slurmArgs(out, "--slurm", "2", "--slurm-opts", "--time=00:10:00 --mem=1G", "--dry-run")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"#SBATCH --array=0-1", "#SBATCH --time=00:10:00", "#SBATCH --mem=1G", "--resume",
+		`--shard "${SLURM_ARRAY_TASK_ID}/2"`, "afterok", "merge --out " + filepath.Join(out, "merged"), filepath.Join(out, "shard-1")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("--dry-run created the output directory")
+	}
+	_, after, _ := strings.Cut(stdout, " sweep ")
+	flags, _, _ := strings.Cut(after, " \\")
+	local := filepath.Join(dir, "local")
+	if code, _, errs := run(t, append(append([]string{"sweep"}, strings.Fields(flags)...), "-q", "--out", local)...); code != 0 {
+		t.Fatalf("the script's sweep flags: exit %d %s", code, errs)
+	}
+	orig := filepath.Join(dir, "orig")
+	if code, _, errs := run(t, append(slurmArgs(orig), "-q")...); code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	a, _ := os.ReadFile(filepath.Join(local, "sweep.json"))
+	b, _ := os.ReadFile(filepath.Join(orig, "sweep.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the script's flags make a different sweep:\n%s\nvs\n%s", a, b)
+	}
+}
+
+// Submission: the array job, then the merge job with afterok on its ID;
+// job IDs printed and saved; status before any shard ran; resubmitting
+// needs --resume.
+func TestSweepSlurmSubmit(t *testing.T) {
+	log := fakeSbatch(t, false)
+	out := filepath.Join(t.TempDir(), "sw")
+	code, stdout, errs := run(t, slurmArgs(out, "--slurm", "2", "--slurm-opts", "--partition=debug")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(stdout, "submitted array job 101 (2 shards, 4 points) and merge job 102 (afterok:101)") {
+		t.Errorf("output: %s", stdout)
+	}
+	calls, _ := os.ReadFile(log)
+	lines := strings.Split(strings.TrimSpace(string(calls)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "slurm/shards.sbatch") ||
+		!strings.Contains(lines[1], "--dependency=afterok:101") || !strings.HasSuffix(lines[1], "slurm/merge.sbatch") {
+		t.Errorf("sbatch calls: %q", lines)
+	}
+	for _, f := range []string{"shards.sbatch", "merge.sbatch", "jobs.json", "sweep.json", "sparsesim"} {
+		if st, err := os.Stat(filepath.Join(out, "slurm", f)); err != nil || st.Size() == 0 {
+			t.Errorf("slurm/%s missing", f)
+		}
+	}
+	script, _ := os.ReadFile(filepath.Join(out, "slurm", "shards.sbatch"))
+	if !strings.Contains(string(script), "#SBATCH --partition=debug") || !strings.Contains(string(script), "exec "+filepath.Join(out, "slurm", "sparsesim")+" sweep") {
+		t.Errorf("shards.sbatch:\n%s", script)
+	}
+	code, stdout, errs = run(t, "sweep", "status", out)
+	if code != 0 {
+		t.Fatalf("status: exit %d %s", code, errs)
+	}
+	for _, want := range []string{"4 points in 2 shard(s)", "shard-0 (not started)", "merged: not yet", "array job 101 (2 tasks), merge job 102", "squeue not on PATH"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, errs := run(t, slurmArgs(out, "--slurm", "2")...); code != 2 || !strings.Contains(errs, "--resume") {
+		t.Errorf("resubmission without --resume: exit %d %s", code, errs)
+	}
+	if code, _, errs := run(t, slurmArgs(out, "--slurm", "2", "--resume")...); code != 0 {
+		t.Errorf("resubmission with --resume: exit %d %s", code, errs)
+	}
+}
+
+// Slurm's refusals and bad --slurm flags are one line each, exit 2.
+func TestSweepSlurmErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "sw")
+	fakeSbatch(t, true)
+	code, _, errs := run(t, slurmArgs(out, "--slurm", "2")...)
+	if code != 2 || !strings.Contains(errs, "sbatch refused") || !strings.Contains(errs, "Invalid partition name specified") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("refused submission: exit %d %q", code, errs)
+	}
+	t.Setenv("PATH", t.TempDir())
+	code, _, errs = run(t, slurmArgs(filepath.Join(dir, "sw2"), "--slurm", "2")...)
+	if code != 2 || !strings.Contains(errs, "sbatch not found on PATH") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("no sbatch: exit %d %q", code, errs)
+	}
+	for _, extra := range [][]string{
+		{"--slurm", "2", "--slurm-opts", "partition=debug"},
+		{"--slurm", "2", "--slurm-opts", "--array=0-9"},
+		{"--dry-run"},
+		{"--slurm", "-1"},
+		{"--slurm", "5"}, // more shards than the 4 points
+		{"--slurm", "2", "--shard", "0/2"},
+	} {
+		if code, _, errs := run(t, slurmArgs(filepath.Join(dir, "sw3"), extra...)...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d %q, want exit 2 and one line", extra, code, errs)
+		}
+	}
+	if code, _, _ := run(t, "sweep", "status", filepath.Join(dir, "nothing")); code != 2 {
+		t.Errorf("status of an empty directory: exit %d, want 2", code)
+	}
+}
