@@ -59,7 +59,7 @@ func TestAttentionWorkloadFlags(t *testing.T) {
 
 // The speed targets, whole command: gpt2-medium and BERT-base
 // --breakdown under 3 s each (docs/spatten.md, Speed).
-func BenchmarkRunGPT2Medium(b *testing.B) {
+func BenchmarkRunGPT2MediumSpAtten(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var out, errb bytes.Buffer
 		if code := execute([]string{"run", "-c", "spatten", "-w", "gpt2-medium"}, &out, &errb); code != 0 {

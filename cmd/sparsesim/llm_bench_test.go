@@ -30,6 +30,6 @@ func BenchmarkRunMixtral8x7BGenerate1024x256Batch8(b *testing.B) {
 
 // Issue 15 speed target: gpt2-medium at seq 1024 on systolic-32x32 took
 // 12 s and 8.6 M events before identical layers were reused; under 1 s.
-func BenchmarkRunGPT2Medium(b *testing.B) {
+func BenchmarkRunGPT2MediumSystolic(b *testing.B) {
 	benchRun(b, "run", "--workload", "gpt2-medium", "--format", "json")
 }
