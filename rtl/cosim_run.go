@@ -145,10 +145,17 @@ var cyclesLine = regexp.MustCompile(`(?m)^CYCLES (\d+)\s*$`)
 
 // Cosim runs one co-simulation under sim ("verilator" or "iverilog") and
 // compares cycles with the model and outputs with the Go kernels.
-func Cosim(s CosimSpec, sim string) (*CosimResult, error) {
+func Cosim(s CosimSpec, sim string) (*CosimResult, error) { return cosim(s, sim, nil) }
+
+// cosim is Cosim with a hook that may alter the images before the run (a
+// test corrupts one to show a wrong result is caught).
+func cosim(s CosimSpec, sim string, mutate func(*Images)) (*CosimResult, error) {
 	im, err := BuildImages(s)
 	if err != nil {
 		return nil, err
+	}
+	if mutate != nil {
+		mutate(im)
 	}
 	compute, elapsed, err := ModelCycles(s)
 	if err != nil {
