@@ -17,7 +17,7 @@ import (
 // LUTs: they occupy SLICEM LUTs.
 func SynthArray(a catalog.ArraySize) (SynthResult, error) {
 	iw := max(1, ceilLog2(a.M))
-	p := map[string]int{"R": a.R, "C": a.C, "M": a.M, "W": cosimW, "IW": iw, "ACC": cosimACC}
+	p := map[string]int{"R": a.R, "C": a.C, "M": a.M, "W": a.W, "IW": iw, "ACC": catalog.ArrayACC(a.W)}
 	r := SynthResult{Unit: catalog.ArrayUnit, Params: p}
 	dir, err := os.MkdirTemp("", "sparsesim-synth-array")
 	if err != nil {
