@@ -26,12 +26,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Every RTL unit at every parameter set, ≥10,000 vectors, iverilog and verilator.
+# Every RTL unit at every parameter set, ≥10,000 vectors, iverilog and
+# verilator; the whole array co-simulated against the model on 48 random
+# shapes in each simulator (dense, 2:4, 1:4, 2:8).
 rtl-test:
 	$(GO) test -count=1 -timeout 30m -v -run 'TestRTL' ./rtl -rtl.full
 
 # yosys generic synth and synth_xilinx -family xcup for every unit and
-# parameter set, into the table the FPGA model reads.
+# parameter set, and synth_xilinx of whole arrays (the FPGA model's per-PE
+# fit), into the table the FPGA model reads. Long: tens of minutes on 2 cores.
 rtl-synth:
 	$(GO) run ./cmd/sparsesim rtl synth -o energy/catalog/rtl_resources.csv
 

@@ -140,3 +140,18 @@ func TestCosimSpecRefusesTooBig(t *testing.T) {
 		}
 	}
 }
+
+// `rtl cosim` of an 8×8 2:4 array on a 64×64×64 GEMM, verilator build
+// included (a fresh cache each iteration): the issue's bound is 30 s.
+func BenchmarkRTLCosim8x8GEMM64(b *testing.B) {
+	if !Available("verilator") {
+		b.Skip("SKIPPED: verilator not installed")
+	}
+	for i := 0; i < b.N; i++ {
+		b.Setenv("SPARSESIM_RTL_CACHE", b.TempDir())
+		r, err := Cosim(CosimSpec{Rows: 8, Cols: 8, Pattern: nm.Pattern{N: 2, M: 4}, M: 64, N: 64, K: 64, Seed: 1}, "verilator")
+		if err != nil || !r.CyclesMatch || !r.OutputsMatch {
+			b.Fatalf("%+v %v", r, err)
+		}
+	}
+}
