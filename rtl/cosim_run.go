@@ -82,7 +82,14 @@ func writeSources(dir string) error {
 	return nil
 }
 
-// buildKey hashes the sources, the parameters and the verilator version.
+// verilatorFlags build the bench. The C++ is compiled with little
+// optimisation: a co-simulation runs thousands of cycles, so compile time,
+// not simulation time, is what the user waits for.
+var verilatorFlags = []string{"--binary", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-j", "2", "--top-module", "sa_tb",
+	"-Mdir", "obj", "-o", "sim", "-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
+
+// buildKey hashes the sources, the parameters, the build flags and the
+// verilator version.
 func buildKey(p ArrayParams) (string, error) {
 	h := sha256.New()
 	ver, err := exec.Command("verilator", "--version").Output()
@@ -96,6 +103,7 @@ func buildKey(p ArrayParams) (string, error) {
 		h.Write(src)
 	}
 	h.Write([]byte(strings.Join(p.List(), " ")))
+	h.Write([]byte(strings.Join(verilatorFlags, " ")))
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
@@ -124,7 +132,7 @@ func VerilatorBuild(p ArrayParams) (bin string, cached bool, err error) {
 	if err := writeSources(tmp); err != nil {
 		return "", false, err
 	}
-	args := []string{"--binary", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-j", "2", "--top-module", "sa_tb", "-Mdir", "obj", "-o", "sim"}
+	args := append([]string(nil), verilatorFlags...)
 	for _, kv := range p.List() {
 		args = append(args, "-G"+kv)
 	}

@@ -20,7 +20,7 @@ import (
 
 func newRTLCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rtl", Short: "Verilog units: test vectors from the Go model, synthesis resource tables"}
-	cmd.AddCommand(newRTLVectorsCmd(), newRTLSynthCmd(), newRTLCosimCmd())
+	cmd.AddCommand(newRTLVectorsCmd(), newRTLSynthCmd(), newRTLCosimCmd(), newRTLFitCmd())
 	return cmd
 }
 
@@ -248,4 +248,49 @@ parameter set (rtl.CacheDir, $SPARSESIM_RTL_CACHE).`,
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the random operands")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the JSON here instead of stdout")
 	return cmd
+}
+
+func newRTLFitCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "fit",
+		Short: "Print the FPGA model's per-PE fit of the synthesised arrays and its error on the sizes kept out of it",
+		Args:  cobra.NoArgs,
+		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
+			w := cmd.OutOrStdout()
+			tb := report.NewTable(w)
+			tb.Header("W", "M", "sizes", "LUT/PE", "FF/PE", "DSP/PE", "LUT/(R+C)", "FF/(R+C)", "max fit err")
+			seen := map[[2]int]bool{}
+			for _, a := range catalog.ArrayFitSizes {
+				fam := [2]int{a.W, a.M}
+				if seen[fam] {
+					continue
+				}
+				seen[fam] = true
+				f, ok := catalog.FitArray(a.M, a.W)
+				if !ok {
+					_ = tb.Append(a.W, a.M, "-", "no fit: run make rtl-synth", "", "", "", "", "")
+					continue
+				}
+				_ = tb.Append(a.W, a.M, f.Points, fmt.Sprintf("%.1f", f.PerPE[0]), fmt.Sprintf("%.1f", f.PerPE[1]), fmt.Sprintf("%.2f", f.PerPE[2]),
+					fmt.Sprintf("%.1f", f.PerEdge[0]), fmt.Sprintf("%.1f", f.PerEdge[1]), fmt.Sprintf("%.1f%%", f.MaxFitErrPercent))
+			}
+			if err := tb.Render(); err != nil {
+				return err
+			}
+			checks, err := catalog.CheckArrayFits()
+			if err != nil {
+				return usererr.New("rtl fit: %v", err)
+			}
+			fmt.Fprintln(w, "\nSizes kept out of the fit: yosys / fit (error)")
+			tb = report.NewTable(w)
+			tb.Header("array", "W", "M", "LUT", "FF", "DSP")
+			for _, c := range checks {
+				cell := func(j int) string {
+					return fmt.Sprintf("%.0f / %.0f (%+.1f%%)", c.Yosys[j], c.Fit[j], c.ErrPercent[j])
+				}
+				_ = tb.Append(fmt.Sprintf("%dx%d", c.Size.R, c.Size.C), c.Size.W, c.Size.M, cell(0), cell(1), cell(2))
+			}
+			return tb.Render()
+		}),
+	}
 }
