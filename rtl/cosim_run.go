@@ -86,7 +86,7 @@ func writeSources(dir string) error {
 // optimisation: a co-simulation runs thousands of cycles, so compile time,
 // not simulation time, is what the user waits for.
 var verilatorFlags = []string{"--binary", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-j", "2", "--top-module", "sa_tb",
-	"-Mdir", "obj", "-o", "sim", "-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
+	"-Mdir", "obj", "-o", "sim", "-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
 
 // buildKey hashes the sources, the parameters, the build flags and the
 // verilator version.

@@ -258,7 +258,7 @@ func newRTLFitCmd() *cobra.Command {
 		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			tb := report.NewTable(w)
-			tb.Header("W", "M", "sizes", "LUT/PE", "FF/PE", "DSP/PE", "LUT/(R+C)", "FF/(R+C)", "max fit err")
+			tb.Header("W", "M", "pts", "LUT/PE", "FF/PE", "DSP/PE", "LUT/(R+C)", "FF/(R+C)", "fit err")
 			seen := map[[2]int]bool{}
 			for _, a := range catalog.ArrayFitSizes {
 				fam := [2]int{a.W, a.M}
@@ -268,7 +268,7 @@ func newRTLFitCmd() *cobra.Command {
 				seen[fam] = true
 				f, ok := catalog.FitArray(a.M, a.W)
 				if !ok {
-					_ = tb.Append(a.W, a.M, "-", "no fit: run make rtl-synth", "", "", "", "", "")
+					_ = tb.Append(a.W, a.M, 0, "no fit", "", "", "", "", "")
 					continue
 				}
 				_ = tb.Append(a.W, a.M, f.Points, fmt.Sprintf("%.1f", f.PerPE[0]), fmt.Sprintf("%.1f", f.PerPE[1]), fmt.Sprintf("%.2f", f.PerPE[2]),
