@@ -134,8 +134,9 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 	if w := IfmapPortWords(cfg); w != 512 {
 		t.Errorf("ifmap port %d words, want 512", w)
 	}
-	dense, _ := configs.Load("sat-vcu1525", []string{"sparsity.nm=dense", "sparsity.supported=[]"})
-	if w := IfmapPortWords(dense); w != 64 {
+	dense := *cfg
+	dense.Sparsity.NM, dense.Sparsity.Supported = "dense", nil
+	if w := IfmapPortWords(&dense); w != 64 {
 		t.Errorf("dense ifmap port %d words, want 64", w)
 	}
 	// A 36 KiB buffer read 72 bits wide fits one BRAM36... of 36 Kb: 8 of them.

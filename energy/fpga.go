@@ -83,7 +83,11 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 	w := 8 * cfg.WordBytes()
 	pes := cfg.PEArray.Rows * cfg.PEArray.Cols
 	unit := func(name string, count int, each Resources, src string) {
-		r := Resources{LUT: each.LUT * float64(count), FF: each.FF * float64(count), DSP: math.Ceil(each.DSP*float64(count) - 1e-6),
+		dsp := each.DSP * float64(count)
+		if dsp > 0 {
+			dsp = math.Ceil(dsp - 1e-6) // a per-PE share times the PE count is a whole number
+		}
+		r := Resources{LUT: each.LUT * float64(count), FF: each.FF * float64(count), DSP: dsp,
 			BRAM36: each.BRAM36 * float64(count), URAM: each.URAM * float64(count)}
 		rep.Units = append(rep.Units, UnitUsage{Unit: name, Count: count, Res: r, Source: src})
 		rep.Total.add(r)
