@@ -177,8 +177,8 @@ func cosim(s CosimSpec, sim string, mutate func(*Images)) (*CosimResult, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(run)
-	for name, text := range map[string]string{"sched.hex": im.Sched, "w.hex": im.Weights, "a.hex": im.Acts} {
-		if err := os.WriteFile(filepath.Join(run, name), []byte(text), 0o644); err != nil {
+	for _, f := range [][2]string{{"sched.hex", im.Sched}, {"w.hex", im.Weights}, {"a.hex", im.Acts}} {
+		if err := os.WriteFile(filepath.Join(run, f[0]), []byte(f[1]), 0o644); err != nil {
 			return nil, err
 		}
 	}
