@@ -35,10 +35,11 @@ test-cluster: build
 
 # Every RTL unit at every parameter set, ≥10,000 vectors, iverilog and verilator.
 rtl-test:
-	$(GO) test -count=1 -timeout 30m -v -run 'TestRTL' ./rtl -rtl.full
+	$(GO) test -count=1 -timeout 90m -v -run 'TestRTL' ./rtl -rtl.full
 
 # yosys generic synth and synth_xilinx -family xcup for every unit and
-# parameter set, into the table the FPGA model reads.
+# parameter set, and synth_xilinx of whole arrays (the FPGA model's per-PE
+# fit), into the table the FPGA model reads. Long: tens of minutes on 2 cores.
 rtl-synth:
 	$(GO) run ./cmd/sparsesim rtl synth -o energy/catalog/rtl_resources.csv
 

@@ -113,20 +113,31 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 	if err != nil || !r.Fits || !r.ClockAchievable {
 		t.Fatalf("sat-vcu1525 should fit the XCVU9P at 200 MHz: %+v %v", r, err)
 	}
-	// 4,096 int16 N:M PEs take one DSP48E2 each: yosys maps nm_pe (N=4,
-	// M=8, W=16) to 4 DSPs for its 4 kept-weight multipliers.
-	if r.Units[0].Unit != "nm_pe_array" || r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "yosys") {
-		t.Errorf("PE array %+v, want 4096 DSPs calibrated by yosys", r.Units[0])
+	// 4,096 int16 N:M PEs take one DSP48E2 each: yosys maps each PE's
+	// multiplier of the whole array (sa_array, W=16, window 8) to one.
+	if r.Units[0].Unit != "nm_pe_array" || r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "sa_array") {
+		t.Errorf("PE array %+v, want 4096 DSPs from the whole-array fit", r.Units[0])
 	}
 	big, _ := configs.Load("sat-vcu1525", []string{"pe_array.rows=128", "pe_array.cols=128"})
 	r, _ = FPGA(big)
 	if r.Fits || !strings.Contains(r.Overfull(), "dsp") {
 		t.Errorf("128x128 int16 (16,384 DSPs) fits a 6,840-DSP part: %s", r.Overfull())
 	}
-	// int8 packs two MACs per DSP48E2 (WP486).
+	// int8: the synthesised array still takes one DSP48E2 per PE (yosys
+	// does not pack two int8 MACs into one, WP486-style).
 	i8, _ := configs.Load("sat-vcu1525", []string{"pe_array.dtype=int8"})
-	if r, _ = FPGA(i8); r.Units[0].Res.DSP != 2048 {
-		t.Errorf("int8: %g PE DSPs, want 2048", r.Units[0].Res.DSP)
+	if r, _ = FPGA(i8); r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "W=8") {
+		t.Errorf("int8: %g PE DSPs, want 4096 from the W=8 fit", r.Units[0].Res.DSP)
+	}
+	// The N:M window: 1:8 is supported, so a 64-row tile reads 64 groups
+	// of 8 activations a cycle, 8× the dense fan-in.
+	if w := IfmapPortWords(cfg); w != 512 {
+		t.Errorf("ifmap port %d words, want 512", w)
+	}
+	dense := *cfg
+	dense.Sparsity.NM, dense.Sparsity.Supported = "dense", nil
+	if w := IfmapPortWords(&dense); w != 64 {
+		t.Errorf("dense ifmap port %d words, want 64", w)
 	}
 	// A 36 KiB buffer read 72 bits wide fits one BRAM36... of 36 Kb: 8 of them.
 	if m := memory(catalog.Devices["xczu9eg"], 36, 72); m.BRAM36 != 8 {

@@ -83,7 +83,11 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 	w := 8 * cfg.WordBytes()
 	pes := cfg.PEArray.Rows * cfg.PEArray.Cols
 	unit := func(name string, count int, each Resources, src string) {
-		r := Resources{LUT: each.LUT * float64(count), FF: each.FF * float64(count), DSP: math.Ceil(each.DSP * float64(count)),
+		dsp := each.DSP * float64(count)
+		if dsp > 0 {
+			dsp = math.Ceil(dsp - 1e-6) // a per-PE share times the PE count is a whole number
+		}
+		r := Resources{LUT: each.LUT * float64(count), FF: each.FF * float64(count), DSP: dsp,
 			BRAM36: each.BRAM36 * float64(count), URAM: each.URAM * float64(count)}
 		rep.Units = append(rep.Units, UnitUsage{Unit: name, Count: count, Res: r, Source: src})
 		rep.Total.add(r)
@@ -111,36 +115,53 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 			unit("topk_comparators", a.TopKComparators, Resources{LUT: float64(w)/2 + float64(w)*lg, FF: float64(w)},
 				"assumption: carry-chain compare (w/2 LUT) + zero eliminator shift stages (w·nm.CeilLog2(c) LUT)")
 		}
-	} else if p := cfg.Pattern(); p.Dense() && len(cfg.Sparsity.Supported) == 0 {
-		pe := peCost[cfg.PEArray.DType]
-		src := "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)"
-		if r, s, ok := synth("sys_pe", map[string]int{"W": w}, 1); ok && !strings.HasPrefix(cfg.PEArray.DType, "fp") && cfg.PEArray.DType != "bf16" {
-			// yosys does not pack two int8 MACs into one DSP48E2: keep
-			// the packing rule for DSPs, take LUTs and FFs from synthesis.
-			pe.LUT, pe.FF, src = r.LUT, r.FF, s+"; DSPs by the WP486 packing rule"
-		}
-		unit("pe_array", pes, pe, src)
 	} else {
-		n, m := maxPattern(cfg)
-		if r, src, ok := synth("nm_pe", map[string]int{"N": n, "M": m, "W": w}, float64(n)); ok {
-			unit("nm_pe_array", pes, r, src)
+		sparse := !cfg.Pattern().Dense() || len(cfg.Sparsity.Supported) > 0
+		n, m := 1, 1
+		if sparse {
+			n, m = maxPattern(cfg)
+		}
+		name := "pe_array"
+		if sparse {
+			name = "nm_pe_array"
+		}
+		integer := strings.HasPrefix(cfg.PEArray.DType, "int")
+		if f, ok := catalog.FitArray(m, w); ok && integer {
+			// The whole array, synthesised: registers, window, select,
+			// multiplier and skew lines (docs/energy.md states the fit).
+			lut, ff, dsp := f.Estimate(cfg.PEArray.Rows, cfg.PEArray.Cols)
+			per := float64(pes)
+			unit(name, pes, Resources{LUT: lut / per, FF: ff / per, DSP: dsp / per}, arrayFitNote(f))
+		} else if !sparse {
+			pe := peCost[cfg.PEArray.DType]
+			src := "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)"
+			if r, s, ok := synth("sys_pe", map[string]int{"W": w}, 1); ok && integer {
+				pe.LUT, pe.FF, src = r.LUT, r.FF, s+"; DSPs by the WP486 packing rule (no whole-array fit for this width)"
+			}
+			unit("pe_array", pes, pe, src)
+		} else if r, src, ok := synth("nm_pe", map[string]int{"N": n, "M": m, "W": w}, float64(n)); ok {
+			unit("nm_pe_array", pes, r, src+"; without pass-through registers or the activation window (no whole-array fit for this width and M)")
 		} else {
 			unit("pe_array", pes, peCost[cfg.PEArray.DType], "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
 			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * nm.CeilLog2(m))},
 				"assumption: N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N nm.CeilLog2(M)-bit indices")
 		}
-		if r, src, ok := synth("mask_gen", map[string]int{"N": n, "M": m, "W": w}, 1); ok {
-			unit("mask_unit_lanes", cfg.Sparsity.MaskUnitLanes, r, src)
-		} else {
-			ce := cfg.Sparsity.MaskUnitLanes * int(arch.MaskGenCompares(m))
-			unit("mask_unit", ce, Resources{LUT: 1.5 * float64(w), FF: 2},
-				"assumption: per lane M(M−1)/2 magnitude comparators (w/2 LUT each on the carry chain, plus |x|) and rank bits")
+		if sparse {
+			if r, src, ok := synth("mask_gen", map[string]int{"N": n, "M": m, "W": w}, 1); ok {
+				unit("mask_unit_lanes", cfg.Sparsity.MaskUnitLanes, r, src)
+			} else {
+				ce := cfg.Sparsity.MaskUnitLanes * int(arch.MaskGenCompares(m))
+				unit("mask_unit", ce, Resources{LUT: 1.5 * float64(w), FF: 2},
+					"assumption: per lane M(M−1)/2 magnitude comparators (w/2 LUT each on the carry chain, plus |x|) and rank bits")
+			}
 		}
 	}
 	for i, kb := range []float64{cfg.Buffers.IfmapKB, cfg.Buffers.FilterKB, cfg.Buffers.OfmapKB} {
 		portBits := w * cfg.PEArray.Rows
 		if cfg.Engine == "spatten" {
 			portBits = w * 64
+		} else if i == 0 {
+			portBits = w * IfmapPortWords(cfg)
 		}
 		unit([]string{"ifmap_buffer", "filter_buffer", "ofmap_buffer"}[i], 1, memory(dev, kb, portBits), "BRAM36 512x72 / URAM 4Kx72, width or depth bound")
 	}
@@ -174,6 +195,33 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 	rep.Notes = []string{"unit costs come from yosys synth_xilinx of rtl/ (energy/catalog/rtl_resources.csv) where a matching parameter set exists, else stated assumptions (docs/energy.md)",
 		"clock: base " + fmt.Sprint(dev.BaseClockMHz) + " MHz, derated above 70% utilisation and by 10% per SLR crossing", overheadNote}
 	return rep, nil
+}
+
+// arrayFitNote states the whole-array fit a PE cost comes from.
+func arrayFitNote(f catalog.ArrayFit) string {
+	return fmt.Sprintf("yosys synth_xilinx of the whole rtl/src/sa_array.v (W=%d, window M=%d), least-squares fit over %d sizes: "+
+		"%.1f LUT, %.1f FF, %.2f DSP per PE + %.1f LUT, %.1f FF per unit of R+C (skew lines); max fit error %.1f%%",
+		f.W, f.M, f.Points, f.PerPE[0], f.PerPE[1], f.PerPE[2], f.PerEdge[0], f.PerEdge[1], f.MaxFitErrPercent)
+}
+
+// IfmapPortWords is how many activation words the array reads from the
+// ifmap buffer per cycle. A dense array reads one per row. An N:M array
+// reads, per group of N rows, the whole window of M activations the PEs
+// select from: a tile of rows spans at most (rows−1)/N + 1 groups, so
+// ((rows−1)/N + 1)·M words, about M/N times the dense fan-in, at the
+// supported pattern that needs the most.
+func IfmapPortWords(cfg *configs.Config) int {
+	rows := cfg.PEArray.Rows
+	words := rows
+	pats := append([]string{cfg.Sparsity.NM}, cfg.Sparsity.Supported...)
+	for _, s := range pats {
+		p, err := nm.Parse(s)
+		if err != nil || p.Dense() {
+			continue
+		}
+		words = max(words, ((rows-1)/p.N+1)*p.M)
+	}
+	return words
 }
 
 func perNote(per float64) string {
