@@ -66,7 +66,9 @@ func simulate(t *testing.T, cfg *configs.Config, w workloads.Workload) *arch.Res
 
 // Energy is linear in action counts: the same layer twice costs twice.
 func TestEnergyLinearInActions(t *testing.T) {
-	cfg, _ := configs.Load("systolic-32x32", nil)
+	// Layers apart (no weight prefetch into the previous layer's span), so
+	// two runs of a layer take exactly twice the time of one.
+	cfg, _ := configs.Load("systolic-32x32", []string{"memory.prefetch_next_layer=false"})
 	l := workloads.GEMM("g", 256, 128, 512)
 	one, err := Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l}}))
 	if err != nil {
