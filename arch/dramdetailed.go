@@ -119,13 +119,19 @@ func (c *detailedChannel) split(m *MemReq) {
 // bank, where its close-page policy pays a full row cycle per burst.
 func (c *detailedChannel) deviceAddr(b uint64) uint64 {
 	p := c.preset
+	// akita sizes its storage as columns × rows × device width × banks ×
+	// devices (without the bank groups): wrap the stream inside it, row
+	// by row, or akita refuses the access.
+	capacity := uint64(p.Cols) * uint64(p.Rows) * uint64(p.DeviceWidth) / 8 * uint64(p.Banks) * uint64(p.BusBits/p.DeviceWidth)
+	b %= capacity / uint64(c.access)
 	bg := b % uint64(p.BankGroups)
 	b /= uint64(p.BankGroups)
 	bank := b % uint64(p.Banks)
 	b /= uint64(p.Banks)
 	colsPerRow := uint64(p.Cols / p.BurstLength)
 	col := b % colsPerRow
-	row := (b / colsPerRow) % uint64(p.Rows)
+	rows := capacity / uint64(c.access) / colsPerRow / uint64(p.BankGroups*p.Banks)
+	row := (b / colsPerRow) % rows
 	au := uint64(c.access)
 	addr := col * au
 	addr += bg * au * colsPerRow
