@@ -40,12 +40,19 @@ func ConfigFingerprint(cfg *configs.Config) string {
 type memoKey struct {
 	config string
 	layer  workloads.Layer
+	conv   workloads.ConvGeom // by value: the layer's pointer differs per layer
 	start  BoundaryState
 }
 
 func keyOf(cfgPrint string, l workloads.Layer, b BoundaryState) memoKey {
 	l.Name = ""
-	return memoKey{config: cfgPrint, layer: l, start: b}
+	k := memoKey{config: cfgPrint, start: b}
+	if l.Conv != nil {
+		k.conv = *l.Conv
+		l.Conv = nil
+	}
+	k.layer = l
+	return k
 }
 
 // Memoizable reports whether a layer's result is a function of (layer,
