@@ -135,8 +135,6 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 		b.nextAddr = uint64(o) << 28
 		plug(b.node)
 		a.buffers[o] = b
-		a.controller.buffers[o] = b.port
-		a.controller.bufferNames[o] = b.Name()
 	}
 	return a, nil
 }

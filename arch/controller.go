@@ -72,9 +72,7 @@ type stepState struct {
 type Controller struct {
 	*node
 	mask        sim.Port
-	buffers     [3]sim.Port
 	bufs        [3]*Buffer
-	bufferNames [3]string
 	slots       int
 	ledger      *memory.Ledger
 
