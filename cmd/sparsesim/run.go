@@ -53,7 +53,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.config, "config", "c", configs.DefaultName, "architecture: embedded name, YAML path or SCALE-Sim .cfg")
 	fl.StringVarP(&f.workload, "workload", "w", traces.DefaultWorkload, "zoo model name or SCALE-Sim topology CSV")
 	fl.StringArrayVar(&f.sets, "set", nil, "override a config field: key=value with a dotted YAML path (repeatable)")
-	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", ")+", or scalesim (SCALE-Sim v2's three CSV reports into --out DIR)")
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
@@ -83,6 +83,9 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 }
 
 func checkFormat(format string) error {
+	if format == "scalesim" {
+		return nil
+	}
 	for _, f := range report.Formats {
 		if f == format {
 			return nil
@@ -193,6 +196,16 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			_ = writeOut(cmd, f.out, buf.Bytes())
 			return fmt.Errorf("%w: layer %s", errMismatch, sum.FirstMismatch)
 		}
+	}
+	if f.format == "scalesim" {
+		if f.out == "" {
+			return usererr.New("--format scalesim: needs --out DIR (it writes %s there)", strings.Join(report.ScaleSimFiles, ", "))
+		}
+		if err := report.WriteScaleSim(f.out, rep); err != nil {
+			return usererr.New("--out %s: %v", f.out, err)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s in %s\n", strings.Join(report.ScaleSimFiles, ", "), f.out)
+		return nil
 	}
 	var buf bytes.Buffer
 	if err := rep.Render(&buf, f.format); err != nil {
