@@ -71,10 +71,10 @@ type stepState struct {
 // layer's first weight tile may be fetched while the current one ends.
 type Controller struct {
 	*node
-	mask        sim.Port
-	bufs        [3]*Buffer
-	slots       int
-	ledger      *memory.Ledger
+	mask   sim.Port
+	bufs   [3]*Buffer
+	slots  int
+	ledger *memory.Ledger
 
 	jobs []layerJob
 	cur  int
