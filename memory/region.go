@@ -167,8 +167,46 @@ func unionSpans(a, b []Span) []Span {
 	return out
 }
 
-// minusSpans is a \ b.
+// overlaps reports whether two sorted span lists share an index.
+func overlaps(a, b []Span) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].Hi <= b[j].Lo:
+			i++
+		case b[j].Hi <= a[i].Lo:
+			j++
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// intersectSpans is a ∩ b.
+func intersectSpans(a, b []Span) []Span {
+	var out []Span
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		lo, hi := max(a[i].Lo, b[j].Lo), min(a[i].Hi, b[j].Hi)
+		if lo < hi {
+			out = append(out, Span{lo, hi})
+		}
+		if a[i].Hi < b[j].Hi {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// minusSpans is a \ b. Regions are values never changed in place, so a
+// result with nothing removed shares a's spans.
 func minusSpans(a, b []Span) []Span {
+	if !overlaps(a, b) {
+		return a
+	}
 	var out []Span
 	j := 0
 	for _, s := range a {
@@ -207,6 +245,14 @@ func equalSpans(a, b []Span) bool {
 // channel interval (the intervals between all segment boundaries of both)
 // and merges neighbouring intervals that end with the same pixels.
 func combine(a, b Region, op func(pa, pb []Span) []Span) Region {
+	if len(a.Segs) == 1 && len(b.Segs) == 1 && a.Segs[0].C == b.Segs[0].C {
+		// One channel interval on both sides (boxes, windows of one tap
+		// range): no refinement needed.
+		if pix := op(a.Segs[0].Pix, b.Segs[0].Pix); len(pix) > 0 {
+			return Region{Segs: []Seg{{C: a.Segs[0].C, Pix: pix}}}
+		}
+		return Region{}
+	}
 	var cuts []int64
 	for _, r := range []Region{a, b} {
 		for _, s := range r.Segs {
@@ -274,5 +320,5 @@ func Intersect(a, b Region) Region {
 	if a.Empty() || b.Empty() {
 		return Region{}
 	}
-	return combine(a, b, func(pa, pb []Span) []Span { return minusSpans(pa, minusSpans(pa, pb)) })
+	return combine(a, b, intersectSpans)
 }
