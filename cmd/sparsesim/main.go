@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -21,8 +24,20 @@ func main() {
 }
 
 // execute runs the CLI and maps errors to exit codes: 2 for bad input
-// (flags, configs, workload files), 1 for internal failures.
-func execute(args []string, stdout, stderr io.Writer) int {
+// (flags, configs, workload files), 1 for internal failures. A panic is a
+// bug, never the user's fault: it is recovered here and reported as an
+// internal error with the command line (and the stack under
+// SPARSESIM_DEBUG=1), exit 1.
+func execute(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "sparsesim: internal error: %v (command: sparsesim %s); please report it\n", r, strings.Join(args, " "))
+			if os.Getenv("SPARSESIM_DEBUG") != "" {
+				stderr.Write(debug.Stack())
+			}
+			code = 1
+		}
+	}()
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -64,6 +79,9 @@ N:M sparse training engines and sparse attention engines.
 		return usererr.New("%v", err)
 	})
 	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
+	registerCompletions(root)
 	return root
 }
 
@@ -73,6 +91,52 @@ func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 		started[cmd] = true
 		return f(cmd, args)
 	}
+}
+
+// versionLine is what both `sparsesim version` and `sparsesim --version` print.
+func versionLine() string {
+	return fmt.Sprintf("sparsesim %s (%s, akita v4.9.2)", version, runtime.Version())
+}
+
+// registerCompletions adds shell completion for the flags every command
+// shares by name: --set offers the config's field paths, --phase its two
+// phases, --config the embedded architectures. A flag that already has a
+// completion keeps it.
+func registerCompletions(root *cobra.Command) {
+	static := func(vals []string, dir cobra.ShellCompDirective) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) { return vals, dir }
+	}
+	byFlag := map[string]cobra.CompletionFunc{
+		"set":   static(setCompletions(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace),
+		"phase": static([]string{"inference", "training"}, cobra.ShellCompDirectiveNoFileComp),
+		"show":  static(configs.Embedded(), cobra.ShellCompDirectiveNoFileComp),
+	}
+	flagNames := []string{"set", "phase", "show"}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, name := range flagNames {
+			if c.Flags().Lookup(name) == nil {
+				continue
+			}
+			if _, ok := c.GetFlagCompletionFunc(name); ok {
+				continue
+			}
+			_ = c.RegisterFlagCompletionFunc(name, byFlag[name])
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// setCompletions lists "path=" for every config field --set accepts.
+func setCompletions() []string {
+	var out []string
+	for _, p := range configs.FieldPaths() {
+		out = append(out, p+"=")
+	}
+	return out
 }
 
 func defaultJobs() int { return max(1, runtime.NumCPU()) }
