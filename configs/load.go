@@ -338,6 +338,15 @@ func applySet(root *yaml.Node, expr string, line int) error {
 	return nil
 }
 
+// CheckSetPath checks that key names a field --set can override, so a
+// sweep axis with a typo is refused before any point runs.
+func CheckSetPath(key string) error {
+	if err := checkPath(reflect.TypeOf(Config{}), strings.Split(key, "."), ""); err != nil {
+		return usererr.New("%v", err)
+	}
+	return nil
+}
+
 // checkPath rejects --set paths that name no field, listing what exists.
 func checkPath(t reflect.Type, parts []string, prefix string) error {
 	if t.Kind() != reflect.Struct {

@@ -45,6 +45,9 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 				if err != nil {
 					return err
 				}
+				if err := configs.CheckSetPath(a.Key); err != nil {
+					return usererr.New("--grid %s: %v", g, err)
+				}
 				spec.Axes = append(spec.Axes, a)
 			}
 			sh, err := sweep.ParseShard(shard)
@@ -118,10 +121,20 @@ func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, rows []sweep.R
 	if err := sweep.WritePareto(out, spec.Keys(), spec.Objectives, front, cmd.OutOrStdout()); err != nil {
 		return err
 	}
-	if err := sweep.DefaultPlots(out, spec, rows, front, spec.Objectives); err != nil {
+	plots, err := sweep.DefaultPlots(out, spec, rows, front, spec.Objectives)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: results.csv, results.jsonl, pareto.csv, plots\n", len(rows), failed, out)
+	written := "results.csv, results.jsonl, pareto.csv"
+	if len(plots) > 0 {
+		written += ", " + strings.Join(plots, ", ")
+	} else {
+		written += " (no plots: no point succeeded)"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: %s\n", len(rows), failed, out, written)
+	if failed == len(rows) && len(rows) > 0 {
+		return usererr.New("every point failed; the first: %s", firstError(rows))
+	}
 	return nil
 }
 
@@ -158,9 +171,11 @@ func newPlotCmd() *cobra.Command {
 				if out == "" || len(args) > 0 {
 					return usererr.New("plot --timeline FILE needs -o FILE and no results argument")
 				}
-				if err := report.PlotTimeline(timeline, out, 5000); err != nil {
+				notes, err := report.PlotTimeline(timeline, out)
+				if err != nil {
 					return err
 				}
+				printNotes(cmd, notes)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 				return nil
 			}
@@ -181,9 +196,11 @@ func newPlotCmd() *cobra.Command {
 			if x == "" || y == "" || out == "" {
 				return usererr.New("plot needs --x, --y and -o FILE")
 			}
-			if err := sweep.PlotXY(rows, x, y, color, out); err != nil {
+			notes, err := sweep.PlotXY(rows, x, y, color, out)
+			if err != nil {
 				return err
 			}
+			printNotes(cmd, notes)
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 			return nil
 		}),
@@ -194,4 +211,20 @@ func newPlotCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output file (.png or .svg)")
 	cmd.Flags().StringVar(&timeline, "timeline", "", "draw this 'run --timeline' file instead of sweep results")
 	return cmd
+}
+
+// printNotes tells the reader what a figure does not show plainly.
+func printNotes(cmd *cobra.Command, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(cmd.ErrOrStderr(), "plot: %s\n", n)
+	}
+}
+
+func firstError(rows []sweep.Row) string {
+	for _, r := range rows {
+		if r.Error != "" {
+			return fmt.Sprintf("point %d: %s", r.Point, r.Error)
+		}
+	}
+	return ""
 }
