@@ -11,6 +11,7 @@ import (
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
+	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/traces"
@@ -28,6 +29,7 @@ type runFlags struct {
 	functional                    bool
 	timeline                      string
 	timelineMax                   int
+	maxWork, maxKernelMACs        int64
 }
 
 func newRunCmd() *cobra.Command {
@@ -58,6 +60,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
 	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
+	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
+	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this (docs/limits.md)")
 	fl.StringVar(&f.phase, "phase", "inference", "inference, or training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
@@ -84,12 +88,20 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err := checkFormat(f.format); err != nil {
 		return err
 	}
-	if f.batch < 1 || f.seq < 0 {
-		return usererr.New("--batch must be at least 1 and --seq at least 0, got %d and %d", f.batch, f.seq)
+	if f.batch < 1 {
+		return usererr.New("--batch must be at least 1, got %d", f.batch)
+	}
+	if err := checkSeq(f.seq, f.workload, f.trace); err != nil {
+		return err
 	}
 	cfg, err := configs.Load(f.config, f.sets)
 	if err != nil {
 		return err
+	}
+	if f.trace == "" {
+		if err := limits.CheckKernels(cfg, f.workload, workloads.Params{Batch: f.batch, SeqLen: f.seq}, f.maxKernelMACs); err != nil {
+			return err
+		}
 	}
 	if cfg.FPGA.Device != "" && !f.allowOverfit {
 		fr, err := energy.FPGA(cfg)
@@ -132,6 +144,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		w = workloads.Training(w)
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training)", f.phase)
+	}
+	if err := limits.CheckRun(cfg, w, f.maxWork); err != nil {
+		return err
 	}
 	var tl *arch.Timeline
 	if f.timeline != "" {
@@ -178,6 +193,28 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	return writeOut(cmd, f.out, buf.Bytes())
+}
+
+// checkSeq refuses a --seq that cannot apply: negative, or given for a
+// workload with no sequence (a CNN, a topology CSV, a trace).
+func checkSeq(seq int, workload, trace string) error {
+	if seq < 0 {
+		return usererr.New("--seq must be at least 0 (0: the model's default), got %d", seq)
+	}
+	if seq == 0 {
+		return nil
+	}
+	if trace != "" {
+		return usererr.New("--seq %d: a trace fixes its sequence length; drop --seq with --trace", seq)
+	}
+	m, ok := workloads.Lookup(workload)
+	if !ok {
+		return usererr.New("--seq %d: --workload %s is a file, whose layers fix their sizes; --seq applies to zoo transformer models", seq, workload)
+	}
+	if m.DefaultSeq == 0 {
+		return usererr.New("--seq %d: %s is a CNN with no sequence; --seq applies to transformer models", seq, m.Name)
+	}
+	return nil
 }
 
 // writeOut prints to stdout, or writes --out atomically.

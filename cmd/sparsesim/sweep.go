@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
@@ -23,6 +24,8 @@ func newSweepCmd() *cobra.Command {
 		jobs          int
 		resume, quiet bool
 		objectives    string
+		maxPoints     int64
+		maxWork       int64
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -66,8 +69,23 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 			if err != nil {
 				return err
 			}
-			if _, err := traces.LoadWorkloadName(cfg, spec.Workload); err != nil {
+			w, err := traces.LoadWorkloadName(cfg, spec.Workload)
+			if err != nil {
 				return err
+			}
+			pts, err := sweep.Points(spec.Axes, spec.Zip)
+			if err != nil {
+				return err
+			}
+			if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+				return err
+			}
+			if len(w.Attention) == 0 && len(w.Layers) > 0 {
+				// The base point's size; each point is checked again
+				// when it runs (its array may be smaller).
+				if err := limits.CheckRun(cfg, w, maxWork); err != nil {
+					return err
+				}
 			}
 			if objectives == "" {
 				spec.Objectives = sweep.DefaultObjectives(cfg.FPGA.Device != "")
@@ -106,6 +124,8 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 	fl.StringVar(&shard, "shard", "", "run only shard i/n of the points (for cluster job arrays); join with 'sparsesim merge'")
 	fl.StringVar(&objectives, "objectives", "", "metrics the Pareto front minimises, comma-separated (default cycles,energy_pj; FPGA: cycles,lut,dsp)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	fl.Int64Var(&maxPoints, "max-points", limits.Points.Default, "refuse sweeps of more points than this (docs/limits.md)")
+	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this (docs/limits.md)")
 	return cmd
 }
 
