@@ -9,6 +9,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -137,6 +142,41 @@ func setCompletions() []string {
 		out = append(out, p+"=")
 	}
 	return out
+}
+
+// spinner shows, on a terminal only and once a step has taken a second,
+// what is being worked on with a spinner and the elapsed time (redrawn on
+// a timer), so a long single run is visibly alive. Work size is checked
+// up front (internal/limits), so this is for runs that were allowed to
+// be long. The returned stop clears the line.
+func spinner(w io.Writer, what string) (stop func()) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	var mu sync.Mutex
+	var bar *progressbar.ProgressBar
+	stopped := false
+	timer := time.AfterFunc(time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+			progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetSpinnerChangeInterval(200*time.Millisecond))
+		_ = bar.RenderBlank()
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}
 }
 
 func defaultJobs() int { return max(1, runtime.NumCPU()) }

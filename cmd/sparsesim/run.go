@@ -133,7 +133,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.trace != "" {
 		w, _, err = traces.LoadTrace(f.trace)
 	} else {
+		stop := spinner(cmd.ErrOrStderr(), "building "+f.workload)
 		w, err = traces.LoadFor(cfg, f.workload, params)
+		stop()
 	}
 	if err != nil {
 		return err
@@ -152,7 +154,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.timeline != "" {
 		tl = arch.NewTimeline(f.timelineMax)
 	}
+	stop := spinner(cmd.ErrOrStderr(), fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
 	res, base, err := arch.SimulateWithBaseline(cfg, w, tl)
+	stop()
 	if err != nil {
 		return err
 	}
