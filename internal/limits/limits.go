@@ -40,7 +40,7 @@ func (l Limit) Check(context string, n float64, max int64) error {
 		max = l.Default
 	}
 	if n > float64(max) {
-		return usererr.New("%s: %s %s exceeds the limit of %s (%s); raise it with %s N", context, human(n), l.What, human(float64(max)), l.Why, l.Flag)
+		return usererr.New("%s: %s %s is above the limit of %s (%s); raise it with %s N", context, l.What, human(n), human(float64(max)), l.Why, l.Flag)
 	}
 	return nil
 }
