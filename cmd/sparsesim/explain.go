@@ -24,9 +24,9 @@ func newExplainCmd() *cobra.Command {
 		long += "  " + t.Name + strings.Repeat(" ", 10-len(t.Name)) + t.Summary + "\n"
 	}
 	cmd := &cobra.Command{
-		Use:       "explain TOPIC",
-		Short:     "Teach a topic (" + strings.Join(topics, ", ") + ") step by step on a seeded example",
-		Long:      long,
+		Use:   "explain TOPIC",
+		Short: "Teach a topic (" + strings.Join(topics, ", ") + ") step by step on a seeded example",
+		Long:  long,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usererr.New("explain needs one topic (got %d): %s", len(args), strings.Join(topics, ", "))
