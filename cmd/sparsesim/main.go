@@ -43,6 +43,7 @@ func execute(args []string, stdout, stderr io.Writer) (code int) {
 			code = 1
 		}
 	}()
+	started = map[*cobra.Command]bool{} // one execution's commands only
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,9 +77,25 @@ func (f *Figure) AddSeries(label string, xs []float64, line bool) {
 	f.Series = append(f.Series, Series{Label: label, X: xs, Line: line})
 }
 
+// widen gives an axis whose data sit on one value a range around it, so
+// it still gets two or more labelled ticks.
+func widen(a *plot.Axis) {
+	if a.Min != a.Max {
+		return
+	}
+	if _, log := a.Scale.(plot.LogScale); log && a.Min > 0 {
+		a.Min, a.Max = a.Min/2, a.Max*2
+		return
+	}
+	d := math.Max(1, math.Abs(a.Min)/10)
+	a.Min, a.Max = a.Min-d, a.Max+d
+}
+
 // Ticks returns the ticks each axis draws over its current range.
 func (f *Figure) Ticks() (x, y []plot.Tick) {
 	p := f.Plot
+	widen(&p.X)
+	widen(&p.Y)
 	return p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max), p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
 }
 
@@ -175,6 +192,8 @@ func (f *Figure) Save(file string) error {
 		lc := draw.Crop(dc, f.Width-w+vg.Points(6), 0, 0, -vg.Points(24))
 		leg.Draw(lc)
 	}
+	widen(&f.Plot.X)
+	widen(&f.Plot.Y)
 	f.Plot.Draw(area)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
