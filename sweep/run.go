@@ -62,12 +62,20 @@ type Options struct {
 	Terminal bool
 }
 
-// RunPoint simulates one point.
-func RunPoint(spec Spec, p Point) Row {
-	row := Row{Point: p.Index, Params: map[string]string{}}
+// RunPoint simulates one point. A panic in the point's simulation (a
+// bug, which would otherwise kill the process from a worker goroutine)
+// is recorded as the point's error, marked "internal error".
+func RunPoint(spec Spec, p Point) (row Row) {
+	row = Row{Point: p.Index, Params: map[string]string{}}
 	for _, kv := range p.Params {
 		row.Params[kv.Key] = kv.Value
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			row.Metrics = nil
+			row.Error = fmt.Sprintf("internal error: %v", r)
+		}
+	}()
 	m, err := runPoint(spec, p)
 	if err != nil {
 		row.Error = err.Error()

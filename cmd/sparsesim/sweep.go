@@ -152,6 +152,12 @@ func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, rows []sweep.R
 		written += " (no plots: no point succeeded)"
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed) in %s: %s\n", len(rows), failed, out, written)
+	for _, r := range rows {
+		if strings.HasPrefix(r.Error, "internal error") {
+			// A bug, not the grid's fault: exit 1 once the results are out.
+			return fmt.Errorf("point %d: %s", r.Point, r.Error)
+		}
+	}
 	if failed == len(rows) && len(rows) > 0 {
 		return usererr.New("every point failed; the first: %s", firstError(rows))
 	}
