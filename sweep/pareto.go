@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,7 @@ func DefaultObjectives(fpga bool) []string {
 // CheckObjectives rejects names that are not metrics.
 func CheckObjectives(obj []string) error {
 	for _, o := range obj {
-		if _, ok := (Metrics{}).Get(o); !ok {
+		if !IsMetric(o) {
 			return usererr.New("--objectives %s: unknown metric (known: %s)", o, strings.Join(MetricNames, ", "))
 		}
 	}
@@ -42,7 +43,11 @@ func Pareto(rows []Row, obj []string) []Row {
 		all := r.Metrics.All()
 		v := make([]float64, len(obj))
 		for i, o := range obj {
-			v[i] = all[o]
+			x, ok := all[o]
+			if !ok {
+				x = math.Inf(1) // does not apply: never better than a value
+			}
+			v[i] = x
 		}
 		ok, vals = append(ok, r), append(vals, v)
 	}
@@ -101,7 +106,11 @@ func WritePareto(dir string, keys, obj []string, front []Row, w io.Writer) error
 			row = append(row, r.Params[k])
 		}
 		for _, o := range obj {
-			v, _ := r.Metrics.Get(o)
+			v, ok := r.Metrics.Get(o)
+			if !ok {
+				row = append(row, "")
+				continue
+			}
 			row = append(row, strconv.FormatFloat(v, 'g', 6, 64))
 		}
 		_ = tb.Append(row...)

@@ -49,8 +49,7 @@ func known(rows []Row, name string) bool {
 			return true
 		}
 	}
-	_, ok := (Metrics{}).Get(name)
-	return ok
+	return IsMetric(name)
 }
 
 // wantLog says whether values spanning 16× or more (all positive) read

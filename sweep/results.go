@@ -32,13 +32,13 @@ type Metrics struct {
 	PowerW         float64 `json:"power_w"`
 	GOPS           float64 `json:"gops"`
 	GOPSPerW       float64 `json:"gops_per_w"`
-	SpeedupVsDense float64 `json:"speedup_vs_dense"`
-	LUT            float64 `json:"lut"`
-	FF             float64 `json:"ff"`
-	DSP            float64 `json:"dsp"`
-	BRAM36         float64 `json:"bram36"`
-	URAM           float64 `json:"uram"`
-	EstClockMHz    float64 `json:"est_clock_mhz"`
+	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
+	LUT            float64 `json:"lut,omitempty"`
+	FF             float64 `json:"ff,omitempty"`
+	DSP            float64 `json:"dsp,omitempty"`
+	BRAM36         float64 `json:"bram36,omitempty"`
+	URAM           float64 `json:"uram,omitempty"`
+	EstClockMHz    float64 `json:"est_clock_mhz,omitempty"`
 }
 
 // MetricNames are the CSV metric columns, in order.
@@ -55,10 +55,23 @@ func (m Metrics) All() map[string]float64 {
 	return all
 }
 
-// Get returns a metric by name.
+// Get returns a metric by name; false when it does not apply to the
+// point (speedup_vs_dense on a dense point, FPGA resources on an ASIC).
 func (m Metrics) Get(name string) (float64, bool) {
 	v, ok := m.All()[name]
 	return v, ok
+}
+
+// IsMetric reports whether name is a metric column. Metrics that do not
+// apply to a point are left out of its JSON (omitempty) and written empty
+// in its CSV row, never as 0.
+func IsMetric(name string) bool {
+	for _, n := range MetricNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func metricsOf(rep *report.Report) Metrics {
@@ -107,7 +120,12 @@ func (r Row) csvLine(keys []string) []byte {
 			rec = append(rec, "")
 			continue
 		}
-		rec = append(rec, strconv.FormatFloat(all[n], 'g', 12, 64))
+		v, ok := all[n]
+		if !ok {
+			rec = append(rec, "") // does not apply to this point
+			continue
+		}
+		rec = append(rec, strconv.FormatFloat(v, 'g', 12, 64))
 	}
 	return csvLine(append(rec, r.Error))
 }
