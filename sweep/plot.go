@@ -212,7 +212,7 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 		return nil, nil
 	}
 	f := plotx.New("energy breakdown per point", "point", "energy (pJ)")
-	f.FixedOrder = true // the legend lists the stack bottom-up
+	f.FixedOrder = true // the legend lists the stack as drawn, top layer first
 	w := vg.Points(math.Max(2, 300/float64(len(ok))))
 	parts := []struct {
 		name string
@@ -220,6 +220,7 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	}{{"compute", func(m *Metrics) float64 { return m.EnergyCompute }}, {"sram", func(m *Metrics) float64 { return m.EnergySRAM }},
 		{"dram", func(m *Metrics) float64 { return m.EnergyDRAM }}, {"other", func(m *Metrics) float64 { return m.EnergyOther }}}
 	var prev *plotter.BarChart
+	bars := make([]*plotter.BarChart, len(parts))
 	for i, part := range parts {
 		vals := make(plotter.Values, len(ok))
 		for j, r := range ok {
@@ -235,8 +236,11 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 			b.StackOn(prev)
 		}
 		f.Plot.Add(b)
-		f.AddLegend(part.name, b)
+		bars[i] = b
 		prev = b
+	}
+	for i := len(parts) - 1; i >= 0; i-- {
+		f.AddLegend(parts[i].name, bars[i])
 	}
 	if len(ok) <= 24 {
 		labels := make([]string, len(ok))

@@ -169,7 +169,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			return usererr.New("--timeline %s: %v", f.timeline, err)
 		}
 		if sampled, dropped := tl.Sampled(); sampled {
-			fmt.Fprintf(cmd.ErrOrStderr(), "timeline: %d slices sampled away to stay under %d events\n", dropped, tl.MaxEvents)
+			fmt.Fprintf(cmd.ErrOrStderr(), "timeline: %d events sampled away to stay under %d (--timeline-max-events); plot --timeline shows what was kept\n", dropped, tl.MaxEvents)
 		}
 	}
 	rep, err := report.New(res, base)
