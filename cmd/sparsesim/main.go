@@ -85,6 +85,7 @@ N:M sparse training engines and sparse attention engines.
 		return usererr.New("%v", err)
 	})
 	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
+	root.AddCommand(testCommands...)
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	registerCompletions(root)
@@ -98,6 +99,10 @@ func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 		return f(cmd, args)
 	}
 }
+
+// testCommands are added by tests (a command that panics, to check the
+// recovery); empty in the binary.
+var testCommands []*cobra.Command
 
 // versionLine is what both `sparsesim version` and `sparsesim --version` print.
 func versionLine() string {

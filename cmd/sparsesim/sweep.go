@@ -57,6 +57,9 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 			if err != nil {
 				return err
 			}
+			if err := checkSeq(spec.Seq, spec.Workload, ""); err != nil {
+				return err
+			}
 			if jobs < 1 {
 				return usererr.New("--jobs must be at least 1, got %d", jobs)
 			}

@@ -39,6 +39,9 @@ func newTraceGenCmd() *cobra.Command {
 			if phase != "inference" && phase != "training" {
 				return usererr.New("--phase %s: unknown phase (allowed: inference, training)", phase)
 			}
+			if err := checkSeq(seq, workload, ""); err != nil {
+				return err
+			}
 			cfg, err := configs.Load(cfgRef, sets)
 			if err != nil {
 				return err
