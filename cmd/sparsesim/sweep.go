@@ -14,6 +14,7 @@ import (
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/traces"
+	"github.com/sparsesim/sparsesim/workloads"
 )
 
 func newSweepCmd() *cobra.Command {
@@ -26,6 +27,7 @@ func newSweepCmd() *cobra.Command {
 		objectives    string
 		maxPoints     int64
 		maxWork       int64
+		maxKernelMACs int64
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -83,6 +85,10 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 			if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
 				return err
 			}
+			// Attention workloads compute their kernels at every point.
+			if err := limits.CheckKernels(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq}, maxKernelMACs); err != nil {
+				return err
+			}
 			if len(w.Attention) == 0 && len(w.Layers) > 0 {
 				// The base point's size; each point is checked again
 				// when it runs (its array may be smaller).
@@ -128,6 +134,7 @@ then sorted), pareto.csv, sweep.json, and default plots. docs/sweep.md.`,
 	fl.StringVar(&objectives, "objectives", "", "metrics the Pareto front minimises, comma-separated (default cycles,energy_pj; FPGA: cycles,lut,dsp)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	fl.Int64Var(&maxPoints, "max-points", limits.Points.Default, "refuse sweeps of more points than this (docs/limits.md)")
+	fl.Int64Var(&maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this, per point (docs/limits.md)")
 	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this (docs/limits.md)")
 	return cmd
 }
