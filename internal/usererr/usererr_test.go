@@ -9,11 +9,11 @@ import (
 // invalid UTF-8 are escaped, so a message stays one printable line.
 func TestMessagesStayOneLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain µs text":   "plain µs text",
-		"a\nb":            `a\x0ab`,
-		"\x7fELF\x00":     `\x7fELF\x00`,
-		"bad \xff utf8":   `bad \xff utf8`,
-		"tab\tand\rcr":    `tab\x09and\x0dcr`,
+		"plain µs text":  "plain µs text",
+		"a\nb":           `a\x0ab`,
+		"\x7fELF\x00":    `\x7fELF\x00`,
+		"bad \xff utf8":  `bad \xff utf8`,
+		"tab\tand\rcr":   `tab\x09and\x0dcr`,
 		"ok ✓ multibyte": "ok ✓ multibyte",
 	} {
 		err := New("%s", in)
