@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/sparsesim
 PKGS    := ./...
 
-.PHONY: all build run test test-cluster bench vet fmt-check rtl-test rtl-synth clean
+.PHONY: all build run test test-cluster fuzz-short bench vet fmt-check rtl-test rtl-synth clean
 
 all: build
 
@@ -18,6 +18,22 @@ run: build
 
 test: fmt-check vet
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(MAKE) fuzz-short
+
+# Every fuzz target (package:target), each fuzzed for FUZZTIME: a bounded
+# few seconds in `make test`; `make fuzz-short FUZZTIME=1000000x` runs a million
+# executions per target. The seed corpora also run in plain `go test`.
+FUZZ_TARGETS := configs:FuzzParseYAML configs:FuzzScaleSimCfg traces:FuzzTopologyCSV \
+	traces:FuzzSpAttenCSV traces:FuzzTrace traces:FuzzNPY sweep:FuzzPlotResults \
+	report:FuzzPlotTimeline cmd/sparsesim:FuzzCLI
+FUZZTIME ?= 3s
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel 1 ./$$pkg || exit 1; \
+	done
 
 vet:
 	$(GO) vet $(PKGS)

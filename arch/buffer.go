@@ -295,7 +295,15 @@ func (b *Buffer) send0(op *bufOp, bytes, reqs int64, write bool) {
 	b.nextChannel = int((int64(b.nextChannel) + reqs) % nch)
 }
 
+// occupancy records what the buffer holds. A step longer than a slot
+// streams through the buffer a slot at a time, so what sits in it never
+// exceeds the capacity even when the regions in use add up to more.
 func (b *Buffer) occupancy(held int64) {
+	if b.read != nil {
+		held = min(held, b.read.Capacity)
+	} else if b.acc != nil {
+		held = min(held, b.acc.Capacity)
+	}
 	if b.tl != nil {
 		b.tl.counter(b.Name()+" occupancy", float64(b.now()), "bytes", float64(held))
 	}

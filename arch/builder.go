@@ -57,6 +57,11 @@ type Accelerator struct {
 func (a *Accelerator) WithTimeline(tl *Timeline) {
 	tl.clockMHz = a.cfg.ClockMHz
 	a.tl = tl
+	for i, kb := range []float64{a.cfg.Buffers.IfmapKB, a.cfg.Buffers.FilterKB, a.cfg.Buffers.OfmapKB} {
+		if b := a.buffers[i]; b != nil {
+			tl.SetCapacity(b.Name(), int64(kb*1024))
+		}
+	}
 	for _, p := range a.conn.ports {
 		if n, ok := p.Component().(interface{ setTimeline(*Timeline) }); ok {
 			n.setTimeline(tl)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -69,6 +70,9 @@ func Parse(file string, text []byte, sets []string) (*Config, error) {
 // parse is Parse with, for non-YAML sources, a map from field path to the
 // line of the original file that set it.
 func parse(file string, text []byte, sets []string, lines map[string]int) (*Config, error) {
+	if bad := binaryAt(text); bad >= 0 {
+		return nil, usererr.New("%s: not a YAML config: binary data at byte %d", file, bad)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -77,8 +81,11 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 		}
 		return nil, usererr.New("%s: malformed YAML: %s", file, msg)
 	}
-	if doc.Kind == 0 { // empty file: all defaults
-		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	if doc.Kind == 0 || len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
+		// An empty file is almost always a mistake (a truncated write,
+		// the wrong path); running the defaults under a custom name
+		// would hide it.
+		return nil, usererr.New("%s: empty config: no fields set (start from 'sparsesim configs --show %s')", file, DefaultName)
 	}
 	root := doc.Content[0]
 	loc := locator{file: file, sets: sets, lines: lines}
@@ -181,6 +188,9 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 	if n.Kind != yaml.ScalarNode {
 		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Kind()))
 	}
+	if v.Kind() == reflect.Int && !isYAMLInt(n) {
+		return usererr.New("%s: field %s: expected an integer, got %q", loc.at(n.Line), path, n.Value)
+	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
 		return usererr.New("%s: field %s: expected %s, got %q", loc.at(n.Line), path, typeWord(v.Kind()), n.Value)
 	}
@@ -210,6 +220,54 @@ func decodeList(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 	}
 	v.Set(out)
 	return nil
+}
+
+// isYAMLInt reports whether a scalar resolves to a YAML integer; yaml.v3
+// would otherwise truncate 40.7 or 1e3 into an int field without a word.
+func isYAMLInt(n *yaml.Node) bool { return n.ShortTag() == "!!int" }
+
+// binaryAt returns the offset of the first byte that cannot start a text
+// file (NUL or other C0 control apart from tab, newline, carriage return),
+// or -1. YAML error messages would otherwise echo raw bytes back.
+func binaryAt(b []byte) int {
+	for i, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return i
+		}
+	}
+	if !utf8.Valid(b) {
+		for i := 0; i < len(b); {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				return i
+			}
+			i += n
+		}
+	}
+	return -1
+}
+
+// FieldPaths lists every dotted path --set accepts (map sections as
+// "section."), in schema order, for shell completion and error messages.
+func FieldPaths() []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			p := joinPath(prefix, yamlKey(f))
+			switch f.Type.Kind() {
+			case reflect.Struct:
+				walk(f.Type, p)
+			case reflect.Map:
+				out = append(out, p+".")
+			default:
+				out = append(out, p)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	return out
 }
 
 func orRoot(p string) string {
@@ -276,6 +334,15 @@ func applySet(root *yaml.Node, expr string, line int) error {
 			*child = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
 		}
 		n = child
+	}
+	return nil
+}
+
+// CheckSetPath checks that key names a field --set can override, so a
+// sweep axis with a typo is refused before any point runs.
+func CheckSetPath(key string) error {
+	if err := checkPath(reflect.TypeOf(Config{}), strings.Split(key, "."), ""); err != nil {
+		return usererr.New("%v", err)
 	}
 	return nil
 }

@@ -47,9 +47,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad enum", "dataflow: rs\n", nil, []string{"arch.yaml:1:", "dataflow", "allowed: os, ws, is"}},
 		{"malformed", "pe_array: [1,\n", nil, []string{"arch.yaml:", "malformed YAML"}},
 		{"section as scalar", "dram: 5\n", nil, []string{"arch.yaml:1:", "field dram", "expected a mapping"}},
-		{"bad set path", "", []string{"pe_array.depth=3"}, []string{"--set pe_array.depth=3", "unknown field pe_array.depth"}},
-		{"bad set value", "", []string{"dram.channels=x"}, []string{"--set dram.channels=x", "expected an integer"}},
-		{"set out of range", "", []string{"dram.bandwidth_gbps=-1"}, []string{"--set dram.bandwidth_gbps=-1", "above 0"}},
+		{"bad set path", "name: t\n", []string{"pe_array.depth=3"}, []string{"--set pe_array.depth=3", "unknown field pe_array.depth"}},
+		{"bad set value", "name: t\n", []string{"dram.channels=x"}, []string{"--set dram.channels=x", "expected an integer"}},
+		{"set out of range", "name: t\n", []string{"dram.bandwidth_gbps=-1"}, []string{"--set dram.bandwidth_gbps=-1", "above 0"}},
 		{"bad nm", "sparsity:\n  nm: 4:2\n", nil, []string{"arch.yaml:2:", "sparsity.nm", "0 < N < M"}},
 		{"duplicate", "clock_mhz: 1\nclock_mhz: 2\n", nil, []string{"arch.yaml:"}},
 	} {
@@ -126,7 +126,7 @@ func TestSupportedPatterns(t *testing.T) {
 			t.Errorf("%s runs as %s, want %s", req, got, want)
 		}
 	}
-	c, err = Load(writeTemp(t, ""), []string{"sparsity.supported=1:4,2:4"})
+	c, err = Load(writeTemp(t, "name: t\n"), []string{"sparsity.supported=1:4,2:4"})
 	if err != nil || len(c.Sparsity.Supported) != 2 {
 		t.Errorf("--set list: %v %v", c, err)
 	}

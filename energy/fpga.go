@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 
+	"sort"
 	"strconv"
 	"strings"
 
@@ -101,7 +102,7 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 			return Resources{}, "", false
 		}
 		return Resources{LUT: c.LUT / per, FF: c.FF / per, DSP: c.DSP / per},
-			fmt.Sprintf("yosys synth_xilinx of rtl/src/%s.v (%v)", unitName, want) + perNote(per), true
+			fmt.Sprintf("yosys synth_xilinx of rtl/src/%s.v (%s)", unitName, paramList(want)) + perNote(per), true
 	}
 	if cfg.Engine == "spatten" {
 		a := cfg.Attention
@@ -288,4 +289,19 @@ func (r *FPGAReport) Overfull() string {
 		}
 	}
 	return strings.Join(s, ", ")
+}
+
+// paramList writes unit parameters as "M=8 N=4 W=16", sorted, for text a
+// user reads (Go's map syntax is not for users).
+func paramList(p map[string]int) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, p[k])
+	}
+	return strings.Join(parts, " ")
 }

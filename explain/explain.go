@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sparsesim/sparsesim/internal/plotx"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -25,6 +26,7 @@ type Doc struct {
 	Size    int      `json:"size"`
 	Steps   []Step   `json:"steps"`
 	Figures []string `json:"figures,omitempty"`
+	figs    []*plotx.Figure
 }
 
 func (d *Doc) step(title string, values map[string]any, lines ...string) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"path/filepath"
 	"strings"
 
 	"github.com/sparsesim/sparsesim/arch"
@@ -106,12 +105,8 @@ func explainNM(o Options) (*Doc, error) {
 		fmt.Sprintf("Forward GEMM 128x64x256 on a 32x32 ws array (simulated, ideal DRAM): dense %d cycles, 2:8 %d cycles (%.2fx, K shrinks to K/4 but every fold still pays its fill and drain).", dc, sc, float64(dc)/float64(sc)),
 		"Training runs three GEMMs per layer: forward and input gradient use the N:M weights (BDWP), but the weight gradient dW = Xᵀ·dY has no weight operand and stays dense.",
 		fmt.Sprintf("So even with perfect 4x on two of three equal GEMMs the step speeds up 3/(2/4 + 1) = %.2fx; SAT reports 1.75x.", 3.0/(2*0.25+1)))
-	if o.FigureDir != "" {
-		f := filepath.Join(o.FigureDir, "nm_mask.png")
-		if err := maskFigure(mask, k, n, f); err != nil {
-			return nil, err
-		}
-		d.Figures = append(d.Figures, f)
+	if err := d.figure(o, "nm_mask.png", maskFigure(mask, k, n)); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -159,6 +154,9 @@ func explainTopK(o Options) (*Doc, error) {
 		fmt.Sprintf("A last pass over all %d keeps everything above the k-th value plus ties up to k, in original order: %d cycles.", n, final),
 		"kept: "+vector(kept, "%2.0f")+fmt.Sprint(" at ", keep),
 		fmt.Sprintf("Total %d cycles — exactly what the simulator's top-k engine charges for these rounds (arch.TopKCycles = %d).", total, arch.TopKCycles(sizes, 16)))
+	if err := d.figure(o, "topk_scores.png", scoresFigure(vals, keep)); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -234,6 +232,12 @@ func explainPQuant(o Options) (*Doc, error) {
 		fmt.Sprintf("A row that needs its LSBs fetches %d more bytes and runs Q×K and softmax again: %d cycles instead of %d (simulated).",
 			1024*64*lsb/8, res1.Layers[0].Elapsed, res0.Layers[0].Elapsed),
 		"SpAtten finds ~6% of GPT-2 rows need the LSBs, so on average most of the saving stays.")
+	// τ above any probability forces the LSB refetch: the full-precision row.
+	fullProbs, _ := attention.Progressive(q, keys, all, quant, 2)
+	if err := d.figure(o, "pquant_probs.png", seriesFigure(fmt.Sprintf("one query's softmax over %d keys (τ = %.2f)", L, tau), "key", "probability",
+		[]string{"MSB keys only", "MSB + LSB keys"}, [][]float64{msbProbs, fullProbs})); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -242,6 +246,8 @@ func explainSystolic(o Options) (*Doc, error) {
 	const R, C = 4, 4
 	l := workloads.GEMM("g", size, size-1, size+1)
 	d := &Doc{Title: fmt.Sprintf("A %dx%dx%d GEMM folding onto a %dx%d systolic array", l.M, l.N, l.K, R, C), Size: size}
+	var busyPerDF [][]float64
+	var dfNames []string
 	for _, df := range dataflow.All() {
 		cfg, err := idealCfg("dataflow="+df.Name, fmt.Sprintf("pe_array.rows=%d", R), fmt.Sprintf("pe_array.cols=%d", C))
 		if err != nil {
@@ -265,11 +271,18 @@ func explainSystolic(o Options) (*Doc, error) {
 		}
 		lines = append(lines, fmt.Sprintf("cycles per fold = %s; total = %d folds × %d − 1 = %d (the simulator: %d)",
 			foldFormula(df), s.NumFolds(), s.Fold(0).Cycles, s.ComputeCycles()-1, simCycles))
+		wf, busy := wavefront(s, R, C)
 		if df.Name == "ws" {
 			lines = append(lines, "The first fold, cycle by cycle (weights preloaded over R cycles, then activations enter skewed; # = PE working):")
-			lines = append(lines, wavefront(s, R, C)...)
+			lines = append(lines, wf...)
 		}
+		busyPerDF = append(busyPerDF, busy)
+		dfNames = append(dfNames, df.Name)
 		d.step(fmt.Sprintf("Dataflow %s", df.Name), map[string]any{"folds": folds, "total_cycles": s.ComputeCycles() - 1, "simulated_cycles": simCycles}, lines...)
+	}
+	if err := d.figure(o, "systolic_first_fold.png", seriesFigure(fmt.Sprintf("PEs working in each cycle of the first fold (%dx%d array)", R, C),
+		"cycle", "PEs working", dfNames, busyPerDF)); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -281,9 +294,10 @@ func foldFormula(df dataflow.Dataflow) string {
 	return "T + R + C − 2"
 }
 
-// wavefront draws which PEs of the first fold work at each cycle: after the
-// preload, PE (i, j) works while 0 ≤ t − i − j < T.
-func wavefront(s *mapping.Schedule, R, C int) []string {
+// wavefront draws which PEs of the first fold work at each cycle, the
+// whole fold: after the preload, PE (i, j) works while 0 ≤ t − i − j < T.
+// It also returns how many PEs work per cycle.
+func wavefront(s *mapping.Schedule, R, C int) ([]string, []float64) {
 	f := s.Fold(0)
 	pre := 0
 	if s.DF.Preloads() {
@@ -291,7 +305,9 @@ func wavefront(s *mapping.Schedule, R, C int) []string {
 	}
 	T := int(f.Cycles) - pre - (R + C - 2)
 	var out []string
-	for t := 0; t < int(f.Cycles) && t < 14; t++ {
+	var busy []float64
+	for t := 0; t < int(f.Cycles); t++ {
+		working := 0
 		var row []string
 		for i := 0; i < R; i++ {
 			var b strings.Builder
@@ -301,6 +317,7 @@ func wavefront(s *mapping.Schedule, R, C int) []string {
 					b.WriteByte('w') // weights shifting in
 				} else if u >= 0 && u < T && i < f.UsedRows && j < f.UsedCols {
 					b.WriteByte('#')
+					working++
 				} else {
 					b.WriteByte('.')
 				}
@@ -308,8 +325,9 @@ func wavefront(s *mapping.Schedule, R, C int) []string {
 			row = append(row, b.String())
 		}
 		out = append(out, fmt.Sprintf(" t=%2d  %s", t, strings.Join(row, " ")))
+		busy = append(busy, float64(working))
 	}
-	return out
+	return out, busy
 }
 
 func explainCascade(o Options) (*Doc, error) {
@@ -333,12 +351,12 @@ func explainCascade(o Options) (*Doc, error) {
 	}
 	d.step("Summary", map[string]any{"kept_per_layer": kept},
 		fmt.Sprintf("Tokens per layer %v: the first ~15%% of layers keep everything, then the kept share ramps down to %.0f%% of the context; pruned tokens never return. Heads are pruned from ~30%% of the layers by accumulated |output|.", kept, 100*(1-p.TokenPrune)))
-	if o.FigureDir != "" {
-		f := filepath.Join(o.FigureDir, "cascade_tokens.png")
-		if err := lineFigure(kept, "layer", "tokens kept", "cascade token pruning", f); err != nil {
-			return nil, err
-		}
-		d.Figures = append(d.Figures, f)
+	keptF := make([]float64, len(kept))
+	for i, v := range kept {
+		keptF[i] = float64(v)
+	}
+	if err := d.figure(o, "cascade_tokens.png", seriesFigure("cascade token pruning", "layer", "tokens kept", []string{""}, [][]float64{keptF})); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

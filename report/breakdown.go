@@ -53,7 +53,7 @@ func Breakdown(cfg *configs.Config, load func(*configs.Config) (workloads.Worklo
 		}
 		s := BreakdownStep{Technique: name}
 		for _, l := range r.Layers {
-			s.Cycles += l.Elapsed
+			s.Cycles += l.Cycles() // as the report counts them (elapsed − 1 per layer)
 			s.DRAMBytes += l.DRAMReadBytes + l.DRAMWriteBytes
 		}
 		if r.Span != nil { // overlapping layers: the run's own span

@@ -50,18 +50,26 @@ func (r *Report) CSV(w io.Writer) error {
 	_ = cw.Write(csvHeader)
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+	// A speedup over the dense run does not apply to a dense run: empty,
+	// as the JSON omits it (docs/report.md).
+	na := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return f(v)
+	}
 	for _, l := range r.Layers {
 		_ = cw.Write([]string{l.Name, l.Kind, l.Phase, l.Dataflow, l.NM, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
 			i(int64(l.Folds)), i(l.MACs), i(l.DenseMACs), i(l.Cycles), i(l.ComputeCycles), i(l.StallCycles),
 			f(l.Utilization), f(l.MappingEfficiency),
 			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
 			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
-			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), f(l.SpeedupVsDense), f(l.EnergyPJ)})
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), na(l.SpeedupVsDense), f(l.EnergyPJ)})
 	}
 	t := r.Total
 	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
 		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), i(t.MetadataBytes), i(t.MaskGenCycles),
-		f(t.AchievedBandwidthGBps), f(t.Seconds), f(t.SpeedupVsDense), f(t.EnergyPJ)})
+		f(t.AchievedBandwidthGBps), f(t.Seconds), na(t.SpeedupVsDense), f(t.EnergyPJ)})
 	cw.Flush()
 	return cw.Error()
 }

@@ -25,7 +25,7 @@ func DefaultObjectives(fpga bool) []string {
 // CheckObjectives rejects names that are not metrics.
 func CheckObjectives(obj []string) error {
 	for _, o := range obj {
-		if _, ok := (Metrics{}).Get(o); !ok {
+		if !IsMetric(o) {
 			return usererr.New("--objectives %s: unknown metric (known: %s)", o, strings.Join(MetricNames, ", "))
 		}
 	}
@@ -43,7 +43,11 @@ func Pareto(rows []Row, obj []string) []Row {
 		}
 		v := r.Metrics.Values()
 		for _, o := range obj {
-			vals = append(vals, v[metricIndex[o]])
+			x := v[metricIndex[o]]
+			if math.IsNaN(x) {
+				x = math.Inf(1) // does not apply: never better than a value
+			}
+			vals = append(vals, x)
 		}
 		ok = append(ok, r)
 	}
@@ -170,7 +174,11 @@ func WritePareto(dir string, keys, obj []string, front []Row, w io.Writer) error
 			row = append(row, r.Params[k])
 		}
 		for _, o := range obj {
-			v, _ := r.Metrics.Get(o)
+			v, ok := r.Metrics.Get(o)
+			if !ok {
+				row = append(row, "")
+				continue
+			}
 			row = append(row, strconv.FormatFloat(v, 'g', 6, 64))
 		}
 		_ = tb.Append(row...)

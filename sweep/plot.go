@@ -9,16 +9,17 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sparsesim/sparsesim/internal/plotx"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
-// value reads a column of a row: a parameter or a metric.
-func value(r Row, name string) (float64, string, bool) {
+// value reads a column of a row: a parameter or a metric. text is the
+// column as written (a parameter's string, a metric in %g).
+func value(r Row, name string) (f float64, text string, numeric bool) {
 	if v, ok := r.Params[name]; ok {
 		f, err := strconv.ParseFloat(v, 64)
 		return f, v, err == nil
@@ -30,17 +31,28 @@ func value(r Row, name string) (float64, string, bool) {
 	return f, strconv.FormatFloat(f, 'g', 6, 64), ok
 }
 
+// has reports whether a row has the column at all (numeric or not).
+func has(r Row, name string) bool {
+	if _, ok := r.Params[name]; ok {
+		return true
+	}
+	if r.Metrics == nil {
+		return false
+	}
+	_, ok := r.Metrics.Get(name)
+	return ok
+}
+
 func known(rows []Row, name string) bool {
 	for _, r := range rows {
 		if _, ok := r.Params[name]; ok {
 			return true
 		}
 	}
-	_, ok := (Metrics{}).Get(name)
-	return ok
+	return IsMetric(name)
 }
 
-// wantLog says whether values spanning more than 16× (all positive) read
+// wantLog says whether values spanning 16× or more (all positive) read
 // better on a log axis.
 func wantLog(v []float64) bool {
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -53,24 +65,55 @@ func wantLog(v []float64) bool {
 	return len(v) > 1 && hi/lo >= 16
 }
 
-// PlotXY draws y against x, one series per value of color (optional), and
-// saves it as PNG or SVG by the file's extension.
-func PlotXY(rows []Row, x, y, colorBy, file string) error {
+// PlotXY draws y against x, one series per value of colorBy (optional),
+// and saves it as PNG or SVG by the file's extension. It returns the
+// figure's notes for the reader.
+func PlotXY(rows []Row, x, y, colorBy, file string) ([]string, error) {
+	f, err := XYFigure(rows, x, y, colorBy)
+	if err != nil {
+		return nil, err
+	}
+	return f.Notes, f.Save(file)
+}
+
+// XYFigure builds PlotXY's figure. A column whose values are not all
+// numbers (a dataflow) on x becomes a category axis. Points of a series
+// are joined only when each x appears once in it; a series with repeated
+// x (pes over a rows × cols grid) is drawn as points, since a line would
+// zig-zag between unrelated designs. Series and categories are in numeric
+// order; past plotx.Dense points markers turn small and translucent.
+func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 	for _, n := range []string{x, y} {
 		if !known(rows, n) {
-			return usererr.New("plot: no parameter or metric %q (metrics: %s)", n, strings.Join(MetricNames, ", "))
+			return nil, usererr.New("plot: no parameter or metric %q (metrics: %s)", n, strings.Join(MetricNames, ", "))
 		}
 	}
 	if colorBy != "" && !known(rows, colorBy) {
-		return usererr.New("plot: --color %s is not a parameter or metric", colorBy)
+		return nil, usererr.New("plot: --color %s is not a parameter or metric", colorBy)
 	}
-	groups := map[string]plotter.XYs{}
+	// x is a category axis when some row's x is not a number.
+	categorical := false
+	for _, r := range rows {
+		if _, _, num := value(r, x); has(r, x) && !num && r.Metrics != nil {
+			categorical = true
+		}
+	}
+	type pt struct {
+		xv, yv float64
+		xs     string
+	}
+	groups := map[string][]pt{}
 	var order []string
 	var xs, ys []float64
+	catSeen := map[string]bool{}
+	var cats []string
 	for _, r := range rows {
-		xv, _, okx := value(r, x)
+		if r.Metrics == nil || !has(r, x) {
+			continue
+		}
+		xv, xtext, okx := value(r, x)
 		yv, _, oky := value(r, y)
-		if !okx || !oky {
+		if !oky || (!okx && !categorical) {
 			continue
 		}
 		g := ""
@@ -80,50 +123,85 @@ func PlotXY(rows []Row, x, y, colorBy, file string) error {
 		if _, ok := groups[g]; !ok {
 			order = append(order, g)
 		}
-		groups[g] = append(groups[g], plotter.XY{X: xv, Y: yv})
+		groups[g] = append(groups[g], pt{xv, yv, xtext})
+		if categorical && !catSeen[xtext] {
+			catSeen[xtext] = true
+			cats = append(cats, xtext)
+		}
 		xs, ys = append(xs, xv), append(ys, yv)
 	}
-	if len(xs) == 0 {
-		return usererr.New("plot: no row has numeric %s and %s", x, y)
+	if len(ys) == 0 {
+		return nil, usererr.New("plot: no successful row has numeric %s and %s", x, y)
 	}
-	p := plot.New()
-	p.X.Label.Text, p.Y.Label.Text = x, y
-	p.Title.Text = fmt.Sprintf("%s vs %s", y, x)
-	if wantLog(xs) {
-		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+	f := plotx.New(fmt.Sprintf("%s vs %s", y, x), x, y)
+	catIndex := map[string]float64{}
+	if categorical {
+		plotx.SortLabels(cats)
+		for i, c := range cats {
+			catIndex[c] = float64(i)
+		}
+		f.Categories(cats)
+	} else if wantLog(xs) {
+		f.LogX()
 	}
 	if wantLog(ys) {
-		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+		f.LogY()
 	}
-	sort.Strings(order)
+	plotx.SortLabels(order)
+	if colorBy != "" {
+		f.LegendTitle = colorBy
+	}
 	for i, g := range order {
-		pts := groups[g]
-		sort.Slice(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
-		l, s, err := plotter.NewLinePoints(pts)
+		ps := groups[g]
+		pts := make(plotter.XYs, len(ps))
+		for k, p := range ps {
+			pts[k] = plotter.XY{X: p.xv, Y: p.yv}
+			if categorical {
+				pts[k].X = catIndex[p.xs]
+			}
+		}
+		sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+		xsOf := make([]float64, len(pts))
+		line := !categorical
+		for k := range pts {
+			xsOf[k] = pts[k].X
+			if k > 0 && pts[k].X == pts[k-1].X {
+				line = false
+			}
+		}
+		radius, col, note := plotx.PointStyle(plotutil.Color(i), len(ys))
+		if note != "" && i == 0 {
+			f.Notes = append(f.Notes, note)
+		}
+		s, err := plotter.NewScatter(pts)
 		if err != nil {
-			return err
+			return nil, usererr.New("plot: %s vs %s: %v", y, x, err)
 		}
-		l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
-		s.Shape = plotutil.Shape(i)
-		p.Add(l, s)
-		if colorBy != "" {
-			p.Legend.Add(colorBy+"="+g, l, s)
+		s.Color, s.Shape, s.Radius = col, plotutil.Shape(i), radius
+		if line {
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, usererr.New("plot: %s vs %s: %v", y, x, err)
+			}
+			l.Color = plotutil.Color(i)
+			f.Plot.Add(l, s)
+			if colorBy != "" {
+				f.AddLegend(g, l, s)
+			}
+		} else {
+			f.Plot.Add(s)
+			if colorBy != "" {
+				f.AddLegend(g, s)
+			}
 		}
+		f.AddSeries(g, xsOf, line)
 	}
-	return save(p, file)
+	return f, nil
 }
 
-func save(p *plot.Plot, file string) error {
-	ext := strings.ToLower(filepath.Ext(file))
-	if ext != ".png" && ext != ".svg" {
-		return usererr.New("plot: -o %s: use a .png or .svg file", file)
-	}
-	return p.Save(6*vg.Inch, 4*vg.Inch, file)
-}
-
-// PlotEnergyBreakdown draws stacked bars of compute, SRAM, DRAM and other
-// energy per point.
-func PlotEnergyBreakdown(rows []Row, file string) error {
+// EnergyFigure draws stacked bars of compute, SRAM, DRAM and other energy
+// per point; nil when no point succeeded.
+func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	var ok []Row
 	for _, r := range rows {
 		if r.Metrics != nil {
@@ -131,11 +209,10 @@ func PlotEnergyBreakdown(rows []Row, file string) error {
 		}
 	}
 	if len(ok) == 0 {
-		return nil
+		return nil, nil
 	}
-	p := plot.New()
-	p.Title.Text = "energy breakdown per point"
-	p.Y.Label.Text = "energy (pJ)"
+	f := plotx.New("energy breakdown per point", "point", "energy (pJ)")
+	f.FixedOrder = true // the legend lists the stack as drawn, top layer first
 	w := vg.Points(math.Max(2, 300/float64(len(ok))))
 	parts := []struct {
 		name string
@@ -143,6 +220,7 @@ func PlotEnergyBreakdown(rows []Row, file string) error {
 	}{{"compute", func(m *Metrics) float64 { return m.EnergyCompute }}, {"sram", func(m *Metrics) float64 { return m.EnergySRAM }},
 		{"dram", func(m *Metrics) float64 { return m.EnergyDRAM }}, {"other", func(m *Metrics) float64 { return m.EnergyOther }}}
 	var prev *plotter.BarChart
+	bars := make([]*plotter.BarChart, len(parts))
 	for i, part := range parts {
 		vals := make(plotter.Values, len(ok))
 		for j, r := range ok {
@@ -150,34 +228,39 @@ func PlotEnergyBreakdown(rows []Row, file string) error {
 		}
 		b, err := plotter.NewBarChart(vals, w)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.Color = plotutil.Color(i)
 		b.LineStyle.Width = 0
 		if prev != nil {
 			b.StackOn(prev)
 		}
-		p.Add(b)
-		p.Legend.Add(part.name, b)
+		f.Plot.Add(b)
+		bars[i] = b
 		prev = b
 	}
-	labels := make([]string, len(ok))
-	for j, r := range ok {
-		labels[j] = strconv.Itoa(r.Point)
+	for i := len(parts) - 1; i >= 0; i-- {
+		f.AddLegend(parts[i].name, bars[i])
 	}
 	if len(ok) <= 24 {
-		p.NominalX(labels...)
+		labels := make([]string, len(ok))
+		for j, r := range ok {
+			labels[j] = strconv.Itoa(r.Point)
+		}
+		f.Categories(labels)
+	} else {
+		// Bars sit at 0..n-1; past 24 the axis counts them instead of
+		// naming each point.
+		f.Plot.X.Label.Text = fmt.Sprintf("point (%d successful points, in point order)", len(ok))
 	}
-	p.X.Label.Text = "point"
-	p.Legend.Top = true
-	return save(p, file)
+	return f, nil
 }
 
-// PlotPareto draws every point on the first two objectives with the front
-// highlighted.
-func PlotPareto(rows, front []Row, obj []string, file string) error {
+// ParetoFigure draws every point on the first two objectives with the
+// front highlighted; nil with fewer than two objectives or no point.
+func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 	if len(obj) < 2 {
-		return nil
+		return nil, nil
 	}
 	xy := func(rs []Row) plotter.XYs {
 		var pts plotter.XYs
@@ -189,77 +272,134 @@ func PlotPareto(rows, front []Row, obj []string, file string) error {
 			b, _ := r.Metrics.Get(obj[1])
 			pts = append(pts, plotter.XY{X: a, Y: b})
 		}
-		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
 		return pts
 	}
 	all, fr := xy(rows), xy(front)
 	if len(all) == 0 {
-		return nil
+		return nil, nil
 	}
-	p := plot.New()
-	p.Title.Text = "Pareto front"
-	p.X.Label.Text, p.Y.Label.Text = obj[0], obj[1]
+	f := plotx.New("Pareto front", obj[0], obj[1])
+	f.FixedOrder = true
 	s, err := plotter.NewScatter(all)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.Color = color.Gray{Y: 150}
+	radius, col, note := plotx.PointStyle(color.Gray{Y: 150}, len(all))
+	s.Color, s.Radius = col, radius
+	if note != "" {
+		f.Notes = append(f.Notes, note)
+	}
 	l, fs, err := plotter.NewLinePoints(fr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l.Color, fs.Color = plotutil.Color(1), plotutil.Color(1)
-	p.Add(s, l, fs)
-	p.Legend.Add("points", s)
-	p.Legend.Add("front", l, fs)
-	return save(p, file)
+	f.Plot.Add(s, l, fs)
+	f.AddLegend("points", s)
+	f.AddLegend("front", l, fs)
+	fx := make([]float64, len(fr))
+	for i := range fr {
+		fx[i] = fr[i].X
+	}
+	f.AddSeries("front", fx, true)
+	return f, nil
 }
 
-// DefaultPlots writes the sweep's standard figures into dir.
-func DefaultPlots(dir string, spec Spec, rows, front []Row, obj []string) error {
-	for _, a := range spec.Axes {
-		if strings.HasPrefix(a.Key, "pe_array.") {
-			// One series per value of another axis: a non-PE one if
-			// there is, else the last PE axis (rows × cols grids).
-			color := ""
-			for _, b := range spec.Axes {
-				if !strings.HasPrefix(b.Key, "pe_array.") {
-					color = b.Key
-					break
-				}
-				if b.Key != a.Key {
-					color = b.Key
-				}
-			}
-			if err := plotSpeedup(rows, color, filepath.Join(dir, "speedup_vs_pes.png")); err != nil {
-				return err
-			}
-			break
+// DefaultPlots writes the sweep's standard figures into dir and returns
+// the names of the files it wrote (none when no point succeeded).
+func DefaultPlots(dir string, spec Spec, rows, front []Row, obj []string) ([]string, error) {
+	figs, err := DefaultFigures(spec, rows, front, obj)
+	if err != nil {
+		return nil, err
+	}
+	var wrote []string
+	for _, nf := range figs {
+		if err := nf.Figure.Save(filepath.Join(dir, nf.Name)); err != nil {
+			return wrote, err
 		}
+		wrote = append(wrote, nf.Name)
 	}
-	if err := PlotEnergyBreakdown(rows, filepath.Join(dir, "energy_breakdown.png")); err != nil {
-		return err
-	}
-	return PlotPareto(rows, front, obj, filepath.Join(dir, "pareto.png"))
+	return wrote, nil
 }
 
-const speedupCol = "speedup over the smallest array"
+// NamedFigure is a default plot and its file name.
+type NamedFigure struct {
+	Name   string
+	Figure *plotx.Figure
+}
 
-// plotSpeedup plots speedup over the smallest array of each series.
-func plotSpeedup(rows []Row, colorBy, file string) error {
+// DefaultFigures builds the sweep's standard figures: speedup over the
+// PE count when an axis is a pe_array field, the energy breakdown and the
+// Pareto front. Figures with nothing to show are left out.
+func DefaultFigures(spec Spec, rows, front []Row, obj []string) ([]NamedFigure, error) {
+	var out []NamedFigure
+	for _, a := range spec.Axes {
+		if !strings.HasPrefix(a.Key, "pe_array.") {
+			continue
+		}
+		// One series per value of another axis: a non-PE one if there
+		// is, else the last other PE axis (rows × cols grids).
+		color := ""
+		for _, b := range spec.Axes {
+			if !strings.HasPrefix(b.Key, "pe_array.") {
+				color = b.Key
+				break
+			}
+			if b.Key != a.Key {
+				color = b.Key
+			}
+		}
+		f, err := speedupFigure(rows, color)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			out = append(out, NamedFigure{"speedup_vs_pes.png", f})
+		}
+		break
+	}
+	ef, err := EnergyFigure(rows)
+	if err != nil {
+		return nil, err
+	}
+	if ef != nil {
+		out = append(out, NamedFigure{"energy_breakdown.png", ef})
+	}
+	pf, err := ParetoFigure(rows, front, obj)
+	if err != nil {
+		return nil, err
+	}
+	if pf != nil {
+		out = append(out, NamedFigure{"pareto.png", pf})
+	}
+	return out, nil
+}
+
+const speedupCol = "speedup over the series' smallest array"
+
+// speedupFigure plots, per series, each point's speedup over the point of
+// that series with the fewest PEs (its slowest array when two tie), so
+// every series starts at 1 on its own smallest design.
+func speedupFigure(rows []Row, colorBy string) (*plotx.Figure, error) {
 	base := map[string]Row{}
+	var order []string
 	for _, r := range rows {
-		if r.Metrics == nil {
+		if r.Metrics == nil || r.Metrics.Cycles <= 0 {
 			continue
 		}
 		_, g, _ := value(r, colorBy)
-		if b, ok := base[g]; !ok || r.Metrics.PEs < b.Metrics.PEs {
+		b, ok := base[g]
+		if !ok {
+			order = append(order, g)
+		}
+		if !ok || r.Metrics.PEs < b.Metrics.PEs || r.Metrics.PEs == b.Metrics.PEs && r.Metrics.Cycles > b.Metrics.Cycles {
 			base[g] = r
 		}
 	}
 	var sp []Row
 	for _, r := range rows {
-		if r.Metrics == nil {
+		if r.Metrics == nil || r.Metrics.Cycles <= 0 {
 			continue
 		}
 		_, g, _ := value(r, colorBy)
@@ -271,7 +411,7 @@ func plotSpeedup(rows []Row, colorBy, file string) error {
 		sp = append(sp, Row{Point: r.Point, Params: params, Metrics: r.Metrics})
 	}
 	if len(sp) == 0 {
-		return nil
+		return nil, nil
 	}
-	return PlotXY(sp, "pes", speedupCol, colorBy, file)
+	return XYFigure(sp, "pes", speedupCol, colorBy)
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"math"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -28,13 +29,13 @@ type Metrics struct {
 	PowerW         float64 `json:"power_w"`
 	GOPS           float64 `json:"gops"`
 	GOPSPerW       float64 `json:"gops_per_w"`
-	SpeedupVsDense float64 `json:"speedup_vs_dense"`
-	LUT            float64 `json:"lut"`
-	FF             float64 `json:"ff"`
-	DSP            float64 `json:"dsp"`
-	BRAM36         float64 `json:"bram36"`
-	URAM           float64 `json:"uram"`
-	EstClockMHz    float64 `json:"est_clock_mhz"`
+	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
+	LUT            float64 `json:"lut,omitempty"`
+	FF             float64 `json:"ff,omitempty"`
+	DSP            float64 `json:"dsp,omitempty"`
+	BRAM36         float64 `json:"bram36,omitempty"`
+	URAM           float64 `json:"uram,omitempty"`
+	EstClockMHz    float64 `json:"est_clock_mhz,omitempty"`
 }
 
 // MetricNames are the CSV metric columns, in order.
@@ -45,11 +46,23 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 // Values are the metrics in MetricNames order (listed by hand, not
 // through JSON, because merges and plots read them for every row;
 // TestMetricValuesMatchJSON holds the list to the JSON tags).
+// A metric that does not apply to the point (the omitempty ones at zero:
+// speedup_vs_dense on a dense point, FPGA resources on an ASIC) is NaN.
 func (m Metrics) Values() []float64 {
-	return []float64{float64(m.PEs), float64(m.Cycles), float64(m.StallCycles), m.Utilization, m.Seconds,
+	v := []float64{float64(m.PEs), float64(m.Cycles), float64(m.StallCycles), m.Utilization, m.Seconds,
 		float64(m.DRAMReadBytes), float64(m.DRAMWriteBytes), m.EnergyPJ, m.EnergyCompute, m.EnergySRAM, m.EnergyDRAM,
 		m.EnergyOther, m.PowerW, m.GOPS, m.GOPSPerW, m.SpeedupVsDense, m.LUT, m.FF, m.DSP, m.BRAM36, m.URAM, m.EstClockMHz}
+	for i := optionalFrom; i < len(v); i++ {
+		if v[i] == 0 {
+			v[i] = math.NaN()
+		}
+	}
+	return v
 }
+
+// optionalFrom is the first metric that may not apply (speedup_vs_dense;
+// every later one is an FPGA resource).
+const optionalFrom = 15
 
 // metricIndex is each metric's position in MetricNames.
 var metricIndex = func() map[string]int {
@@ -64,18 +77,34 @@ var metricIndex = func() map[string]int {
 func (m Metrics) All() map[string]float64 {
 	all := make(map[string]float64, len(MetricNames))
 	for i, v := range m.Values() {
-		all[MetricNames[i]] = v
+		if !math.IsNaN(v) {
+			all[MetricNames[i]] = v
+		}
 	}
 	return all
 }
 
-// Get returns a metric by name.
+// Get returns a metric by name; false when it does not apply to the
+// point (speedup_vs_dense on a dense point, FPGA resources on an ASIC).
 func (m Metrics) Get(name string) (float64, bool) {
 	i, ok := metricIndex[name]
 	if !ok {
 		return 0, false
 	}
-	return m.Values()[i], true
+	v := m.Values()[i]
+	return v, !math.IsNaN(v)
+}
+
+// IsMetric reports whether name is a metric column. Metrics that do not
+// apply to a point are left out of its JSON (omitempty) and written empty
+// in its CSV row, never as 0.
+func IsMetric(name string) bool {
+	for _, n := range MetricNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func metricsOf(rep *report.Report) Metrics {
@@ -129,6 +158,10 @@ func (r Row) csvLineOf(keys []string, vals []float64) []byte {
 	for i := range MetricNames {
 		if vals == nil {
 			rec = append(rec, "")
+			continue
+		}
+		if math.IsNaN(vals[i]) {
+			rec = append(rec, "") // does not apply to this point
 			continue
 		}
 		rec = append(rec, strconv.FormatFloat(vals[i], 'g', 12, 64))

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,12 +62,20 @@ type Options struct {
 	Terminal bool
 }
 
-// RunPoint simulates one point.
-func RunPoint(spec Spec, p Point) Row {
-	row := Row{Point: p.Index, Params: map[string]string{}}
+// RunPoint simulates one point. A panic in the point's simulation (a
+// bug, which would otherwise kill the process from a worker goroutine)
+// is recorded as the point's error, marked "internal error".
+func RunPoint(spec Spec, p Point) (row Row) {
+	row = Row{Point: p.Index, Params: map[string]string{}}
 	for _, kv := range p.Params {
 		row.Params[kv.Key] = kv.Value
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			row.Metrics = nil
+			row.Error = fmt.Sprintf("internal error: %v", r)
+		}
+	}()
 	m, err := runPoint(spec, p)
 	if err != nil {
 		row.Error = err.Error()
@@ -241,30 +251,66 @@ func sameSpec(a, b Manifest) bool {
 	return string(ja) == string(jb)
 }
 
-// progress is a bar with ETA on a terminal, plain lines elsewhere.
+// progress is a bar with ETA on a terminal, plain lines elsewhere. The
+// bar redraws on a timer (elapsed time moves between points) and its ETA
+// is the remaining points at the rate so far, shown once every worker has
+// finished a point (before that the rate only measures the first wave).
 type progress struct {
 	bar   *progressbar.ProgressBar
 	w     io.Writer
 	total int
-	n     int
+	jobs  int
 	start time.Time
+	mu    sync.Mutex
+	n     int
+	quit  chan struct{}
 }
 
 func newProgress(opt Options, total int) *progress {
-	p := &progress{w: opt.Progress, total: total, start: time.Now()}
+	p := &progress{w: opt.Progress, total: total, jobs: max(opt.Jobs, 1), start: time.Now(), quit: make(chan struct{})}
 	if p.w == nil {
 		p.w = io.Discard
 	}
 	if opt.Terminal && total > 0 {
 		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionSetDescription("sweep"), progressbar.OptionClearOnFinish())
+			progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetDescription(p.describe()), progressbar.OptionClearOnFinish())
+		go func() {
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-p.quit:
+					return
+				case <-t.C:
+					p.mu.Lock()
+					p.bar.Describe(p.describe())
+					_ = p.bar.Add(0) // redraws the elapsed time
+					p.mu.Unlock()
+				}
+			}
+		}()
 	}
 	return p
 }
 
+// describe is the bar's label with the ETA; call with mu held.
+func (p *progress) describe() string {
+	first := min(p.jobs, p.total)
+	if p.n < first || p.n == 0 {
+		return fmt.Sprintf("sweep (ETA after %d points)", first)
+	}
+	el := time.Since(p.start)
+	eta := time.Duration(float64(el) / float64(p.n) * float64(p.total-p.n)).Round(time.Second)
+	return fmt.Sprintf("sweep (ETA %s)", eta)
+}
+
 func (p *progress) step(r Row) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.n++
 	if p.bar != nil {
+		p.bar.Describe(p.describe())
 		_ = p.bar.Add(1)
 		return
 	}
@@ -272,10 +318,27 @@ func (p *progress) step(r Row) {
 	if r.Error != "" {
 		status = "FAILED: " + r.Error
 	}
-	fmt.Fprintf(p.w, "point %d done (%d/%d, %.1fs) %v %s\n", r.Point, p.n, p.total, time.Since(p.start).Seconds(), r.Params, status)
+	fmt.Fprintf(p.w, "point %d done (%d/%d, %.1fs) %s %s\n", r.Point, p.n, p.total, time.Since(p.start).Seconds(), paramText(r.Params), status)
+}
+
+// paramText writes a point's parameters as "key=value ...", sorted.
+func paramText(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + params[k]
+	}
+	return strings.Join(parts, " ")
 }
 
 func (p *progress) finish() {
+	close(p.quit)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"math"
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -178,7 +179,11 @@ func writeSorted(dir string, spec Spec, files []string, refs []rowRef) (Summary,
 		if r.Metrics != nil {
 			vals = r.Metrics.Values()
 			for _, o := range obj {
-				objVals = append(objVals, vals[metricIndex[o]])
+				x := vals[metricIndex[o]]
+				if math.IsNaN(x) {
+					x = math.Inf(1) // does not apply: never better than a value
+				}
+				objVals = append(objVals, x)
 			}
 			okRefs = append(okRefs, i)
 		} else {

@@ -106,6 +106,9 @@ func parseScaleSimTopology(path string, r io.Reader, batch int) (workloads.Workl
 			}
 			l.NM = v
 		}
+		if err := l.Validate(); err != nil {
+			return w, usererr.New("%s:%d: %v", path, line, err)
+		}
 		w.Layers = append(w.Layers, l)
 	}
 	if len(w.Layers) == 0 {

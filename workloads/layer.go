@@ -64,6 +64,11 @@ func (l Layer) Validate() error {
 			return fmt.Errorf("layer %q: %s must be a positive integer, got %d", l.Name, d.name, d.v)
 		}
 	}
+	// Counts are int64: a layer whose MACs do not fit would report a
+	// negative count.
+	if float64(l.M)*float64(l.N)*float64(l.K)*float64(l.Groups) > 1<<62 {
+		return fmt.Errorf("layer %q: M×N×K×groups = %.3g MACs is more than a 64-bit count holds", l.Name, float64(l.M)*float64(l.N)*float64(l.K)*float64(l.Groups))
+	}
 	return nil
 }
 

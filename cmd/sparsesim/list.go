@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads"
 )
@@ -22,7 +23,7 @@ func newConfigsCmd() *cobra.Command {
 			if show != "" {
 				b, ok := configs.EmbeddedSource(show)
 				if !ok {
-					return fmt.Errorf("--show %s: no embedded config of that name", show)
+					return usererr.New("--show %s: no embedded config of that name (embedded: %s)", show, strings.Join(configs.Embedded(), ", "))
 				}
 				_, err := out.Write(b)
 				return err
@@ -35,13 +36,26 @@ func newConfigsCmd() *cobra.Command {
 					return err
 				}
 				tb.Append(n, fmt.Sprintf("%dx%d %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType), c.Dataflow,
-					c.ClockMHz, fmt.Sprintf("%s %dx%.1f GB/s", c.DRAM.Model, c.DRAM.Channels, c.DRAM.BandwidthGBps), c.Description)
+					c.ClockMHz, dramSummary(c), c.Description)
 			}
 			return tb.Render()
 		}),
 	}
 	cmd.Flags().StringVar(&show, "show", "", "print the YAML of one embedded architecture")
 	return cmd
+}
+
+// dramSummary describes the memory as the simulation uses it: an ideal
+// DRAM answers every request at once, so its bandwidth field is unused and
+// not shown.
+func dramSummary(c *configs.Config) string {
+	switch c.DRAM.Model {
+	case configs.DRAMIdeal:
+		return "ideal (no bandwidth limit)"
+	case configs.DRAMDetailed:
+		return fmt.Sprintf("detailed %dx%s", c.DRAM.Channels, c.DRAM.Preset)
+	}
+	return fmt.Sprintf("%s %dx%.1f GB/s", c.DRAM.Model, c.DRAM.Channels, c.DRAM.BandwidthGBps)
 }
 
 func newWorkloadsCmd() *cobra.Command {
@@ -77,7 +91,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: userRunE(func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "sparsesim %s (%s, akita v4.9.2)\n", version, runtime.Version())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return nil
 		}),
 	}

@@ -7,9 +7,17 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -21,8 +29,21 @@ func main() {
 }
 
 // execute runs the CLI and maps errors to exit codes: 2 for bad input
-// (flags, configs, workload files), 1 for internal failures.
-func execute(args []string, stdout, stderr io.Writer) int {
+// (flags, configs, workload files), 1 for internal failures. A panic is a
+// bug, never the user's fault: it is recovered here and reported as an
+// internal error with the command line (and the stack under
+// SPARSESIM_DEBUG=1), exit 1.
+func execute(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "sparsesim: internal error: %v (command: sparsesim %s); please report it\n", r, strings.Join(args, " "))
+			if os.Getenv("SPARSESIM_DEBUG") != "" {
+				stderr.Write(debug.Stack())
+			}
+			code = 1
+		}
+	}()
+	started = map[*cobra.Command]bool{} // one execution's commands only
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -64,6 +85,10 @@ N:M sparse training engines and sparse attention engines.
 		return usererr.New("%v", err)
 	})
 	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
+	root.AddCommand(testCommands...)
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
+	registerCompletions(root)
 	return root
 }
 
@@ -72,6 +97,91 @@ func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 	return func(cmd *cobra.Command, args []string) error {
 		started[cmd] = true
 		return f(cmd, args)
+	}
+}
+
+// testCommands are added by tests (a command that panics, to check the
+// recovery); empty in the binary.
+var testCommands []*cobra.Command
+
+// versionLine is what both `sparsesim version` and `sparsesim --version` print.
+func versionLine() string {
+	return fmt.Sprintf("sparsesim %s (%s, akita v4.9.2)", version, runtime.Version())
+}
+
+// registerCompletions adds shell completion for the flags every command
+// shares by name: --set offers the config's field paths, --phase its two
+// phases, --config the embedded architectures. A flag that already has a
+// completion keeps it.
+func registerCompletions(root *cobra.Command) {
+	static := func(vals []string, dir cobra.ShellCompDirective) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) { return vals, dir }
+	}
+	byFlag := map[string]cobra.CompletionFunc{
+		"set":   static(setCompletions(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace),
+		"phase": static([]string{"inference", "training"}, cobra.ShellCompDirectiveNoFileComp),
+		"show":  static(configs.Embedded(), cobra.ShellCompDirectiveNoFileComp),
+	}
+	flagNames := []string{"set", "phase", "show"}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, name := range flagNames {
+			if c.Flags().Lookup(name) == nil {
+				continue
+			}
+			if _, ok := c.GetFlagCompletionFunc(name); ok {
+				continue
+			}
+			_ = c.RegisterFlagCompletionFunc(name, byFlag[name])
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// setCompletions lists "path=" for every config field --set accepts.
+func setCompletions() []string {
+	var out []string
+	for _, p := range configs.FieldPaths() {
+		out = append(out, p+"=")
+	}
+	return out
+}
+
+// spinner shows, on a terminal only and once a step has taken a second,
+// what is being worked on with a spinner and the elapsed time (redrawn on
+// a timer), so a long single run is visibly alive. Work size is checked
+// up front (internal/limits), so this is for runs that were allowed to
+// be long. The returned stop clears the line.
+func spinner(w io.Writer, what string) (stop func()) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	var mu sync.Mutex
+	var bar *progressbar.ProgressBar
+	stopped := false
+	timer := time.AfterFunc(time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+			progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetSpinnerChangeInterval(200*time.Millisecond))
+		_ = bar.RenderBlank()
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if bar != nil {
+			_ = bar.Finish()
+		}
 	}
 }
 

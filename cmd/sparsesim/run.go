@@ -11,6 +11,7 @@ import (
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
+	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/traces"
@@ -33,6 +34,7 @@ type runFlags struct {
 	noMemo                        bool
 	stepPlot                      string
 	seed                          int64
+	maxWork, maxKernelMACs        int64
 }
 
 func newRunCmd() *cobra.Command {
@@ -70,6 +72,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.BoolVar(&f.noMemo, "no-memo", false, "simulate every layer on one engine instead of reusing the results of identical layers (same numbers, slower)")
 	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
 	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
+	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
+	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this (docs/limits.md)")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
 	})
@@ -98,12 +102,20 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err := checkFormat(f.format); err != nil {
 		return err
 	}
-	if f.batch < 1 || f.seq < 0 {
-		return usererr.New("--batch must be at least 1 and --seq at least 0, got %d and %d", f.batch, f.seq)
+	if f.batch < 1 {
+		return usererr.New("--batch must be at least 1, got %d", f.batch)
+	}
+	if err := checkSeq(f.seq, f.workload, f.trace); err != nil {
+		return err
 	}
 	cfg, err := configs.Load(f.config, f.sets)
 	if err != nil {
 		return err
+	}
+	if f.trace == "" {
+		if err := limits.CheckKernels(cfg, f.workload, workloads.Params{Batch: f.batch, SeqLen: f.seq}, f.maxKernelMACs); err != nil {
+			return err
+		}
 	}
 	if cfg.FPGA.Device != "" && !f.allowOverfit {
 		fr, err := energy.FPGA(cfg)
@@ -145,7 +157,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.trace != "" {
 		w, _, err = traces.LoadTrace(f.trace)
 	} else {
+		stop := spinner(cmd.ErrOrStderr(), "building "+f.workload)
 		w, err = traces.LoadFor(cfg, f.workload, params)
+		stop()
 	}
 	if err != nil {
 		return err
@@ -157,11 +171,16 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
+	if err := limits.CheckRun(cfg, w, f.maxWork); err != nil {
+		return err
+	}
 	var tl *arch.Timeline
 	if f.timeline != "" {
 		tl = arch.NewTimeline(f.timelineMax)
 	}
+	stop := spinner(cmd.ErrOrStderr(), fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
 	res, base, err := arch.SimulateWithBaselineMemo(cfg, w, tl, !f.noMemo)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -174,7 +193,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			return usererr.New("--timeline %s: %v", f.timeline, err)
 		}
 		if sampled, dropped := tl.Sampled(); sampled {
-			fmt.Fprintf(cmd.ErrOrStderr(), "timeline: %d slices sampled away to stay under %d events\n", dropped, tl.MaxEvents)
+			fmt.Fprintf(cmd.ErrOrStderr(), "timeline: %d events sampled away to stay under %d (--timeline-max-events); plot --timeline shows what was kept\n", dropped, tl.MaxEvents)
 		}
 	}
 	rep, err := report.New(res, base)
@@ -212,6 +231,28 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	return writeOut(cmd, f.out, buf.Bytes())
+}
+
+// checkSeq refuses a --seq that cannot apply: negative, or given for a
+// workload with no sequence (a CNN, a topology CSV, a trace).
+func checkSeq(seq int, workload, trace string) error {
+	if seq < 0 {
+		return usererr.New("--seq must be at least 0 (0: the model's default), got %d", seq)
+	}
+	if seq == 0 {
+		return nil
+	}
+	if trace != "" {
+		return usererr.New("--seq %d: a trace fixes its sequence length; drop --seq with --trace", seq)
+	}
+	m, ok := workloads.Lookup(workload)
+	if !ok {
+		return usererr.New("--seq %d: --workload %s is a file, whose layers fix their sizes; --seq applies to zoo transformer models", seq, workload)
+	}
+	if m.DefaultSeq == 0 {
+		return usererr.New("--seq %d: %s is a CNN with no sequence; --seq applies to transformer models", seq, m.Name)
+	}
+	return nil
 }
 
 // writeOut prints to stdout, or writes --out atomically.

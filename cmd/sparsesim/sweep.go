@@ -10,10 +10,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/traces"
+	"github.com/sparsesim/sparsesim/workloads"
 )
 
 func newSweepCmd() *cobra.Command {
@@ -27,6 +29,9 @@ func newSweepCmd() *cobra.Command {
 		slurm         int
 		slurmOpts     string
 		dryRun        bool
+		maxPoints     int64
+		maxWork       int64
+		maxKernelMACs int64
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -56,6 +61,9 @@ shows progress. docs/cluster/README.md.`,
 				if err != nil {
 					return err
 				}
+				if err := configs.CheckSetPath(a.Key); err != nil {
+					return usererr.New("--grid %s: %v", g, err)
+				}
 				spec.Axes = append(spec.Axes, a)
 			}
 			grid, err := sweep.NewGrid(spec.Axes, spec.Zip)
@@ -64,6 +72,9 @@ shows progress. docs/cluster/README.md.`,
 			}
 			sh, err := sweep.ParseShard(shard)
 			if err != nil {
+				return err
+			}
+			if err := checkSeq(spec.Seq, spec.Workload, ""); err != nil {
 				return err
 			}
 			if jobs < 1 {
@@ -78,8 +89,27 @@ shows progress. docs/cluster/README.md.`,
 			if err != nil {
 				return err
 			}
-			if _, err := traces.LoadWorkloadName(cfg, spec.Workload); err != nil {
+			w, err := traces.LoadWorkloadName(cfg, spec.Workload)
+			if err != nil {
 				return err
+			}
+			pts, err := sweep.Points(spec.Axes, spec.Zip)
+			if err != nil {
+				return err
+			}
+			if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+				return err
+			}
+			// Attention workloads compute their kernels at every point.
+			if err := limits.CheckKernels(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq}, maxKernelMACs); err != nil {
+				return err
+			}
+			if len(w.Attention) == 0 && len(w.Layers) > 0 {
+				// The base point's size; each point is checked again
+				// when it runs (its array may be smaller).
+				if err := limits.CheckRun(cfg, w, maxWork); err != nil {
+					return err
+				}
 			}
 			if objectives == "" {
 				spec.Objectives = sweep.DefaultObjectives(cfg.FPGA.Device != "")
@@ -129,6 +159,9 @@ shows progress. docs/cluster/README.md.`,
 	fl.StringVar(&slurmOpts, "slurm-opts", "", `sbatch options for both jobs, e.g. "--partition=batch --time=2:00:00 --mem=2G"`)
 	fl.BoolVar(&dryRun, "dry-run", false, "with --slurm: print the job scripts, submit nothing")
 	cmd.AddCommand(newSweepStatusCmd())
+	fl.Int64Var(&maxPoints, "max-points", limits.Points.Default, "refuse sweeps of more points than this (docs/limits.md)")
+	fl.Int64Var(&maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this, per point (docs/limits.md)")
+	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this (docs/limits.md)")
 	return cmd
 }
 
@@ -219,14 +252,30 @@ func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, sum sweep.Summ
 	if err != nil {
 		return err
 	}
-	if err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives); err != nil {
+	plots, err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives)
+	if err != nil {
 		return err
+	}
+	written := "results.csv, results.jsonl, pareto.csv"
+	if len(plots) > 0 {
+		written += ", " + strings.Join(plots, ", ")
+	} else {
+		written += " (no plots: no point succeeded)"
 	}
 	resumed := ""
 	if sum.Resumed > 0 {
 		resumed = fmt.Sprintf(" (resumed: %d were already done)", sum.Resumed)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed)%s in %s: results.csv, results.jsonl, pareto.csv, plots\n", sum.Rows, sum.Failed, resumed, out)
+	fmt.Fprintf(cmd.OutOrStdout(), "%d points (%d failed)%s in %s: %s\n", sum.Rows, sum.Failed, resumed, out, written)
+	for _, r := range rows {
+		if strings.HasPrefix(r.Error, "internal error") {
+			// A bug, not the grid's fault: exit 1 once the results are out.
+			return fmt.Errorf("point %d: %s", r.Point, r.Error)
+		}
+	}
+	if sum.Failed == sum.Rows && sum.Rows > 0 {
+		return usererr.New("every point failed; the first: %s", firstError(rows))
+	}
 	return nil
 }
 
@@ -263,9 +312,11 @@ func newPlotCmd() *cobra.Command {
 				if out == "" || len(args) > 0 {
 					return usererr.New("plot --timeline FILE needs -o FILE and no results argument")
 				}
-				if err := report.PlotTimeline(timeline, out, 5000); err != nil {
+				notes, err := report.PlotTimeline(timeline, out)
+				if err != nil {
 					return err
 				}
+				printNotes(cmd, notes)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 				return nil
 			}
@@ -286,9 +337,11 @@ func newPlotCmd() *cobra.Command {
 			if x == "" || y == "" || out == "" {
 				return usererr.New("plot needs --x, --y and -o FILE")
 			}
-			if err := sweep.PlotXY(rows, x, y, color, out); err != nil {
+			notes, err := sweep.PlotXY(rows, x, y, color, out)
+			if err != nil {
 				return err
 			}
+			printNotes(cmd, notes)
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 			return nil
 		}),
@@ -299,4 +352,20 @@ func newPlotCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output file (.png or .svg)")
 	cmd.Flags().StringVar(&timeline, "timeline", "", "draw this 'run --timeline' file instead of sweep results")
 	return cmd
+}
+
+// printNotes tells the reader what a figure does not show plainly.
+func printNotes(cmd *cobra.Command, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(cmd.ErrOrStderr(), "plot: %s\n", n)
+	}
+}
+
+func firstError(rows []sweep.Row) string {
+	for _, r := range rows {
+		if r.Error != "" {
+			return fmt.Sprintf("point %d: %s", r.Point, r.Error)
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,6 +38,9 @@ func newTraceGenCmd() *cobra.Command {
 			}
 			if phase != "inference" && phase != "training" {
 				return usererr.New("--phase %s: unknown phase (allowed: inference, training)", phase)
+			}
+			if err := checkSeq(seq, workload, ""); err != nil {
+				return err
 			}
 			cfg, err := configs.Load(cfgRef, sets)
 			if err != nil {
@@ -109,7 +113,7 @@ func newTraceInfoCmd() *cobra.Command {
 				return err
 			}
 			o := cmd.OutOrStdout()
-			fmt.Fprintf(o, "%s v%d by %s, seed %d\nworkload %s (%s), engine %s, shapes %v\n", h.Format, h.Version, h.Generator, h.Seed, h.Workload, h.Source, h.Engine, h.Shapes)
+			fmt.Fprintf(o, "%s v%d by %s, seed %d\nworkload %s (%s), engine %s, shapes %s\n", h.Format, h.Version, h.Generator, h.Seed, h.Workload, h.Source, h.Engine, shapeList(h.Shapes))
 			fmt.Fprintf(o, "ops: %d gemm (%d dense-equivalent MACs), %d attention rows\n", gemms, macs, attns)
 			if groups > 0 {
 				fmt.Fprintf(o, "N:M: %d groups, %d weights kept (%.3f per group)\n", groups, kept, float64(kept)/float64(groups))
@@ -120,4 +124,21 @@ func newTraceInfoCmd() *cobra.Command {
 			return nil
 		}),
 	}
+}
+
+// shapeList writes a trace's shapes as "context=128 heads=12", sorted.
+func shapeList(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
 }

@@ -1,0 +1,59 @@
+package configs
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Integers are integers: yaml.v3 alone would truncate 40.7 into a 40-row
+// array, from a file or from --set.
+func TestIntegerFieldsAreStrict(t *testing.T) {
+	for _, bad := range []string{"40.7", "1e3", "0.5", "true", "64x"} {
+		_, err := Load(DefaultName, []string{"pe_array.rows=" + bad})
+		if err == nil || !strings.Contains(err.Error(), "pe_array.rows: expected an integer") {
+			t.Errorf("--set pe_array.rows=%s: %v", bad, err)
+		}
+		_, err = Load(writeTemp(t, "pe_array:\n  rows: "+bad+"\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), "arch.yaml:2: field pe_array.rows: expected an integer") {
+			t.Errorf("rows: %s in a file: %v", bad, err)
+		}
+	}
+	c, err := Load(DefaultName, []string{"pe_array.rows=0x10", "pe_array.cols=40"})
+	if err != nil || c.PEArray.Rows != 16 || c.PEArray.Cols != 40 {
+		t.Errorf("YAML integers: %+v %v", c.PEArray, err)
+	}
+}
+
+func TestEmptyAndBinaryConfigsRefused(t *testing.T) {
+	for name, text := range map[string]string{"empty": "", "comments only": "# nothing\n", "null": "~\n"} {
+		_, err := Load(writeTemp(t, text), nil)
+		if err == nil || !strings.Contains(err.Error(), "empty config") {
+			t.Errorf("%s file: %v", name, err)
+		}
+	}
+	elf := "\x7fELF\x02\x01\x01\x00\x00\x00name: x\n"
+	_, err := Load(writeTemp(t, elf), nil)
+	if err == nil || strings.ContainsAny(err.Error(), "\x00\x7f\n") || !strings.Contains(err.Error(), "binary data at byte 0") {
+		t.Errorf("ELF file: %q", err)
+	}
+	_, err = Load(writeTemp(t, "name: \xff\xfe\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "binary data at byte 6") {
+		t.Errorf("invalid UTF-8: %q", err)
+	}
+}
+
+func TestFieldPathsAreSettable(t *testing.T) {
+	paths := FieldPaths()
+	if len(paths) < 20 {
+		t.Fatalf("only %d paths", len(paths))
+	}
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".") {
+			continue
+		}
+		if err := checkPath(reflect.TypeOf(Config{}), strings.Split(p, "."), ""); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package plotx
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/sparsesim/sparsesim/internal/usererr"
+)
+
+// Series is what a figure drew for one legend entry, for tests.
+type Series struct {
+	Label string
+	X     []float64
+	// Line says the points are joined, which only reads right when each
+	// x appears once and in increasing order.
+	Line bool
+}
+
+// Figure is a plot plus the model of what it shows.
+type Figure struct {
+	Plot *plot.Plot
+	// The legend is drawn in a margin right of the data; entries go in
+	// with AddLegend, never into Plot.Legend. LegendTitle heads it.
+	LegendTitle  string
+	LegendLabels []string
+	entries      []entry
+	// FixedOrder marks a legend whose order means something (a stack's
+	// layers) and is not sorted.
+	FixedOrder  bool
+	Series      []Series
+	XCategories []string
+	Width       vg.Length
+	Height      vg.Length
+	// Notes are what a reader must be told beside the picture (points
+	// sampled, drawn translucent); the CLI prints them.
+	Notes []string
+}
+
+// New makes a figure with sparsesim's tick labels on both axes.
+func New(title, x, y string) *Figure {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
+	p.X.Tick.Marker, p.Y.Tick.Marker = Ticks{}, Ticks{}
+	return &Figure{Plot: p, Width: 6 * vg.Inch, Height: 4 * vg.Inch}
+}
+
+// LogX puts x on a log scale.
+func (f *Figure) LogX() { f.Plot.X.Scale, f.Plot.X.Tick.Marker = plot.LogScale{}, Ticks{Log: true} }
+
+// LogY puts y on a log scale.
+func (f *Figure) LogY() { f.Plot.Y.Scale, f.Plot.Y.Tick.Marker = plot.LogScale{}, Ticks{Log: true} }
+
+// Categories makes x a category axis: names[i] sits at x = i.
+func (f *Figure) Categories(names []string) {
+	f.XCategories = names
+	f.Plot.NominalX(names...)
+	f.Plot.X.Min, f.Plot.X.Max = -0.5, float64(len(names))-0.5
+}
+
+// AddLegend adds a legend entry beside the data.
+func (f *Figure) AddLegend(label string, thumbs ...plot.Thumbnailer) {
+	f.entries = append(f.entries, entry{label, thumbs})
+	f.LegendLabels = append(f.LegendLabels, label)
+}
+
+// AddSeries records what was drawn for one entry.
+func (f *Figure) AddSeries(label string, xs []float64, line bool) {
+	f.Series = append(f.Series, Series{Label: label, X: xs, Line: line})
+}
+
+// widen gives an axis whose data sit on one value a range around it, so
+// it still gets two or more labelled ticks.
+func widen(a *plot.Axis) {
+	if a.Min != a.Max {
+		return
+	}
+	if _, log := a.Scale.(plot.LogScale); log && a.Min > 0 {
+		a.Min, a.Max = a.Min/2, a.Max*2
+		return
+	}
+	d := math.Max(1, math.Abs(a.Min)/10)
+	a.Min, a.Max = a.Min-d, a.Max+d
+}
+
+// Ticks returns the ticks each axis draws over its current range.
+func (f *Figure) Ticks() (x, y []plot.Tick) {
+	p := f.Plot
+	widen(&p.X)
+	widen(&p.Y)
+	return p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max), p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
+}
+
+// Check verifies the figure reads right: every numeric axis has two or
+// more labelled ticks and no two labels alike; category labels and the
+// legend are in SortLabels order (unless FixedOrder); a joined series has
+// one point per x, in increasing x; nothing is in gonum's in-data legend.
+func (f *Figure) Check() error {
+	xt, yt := f.Ticks()
+	axes := []struct {
+		name  string
+		ticks []plot.Tick
+	}{{"y", yt}}
+	if f.XCategories == nil {
+		axes = append(axes, struct {
+			name  string
+			ticks []plot.Tick
+		}{"x", xt})
+	} else {
+		var got []string
+		for _, t := range xt {
+			got = append(got, t.Label)
+		}
+		if strings.Join(got, "\x00") != strings.Join(f.XCategories, "\x00") || !sorted(f.XCategories) {
+			return fmt.Errorf("x categories %q, ticks %q", f.XCategories, got)
+		}
+	}
+	for _, a := range axes {
+		var labels []string
+		for _, t := range a.ticks {
+			if t.Label != "" {
+				labels = append(labels, t.Label)
+			}
+		}
+		if len(labels) < 2 || !distinct(labels) {
+			return fmt.Errorf("%s axis %q: tick labels %q do not tell the values apart", a.name, f.axisLabel(a.name), labels)
+		}
+	}
+	if !f.FixedOrder && !sorted(f.LegendLabels) {
+		return fmt.Errorf("legend %q is not in numeric order", f.LegendLabels)
+	}
+	for _, s := range f.Series {
+		if !s.Line {
+			continue
+		}
+		for i := 1; i < len(s.X); i++ {
+			if !(s.X[i] > s.X[i-1]) {
+				return fmt.Errorf("series %q joins points at x=%g and x=%g: a zig-zag", s.Label, s.X[i-1], s.X[i])
+			}
+		}
+	}
+	if f.Plot.Legend.Left || f.Plot.Legend.Top || f.Plot.Legend.XOffs != 0 {
+		return fmt.Errorf("the in-data legend was configured")
+	}
+	return nil
+}
+
+func (f *Figure) axisLabel(name string) string {
+	if name == "x" {
+		return f.Plot.X.Label.Text
+	}
+	return f.Plot.Y.Label.Text
+}
+
+func sorted(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if LabelLess(s[i], s[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Save draws the figure, the legend in a right margin, and writes it
+// atomically as PNG or SVG by the file's extension.
+func (f *Figure) Save(file string) error {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(file)), ".")
+	if ext != "png" && ext != "svg" {
+		return usererr.New("plot: -o %s: use a .png or .svg file", file)
+	}
+	c, err := draw.NewFormattedCanvas(f.Width, f.Height, ext)
+	if err != nil {
+		return err
+	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	area := dc
+	if len(f.LegendLabels) > 0 || f.LegendTitle != "" {
+		leg := f.legend()
+		r := leg.Rectangle(dc)
+		w := r.Max.X - r.Min.X + vg.Points(12)
+		area = draw.Crop(dc, 0, -w, 0, 0)
+		lc := draw.Crop(dc, f.Width-w+vg.Points(6), 0, 0, -vg.Points(24))
+		leg.Draw(lc)
+	}
+	widen(&f.Plot.X)
+	widen(&f.Plot.Y)
+	f.Plot.Draw(area)
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return err
+	}
+	return writeAtomic(file, buf.Bytes())
+}
+
+type entry struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// legend builds the side legend, LegendTitle as a first line.
+func (f *Figure) legend() plot.Legend {
+	leg := plot.NewLegend()
+	leg.Left, leg.Top = true, true
+	if f.LegendTitle != "" {
+		leg.Add(f.LegendTitle)
+	}
+	for _, e := range f.entries {
+		leg.Add(e.label, e.thumbs...)
+	}
+	return leg
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return usererr.New("-o %s: %v", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return usererr.New("-o %s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return usererr.New("-o %s: %v", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return usererr.New("-o %s: %v", path, err)
+	}
+	return nil
+}
