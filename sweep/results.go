@@ -1,10 +1,10 @@
 package sweep
 
 import (
-	"math"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"strconv"
 
