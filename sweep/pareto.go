@@ -108,7 +108,9 @@ func ParetoIndices(vals []float64, k int) []int {
 			}
 			runMin := v(order[s], 1)
 			for _, i := range order[s:e] {
-				if y := v(i, 1); y == runMin && y < best {
+				// (s == 0: no earlier run; this also keeps a front when an
+				// objective applies to no point and reads +Inf everywhere.)
+				if y := v(i, 1); y == runMin && (s == 0 || y < best) {
 					front = append(front, i)
 				}
 			}

@@ -20,7 +20,7 @@ func TestAttentionWorkloadFlags(t *testing.T) {
 		{[]string{"run", "-c", "spatten", "-w", "gpt2-small", "--seq", "1000"}, "at most 992"},
 		{[]string{"run", "-c", "spatten", "-w", "vit-b16", "--seq", "300"}, "at most 197"},
 		{[]string{"run", "-c", "spatten", "-w", trace, "--batch", "2"}, "fixes its own"},
-		{[]string{"run", "-c", "spatten", "-w", trace, "--seq", "64"}, "fixes its own"},
+		{[]string{"run", "-c", "spatten", "-w", trace, "--seq", "64"}, "fix their sizes"},
 		{[]string{"run", "-c", "spatten", "-w", "bert-base", "--batch", "65"}, "at most 64"},
 	} {
 		code, _, errs := run(t, c.args...)

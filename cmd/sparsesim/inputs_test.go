@@ -31,7 +31,7 @@ func TestRefusedInputs(t *testing.T) {
 		{[]string{"sweep", "--grid", "pe_array.rowz=16,32", "--out", filepath.Join(dir, "d")}, "unknown field pe_array.rowz"},
 		{[]string{"run", "-w", big}, "more than a 64-bit count holds"},
 		{[]string{"run", "-w", "bert-base", "--seq", "100000"}, "raise it with --max-work"},
-		{[]string{"run", "-c", "spatten", "-w", "bert-base", "--seq", "100000"}, "raise it with --max-kernel-macs"},
+		{[]string{"run", "-c", "spatten", "-w", "bert-base", "--seq", "100000"}, "512 position embeddings"},
 		{[]string{"explain", "systolic", "--size", "4096"}, "raise it with --max-size"},
 		{[]string{"explain"}, "cascade, nm, pquant, systolic, topk"},
 		{[]string{"configs", "--show", "nosuch"}, "no embedded config"},
