@@ -99,7 +99,7 @@ func (b *Buffer) finish(op *bufOp) {
 	}
 	at := max(b.now(), op.readyAt, b.lastDone[q])
 	b.lastDone[q] = at
-	if op.bytes > 0 {
+	if op.bytes > 0 && b.tl != nil {
 		name := "fill"
 		if op.write {
 			name = "drain"
@@ -227,7 +227,7 @@ func (b *Buffer) settle(op *bufOp) {
 	for len(b.queues[q]) > 0 && b.queues[q][0].pending == 0 {
 		h := b.queues[q][0]
 		b.queues[q] = b.queues[q][1:]
-		if h.bytes > 0 {
+		if h.bytes > 0 && b.tl != nil {
 			name := "fill"
 			if h.write {
 				name = "drain"

@@ -215,7 +215,9 @@ func (c *Controller) progress() {
 	}
 	c.computing = true
 	now := c.now()
-	c.tl.slice(c.peName, "job", float64(now), float64(now+ss.st.cycles), map[string]any{"macs": ss.st.macs, "cycles": ss.st.cycles})
+	if c.tl != nil {
+		c.tl.slice(c.peName, "job", float64(now), float64(now+ss.st.cycles), map[string]any{"macs": ss.st.macs, "cycles": ss.st.cycles})
+	}
 	c.at(now+ss.st.cycles, func() { c.computed(j) })
 }
 
