@@ -10,11 +10,26 @@ type entry struct {
 	t      Tensor
 	r      Region
 	pinned bool
+	lo, hi Span // bounding box: (channel, pixel) low corner and high corner
 }
 
-// held is an ordered set of entries (oldest first) with the union of each
-// tensor's entries cached, so a request costs one union and only an
-// eviction recomputes.
+func newEntry(t Tensor, r Region, pinned bool) entry {
+	e := entry{t: t, r: r, pinned: pinned}
+	if !r.Empty() {
+		e.lo, e.hi = r.bounds()
+	}
+	return e
+}
+
+// meets reports whether e's bounding box meets r's (a cheap filter before
+// exact region arithmetic).
+func (e entry) meets(lo, hi Span) bool {
+	return !e.r.Empty() && e.lo.Lo < hi.Lo && lo.Lo < e.hi.Lo && e.lo.Hi < hi.Hi && lo.Hi < e.hi.Hi
+}
+
+// held is an ordered set of entries (oldest first). The size of each
+// tensor's union is kept as a count, never as a region: a request only
+// does arithmetic with the entries whose bounds meet it.
 type held struct {
 	entries []entry
 	unions  []tensorUnion
@@ -23,11 +38,7 @@ type held struct {
 type tensorUnion struct {
 	id    int
 	t     Tensor
-	r     Region
-	bytes int64
-	// sum is the entries' element count: equal to the union's when the
-	// entries are pairwise disjoint, and then an eviction just subtracts.
-	sum int64
+	elems int64 // elements in the union of the tensor's entries
 }
 
 func (h *held) union(id int) *tensorUnion {
@@ -39,103 +50,79 @@ func (h *held) union(id int) *tensorUnion {
 	return nil
 }
 
-// resident is the part of r of t that is held.
-func (h *held) missing(t Tensor, r Region) Region {
-	if u := h.union(t.ID); u != nil {
-		return Minus(r, u.r)
+// missingExcept is the part of r of t that no entry but skip holds.
+func (h *held) missingExcept(t Tensor, r Region, skip int) Region {
+	if r.Empty() {
+		return r
+	}
+	lo, hi := r.bounds()
+	for i, e := range h.entries {
+		if i == skip || e.t.ID != t.ID || !e.meets(lo, hi) {
+			continue
+		}
+		if r = Minus(r, e.r); r.Empty() {
+			return r
+		}
 	}
 	return r
 }
+
+// missing is the part of r of t that is not held.
+func (h *held) missing(t Tensor, r Region) Region { return h.missingExcept(t, r, -1) }
 
 func (h *held) push(e entry) {
 	if e.r.Empty() && !e.pinned {
 		return
 	}
-	h.entries = append(h.entries, e)
-	n := e.r.Elems()
+	added := h.missing(e.t, e.r).Elems()
+	h.entries = append(h.entries, newEntry(e.t, e.r, e.pinned))
 	if u := h.union(e.t.ID); u != nil {
-		u.r = Union(u.r, e.r)
-		u.bytes = e.t.Bytes(u.r.Elems())
-		u.sum += n
+		u.elems += added
 		return
 	}
-	h.unions = append(h.unions, tensorUnion{id: e.t.ID, t: e.t, r: e.r, bytes: e.t.Bytes(n), sum: n})
+	h.unions = append(h.unions, tensorUnion{id: e.t.ID, t: e.t, elems: added})
 }
 
-// drop removes entry i, updating its tensor's union.
+// drop removes entry i; the union loses what no other entry holds.
 func (h *held) drop(i int) {
 	e := h.entries[i]
+	lost := h.missingExcept(e.t, e.r, i).Elems()
 	h.entries = append(h.entries[:i], h.entries[i+1:]...)
-	u := h.union(e.t.ID)
-	disjoint := u.sum == u.r.Elems()
-	u.sum -= e.r.Elems()
-	u.r = Minus(u.r, e.r)
-	if !disjoint && !e.r.Empty() {
-		// Put back the parts of e that other entries still hold; only
-		// entries whose bounds meet e's can.
-		lo, hi := e.r.bounds()
-		for _, f := range h.entries {
-			if f.t.ID != e.t.ID || f.r.Empty() {
-				continue
-			}
-			if flo, fhi := f.r.bounds(); flo.Lo < hi.Lo && lo.Lo < fhi.Lo && flo.Hi < hi.Hi && lo.Hi < fhi.Hi {
-				u.r = Union(u.r, Intersect(f.r, e.r))
-			}
-		}
-	}
-	u.bytes = e.t.Bytes(u.r.Elems())
-	if u.r.Empty() {
-		h.rebuild(e.t.ID)
+	if u := h.union(e.t.ID); u != nil {
+		u.elems -= lost
 	}
 }
 
 func (h *held) bytes() int64 {
 	var n int64
 	for _, u := range h.unions {
-		n += u.bytes
+		n += u.t.Bytes(u.elems)
 	}
 	return n
 }
 
-// rebuild recomputes the unions of the tensors in ids.
-func (h *held) rebuild(ids ...int) {
-	for _, id := range ids {
-		var r Region
-		var t Tensor
-		var sum int64
-		found := false
-		for _, e := range h.entries {
-			if e.t.ID == id {
-				r, t, found = Union(r, e.r), e.t, true
-				sum += e.r.Elems()
-			}
+// rebuild recounts every union from the entries.
+func (h *held) rebuild() {
+	es := h.entries
+	h.entries, h.unions = nil, nil
+	for _, e := range es {
+		if e.r.Empty() && !e.pinned {
+			continue
 		}
-		out := h.unions[:0]
-		for _, u := range h.unions {
-			if u.id != id {
-				out = append(out, u)
-			}
-		}
-		h.unions = out
-		if found {
-			h.unions = append(h.unions, tensorUnion{id: id, t: t, r: r, bytes: t.Bytes(r.Elems()), sum: sum})
-		}
+		h.push(e)
 	}
 }
 
 // keep drops the entries for which keep is false.
 func (h *held) keep(keep func(entry) bool) {
-	var ids []int
 	out := h.entries[:0]
 	for _, e := range h.entries {
 		if keep(e) {
 			out = append(out, e)
-		} else {
-			ids = append(ids, e.t.ID)
 		}
 	}
 	h.entries = out
-	h.rebuild(ids...)
+	h.rebuild()
 }
 
 // trim drops the oldest unpinned entries while the held bytes exceed
@@ -169,16 +156,9 @@ func (h *held) fold() bool {
 		}
 		for j := i + 1; j < len(h.entries); j++ {
 			if f := h.entries[j]; !f.pinned && f.t.ID == e.t.ID {
-				h.entries[j].r = Union(f.r, e.r)
+				h.entries[j] = newEntry(f.t, Union(f.r, e.r), false)
 				h.entries = append(h.entries[:i], h.entries[i+1:]...)
-				u := h.union(e.t.ID)
-				u.sum = 0
-				for _, g := range h.entries {
-					if g.t.ID == e.t.ID {
-						u.sum += g.r.Elems()
-					}
-				}
-				return true
+				return true // the union is unchanged
 			}
 		}
 		return false
@@ -250,7 +230,7 @@ func (b *AccumBuffer) Begin(t Tensor, r Region, prior bool) Region {
 		readBack = b.h.missing(t, r)
 	}
 	b.remove(t, r)
-	b.h.push(entry{t: t, r: r, pinned: true})
+	b.h.push(newEntry(t, r, true))
 	return readBack
 }
 
@@ -271,18 +251,22 @@ func (b *AccumBuffer) Held() int64 { return b.h.bytes() }
 
 // remove takes r out of every entry of t (the step now owns it).
 func (b *AccumBuffer) remove(t Tensor, r Region) {
-	if b.h.union(t.ID) == nil {
+	u := b.h.union(t.ID)
+	if u == nil || r.Empty() {
 		return
 	}
+	u.elems -= r.Elems() - b.h.missing(t, r).Elems() // the union loses r ∩ held
+	lo, hi := r.bounds()
 	out := b.h.entries[:0]
 	for _, e := range b.h.entries {
-		if e.t.ID == t.ID {
-			if e.r = Minus(e.r, r); e.r.Empty() {
+		if e.t.ID == t.ID && e.meets(lo, hi) {
+			nr := Minus(e.r, r)
+			if nr.Empty() {
 				continue
 			}
+			e = newEntry(e.t, nr, e.pinned)
 		}
 		out = append(out, e)
 	}
 	b.h.entries = out
-	b.h.rebuild(t.ID)
 }
