@@ -288,6 +288,9 @@ func (c *Config) validate() []fieldError {
 	intRange("dram.request_bytes", c.DRAM.RequestBytes, 1, 1<<20)
 	intRange("memory.accumulator_bits", c.Memory.AccumulatorBits, 0, 64)
 	intRange("memory.output_bits", c.Memory.OutputBits, 0, 64)
+	if wb := 8 * c.WordBytes(); wb > 0 && c.Memory.AccumulatorBits > 0 && c.Memory.AccumulatorBits < wb {
+		bad("memory.accumulator_bits", "must be 0 (32) or at least the %d-bit operand width, got %d", wb, c.Memory.AccumulatorBits)
+	}
 	if !(c.DRAM.CapacityGB >= 0 && c.DRAM.CapacityGB <= 1e6) {
 		bad("dram.capacity_gb", "must be a number from 0 (unchecked) to 1e6, got %g", c.DRAM.CapacityGB)
 	}

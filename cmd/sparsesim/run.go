@@ -95,7 +95,7 @@ func checkFormat(format string) error {
 			return nil
 		}
 	}
-	return usererr.New("--format %s: unknown format (allowed: %s)", format, strings.Join(report.Formats, ", "))
+	return usererr.New("--format %s: unknown format (allowed: %s, scalesim)", format, strings.Join(report.Formats, ", "))
 }
 
 func runRun(cmd *cobra.Command, f runFlags) error {
