@@ -29,6 +29,7 @@ type Buffer struct {
 	// one event per request instead of a message round trip per channel.
 	fast     []*DRAMChannel
 	lastDone [2]int64 // fast mode: completion of the last read / write
+	lastHeld int64    // bytes held at the last occupancy sample
 
 	FillBytes, DrainBytes int64
 	TilesFilled           int64
@@ -296,15 +297,12 @@ func (b *Buffer) send0(op *bufOp, bytes, reqs int64, write bool) {
 }
 
 // occupancy records what the buffer holds. A step longer than a slot
-// streams through the buffer a slot at a time, so what sits in it never
-// exceeds the capacity even when the regions in use add up to more.
+// streams through the buffer a slot at a time, so the regions in use can
+// add up to more than the capacity; the timeline bounds the counter by
+// the capacity and records the peak asked for.
 func (b *Buffer) occupancy(held int64) {
-	if b.read != nil {
-		held = min(held, b.read.Capacity)
-	} else if b.acc != nil {
-		held = min(held, b.acc.Capacity)
-	}
 	if b.tl != nil {
-		b.tl.counter(b.Name()+" occupancy", float64(b.now()), "bytes", float64(held))
+		b.tl.occupy(b.Name(), float64(b.now()), held-b.lastHeld)
 	}
+	b.lastHeld = held
 }
