@@ -176,6 +176,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	}
 	var tl *arch.Timeline
 	if f.timeline != "" {
+		if f.timelineMax < 1 {
+			return usererr.New("--timeline-max-events %d: must be at least 1", f.timelineMax)
+		}
 		tl = arch.NewTimeline(f.timelineMax)
 	}
 	stop := spinner(cmd.ErrOrStderr(), fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
