@@ -110,3 +110,33 @@ func TestTrafficMonotoneAndBounded(t *testing.T) {
 		}
 	}
 }
+
+// Next-layer weight prefetch moves the same bytes earlier: traffic is
+// unchanged, and the run is never slower than with the layers apart.
+func TestPrefetchNextLayerSameBytesNoSlower(t *testing.T) {
+	m, _ := workloads.Lookup("resnet18")
+	w, _ := m.Build(workloads.Params{})
+	var res [2]*Result
+	for i, on := range []string{"false", "true"} {
+		cfg, err := configs.Load("systolic-32x32", []string{"memory.prefetch_next_layer=" + on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i], err = Simulate(cfg, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cyc [2]int64
+	for i := range res {
+		for j, l := range res[i].Layers {
+			cyc[i] += l.Elapsed
+			if i == 1 && l.Traffic != res[0].Layers[j].Traffic {
+				t.Errorf("%s: traffic %v with prefetch, %v without", l.Layer.Name, l.Traffic, res[0].Layers[j].Traffic)
+			}
+		}
+	}
+	if cyc[1] > cyc[0] {
+		t.Errorf("prefetch made the run slower: %d vs %d cycles", cyc[1], cyc[0])
+	}
+	t.Logf("resnet18: %d cycles apart, %d with next-layer prefetch", cyc[0], cyc[1])
+}

@@ -126,7 +126,10 @@ type Memory struct {
 	// input when the whole output fits the ifmap buffer.
 	KeepActivations bool `yaml:"keep_activations" json:"keep_activations"`
 	// PrefetchNextLayer fetches the next layer's first weight tile while
-	// the current layer finishes.
+	// the current layer finishes. Off by default: with it, layer
+	// boundaries do not drain, so identical layers cannot be reused
+	// exactly (arch/memo.go) and long transformer runs simulate every
+	// layer.
 	PrefetchNextLayer bool `yaml:"prefetch_next_layer" json:"prefetch_next_layer"`
 	// AccumulatorBits is the partial-sum width: what a partial sum that
 	// leaves the chip costs (0: 32).
@@ -223,7 +226,7 @@ func defaults() Config {
 		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
 		Dataflow: "ws",
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
-		Memory:   Memory{KeepActivations: true, PrefetchNextLayer: true},
+		Memory:   Memory{KeepActivations: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
 		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
