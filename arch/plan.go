@@ -136,6 +136,10 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 				if err != nil {
 					return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 				}
+				if len(candidates)*len(orders) == 1 {
+					best = s // nothing to choose between
+					continue
+				}
 				if c := estimateCycles(cfg, s); best == nil || c < bestCost {
 					best, bestCost = s, c
 				}
@@ -173,6 +177,9 @@ func planUpdate(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p nm.
 
 // estimateCycles is the offline scheduler's cost: per fold, compute or
 // the fold's DRAM traffic at full bandwidth, whichever is longer. The
+// traffic is mapping's per-fold estimate (im2col tiles at the operand
+// width), not the memory model's: replaying every candidate through the
+// buffer models made SAT runs ~20× slower. A known gap (docs/memory.md). The
 // scheduler tries every dataflow and both fold loop orders.
 func estimateCycles(cfg *configs.Config, s *mapping.Schedule) int64 {
 	bpc := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)

@@ -1,8 +1,6 @@
 package arch
 
 import (
-	"fmt"
-
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -38,47 +36,39 @@ type layerTensors struct {
 	meta    bool  // index metadata travels with the filter
 }
 
-// newLayerTensors lays out layer li's tensors. Tensor IDs are unique per
-// layer and kind, addresses disjoint.
+// newLayerTensors lays out layer li's tensors: the input (the real conv
+// input when the geometry is known, else the M×K operand), the weights as
+// DRAM holds them (compressed K rows unless compressed only on chip) with
+// their index metadata, the output and its partial sums.
 func newLayerTensors(cfg *configs.Config, li int, l workloads.Layer, s *mapping.Schedule) layerTensors {
 	wb := 8 * cfg.WordBytes()
 	g := int64(l.Groups)
-	lt := layerTensors{groupK: int64(l.K), groupN: int64(l.N), keptK: int64(l.K), filterK: int64(l.K)}
-	if s != nil {
-		lt.keptK = int64(s.KeptK())
-		if !s.P.FilterDenseInDRAM {
-			lt.filterK = lt.keptK
-			lt.meta = s.MetaBits() > 0
-		}
+	lt := layerTensors{groupK: int64(l.K), groupN: int64(l.N), keptK: int64(s.KeptK()), filterK: int64(l.K)}
+	if !s.P.FilterDenseInDRAM {
+		lt.filterK = lt.keptK
+		lt.meta = s.MetaBits() > 0
 	}
-	id := func(kind int) int { return li*numTensorKinds + kind }
-	base := func(kind int) uint64 { return uint64(kind) << 36 }
-	in := memory.Tensor{ID: id(tensorIfmap), Name: l.Name + ".ifmap", Pixels: int64(l.M), Channels: int64(l.K) * g, ElemBits: wb}
+	inPixels, inChannels := int64(l.M), int64(l.K)*g
 	if c := l.Conv; c != nil {
 		lt.conv = &memory.Conv{Batch: c.Batch, InH: c.InH, InW: c.InW, Channels: c.Channels, FilterH: c.FilterH, FilterW: c.FilterW,
 			Stride: c.Stride, PadH: c.Pad, PadW: c.Pad, OutH: c.OutH, OutW: c.OutW, GroupChannels: c.Channels / l.Groups}
-		in.Pixels, in.Channels = lt.conv.Pixels(), int64(c.Channels)
+		inPixels, inChannels = lt.conv.Pixels(), int64(c.Channels)
 	}
-	in.Base = base(tensorIfmap)
-	lt.t[tensorIfmap] = in
-	lt.t[tensorFilter] = memory.Tensor{ID: id(tensorFilter), Name: l.Name + ".filter", Pixels: lt.filterK, Channels: lt.groupN * g, ElemBits: wb, Base: base(tensorFilter)}
-	metaBits := 0
-	if s != nil {
-		metaBits = s.MetaBits()
-	}
-	lt.t[tensorMeta] = memory.Tensor{ID: id(tensorMeta), Name: l.Name + ".metadata", Pixels: lt.filterK, Channels: lt.groupN * g, ElemBits: max(metaBits, 1), Base: base(tensorMeta)}
-	lt.t[tensorOfmap] = memory.Tensor{ID: id(tensorOfmap), Name: l.Name + ".ofmap", Pixels: int64(l.M), Channels: lt.groupN * g, ElemBits: cfg.OutBits(), Base: base(tensorOfmap)}
-	lt.t[tensorPsum] = memory.Tensor{ID: id(tensorPsum), Name: l.Name + ".psum", Pixels: int64(l.M), Channels: lt.groupN * g, ElemBits: cfg.AccBits(), Base: base(tensorPsum)}
-	lt.t[tensorExtra] = memory.Tensor{ID: id(tensorExtra), Name: l.Name + ".compressed", Pixels: 1, Channels: 1, ElemBits: 8, Base: base(tensorExtra)}
-	lt.label(li)
+	lt.set(li, tensorIfmap, l.Name+".ifmap", inPixels, inChannels, wb)
+	lt.set(li, tensorFilter, l.Name+".filter", lt.filterK, lt.groupN*g, wb)
+	lt.set(li, tensorMeta, l.Name+".metadata", lt.filterK, lt.groupN*g, max(s.MetaBits(), 1))
+	lt.set(li, tensorOfmap, l.Name+".ofmap", int64(l.M), lt.groupN*g, cfg.OutBits())
+	lt.set(li, tensorPsum, l.Name+".psum", int64(l.M), lt.groupN*g, cfg.AccBits())
+	lt.set(li, tensorExtra, l.Name+".compressed", 1, 1, 8)
 	return lt
 }
 
-// label gives every tensor its layer and kind for the ledger.
-func (lt *layerTensors) label(li int) {
-	for k := range lt.t {
-		lt.t[k].ID, lt.t[k].Layer, lt.t[k].Kind = li*numTensorKinds+k, li, k
-	}
+// set lays out tensor kind of layer li: its ID is unique per layer and
+// kind (buffers key residency on it) and its address range disjoint from
+// the layer's other tensors.
+func (lt *layerTensors) set(li, kind int, name string, pixels, channels int64, bits int) {
+	lt.t[kind] = memory.Tensor{ID: li*numTensorKinds + kind, Layer: li, Kind: kind, Name: name,
+		Pixels: pixels, Channels: channels, ElemBits: bits, Base: uint64(kind) << 36}
 }
 
 // denseK maps the array's (compressed) K index to the dense activation
@@ -334,18 +324,12 @@ func (es *elementwiseStepper) next() (step, bool) {
 // dW (elements × reads−1) and W written back.
 func elementwiseTensors(cfg *configs.Config, li int, l workloads.Layer, e *mapping.Elementwise) layerTensors {
 	wb := 8 * cfg.WordBytes()
-	lt := layerTensors{}
-	id := func(kind int) int { return li*numTensorKinds + kind }
-	lt.t[tensorIfmap] = memory.Tensor{ID: id(tensorIfmap), Name: l.Name + ".w", Pixels: e.Elems, Channels: 1, ElemBits: wb}
-	lt.t[tensorFilter] = memory.Tensor{ID: id(tensorFilter), Name: l.Name + ".dw", Pixels: e.Elems, Channels: int64(max(1, e.ReadsPerElem-1)), ElemBits: wb, Base: 1 << 36}
-	lt.t[tensorMeta] = memory.Tensor{ID: id(tensorMeta), Name: l.Name + ".metadata", Pixels: 1, Channels: 1, ElemBits: 1, Base: 2 << 36}
-	lt.t[tensorOfmap] = memory.Tensor{ID: id(tensorOfmap), Name: l.Name + ".w_out", Pixels: e.Elems, Channels: 1, ElemBits: wb, Base: 3 << 36}
-	lt.t[tensorPsum] = memory.Tensor{ID: id(tensorPsum), Name: l.Name + ".psum", Pixels: e.Elems, Channels: 1, ElemBits: cfg.AccBits(), Base: 4 << 36}
-	lt.t[tensorExtra] = memory.Tensor{ID: id(tensorExtra), Name: l.Name + ".compressed", Pixels: 1, Channels: 1, ElemBits: 8, Base: 5 << 36}
-	lt.label(li)
+	var lt layerTensors
+	lt.set(li, tensorIfmap, l.Name+".w", e.Elems, 1, wb)
+	lt.set(li, tensorFilter, l.Name+".dw", e.Elems, int64(max(1, e.ReadsPerElem-1)), wb)
+	lt.set(li, tensorMeta, l.Name+".metadata", 1, 1, 1)
+	lt.set(li, tensorOfmap, l.Name+".w_out", e.Elems, 1, wb)
+	lt.set(li, tensorPsum, l.Name+".psum", e.Elems, 1, cfg.AccBits())
+	lt.set(li, tensorExtra, l.Name+".compressed", 1, 1, 8)
 	return lt
-}
-
-func (lt layerTensors) String() string {
-	return fmt.Sprintf("%s %dx%d", lt.t[tensorIfmap].Name, lt.t[tensorIfmap].Pixels, lt.t[tensorIfmap].Channels)
 }

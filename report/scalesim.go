@@ -16,8 +16,8 @@ var ScaleSimFiles = []string{"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETA
 // start and stop cycles and word counts of each operand's SRAM and DRAM
 // traffic. Start and stop are the layer's span (sparsesim does not time
 // each operand's stream separately). DRAM OFMAP writes include partial
-// sums spilled, and DRAM reads of the ofmap (partial sums read back) are
-// counted with IFMAP nowhere: they are reported in the JSON only.
+// sums spilled; partial sums read back have no SCALE-Sim column and are
+// in the JSON only (memory.read_bytes.psum).
 func WriteScaleSim(dir string, r *Report) error {
 	wb := float64(r.Config.WordBytes())
 	pes := float64(r.Config.PEArray.Rows * r.Config.PEArray.Cols)
