@@ -110,7 +110,8 @@ type LLMResult struct {
 
 // stepSpecs lists the forward passes of a run.
 func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.StepSpec, decode []llm.StepSpec) {
-	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows}
+	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows,
+		KVBits: configs.KVDTypeBits[cfg.KVCache.DType], WordBits: 8 * cfg.WordBytes()}
 	if o.Phase != PhaseDecode {
 		p := base
 		p.Prefill, p.New, p.Context, p.Step = true, o.Prompt, o.Prompt, -1
@@ -152,8 +153,8 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
 	}
 	bits := configs.KVDTypeBits[cfg.KVCache.DType]
-	if bits != 8*cfg.WordBytes() {
-		return usererr.New("config %s: kv_cache.dtype %s (%d bits) differs from pe_array.dtype %s (%d bits); the systolic engine moves one word size, so the cache must use the array's width",
+	if bits > 8*cfg.WordBytes() {
+		return usererr.New("config %s: kv_cache.dtype %s (%d bits) is wider than pe_array.dtype %s (%d bits); the array computes on its operand width, so the cache may be as wide or narrower (widened on the way in), not wider",
 			cfg.Name, cfg.KVCache.DType, bits, cfg.PEArray.DType, 8*cfg.WordBytes())
 	}
 	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits, o.Phase != PhaseDecode); err != nil {
@@ -232,7 +233,7 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
+func opBytes(cfg *configs.Config, op llm.Op, st LayerStats) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -244,7 +245,11 @@ func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
 	if op.KVWriteCols > 0 {
 		// The appended keys and values, once; partial sums the array
 		// writes back before the last K fold stay activations.
-		kv := min(w, int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*int64(wordBytes))
+		bits := int64(cfg.OutBits())
+		if op.Layer.OutBits > 0 {
+			bits = int64(op.Layer.OutBits)
+		}
+		kv := min(w, (int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*bits+7)/8)
 		b.KV += kv
 		w -= kv
 	}
@@ -330,7 +335,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			// Where a layer starts is the run's business, not the
 			// layer's: the one-engine run counts GEMM time only.
 			ls.StartCycle = 0
-			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls, cfg.WordBytes()), ls
+			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(cfg, op, ls), ls
 			cs.ComputeCycles += ls.ComputeCycles
 			cs.MACs += ls.MACs
 		} else {

@@ -81,7 +81,43 @@ func weightBytesPerStep(m llm.Model, word int64) int64 {
 // kvReadBytesPerStep is the cache one decode step reads: keys and values of
 // every cached token, every KV head, every layer.
 func kvReadBytesPerStep(m llm.Model, batch, context int, word int64) int64 {
-	return int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * int64(context) * word
+	return kvReadBitsPerStep(m, batch, context, 8*word) / 8
+}
+
+func kvReadBitsPerStep(m llm.Model, batch, context int, bits int64) int64 {
+	return int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * int64(context) * bits
+}
+
+// TestNarrowKVCache: an fp8 or int4 cache on the bf16 array moves its own
+// width: each step's KV bytes (cache read + keys and values appended) are
+// the shape's elements at 8 or 4 bits, computed here, and the weights'
+// bytes do not change.
+func TestNarrowKVCache(t *testing.T) {
+	m := zooModel(t, "llama-3.2-1b")
+	m.NumHiddenLayers = 2
+	const prompt, batch = 700, 2
+	var weights int64 = -1
+	for _, c := range []struct {
+		dtype string
+		bits  int64
+	}{{"bf16", 16}, {"fp8", 8}, {"int4", 4}} {
+		cfg := loadCfg(t, "llm-128x128", "dram.model=ideal", "kv_cache.dtype="+c.dtype)
+		res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: prompt, Gen: 3, Batch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range res.Steps {
+			ctx := prompt + i + 1
+			appended := int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * c.bits / 8
+			if want := kvReadBitsPerStep(m, batch, ctx, c.bits)/8 + appended; st.Bytes.KV != want {
+				t.Errorf("%s step %d: KV bytes %d, shape gives %d", c.dtype, i+1, st.Bytes.KV, want)
+			}
+		}
+		if weights >= 0 && res.Decode.Bytes.Weights != weights {
+			t.Errorf("%s: weight bytes %d, bf16 cache %d", c.dtype, res.Decode.Bytes.Weights, weights)
+		}
+		weights = res.Decode.Bytes.Weights
+	}
 }
 
 // TestDecodeTPOTAtBandwidthBound: with compute to spare (a 128x128 array
@@ -187,7 +223,8 @@ func TestKVTrafficFromShape(t *testing.T) {
 }
 
 // TestLLMRefusals: a model that does not fit, a context past the model's
-// positions and a KV type the array cannot move are refused up front.
+// positions and a KV type wider than the array's operands are refused up
+// front.
 func TestLLMRefusals(t *testing.T) {
 	cfg := loadCfg(t, "llm-128x128")
 	for _, c := range []struct {
@@ -198,7 +235,7 @@ func TestLLMRefusals(t *testing.T) {
 		{"mixtral-8x7b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, cfg},
 		{"llama-3.1-8b", LLMOptions{Phase: PhaseGenerate, Prompt: 65536, Gen: 1024, Batch: 8}, cfg},
 		{"gpt2-small", LLMOptions{Phase: PhaseGenerate, Prompt: 1000, Gen: 100, Batch: 1}, cfg},
-		{"llama-3.2-1b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, loadCfg(t, "llm-128x128", "kv_cache.dtype=int4")},
+		{"llama-3.2-1b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, loadCfg(t, "edge-32x32", "kv_cache.dtype=fp16")},
 		{"llama-3.2-1b", LLMOptions{Phase: "chat", Prompt: 16, Gen: 2, Batch: 1}, cfg},
 	} {
 		if _, err := SimulateLLM(c.cfg, zooModel(t, c.model), c.o); err == nil {
