@@ -150,8 +150,8 @@ func TestChannelModelAgreesWithDetailedDRAM(t *testing.T) {
 // akita's DRAM controller (v4.9.2) is close-page only: every burst
 // activates its row and precharges after it, so a stream that rotates over
 // banks issues one activation per burst, and the activation-to-activation
-// gap tRRD_S caps it at one burst per tRRD_S. On DDR4-2400 that ceiling is
-// above the pins' 19.2 GB/s; on HBM2 (64-byte bursts, tRRD_S = 4 ns) it is
+// gap tRRD_S caps it at one burst per tRRD_S. On DDR4-2400 that ceiling
+// equals the pins' 19.2 GB/s; on HBM2 (64-byte bursts, tRRD_S = 4 ns) it is
 // 16 GB/s, half the 32 GB/s pin bandwidth. The check: detailed HBM2 is
 // within 5% of the channel model set to that ceiling (computed here from
 // the preset's timings) and never above it, on a bandwidth-bound (ws) and a
