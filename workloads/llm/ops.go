@@ -32,6 +32,7 @@ const (
 	OpGEMM   OpKind = iota // the systolic array
 	OpVector               // the vector unit
 	OpTopK                 // the top-k engine
+	OpGather               // the gather DMA (Op.Gather)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
@@ -65,6 +66,8 @@ type Op struct {
 	OpsPerElem int
 	// Rounds are the top-k engine's quick-select candidate counts (OpTopK).
 	Rounds []int
+	// Gather is what an OpGather reads.
+	Gather *Gather
 }
 
 // StepSpec is one forward pass of the model.
@@ -81,6 +84,9 @@ type StepSpec struct {
 	// ChunkN and ChunkK are the decode attention's KV block along the
 	// array's columns (QKᵀ) and rows (PV): the array's cols and rows.
 	ChunkN, ChunkK int
+	// Attention, when set, lowers this decode step's attention instead of
+	// the dense split-K GEMMs (KV-cache sparsity).
+	Attention AttentionLowering
 	// KVBits is the KV cache's element width and WordBits the array's
 	// operand width (0: the same). A narrower cache is read and written at
 	// KVBits: the projection of keys and values runs apart from the
@@ -96,6 +102,16 @@ func (s StepSpec) narrowKV() int {
 	}
 	return 0
 }
+
+// AttentionLowering lowers one decoder layer's attention over L cached
+// tokens in a decode step (p is the layer's name prefix).
+type AttentionLowering interface {
+	Attention(m Model, layer int, p string, s StepSpec, L int) []Op
+}
+
+// DenseAttention is the dense lowering Ops uses without an
+// AttentionLowering (a sparse lowering may fall back to it).
+func (m Model) DenseAttention(p string, s StepSpec, L int) []Op { return m.attention(p, s, L) }
 
 // AttentionLength is the tokens a query attends to at this step.
 func (m Model) AttentionLength(context int) int {
@@ -151,7 +167,11 @@ func (m Model) Ops(s StepSpec) []Op {
 		if m.ModelType != "gpt2" { // GPT-2 adds learned positions instead
 			ops = append(ops, vec(p+"rope", t64*int64((heads+kv)*hd), opsRoPE))
 		}
-		ops = append(ops, m.attention(p, s, L)...)
+		if s.Attention != nil && !s.Prefill {
+			ops = append(ops, s.Attention.Attention(m, li, p, s, L)...)
+		} else {
+			ops = append(ops, m.attention(p, s, L)...)
+		}
 		ops = append(ops,
 			gemm(ClassOutProj, p+"o_proj", workloads.GEMM("", T, h, heads*hd)),
 			vec(p+"attn_residual", t64*int64(h), opsResidual),
