@@ -147,6 +147,7 @@ type attnController struct {
 	units    [numAttnUnits]sim.Port
 	buffers  [3]*Buffer
 	ledger   *memory.Ledger
+	keyCache tokenCache
 	unitBusy [numAttnUnits]bool
 	slots    [2]int   // K and V SRAM requests holding space
 	held     [2]int64 // bytes held
@@ -226,10 +227,11 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		// otherwise it emits target + 1 = value_fetch_num (TopK.scala:75-78).
 		p.vn = min(p.vf, p.kf)
 		ctx := int64(r.Context)
-		p.keys = keptTokens(r.KeyTokens, int64(r.KeyFetch), p.kf, ctx)
+		p.keys = keptTokens(&c.keyCache, r.KeyTokens, int64(r.KeyFetch), p.kf, ctx)
 		p.rows = max(ctx, p.keys[len(p.keys)-1].Hi)
 		if r.ValueTokens != nil && int64(len(r.ValueTokens)) >= int64(r.ValueFetch) && p.vn < p.kf {
-			p.vals = keptTokens(r.ValueTokens, int64(r.ValueFetch), p.vn, ctx)
+			var fresh tokenCache // a row's own values: nothing to share
+			p.vals = keptTokens(&fresh, r.ValueTokens, int64(r.ValueFetch), p.vn, ctx)
 			p.rows = max(p.rows, p.vals[len(p.vals)-1].Hi)
 		} else {
 			p.vals = p.keys.pick(p.vn)

@@ -1,6 +1,8 @@
 package arch
 
 import (
+	"slices"
+
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 )
@@ -115,18 +117,11 @@ func (s tokenSet) pick(n int64) tokenSet {
 	if n >= m {
 		return s
 	}
-	var pos []int64
-	for i := int64(0); i < n; i++ {
-		pos = append(pos, i*m/n)
-	}
 	var out tokenSet
-	var rank int64
-	j := 0
+	var rank, i int64
 	for _, sp := range s {
-		for j < len(pos) && pos[j] < rank+sp.Len() {
-			t := sp.Lo + pos[j] - rank
-			out = addToken(out, t)
-			j++
+		for ; i < n && i*m/n < rank+sp.Len(); i++ {
+			out = addToken(out, sp.Lo+i*m/n-rank)
 		}
 		rank += sp.Len()
 	}
@@ -141,13 +136,40 @@ func addToken(s tokenSet, t int64) tokenSet {
 	return append(s, memory.Span{Lo: t, Hi: t + 1})
 }
 
-// fromTokens turns sorted positions into a set.
+// fromTokens turns positions into a set.
 func fromTokens(toks []int) tokenSet {
-	var s tokenSet
+	if !slices.IsSorted(toks) {
+		toks = slices.Sorted(slices.Values(toks))
+	}
+	runs := 0
+	for i, t := range toks {
+		if i == 0 || toks[i-1]+1 != t {
+			runs++
+		}
+	}
+	s := make(tokenSet, 0, runs)
 	for _, t := range toks {
 		s = addToken(s, int64(t))
 	}
 	return s
+}
+
+// tokenCache remembers the set of the last known positions: the heads of
+// a layer share one alive slice, so it is turned into spans once.
+type tokenCache struct {
+	p   *int
+	n   int
+	set tokenSet
+}
+
+func (c *tokenCache) of(toks []int) tokenSet {
+	if len(toks) == 0 {
+		return nil
+	}
+	if c.p != &toks[0] || c.n != len(toks) {
+		c.p, c.n, c.set = &toks[0], len(toks), slices.Clip(fromTokens(toks))
+	}
+	return c.set
 }
 
 // keptTokens is the set of n key (or value) positions a row fetches out
@@ -158,10 +180,12 @@ func fromTokens(toks []int) tokenSet {
 // placed as rows after the context (the tensor has rtlFetchRound spare
 // rows). Whole-request rows (every SpAtten profile at d = 64) cost the
 // same wherever the tokens are.
-func keptTokens(known []int, count, rounded, context int64) tokenSet {
+func keptTokens(cache *tokenCache, known []int, count, rounded, context int64) tokenSet {
 	var s tokenSet
 	switch {
-	case known != nil && int64(len(known)) >= min(count, context):
+	case known != nil && int64(len(known)) == min(count, context):
+		s = cache.of(known) // clipped: the padding below appends to a copy
+	case known != nil && int64(len(known)) > min(count, context):
 		s = fromTokens(known).slice(0, min(count, context))
 	case count >= context:
 		s = tokenSet{{Lo: 0, Hi: context}}

@@ -86,7 +86,17 @@ func dot(a, b []float64) float64 {
 // pass keeps everything above it plus ties up to k, preserving order.
 // rounds are the candidate counts each partition round compared.
 func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
-	return QuickSelectObserved(vals, k, rng, nil)
+	return quickSelect(vals, k, rng, nil, nil)
+}
+
+// Selector is QuickSelect with its partition buffers kept between calls
+// (one per goroutine): the same results without 2n floats allocated per
+// call, which dominated the kernels' garbage.
+type Selector struct{ bufs []float64 }
+
+// Select is QuickSelect(vals, k, rng).
+func (s *Selector) Select(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
+	return quickSelect(vals, k, rng, nil, s)
 }
 
 // Round is one quick-select round as the engine sees it.
@@ -102,6 +112,10 @@ type Round struct {
 // nil observe is allowed): explain prints exactly the rounds the engine
 // model charges.
 func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Round)) (keep []int, rounds []int) {
+	return quickSelect(vals, k, rng, observe, nil)
+}
+
+func quickSelect(vals []float64, k int, rng *rand.Rand, observe func(Round), s *Selector) (keep []int, rounds []int) {
 	n := len(vals)
 	if k >= n {
 		keep = make([]int, n)
@@ -115,7 +129,15 @@ func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Rou
 	}
 	// Two buffers: each round compacts the side it keeps into the other
 	// one, in order, as the zero eliminators do.
-	bufs := make([]float64, 2*n)
+	var bufs []float64
+	if s != nil {
+		if cap(s.bufs) < 2*n {
+			s.bufs = make([]float64, 2*n)
+		}
+		bufs = s.bufs[:2*n]
+	} else {
+		bufs = make([]float64, 2*n)
+	}
 	cand, other := bufs[0:n:n], bufs[n:2*n:2*n]
 	copy(cand, vals)
 	want := k // rank (1-based, descending) of the threshold within cand

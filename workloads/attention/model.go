@@ -137,7 +137,12 @@ func (s *synth) build(l, h int) *headData {
 			kf[t*d+i], vf[t*d+i] = float32(k), float32(v)
 			// the scales come from the stored (float32) values, so no
 			// code overflows 16 bits
-			km, vm = max(km, math.Abs(float64(kf[t*d+i]))), max(vm, math.Abs(float64(vf[t*d+i])))
+			if a := math.Abs(float64(kf[t*d+i])); a > km {
+				km = a
+			}
+			if a := math.Abs(float64(vf[t*d+i])); a > vm {
+				vm = a
+			}
 		}
 	}
 	hd.kStep, hd.vStep = math.Max(km, 1e-300)/32767, math.Max(vm, 1e-300)/32767
@@ -325,7 +330,7 @@ func RunModel(p Params) Result {
 func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand) (workloads.AttnRow, []float64, []float64, float64) {
 	hd := data.head(l, h)
 	d := p.D
-	row := workloads.AttnRow{D: d, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true}
+	row := workloads.AttnRow{D: d, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true, KeyTokens: alive}
 	bits := p.FullBits
 	if p.PQuant {
 		bits = p.MSB
@@ -388,6 +393,7 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 		keepV = max(1, int(math.Ceil((1-p.VPrune)*float64(n))))
 	}
 	pr := make([]float64, n)
+	var sel0 Selector
 	var requant int
 	for _, qt := range sample {
 		qv := data.query(l, h, qt)
@@ -400,7 +406,7 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 		}
 		Softmax(pr)
 		if p.PQuant && MaxOf(pr) < p.Tau {
-			if kFull == nil {
+			if kFull == nil && kMSB != nil { // several queries: lay it out once
 				kFull = make([]float64, n*d)
 				for j, t := range alive {
 					for c, code := range hd.k[t*d : (t+1)*d] {
@@ -410,14 +416,18 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 			}
 			requant++
 			for j := range pr {
-				pr[j] = dotF(qv, kFull[j*d:(j+1)*d]) * scale
+				if kFull != nil {
+					pr[j] = dotF(qv, kFull[j*d:(j+1)*d]) * scale
+				} else {
+					pr[j] = fullScore(qv, hd.k[alive[j]*d:(alive[j]+1)*d], hd.kStep) * scale
+				}
 			}
 			Softmax(pr)
 		}
 		var sel []int
 		if keepV < n {
 			var rounds []int
-			sel, rounds = QuickSelect(pr, keepV, rng)
+			sel, rounds = sel0.Select(pr, keepV, rng)
 			row.VRounds = append(row.VRounds, rounds...)
 		}
 		out := make([]float64, d)
@@ -455,11 +465,13 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	// probability (c + ½)/(s + 1), and so by at least one of all q of
 	// them with probability 1 − (1 − that)^q.
 	var union float64
-	for _, c := range selected {
+	for j, c := range selected {
 		switch {
 		case len(sample) == len(queries):
 			if c > 0 {
 				union++
+				// Every query computed: the fetched values are known.
+				row.ValueTokens = append(row.ValueTokens, alive[j])
 			}
 		default:
 			f := (float64(c) + 0.5) / float64(len(sample)+1)
@@ -468,6 +480,25 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	}
 	row.ValueFetch = min(n, int(math.Round(union)))
 	return row, last, gain, headGain
+}
+
+// fullScore is dotF(qv, k·step) with the products made on the fly, the
+// same operations in the same order (bit-identical), without laying the
+// keys out: a single query uses them once.
+func fullScore(a []float64, k []int16, step float64) float64 {
+	k = k[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * float64(float64(k[i])*step)
+		s1 += a[i+1] * float64(float64(k[i+1])*step)
+		s2 += a[i+2] * float64(float64(k[i+2])*step)
+		s3 += a[i+3] * float64(float64(k[i+3])*step)
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * float64(float64(k[i])*step)
+	}
+	return s0 + s1 + s2 + s3
 }
 
 func dotF(a, b []float64) float64 {
