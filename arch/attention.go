@@ -732,6 +732,10 @@ func (c *attnController) finish() {
 			ls.Traffic[kind].Requests += t.Requests
 		}
 		ls.DRAMReadByOperand = [3]int64{ls.Traffic[tensorIfmap].ReadBytes, ls.Traffic[tensorFilter].ReadBytes, 0}
+		// Each region a request asks for is needed once: the useful
+		// bytes are the compulsory ones (what the bus moves beyond them
+		// is burst waste, memory.transferred_bytes).
+		ls.CompulsoryReadBytes, ls.CompulsoryWriteBytes = ls.DRAMReadBytes, ls.DRAMWriteBytes
 		c.Stats.QBytes += tr[attnQuery].ReadBytes
 		c.Stats.KMSBBytes += tr[attnKeyMSB].ReadBytes
 		c.Stats.KLSBBytes += tr[attnKeyLSB].ReadBytes
