@@ -94,6 +94,9 @@ func (s tokenSet) len() int64 {
 
 // slice is the tokens of ranks [lo, hi) of the set (a chunk of it).
 func (s tokenSet) slice(lo, hi int64) tokenSet {
+	if lo <= 0 && hi >= s.len() {
+		return s // the whole set: sets are never modified in place
+	}
 	var out tokenSet
 	var rank int64
 	for _, sp := range s {

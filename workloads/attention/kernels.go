@@ -3,6 +3,7 @@ package attention
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 )
 
@@ -149,36 +150,31 @@ func quickSelect(vals []float64, k int, rng *rand.Rand, observe func(Round), s *
 			hi, lo, eq := Partition(cand, pivot)
 			observe(Round{Candidates: append([]float64(nil), cand...), Pivot: pivot, Hi: hi, Lo: lo, Eq: eq, Rank: want})
 		}
-		nHi, eq := 0, 0
+		// One pass compacts both sides, in order: > pivot from the front
+		// of other, < pivot from the back of it (reversed); the kept side
+		// becomes the candidates.
+		nHi, nLo := 0, 0
+		last := len(other) - 1
 		for _, v := range cand {
 			if v > pivot {
+				other[nHi] = v
 				nHi++
-			} else if v == pivot {
-				eq++
+			} else if v < pivot {
+				other[last-nLo] = v
+				nLo++
 			}
 		}
+		eq := len(cand) - nHi - nLo
 		if want <= nHi { // keep the > pivot side
-			m := 0
-			for _, v := range cand {
-				if v > pivot {
-					other[m] = v
-					m++
-				}
-			}
-			cand, other = other[:m], cand[:cap(cand)]
+			cand, other = other[:nHi], cand[:cap(cand)]
 		} else if want <= nHi+eq {
 			kth = pivot
 			break
 		} else {
 			want -= nHi + eq
-			m := 0
-			for _, v := range cand {
-				if v < pivot {
-					other[m] = v
-					m++
-				}
-			}
-			cand, other = other[:m], cand[:cap(cand)]
+			lo := other[last-nLo+1 : last+1]
+			slices.Reverse(lo)
+			cand, other = lo, cand[:cap(cand)]
 		}
 	}
 	above := 0

@@ -80,6 +80,29 @@ func schedule(l, layers int, start, final float64) float64 {
 	return 1 - final*float64(l-s0+1)/float64(layers-s0)
 }
 
+// scratch is one goroutine's reusable working memory for build and head:
+// every element is written before it is read (selected is cleared), so
+// reuse changes no result, only the garbage (which the collector's
+// marking of the K/V codes made expensive).
+type scratch struct {
+	kf, vf          []float32
+	kMSB, kFull, pr []float64
+	selected        []int
+	sel             Selector
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+var srcPool = sync.Pool{New: func() any { return rand.NewSource(0) }}
+
+// grow returns (*buf)[:n], reallocating when it is too short.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
 // synth makes seeded synthetic activations with the structure attention
 // has in trained models: a few heavy-hitter tokens (log-normal key scale)
 // and peaked scores (see DefaultQueryScale), so pruning has something to
@@ -127,8 +150,10 @@ func (s *synth) head(l, h int) *headData {
 func (s *synth) build(l, h int) *headData {
 	d := s.p.D
 	hd := &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
-	kf := make([]float32, s.tokens*d)
-	vf := make([]float32, s.tokens*d)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	kf := grow(&sc.kf, s.tokens*d)
+	vf := grow(&sc.vf, s.tokens*d)
 	var km, vm float64
 	rk, rv := stream(s.p.Seed, 2, l, h, 0), stream(s.p.Seed, 3, l, h, 0)
 	for t := 0; t < s.tokens; t++ {
@@ -265,7 +290,12 @@ func RunModel(p Params) Result {
 			headGain := make([]float64, len(heads))
 			nm.ParallelFor(len(heads), func(hi int) {
 				h := heads[hi]
-				row, out, gain, hg := p.head(data, l, h, alive, ps.queries, rand.New(rand.NewSource(p.Seed+int64(1000*it+100*l+h))))
+				// A pooled source re-seeded gives exactly NewSource's stream
+				// without allocating its 4.9 KB state per head.
+				src := srcPool.Get().(rand.Source)
+				src.Seed(p.Seed + int64(1000*it+100*l+h))
+				row, out, gain, hg := p.head(data, l, h, alive, ps.queries, rand.New(src))
+				srcPool.Put(src)
 				row.Iteration, row.Layer, row.Head, row.Context = it, l, h, ps.context
 				rows[hi], tokenGain[hi], headGain[hi] = row, gain, hg
 				res.Out[it][l][h] = out
@@ -349,9 +379,11 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	// The alive keys, MSB-only (progressive quantization) or as stored,
 	// token-major for per-query dot products.
 	n := len(alive)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
 	var kMSB, kFull []float64
 	if len(sample) > 1 { // reused by every query: lay it out once
-		kMSB = make([]float64, n*d)
+		kMSB = grow(&sc.kMSB, n*d)
 		for j, t := range alive {
 			for c, code := range hd.k[t*d : (t+1)*d] {
 				cd := int32(code)
@@ -385,15 +417,16 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	}
 	scale := 1 / math.Sqrt(float64(d))
 	gain := make([]float64, n)
-	selected := make([]int, n) // sampled queries whose top-k kept the token's value
+	selected := grow(&sc.selected, n) // sampled queries whose top-k kept the token's value
+	clear(selected)
 	var last []float64
 	var headGain float64
 	keepV := n
 	if p.LocalV {
 		keepV = max(1, int(math.Ceil((1-p.VPrune)*float64(n))))
 	}
-	pr := make([]float64, n)
-	var sel0 Selector
+	pr := grow(&sc.pr, n)
+	sel0 := &sc.sel
 	var requant int
 	for _, qt := range sample {
 		qv := data.query(l, h, qt)
@@ -407,7 +440,7 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 		Softmax(pr)
 		if p.PQuant && MaxOf(pr) < p.Tau {
 			if kFull == nil && kMSB != nil { // several queries: lay it out once
-				kFull = make([]float64, n*d)
+				kFull = grow(&sc.kFull, n*d)
 				for j, t := range alive {
 					for c, code := range hd.k[t*d : (t+1)*d] {
 						kFull[j*d+c] = float64(code) * hd.kStep
