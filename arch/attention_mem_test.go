@@ -97,3 +97,35 @@ func TestAttentionDetailedDRAM(t *testing.T) {
 	check("small.csv", 0.05, simulate(t, "spatten", small), simulate(t, "spatten", small, "dram.model=detailed"))
 	check("rows 2880-3249", 0.35, simulate(t, "spatten", slice), simulate(t, "spatten", slice, "dram.model=detailed"))
 }
+
+// The documented placement of a trace's counts (unit test of the helper:
+// it checks the rule as written in docs/spatten.md, not an independent
+// source): n of L tokens at ranks ⌊i·L/n⌋, the metadata's rounding as
+// padding rows after the context, known positions as given.
+func TestKeptTokenPlacement(t *testing.T) {
+	var c tokenCache
+	for _, tc := range []struct {
+		name                string
+		known               []int
+		count, rounded, ctx int64
+		want                string
+	}{
+		{"every other token", nil, 32, 32, 64, "c[0,1)×p[0,1)[2,3)[4,5)[6,7)…(32 spans)"},
+		{"whole context plus padding", nil, 13, 16, 13, "c[0,1)×p[0,16)"},
+		{"known positions plus padding", []int{1, 2, 3, 7}, 4, 8, 10, "c[0,1)×p[1,4)[7,8)[10,14)"},
+		{"unsorted known positions", []int{7, 1, 3, 2}, 4, 4, 10, "c[0,1)×p[1,4)[7,8)"},
+	} {
+		s := keptTokens(&c, tc.known, tc.count, tc.rounded, tc.ctx)
+		if got := rowsRegion(s, 1).String(); got != tc.want || s.len() != tc.rounded {
+			t.Errorf("%s: %s (%d tokens), want %s (%d)", tc.name, got, s.len(), tc.want, tc.rounded)
+		}
+	}
+	// Values spread over the kept keys; chunks partition by rank.
+	keys := tokenSet{{Lo: 0, Hi: 4}, {Lo: 10, Hi: 14}}
+	if got := rowsRegion(keys.pick(4), 1).String(); got != "c[0,1)×p[0,1)[2,3)[10,11)[12,13)" {
+		t.Errorf("pick 4 of 8: %s", got)
+	}
+	if got := rowsRegion(keys.slice(2, 6), 1).String(); got != "c[0,1)×p[2,4)[10,12)" {
+		t.Errorf("ranks [2, 6): %s", got)
+	}
+}
