@@ -58,7 +58,8 @@ func partsBytes(ps []tensorRegion) int64 {
 // earlier read, or write, of this buffer). Nothing is retained for reuse:
 // the attention controller keeps a request's K and V lines only while the
 // request runs (its own SRAM accounting, attnController.canAcquire), and
-// no two requests share a head's tensors.
+// between two requests of one head (the next generation step) every other
+// head of the model passes through the SRAM, so nothing could survive.
 func (b *Buffer) stream(parts []tensorRegion, write bool, step int, done func()) {
 	op := &bufOp{start: b.now(), write: write, step: step, done: done}
 	b.begin(op)
