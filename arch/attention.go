@@ -286,7 +286,7 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		if k == 0 {
 			parts = append(parts, qParts...) // the queries come with the first chunk
 		}
-		parts = append(parts, tensorRegion{kT, rowsRegion(chunkOf(p0.keys, k, kChunks), kT.Channels)})
+		parts = append(parts, tensorRegion{kT, keptRegion(chunkOf(p0.keys, k, kChunks), kT.Channels)})
 		f := fetch(sramK, rows[0], parts...)
 		f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
 		steps = append(steps, f)
@@ -323,7 +323,7 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		st.RequantRows++
 		st.RequantQueries += rq
 		if kChunks == 1 {
-			steps = append(steps, fetch(sramK, ri, tensorRegion{lsbT, rowsRegion(p.keys, p.d)}), qk(i, rq, p.kf))
+			steps = append(steps, fetch(sramK, ri, tensorRegion{lsbT, keptRegion(p.keys, p.d)}), qk(i, rq, p.kf))
 			lastQK = len(steps) - 1
 		} else {
 			// Unfused: this row's own MSB plane (a fused pair's is
@@ -335,7 +335,7 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 			steps[lastQK].release = sramK
 			for k := int64(0); k < kChunks; k++ {
 				ks := chunkOf(p.keys, k, kChunks)
-				f := fetch(sramK, ri, tensorRegion{msbT, rowsRegion(ks, msbT.Channels)}, tensorRegion{lsbT, rowsRegion(ks, p.d)})
+				f := fetch(sramK, ri, tensorRegion{msbT, keptRegion(ks, msbT.Channels)}, tensorRegion{lsbT, keptRegion(ks, p.d)})
 				f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
 				steps = append(steps, f, qk(i, rq, chunk(p.kf, k, kChunks)))
 				lastQK = len(steps) - 1
@@ -390,7 +390,7 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 	for k := int64(0); k < vChunks; k++ {
 		var parts []tensorRegion
 		for i, t := range vTs {
-			parts = append(parts, tensorRegion{t, rowsRegion(chunkOf(vSets[i], k, vChunks), t.Channels)})
+			parts = append(parts, tensorRegion{t, keptRegion(chunkOf(vSets[i], k, vChunks), t.Channels)})
 		}
 		f := fetch(sramV, rows[0], parts...)
 		f.acquire, f.hold = sramV, chunk(vHold, k, vChunks)

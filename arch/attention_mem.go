@@ -206,8 +206,8 @@ func keptTokens(cache *tokenCache, known []int, count, rounded, context int64) t
 	return s
 }
 
-// rowsRegion is every element of the tokens in s (all channels).
-func rowsRegion(s tokenSet, channels int64) memory.Region {
+// keptRegion is every element of the tokens in s (all channels).
+func keptRegion(s tokenSet, channels int64) memory.Region {
 	if len(s) == 0 {
 		return memory.Region{}
 	}

@@ -116,16 +116,16 @@ func TestKeptTokenPlacement(t *testing.T) {
 		{"unsorted known positions", []int{7, 1, 3, 2}, 4, 4, 10, "c[0,1)×p[1,4)[7,8)"},
 	} {
 		s := keptTokens(&c, tc.known, tc.count, tc.rounded, tc.ctx)
-		if got := rowsRegion(s, 1).String(); got != tc.want || s.len() != tc.rounded {
+		if got := keptRegion(s, 1).String(); got != tc.want || s.len() != tc.rounded {
 			t.Errorf("%s: %s (%d tokens), want %s (%d)", tc.name, got, s.len(), tc.want, tc.rounded)
 		}
 	}
 	// Values spread over the kept keys; chunks partition by rank.
 	keys := tokenSet{{Lo: 0, Hi: 4}, {Lo: 10, Hi: 14}}
-	if got := rowsRegion(keys.pick(4), 1).String(); got != "c[0,1)×p[0,1)[2,3)[10,11)[12,13)" {
+	if got := keptRegion(keys.pick(4), 1).String(); got != "c[0,1)×p[0,1)[2,3)[10,11)[12,13)" {
 		t.Errorf("pick 4 of 8: %s", got)
 	}
-	if got := rowsRegion(keys.slice(2, 6), 1).String(); got != "c[0,1)×p[2,4)[10,12)" {
+	if got := keptRegion(keys.slice(2, 6), 1).String(); got != "c[0,1)×p[2,4)[10,12)" {
 		t.Errorf("ranks [2, 6): %s", got)
 	}
 }
