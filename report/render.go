@@ -149,6 +149,10 @@ func (r *Report) Table(w io.Writer) error {
 		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d, head %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
 			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles,
 			a.TopKTokenCycles, a.TopKHeadCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+		if useful := t.DRAMReadBytes + t.DRAMWriteBytes; a.TransferredBytes > useful {
+			fmt.Fprintf(w, "DRAM bus moved %s in %d requests for %s of data (%.1f%% burst waste: rows narrower than a request, or kept tokens not contiguous)\n",
+				HumanBytes(a.TransferredBytes), a.DRAMRequests, HumanBytes(useful), 100*float64(a.TransferredBytes-useful)/float64(a.TransferredBytes))
+		}
 		if a.KChunks+a.VChunks > 0 {
 			fmt.Fprintf(w, "streamed through the SRAMs in chunks (context larger than the buffer): %d requests' keys, %d requests' values\n", a.KChunks, a.VChunks)
 		}

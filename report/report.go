@@ -47,6 +47,8 @@ type Attention struct {
 	Requests         int64            `json:"requests"`
 	FusedPairs       int64            `json:"fused_pairs"`
 	OutBytes         int64            `json:"out_bytes"`
+	DRAMRequests     int64            `json:"dram_requests"`
+	TransferredBytes int64            `json:"transferred_bytes"`
 	KChunks          int64            `json:"k_chunked_requests"`
 	VChunks          int64            `json:"v_chunked_requests"`
 	TopKRounds       int64            `json:"topk_rounds"`
@@ -249,6 +251,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			UnitBusyCycles:   map[string]int64{},
 			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKHeadCycles: a.TopKHeadCycles,
 			Requests: a.Requests, FusedPairs: a.FusedPairs, OutBytes: a.OutBytes, KChunks: a.KChunks, VChunks: a.VChunks,
+			DRAMRequests: a.DRAMRequests, TransferredBytes: a.TransferredBytes,
 			TopKRounds: a.TopKRounds, ImportanceAdds: a.ImportanceAdds,
 			EffectiveTFLOPS: a.EffectiveTFLOPS(elapsed, cfg.ClockMHz)}
 		if elapsed > 0 {
