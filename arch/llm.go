@@ -177,6 +177,7 @@ type runner interface {
 	gemm(l workloads.Layer) (LayerStats, error)
 	vector(j vectorJob) (int64, error)
 	gather(s GatherSummary) (int64, error)
+	attention(s llm.AttnSpec) (engineAttention, error)
 }
 
 type memoRunner struct {
@@ -185,6 +186,7 @@ type memoRunner struct {
 	state   BoundaryState
 	vectors map[vectorJob]int64
 	gathers map[GatherSummary]int64
+	attns   map[llm.AttnSpec]engineAttention
 	events  int64
 	sims    int64
 }
@@ -201,6 +203,23 @@ func (r *memoRunner) gather(s GatherSummary) (int64, error) {
 	r.events += g.Events
 	r.sims++
 	return g.Cycles, nil
+}
+
+// attention simulates each distinct decode attention once: every layer of
+// a step has the same shape, and a fresh drained engine gives the same
+// result whenever it runs.
+func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	if a, ok := r.attns[s]; ok {
+		return a, nil
+	}
+	a, err := simulateEngineAttention(r.cfg, s)
+	if err != nil {
+		return a, err
+	}
+	r.attns[s] = a
+	r.events += a.Events
+	r.sims++
+	return a, nil
 }
 
 func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
@@ -239,6 +258,13 @@ func (r *replayRunner) gather(s GatherSummary) (int64, error) {
 	g, err := SimulateGather(r.cfg, s)
 	r.events += g.Events
 	return g.Cycles, err
+}
+
+// attention simulates every decode attention on its own drained engine.
+func (r *replayRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	a, err := simulateEngineAttention(r.cfg, s)
+	r.events += a.Events
+	return a, err
 }
 
 func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
@@ -314,6 +340,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		return nil, err
 	}
 	start := time.Now()
+	if o.Attention == nil && cfg.Attention.DecodeOnEngine {
+		o.Attention = llm.EngineAttention{}
+	}
 	prefill, decode := stepSpecs(cfg, m, o)
 	res := &LLMResult{Config: cfg, Model: m, Options: o,
 		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode)}
@@ -327,7 +356,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		res.Events = events
 		defer func() { res.Events += rr.events }()
 	} else {
-		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}}
+		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
 		run = mr
 		defer func() {
 			res.Memoized = true
@@ -374,6 +403,14 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(cfg, op, ls), ls
 			cs.ComputeCycles += ls.ComputeCycles
 			cs.MACs += ls.MACs
+		} else if op.Kind == llm.OpAttention {
+			a, err := run.attention(*op.Attn)
+			if err != nil {
+				return st, err
+			}
+			rec.Cycles, rec.Bytes = a.Cycles, a.Bytes
+			cs.ComputeCycles += a.Compute
+			cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 		} else if op.Kind == llm.OpGather {
 			g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
 			c, err := run.gather(g)
@@ -429,8 +466,8 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	}
 	for _, s := range specs {
 		for _, op := range m.Ops(s) {
-			if op.Kind == llm.OpGather {
-				continue // on drained machines of their own (replayRunner.gather)
+			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
+				continue // on drained machines of their own (replayRunner.gather, .attention)
 			}
 			if op.Kind == llm.OpGEMM {
 				w.Layers = append(w.Layers, op.Layer)

@@ -124,24 +124,26 @@ func TestNarrowKVCache(t *testing.T) {
 // behind 25.6 GB/s), a decode step takes at least the weights and KV bytes
 // it must read over the peak bandwidth, and at most 10% more.
 func TestDecodeTPOTAtBandwidthBound(t *testing.T) {
-	cfg := loadCfg(t, "llm-128x128", "dram.bandwidth_gbps=25.6")
-	for _, c := range []struct {
-		model         string
-		prompt, batch int
-	}{{"llama-3.2-1b", 512, 1}, {"llama-3.2-1b", 2048, 4}, {"qwen2.5-7b", 256, 1}} {
-		m := zooModel(t, c.model)
-		res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: c.prompt, Gen: 3, Batch: c.batch, Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bw := 25.6e9 / 1e9 // bytes per ns = bytes per cycle at 1 GHz
-		for i, st := range res.Steps {
-			bytes := weightBytesPerStep(m, 2) + kvReadBytesPerStep(m, c.batch, c.prompt+i+1, 2)
-			bound := float64(bytes) / bw
-			ratio := float64(st.Cycles) / bound
-			t.Logf("%s prompt %d batch %d step %d: %d cycles, bound %.0f (x%.4f)", c.model, c.prompt, c.batch, i+1, st.Cycles, bound, ratio)
-			if ratio < 1 || ratio > 1.10 {
-				t.Errorf("%s step %d: TPOT %.4f x the bandwidth bound, want within [1, 1.10]", c.model, i+1, ratio)
+	for _, engine := range []string{"false", "true"} {
+		cfg := loadCfg(t, "llm-128x128", "dram.bandwidth_gbps=25.6", "attention.decode_on_engine="+engine)
+		for _, c := range []struct {
+			model         string
+			prompt, batch int
+		}{{"llama-3.2-1b", 512, 1}, {"llama-3.2-1b", 2048, 4}, {"qwen2.5-7b", 256, 1}} {
+			m := zooModel(t, c.model)
+			res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: c.prompt, Gen: 3, Batch: c.batch, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bw := 25.6e9 / 1e9 // bytes per ns = bytes per cycle at 1 GHz
+			for i, st := range res.Steps {
+				bytes := weightBytesPerStep(m, 2) + kvReadBytesPerStep(m, c.batch, c.prompt+i+1, 2)
+				bound := float64(bytes) / bw
+				ratio := float64(st.Cycles) / bound
+				t.Logf("%s prompt %d batch %d step %d (attention engine %s): %d cycles, bound %.0f (x%.4f)", c.model, c.prompt, c.batch, i+1, engine, st.Cycles, bound, ratio)
+				if ratio < 1 || ratio > 1.10 {
+					t.Errorf("%s step %d (attention engine %s): TPOT %.4f x the bandwidth bound, want within [1, 1.10]", c.model, i+1, engine, ratio)
+				}
 			}
 		}
 	}

@@ -108,6 +108,10 @@ type Attention struct {
 	// (paper: ~15% and ~30%; calibrated inputs, docs/spatten.md).
 	TokenPruneStart float64 `yaml:"token_prune_start" json:"token_prune_start"`
 	HeadPruneStart  float64 `yaml:"head_prune_start" json:"head_prune_start"`
+	// DecodeOnEngine runs LLM decode attention on these attention units
+	// (Q×K, softmax, prob×V with the accelerator's buffers as K/V SRAMs
+	// and its DRAM) instead of as GEMVs on the array (docs/llm.md).
+	DecodeOnEngine bool `yaml:"decode_on_engine" json:"decode_on_engine"`
 }
 
 // PEArray is the systolic array.

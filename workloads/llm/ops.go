@@ -33,6 +33,7 @@ const (
 	OpVector               // the vector unit
 	OpTopK                 // the top-k engine
 	OpGather               // the gather DMA (Op.Gather)
+	OpAttention            // the attention engine (Op.Attn)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
@@ -68,6 +69,8 @@ type Op struct {
 	Rounds []int
 	// Gather is what an OpGather reads.
 	Gather *Gather
+	// Attn is what an OpAttention computes.
+	Attn *AttnSpec
 }
 
 // StepSpec is one forward pass of the model.
