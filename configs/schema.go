@@ -36,6 +36,9 @@ type Config struct {
 	Vector VectorUnit `yaml:"vector" json:"vector"`
 	// KVCache sets how LLM runs store the attention key/value cache.
 	KVCache KVCache `yaml:"kv_cache" json:"kv_cache"`
+	// MoE sets how LLM runs route tokens to experts (configs/moe.go,
+	// docs/ffn-moe.md).
+	MoE MoE `yaml:"moe" json:"moe"`
 }
 
 // VectorUnit is an element-wise SIMD unit beside the array: Lanes
@@ -242,6 +245,7 @@ func defaults() Config {
 		Energy:   Energy{TechnologyNM: 45},
 		Vector:   VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
 		KVCache:  KVCache{DType: "fp16"},
+		MoE:      defaultMoE(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -370,7 +374,7 @@ func (c *Config) validate() []fieldError {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}
 	}
-	return errs
+	return append(errs, c.MoE.validate()...)
 }
 
 // Pattern is the configured default weight pattern.
