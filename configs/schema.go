@@ -31,14 +31,14 @@ type Config struct {
 	Attention Attention `yaml:"attention" json:"attention"`
 	Energy    Energy    `yaml:"energy" json:"energy"`
 	FPGA      FPGA      `yaml:"fpga" json:"fpga"`
+	// MoE sets how LLM runs route tokens to experts (configs/moe.go,
+	// docs/ffn-moe.md).
+	MoE MoE `yaml:"moe" json:"moe"`
 	// Vector is the vector unit LLM runs use for norms, activations,
 	// RoPE, softmax and residual adds (docs/llm.md).
 	Vector VectorUnit `yaml:"vector" json:"vector"`
 	// KVCache sets how LLM runs store the attention key/value cache.
 	KVCache KVCache `yaml:"kv_cache" json:"kv_cache"`
-	// MoE sets how LLM runs route tokens to experts (configs/moe.go,
-	// docs/ffn-moe.md).
-	MoE MoE `yaml:"moe" json:"moe"`
 }
 
 // VectorUnit is an element-wise SIMD unit beside the array: Lanes
@@ -245,12 +245,12 @@ func defaults() Config {
 		Energy:   Energy{TechnologyNM: 45},
 		Vector:   VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
 		KVCache:  KVCache{DType: "fp16"},
-		MoE:      defaultMoE(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
 			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1,
 			Unquantized: "testbench", QueryScale: 1.3, TokenPruneStart: 0.15, HeadPruneStart: 0.3},
+		MoE: defaultMoE(),
 	}
 }
 

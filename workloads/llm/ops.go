@@ -27,11 +27,11 @@ type OpKind int
 
 // Operator kinds.
 const (
-	OpGEMM   OpKind = iota // the systolic array
-	OpVector               // the vector unit
-	OpTopK                 // the top-k engine
-	OpGather               // the gather DMA (Op.Gather)
-	OpAttention            // the attention engine (Op.Attn)
+	OpGEMM      OpKind = iota // the systolic array
+	OpVector                  // the vector unit
+	OpTopK                    // the top-k engine
+	OpGather                  // the gather DMA (Op.Gather)
+	OpAttention               // the attention engine (Op.Attn)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
