@@ -28,7 +28,12 @@ func key(vals ...int64) uint64 {
 // top-k engine's quick-select (which draws its pivots from a *rand.Rand)
 // runs on it; reseeding it per token keeps a token's routing independent
 // of which other tokens share its batch.
-type stream struct{ s uint64 }
+type stream struct {
+	s uint64
+	// spare is the second normal of the last Box–Muller pair.
+	spare    float64
+	hasSpare bool
+}
 
 func (g *stream) Uint64() uint64 {
 	g.s += 0x9e3779b97f4a7c15
@@ -39,15 +44,22 @@ func (g *stream) Uint64() uint64 {
 }
 
 func (g *stream) Int63() int64       { return int64(g.Uint64() >> 1) }
-func (g *stream) Seed(seed int64)    { g.s = uint64(seed) }
-func (g *stream) reset(k uint64)     { g.s = k }
+func (g *stream) Seed(seed int64)    { g.reset(uint64(seed)) }
+func (g *stream) reset(k uint64)     { g.s, g.hasSpare = k, false }
 func (g *stream) float() float64     { return float64(g.Uint64()>>11) / (1 << 53) }
 func (g *stream) openFloat() float64 { return (float64(g.Uint64()>>11) + 0.5) / (1 << 53) }
 
-// normal is a standard normal draw (Box–Muller, one of the pair).
+// normal is a standard normal draw (Box–Muller: a pair per two uniforms).
 func (g *stream) normal() float64 {
+	if g.hasSpare {
+		g.hasSpare = false
+		return g.spare
+	}
 	u, v := g.openFloat(), g.float()
-	return math.Sqrt(-2*math.Log(u)) * math.Cos(2*math.Pi*v)
+	r := math.Sqrt(-2 * math.Log(u))
+	sin, cos := math.Sincos(2 * math.Pi * v)
+	g.spare, g.hasSpare = r*sin, true
+	return r * cos
 }
 
 // gumbel is a standard Gumbel draw: adding one to each log-probability and
