@@ -111,12 +111,16 @@ func (m *MoESummary) Table(w io.Writer) error {
 	if m.CapacityFactor > 0 {
 		capacity = fmt.Sprintf("capacity factor %g", m.CapacityFactor)
 	}
-	fmt.Fprintf(w, "\nMoE: %s routing%s, %d experts top-%d, %s execution, %s\n", m.Routing, m.routingDetail(),
-		m.Experts, m.ExpertsPerTok, m.Execution, capacity)
+	fmt.Fprintf(w, "\nMoE: %d experts top-%d, %s routing%s\n", m.Experts, m.ExpertsPerTok, m.Routing, m.routingDetail())
+	fmt.Fprintf(w, "%s execution, %s\n", m.Execution, capacity)
 	fmt.Fprintf(w, "%s, per layer-step of %.4g tokens: %.4g experts touched (uniform: %.4g)\n",
 		m.StatsPhase, m.TokensPerLayerStep, m.ExpertsTouchedMean, m.ExpertsTouchedUniform)
-	fmt.Fprintf(w, "load max/mean %.3f; expert time max/mean %.3f; chunk of %d tokens: %.4g experts\n",
-		m.LoadMaxOverMean, m.ExpertTimeMaxOverMean, m.Chunk, m.ExpertsTouchedChunkMean)
+	chunk := fmt.Sprintf("%.4g experts", m.ExpertsTouchedChunkMean)
+	if m.ExpertsTouchedChunkMean == 0 {
+		chunk = "none complete"
+	}
+	fmt.Fprintf(w, "load max/mean %.3f; expert time max/mean %.3f; chunk of %d tokens: %s\n",
+		m.LoadMaxOverMean, m.ExpertTimeMaxOverMean, m.Chunk, chunk)
 	fmt.Fprintf(w, "dropped %d of %d token-expert assignments (%.2f%%)\n", m.DroppedTokens, m.Assignments, 100*m.DroppedFraction)
 	fmt.Fprintln(w, "expert load by rank in each layer-step (1 = most loaded): mean tokens per")
 	fmt.Fprintln(w, "expert, the rows' share of all routed tokens")
