@@ -214,7 +214,17 @@ func (r *LLMReport) WriteMoEPlot(path string) error {
 	p.Legend.Add(fmt.Sprintf("balanced mean T·k/E = %.3g", mean), line)
 	p.Legend.Top = true
 	p.NominalX(rankLabels(len(vals))...)
+	// Headroom so the tallest bar clears the title and the legend.
+	p.Y.Min, p.Y.Max = 0, 1.12*max(slicesMax(vals), mean)
 	return writePlot(p, path, ext, "--moe-plot")
+}
+
+func slicesMax(v plotter.Values) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
 }
 
 func rankLabels(n int) []string {
