@@ -75,7 +75,7 @@ implementations run), and report experts touched, both TPOTs and the speedup
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&config, "config", "c", "llm-128x128", "architecture: embedded name or YAML path")
-	fl.StringVarP(&workload, "workload", "w", "mixtral-8x7b", "MoE LLM: zoo name or Hugging Face config.json")
+	fl.StringVarP(&workload, "workload", "w", "olmoe-1b-7b", "MoE LLM: zoo name or Hugging Face config.json")
 	fl.StringArrayVar(&sets, "set", nil, "override a config field: key=value (repeatable), e.g. moe.routing=zipf")
 	fl.IntVar(&prompt, "prompt", 256, "tokens already in each sequence's cache")
 	fl.IntVar(&gen, "gen", 4, "decode steps per batch size")
