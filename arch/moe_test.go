@@ -129,3 +129,28 @@ func TestMoEMemoEqualsOneEngineSkewed(t *testing.T) {
 		}
 	}
 }
+
+// TestMoEBatchSpeedupFalls: skipping untouched experts pays most at batch
+// 1 and its gain falls as the batch's union of experts grows, to within 5%
+// of none once every expert is touched.
+func TestMoEBatchSpeedupFalls(t *testing.T) {
+	cfg := loadCfg(t, "llm-128x128")
+	m := zooModel(t, "olmoe-1b-7b")
+	m.NumHiddenLayers = 2
+	pts, err := SweepMoEBatch(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: 32, Gen: 2, Seed: 1}, []int{1, 4, 16, 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := math.Inf(1)
+	for _, p := range pts {
+		s := p.Padded / p.Dynamic
+		t.Logf("batch %d: %.2f experts, speedup %.3f", p.Batch, p.ExpertsTouched, s)
+		if s >= prev || s < 1 {
+			t.Errorf("batch %d: speedup %.3f after %.3f", p.Batch, s, prev)
+		}
+		prev = s
+	}
+	if last := pts[len(pts)-1]; last.ExpertsTouched != float64(m.NumExperts) || prev > 1.05 {
+		t.Errorf("batch %d: %.2f experts touched, speedup %.3f; want all %d and at most 1.05", last.Batch, last.ExpertsTouched, prev, m.NumExperts)
+	}
+}
