@@ -28,7 +28,7 @@ test: fmt-check vet
 # (golang/go#75804, fixed in Go 1.27).
 FUZZ_TARGETS := configs:FuzzParseYAML configs:FuzzScaleSimCfg traces:FuzzTopologyCSV \
 	traces:FuzzSpAttenCSV traces:FuzzTrace traces:FuzzNPY sweep:FuzzPlotResults \
-	report:FuzzPlotTimeline cmd/sparsesim:FuzzCLI
+	report:FuzzPlotTimeline cmd/sparsesim:FuzzCLI workloads/moe:FuzzTrace
 FUZZTIME ?= 1000x
 
 fuzz-short:

@@ -115,6 +115,8 @@ type LLMResult struct {
 	Events            int64
 	WallSeconds       float64
 	Ops               []OpRecord
+	// MoE is the routing's statistics (nil for a dense model; arch/moe.go).
+	MoE *MoEStats
 }
 
 // stepSpecs lists the forward passes of a run.
@@ -343,9 +345,15 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	if o.Attention == nil && cfg.Attention.DecodeOnEngine {
 		o.Attention = llm.EngineAttention{}
 	}
+	router, spec, err := newRouter(cfg, m, o)
+	if err != nil {
+		return nil, err
+	}
 	prefill, decode := stepSpecs(cfg, m, o)
+	attachRouter(router, o, prefill, decode)
 	res := &LLMResult{Config: cfg, Model: m, Options: o,
-		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode)}
+		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode),
+		MoE:       newMoEStats(m, spec)}
 	var run runner
 	if o.NoMemo || !Memoizable(cfg) {
 		rr, events, err := runOneEngine(cfg, m, prefill, decode)
@@ -381,6 +389,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			res.Steps = append(res.Steps, st)
 		}
 	}
+	res.MoE.flush()
 	res.WallSeconds = time.Since(start).Seconds()
 	return res, nil
 }
@@ -432,6 +441,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				cs.MACs += op.Elems * int64(op.OpsPerElem)
 			}
 		}
+		res.MoE.observe(op, rec.Cycles, s.Prefill)
 		cs.Cycles += rec.Cycles
 		cs.Bytes.add(rec.Bytes)
 		st.Cycles += rec.Cycles

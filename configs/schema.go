@@ -31,6 +31,9 @@ type Config struct {
 	Attention Attention `yaml:"attention" json:"attention"`
 	Energy    Energy    `yaml:"energy" json:"energy"`
 	FPGA      FPGA      `yaml:"fpga" json:"fpga"`
+	// MoE sets how LLM runs route tokens to experts (configs/moe.go,
+	// docs/ffn-moe.md).
+	MoE MoE `yaml:"moe" json:"moe"`
 	// Vector is the vector unit LLM runs use for norms, activations,
 	// RoPE, softmax and residual adds (docs/llm.md).
 	Vector VectorUnit `yaml:"vector" json:"vector"`
@@ -247,6 +250,7 @@ func defaults() Config {
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
 			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1,
 			Unquantized: "testbench", QueryScale: 1.3, TokenPruneStart: 0.15, HeadPruneStart: 0.3},
+		MoE: defaultMoE(),
 	}
 }
 
@@ -370,7 +374,7 @@ func (c *Config) validate() []fieldError {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}
 	}
-	return errs
+	return append(errs, c.MoE.validate()...)
 }
 
 // Pattern is the configured default weight pattern.

@@ -23,7 +23,7 @@ func newEntry(t Tensor, r Region, pinned bool) entry {
 
 // meets reports whether e's bounding box meets r's (a cheap filter before
 // exact region arithmetic).
-func (e entry) meets(lo, hi Span) bool {
+func (e *entry) meets(lo, hi Span) bool {
 	return !e.r.Empty() && e.lo.Lo < hi.Lo && lo.Lo < e.hi.Lo && e.lo.Hi < hi.Hi && lo.Hi < e.hi.Hi
 }
 
@@ -56,7 +56,9 @@ func (h *held) missingExcept(t Tensor, r Region, skip int) Region {
 		return r
 	}
 	lo, hi := r.bounds()
-	for i, e := range h.entries {
+	// By index: an entry is large, and this loop runs for every request.
+	for i := range h.entries {
+		e := &h.entries[i]
 		if i == skip || e.t.ID != t.ID || !e.meets(lo, hi) {
 			continue
 		}
@@ -87,7 +89,14 @@ func (h *held) push(e entry) {
 func (h *held) drop(i int) {
 	e := h.entries[i]
 	lost := h.missingExcept(e.t, e.r, i).Elems()
-	h.entries = append(h.entries[:i], h.entries[i+1:]...)
+	if i == 0 {
+		// The oldest goes first in the common case: reslicing avoids
+		// moving every other entry (append reallocates in amortized
+		// constant time once the front is used up).
+		h.entries = h.entries[1:]
+	} else {
+		h.entries = append(h.entries[:i], h.entries[i+1:]...)
+	}
 	if u := h.union(e.t.ID); u != nil {
 		u.elems -= lost
 	}
@@ -257,8 +266,17 @@ func (b *AccumBuffer) remove(t Tensor, r Region) {
 	}
 	u.elems -= r.Elems() - b.h.missing(t, r).Elems() // the union loses r ∩ held
 	lo, hi := r.bounds()
-	out := b.h.entries[:0]
-	for _, e := range b.h.entries {
+	// Entries before the first one r meets stay as they are: start the
+	// rewrite there (usually none meets, and nothing is moved).
+	first := len(b.h.entries)
+	for i := range b.h.entries {
+		if e := &b.h.entries[i]; e.t.ID == t.ID && e.meets(lo, hi) {
+			first = i
+			break
+		}
+	}
+	out := b.h.entries[:first]
+	for _, e := range b.h.entries[first:] {
 		if e.t.ID == t.ID && e.meets(lo, hi) {
 			nr := Minus(e.r, r)
 			if nr.Empty() {

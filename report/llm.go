@@ -31,6 +31,8 @@ type LLMReport struct {
 	Phases        []LLMPhase      `json:"phases"`
 	Steps         []LLMStep       `json:"steps"`
 	Sim           LLMSim          `json:"sim"`
+	// MoE is the routing block of MoE models (report/moe.go).
+	MoE *MoESummary `json:"moe,omitempty"`
 }
 
 // LLMSummary is the `llm` block: latency, throughput, traffic, footprint.
@@ -118,6 +120,7 @@ func NewLLM(r *arch.LLMResult) *LLMReport {
 			WeightBytes: r.Footprint.Weights, KVCacheBytes: r.Footprint.KV, ActivationBytes: r.Footprint.Activations,
 			CapacityBytes: int64(cfg.DRAM.CapacityGB * 1e9)},
 		Sim: LLMSim{Memoized: r.Memoized, Simulated: r.Simulated, Reused: r.Reused, Events: r.Events, WallSeconds: r.WallSeconds}}
+	rep.MoE = newMoESummary(r)
 	s := &rep.LLM
 	if p := r.Prefill; p != nil {
 		s.TTFTSeconds = sec(p.Cycles)
@@ -279,6 +282,11 @@ func (r *LLMReport) Table(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
 	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
+	if r.MoE != nil {
+		if err := r.MoE.Table(w); err != nil {
+			return err
+		}
+	}
 	memo := "memoized"
 	if !r.Sim.Memoized {
 		memo = "one engine, not memoized"

@@ -86,6 +86,7 @@ N:M sparse training engines and sparse attention engines.
 	})
 	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
 	root.AddCommand(testCommands...)
+	root.AddCommand(newMoEBatchCmd())
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	registerCompletions(root)

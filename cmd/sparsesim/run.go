@@ -33,6 +33,7 @@ type runFlags struct {
 	prompt, gen                   int
 	noMemo                        bool
 	stepPlot                      string
+	moePlot                       string
 	seed                          int64
 	maxWork, maxKernelMACs        int64
 }
@@ -72,6 +73,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.BoolVar(&f.noMemo, "no-memo", false, "simulate every layer on one engine instead of reusing the results of identical layers (same numbers, slower)")
 	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
 	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
+	fl.StringVar(&f.moePlot, "moe-plot", "", "LLM phases, MoE models: write the expert load histogram (.png or .svg)")
 	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
 	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this (docs/limits.md)")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -133,8 +135,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
-	if f.stepPlot != "" {
-		return usererr.New("--step-plot needs an LLM phase (--phase prefill, decode or generate)")
+	if f.stepPlot != "" || f.moePlot != "" {
+		return usererr.New("--step-plot and --moe-plot need an LLM phase (--phase prefill, decode or generate)")
 	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
@@ -295,6 +297,9 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 			return err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f.stepPlot)
+	}
+	if err := writeMoEPlot(cmd, rep, f.moePlot); err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := rep.Render(&buf, f.format); err != nil {

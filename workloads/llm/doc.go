@@ -4,7 +4,7 @@
 // published models, sizes the KV cache and checks that weights, cache and
 // activations fit in memory, and lowers a prefill or a decode step to its
 // ordered operators: weight GEMMs, attention GEMMs over the cache, vector
-// operations and MoE routing.
+// operations and MoE layers (routed by workloads/moe).
 //
 // The package only describes work; arch.SimulateLLM runs it.
 package llm

@@ -237,24 +237,6 @@ func TestKVBytesPerToken(t *testing.T) {
 	}
 }
 
-// TestRouteBalanced: every token gets k distinct experts and the experts'
-// loads differ by at most one.
-func TestRouteBalanced(t *testing.T) {
-	for _, c := range []struct{ tokens, experts, k int }{{1, 8, 2}, {8, 8, 2}, {1000, 64, 8}, {3, 64, 8}} {
-		counts, rounds := Route(7, 2, 3, c.tokens, c.experts, c.k)
-		lo, hi, sum := counts[0], counts[0], 0
-		for _, n := range counts {
-			lo, hi, sum = min(lo, n), max(hi, n), sum+n
-		}
-		if sum != c.tokens*c.k || hi-lo > 1 {
-			t.Errorf("%+v: loads %v", c, counts)
-		}
-		if len(rounds) < c.tokens {
-			t.Errorf("%+v: %d top-k rounds", c, len(rounds))
-		}
-	}
-}
-
 // TestGPT2OnePassIsTheDescription: the model zoo's one-pass GPT-2 entries
 // are built from the LLM descriptions: the same projections and FFN GEMMs
 // as a prefill of max_position_embeddings tokens, block for block.

@@ -2,11 +2,9 @@ package llm
 
 import (
 	"fmt"
-	"math/rand"
-	"sort"
 
 	"github.com/sparsesim/sparsesim/workloads"
-	"github.com/sparsesim/sparsesim/workloads/attention"
+	"github.com/sparsesim/sparsesim/workloads/moe"
 )
 
 // Operator classes, the rows of the per-class report.
@@ -29,11 +27,11 @@ type OpKind int
 
 // Operator kinds.
 const (
-	OpGEMM   OpKind = iota // the systolic array
-	OpVector               // the vector unit
-	OpTopK                 // the top-k engine
-	OpGather               // the gather DMA (Op.Gather)
-	OpAttention            // the attention engine (Op.Attn)
+	OpGEMM      OpKind = iota // the systolic array
+	OpVector                  // the vector unit
+	OpTopK                    // the top-k engine
+	OpGather                  // the gather DMA (Op.Gather)
+	OpAttention               // the attention engine (Op.Attn)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
@@ -54,6 +52,12 @@ type Op struct {
 	Kind  OpKind
 	Class string
 	Name  string
+	// Routing is the MoE layer's routing decision (the OpTopK of a MoE
+	// layer), for the routing statistics.
+	Routing *moe.Decision
+	// Expert is 1 + the routed expert an operator belongs to, 0 for
+	// every other operator.
+	Expert int
 	// Layer is the GEMM (OpGEMM).
 	Layer workloads.Layer
 	// KVOperand marks attention GEMMs whose K×N operand is the KV cache
@@ -84,6 +88,11 @@ type StepSpec struct {
 	Context int
 	Step    int   // decode step index (routing seed), -1 for prefill
 	Seed    int64 // routing seed
+	// Router routes MoE layers (nil: uniform routing from Seed); SeqLen
+	// is the positions a sequence has over the run (prompt + gen), which
+	// maps positions to routing-trace tokens.
+	Router *moe.Router
+	SeqLen int
 	// ChunkN and ChunkK are the decode attention's KV block along the
 	// array's columns (QKᵀ) and rows (PV): the array's cols and rows.
 	ChunkN, ChunkK int
@@ -247,76 +256,53 @@ func (m Model) ffn(p, class, tag string, T, inter int) []Op {
 	}
 }
 
-// moe is the router GEMM and softmax, top-k per token, each expert's FFN
-// over the tokens routed to it (experts nobody chose are skipped: their
-// weights are not read), shared experts over every token, and the
-// weighted combination.
+// moe is the router GEMM and softmax, top-k per token on the top-k engine
+// (workloads/moe decides the routing), each expert's FFN over the tokens
+// it runs (experts that run none are skipped: their weights are not
+// read), shared experts over every token, and the weighted combination of
+// the kept assignments.
 func (m Model) moe(p string, s StepSpec, layer, T int) []Op {
-	e, k := m.NumExperts, m.NumExpertsPerTok
-	counts, rounds := Route(s.Seed, s.Step, layer, T, e, k)
-	ops := []Op{
-		gemm(ClassRouter, p+"router", workloads.GEMM("", T, e, m.HiddenSize)),
-		vec(p+"router_softmax", int64(T)*int64(e), opsSoftmax),
-		{Kind: OpTopK, Class: ClassRouter, Name: p + "topk", Rounds: rounds},
+	r := s.Router
+	if r == nil {
+		r, _ = moe.NewRouter(moe.Spec{Routing: moe.Uniform}, m.NumExperts, m.NumExpertsPerTok, m.NumHiddenLayers, s.Seed)
 	}
-	for i, c := range counts {
+	d := r.Route(layer, moe.Step{Batch: s.Batch, New: s.New, Pos: s.Context - s.New, SeqLen: max(s.SeqLen, s.Context), Index: max(s.Step, 0)})
+	ops := []Op{
+		gemm(ClassRouter, p+"router", workloads.GEMM("", T, m.NumExperts, m.HiddenSize)),
+		vec(p+"router_softmax", int64(T)*int64(m.NumExperts), opsSoftmax),
+		{Kind: OpTopK, Class: ClassRouter, Name: p + "topk", Rounds: d.Rounds, Routing: d},
+	}
+	kept := 0
+	for i, c := range d.Run {
+		kept += d.Kept[i]
 		if c > 0 {
-			ops = append(ops, m.ffn(p, ClassExperts, fmt.Sprintf("expert%d.", i), c, m.ExpertSize())...)
+			for _, op := range m.ffn(p, ClassExperts, expertTag(i), c, m.ExpertSize()) {
+				op.Expert = i + 1
+				ops = append(ops, op)
+			}
 		}
 	}
 	if m.NumSharedExperts > 0 {
 		ops = append(ops, m.ffn(p, ClassExperts, "shared.", T, m.NumSharedExperts*m.ExpertSize())...)
 	}
-	return append(ops, vec(p+"expert_combine", int64(T)*int64(k)*int64(m.HiddenSize), opsCombine))
+	return append(ops, vec(p+"expert_combine", int64(kept)*int64(m.HiddenSize), opsCombine))
 }
 
-// Route picks num_experts_per_tok experts for each of T tokens with
-// uniform, load-balanced routing: slot j of token t goes to expert
-// perm[(t·k + j) mod E] for a seeded permutation perm of the experts, so
-// every expert gets ⌊T·k/E⌋ or ⌈T·k/E⌉ tokens and a token's k experts are
-// distinct. The top-k engine finds them by quick-select over router
-// logits drawn from a seeded Gaussian with the k largest given to the
-// chosen experts; Route returns tokens per expert and every quick-select
-// round's candidate count plus one final filter pass over the experts per
-// token, as the attention engine charges it. (Skewed routing is for the
-// issues that model real routers.)
-func Route(seed int64, step, layer, tokens, experts, k int) (counts []int, rounds []int) {
-	rng := rand.New(rand.NewSource(seed*1_000_003 + int64(step+1)*7919 + int64(layer)))
-	perm := rng.Perm(experts)
-	counts = make([]int, experts)
-	draws := make([]float64, experts)
-	vals := make([]float64, experts)
-	chosen := make([]bool, experts)
-	for t := 0; t < tokens; t++ {
-		for i := range draws {
-			draws[i] = rng.NormFloat64()
-			chosen[i] = false
-		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(draws)))
-		for j := 0; j < k; j++ {
-			e := perm[(t*k+j)%experts]
-			chosen[e] = true
-			counts[e]++
-		}
-		// The k largest logits go to the chosen experts, the rest to the
-		// others, each group in a seeded order.
-		hi, lo := rng.Perm(k), rng.Perm(experts-k)
-		a, b := 0, 0
-		for e := range vals {
-			if chosen[e] {
-				vals[e] = draws[hi[a]]
-				a++
-			} else {
-				vals[e] = draws[k+lo[b]]
-				b++
-			}
-		}
-		_, r := attention.QuickSelect(vals, k, rng)
-		rounds = append(rounds, r...)
-		rounds = append(rounds, experts)
+// expertTag names expert i's operators ("expert3."), made once.
+func expertTag(i int) string {
+	if i < len(expertTags) {
+		return expertTags[i]
 	}
-	return counts, rounds
+	return fmt.Sprintf("expert%d.", i)
 }
+
+var expertTags = func() []string {
+	s := make([]string, 256)
+	for i := range s {
+		s[i] = fmt.Sprintf("expert%d.", i)
+	}
+	return s
+}()
 
 // prefixes are the layer name prefixes, made once (decode makes them for
 // every step otherwise).
