@@ -13,7 +13,7 @@ type engineAttention struct {
 	Cycles  int64
 	Compute int64 // the busiest attention unit's cycles
 	Bytes   Bytes
-	Events int64
+	Events  int64
 }
 
 // attentionEngineConfig is cfg as the attention engine sees it in an LLM
