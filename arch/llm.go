@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -366,6 +367,21 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	} else {
 		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
 		run = mr
+		if prefill != nil && cfg.DRAM.Channels == 1 && !cfg.Memory.KeepActivations {
+			// With one channel and nothing kept on chip every operator
+			// starts drained, so the prompt's distinct GEMMs (an MoE
+			// prefill's experts each get their own token count) are
+			// independent: simulate them side by side first.
+			var ls []workloads.Layer
+			for _, op := range m.Ops(*prefill) {
+				if op.Kind == llm.OpGEMM {
+					ls = append(ls, op.Layer)
+				}
+			}
+			if err := mr.layers.Precompute(ls, drainedStart, runtime.GOMAXPROCS(0)); err != nil {
+				return nil, err
+			}
+		}
 		defer func() {
 			res.Memoized = true
 			res.Simulated = mr.layers.Simulated + mr.sims

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -76,6 +77,7 @@ type memoEntry struct {
 	stats    LayerStats
 	channels []ChannelStats
 	end      BoundaryState
+	ahead    bool // made by Precompute and not asked for yet
 }
 
 // LayerMemo simulates each distinct (layer, boundary state) once for one
@@ -99,13 +101,31 @@ func NewLayerMemo(cfg *configs.Config) *LayerMemo {
 func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (LayerStats, []ChannelStats, BoundaryState, error) {
 	key := keyOf(m.print, l, start)
 	if e, ok := m.entries[key]; ok {
-		m.Reused++
+		if e.ahead {
+			// Simulated by Precompute: its first use is not a reuse.
+			e.ahead = false
+			m.entries[key] = e
+		} else {
+			m.Reused++
+		}
 		e.stats.Layer = l
 		return e.stats, e.channels, e.end, nil
 	}
-	a, err := Build(m.cfg)
+	e, events, err := m.simulate(l, start)
 	if err != nil {
 		return LayerStats{}, nil, BoundaryState{}, err
+	}
+	m.entries[key] = e
+	m.Simulated++
+	m.Events += events
+	return e.stats, e.channels, e.end, nil
+}
+
+// simulate runs l alone on a fresh accelerator put in state start.
+func (m *LayerMemo) simulate(l workloads.Layer, start BoundaryState) (memoEntry, int64, error) {
+	a, err := Build(m.cfg)
+	if err != nil {
+		return memoEntry{}, 0, err
 	}
 	for o := range a.buffers {
 		a.buffers[o].nextChannel = start.NextChannel[o]
@@ -113,13 +133,65 @@ func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (LayerStats, [
 	a.keepFirstInput = start.Residency == inputHeld
 	res, err := a.Run(workloads.Workload{Name: l.Name, Layers: []workloads.Layer{l}})
 	if err != nil {
-		return LayerStats{}, nil, BoundaryState{}, err
+		return memoEntry{}, 0, err
 	}
-	e := memoEntry{stats: res.Layers[0], channels: res.Channels, end: a.boundary()}
-	m.entries[key] = e
-	m.Simulated++
-	m.Events += res.Events
-	return e.stats, e.channels, e.end, nil
+	return memoEntry{stats: res.Layers[0], channels: res.Channels, end: a.boundary()}, res.Events, nil
+}
+
+// Precompute simulates, on up to workers goroutines, every layer of ls not
+// yet in the table as it starts in state start. Each is its own engine
+// from the same state, so the entries are exactly what Layer would make
+// one at a time; a later Layer call with another start state misses them
+// and simulates as usual, so guessing the state wrong costs time, never
+// correctness.
+func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, workers int) error {
+	var todo []workloads.Layer
+	seen := map[memoKey]bool{}
+	for _, l := range ls {
+		k := keyOf(m.print, l, start)
+		if _, ok := m.entries[k]; !ok && !seen[k] {
+			seen[k] = true
+			todo = append(todo, l)
+		}
+	}
+	if len(todo) < 2 || workers < 2 {
+		return nil
+	}
+	type done struct {
+		e      memoEntry
+		events int64
+		err    error
+	}
+	out := make([]done, len(todo))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i].e, out[i].events, out[i].err = m.simulate(todo[i], start)
+			}
+		}()
+	}
+	for i := range todo {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	// Entered in list order, so counters and the table do not depend on
+	// which goroutine finished first.
+	for i, l := range todo {
+		if out[i].err != nil {
+			return out[i].err
+		}
+		e := out[i].e
+		e.ahead = true
+		m.entries[keyOf(m.print, l, start)] = e
+		m.Simulated++
+		m.Events += out[i].events
+	}
+	return nil
 }
 
 // boundary reads the state the accelerator is in between layers.
