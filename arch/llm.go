@@ -260,6 +260,9 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 	if op.Kind == llm.OpTopK {
 		return vectorJob{topK: true, cycles: TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
 	}
+	if op.PerCycle > 0 {
+		return vectorJob{cycles: (op.Elems*int64(op.OpsPerElem) + op.PerCycle - 1) / op.PerCycle}
+	}
 	c, lat := VectorCycles(cfg.Vector, op.Elems, op.OpsPerElem)
 	return vectorJob{cycles: c, latency: lat}
 }

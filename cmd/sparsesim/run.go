@@ -274,7 +274,8 @@ func writeOut(cmd *cobra.Command, out string, data []byte) error {
 // runLLM runs an LLM phase: --workload is an LLM zoo name or a Hugging Face
 // config.json.
 func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
-	if f.trace != "" || f.functional || f.breakdown || f.timeline != "" || f.seq != 0 {
+	kv := cfg.KVSparsity.Method != configs.KVNone
+	if f.trace != "" || f.functional || (f.breakdown && !kv) || f.timeline != "" || f.seq != 0 {
 		return usererr.New("--phase %s: --trace, --functional, --breakdown, --timeline and --seq do not apply to LLM phases (use --prompt and --gen)", f.phase)
 	}
 	if !cmd.Flags().Changed("workload") {
@@ -284,12 +285,19 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
-	res, err := arch.SimulateLLM(cfg, m, arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch,
-		NoMemo: f.noMemo, Seed: f.seed})
-	if err != nil {
-		return err
+	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
+	var rep *report.LLMReport
+	if kv {
+		if rep, err = runKVSparse(cmd, f, cfg, m, o); rep == nil {
+			return err
+		}
+	} else {
+		res, err := arch.SimulateLLM(cfg, m, o)
+		if err != nil {
+			return err
+		}
+		rep = report.NewLLM(res)
 	}
-	rep := report.NewLLM(res)
 	if f.stepPlot != "" {
 		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
 			return err
