@@ -194,6 +194,18 @@ func (e *evictor) trim(context int) {
 	if n <= 0 {
 		return
 	}
+	if n == 1 { // a decode step: evict the one lowest-scored token
+		best := -1
+		for i, t := range e.kept {
+			if int(t) >= e.p.Sink && int(t) < context-e.p.Recent && (best < 0 || e.acc[t] < e.acc[e.kept[best]]) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			e.kept = append(e.kept[:best], e.kept[best+1:]...)
+		}
+		return
+	}
 	type cand struct {
 		t   int32
 		acc float64

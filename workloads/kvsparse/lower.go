@@ -170,7 +170,11 @@ func (lw *lowering) tensor(name string, pixels, channels int64, bits int) memory
 // filter buffer, read (gather, and decode for mustafar) the keys and run
 // QKᵀ from SRAM; softmax; per chunk, read the values and run P·V; combine
 // the split-K partial outputs.
-func (lw *lowering) attend(n int, read func(values bool, lo, hi int)) {
+//
+// rowBytes, when given, says every chunk reads contiguous rows of these
+// widths: if a chunk's bytes are whole DRAM requests for each, all full
+// chunks are the same work and run as one repeated group of operators.
+func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes ...int64) {
 	hd, bk := lw.hd, lw.seq*lw.kv
 	perToken := int64(bk) * int64(hd) * int64(lw.pl.wordBytes)
 	for _, values := range []bool{false, true} {
@@ -179,14 +183,29 @@ func (lw *lowering) attend(n int, read func(values bool, lo, hi int)) {
 			chunk = lw.s.ChunkK
 		}
 		c := lw.chunkTokens(perToken, chunk)
-		for lo := 0; lo < n; lo += c {
+		uniform := len(rowBytes) > 0
+		for _, rb := range rowBytes {
+			uniform = uniform && int64(c)*rb%lw.pl.requestBytes == 0
+		}
+		for lo := 0; lo < n; {
 			hi := min(lo+c, n)
+			rep := 1
+			if uniform {
+				rep = max(1, (n-lo)/c)
+			}
+			first := len(lw.ops)
 			read(values, lo, hi)
 			if values {
 				lw.gemm("attn_pv", "attn_av", lw.g, hd, hi-lo, bk, chunk, true)
 			} else {
 				lw.gemm("attn_qk", "attn_qk", lw.g, hd, hi-lo, bk, chunk, false)
 			}
+			if rep > 1 {
+				for i := first; i < len(lw.ops); i++ {
+					lw.ops[i].Repeat = rep
+				}
+			}
+			lo += rep * (hi - lo)
 		}
 		if !values {
 			lw.vec("softmax", int64(lw.seq)*int64(lw.m.NumAttentionHeads)*int64(n), opsSoftmax)
@@ -254,7 +273,7 @@ func (lw *lowering) mustafar(layer, step int) {
 		lw.gather(b.Name[len(lw.p):]+"_gather", TagMetadata, b, lw.seqRows(lo, hi, stride, lw.kv*lw.hd))
 		lw.add(llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: lw.p + "bitmap_decode",
 			Elems: int64(lw.seq*lw.kv*lw.hd) * int64(hi-lo), OpsPerElem: opsDecode, PerCycle: int64(P.BitmapDecodeElems)})
-	})
+	}, vals.Bytes(vals.Channels), bits.Bytes(bits.Channels))
 	sm := pl.sample(layer, 0, step)
 	lw.topk("prune_topk", repeat(sm.Sel.Rounds, lw.seq*lw.kv))
 }

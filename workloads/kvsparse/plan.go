@@ -40,6 +40,7 @@ type Plan struct {
 
 	kvBits, wordBytes int
 	filterBytes       int64
+	requestBytes      int64
 	cap               int // cache slots per sequence: prompt + steps
 	slots             []int32
 	regions           map[regionKey]memory.Region
@@ -78,6 +79,7 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	}
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
+		requestBytes: int64(cfg.DRAM.RequestBytes),
 		regions: map[regionKey]memory.Region{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {

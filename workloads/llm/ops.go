@@ -72,6 +72,9 @@ type Op struct {
 	Rounds []int
 	// Gather is what an OpGather reads.
 	Gather *Gather
+	// Repeat > 1 runs the operator that many times back to back (chunks
+	// of identical work); SimulateLLM measures each run.
+	Repeat int
 }
 
 // StepSpec is one forward pass of the model.
