@@ -55,13 +55,10 @@ type KVSparsity struct {
 	SampleSteps  int `yaml:"sample_steps" json:"sample_steps"`
 	// Seed drives the synthetic Q/K/V.
 	Seed int64 `yaml:"seed" json:"seed"`
-	// Data is a directory of q.npy, k.npy, v.npy to use instead of the
-	// synthetic tensors (docs/kv-sparsity.md).
-	Data string `yaml:"data" json:"data"`
 }
 
 func kvSparsityDefaults() KVSparsity {
-	return KVSparsity{Method: KVNone, Budget: 2048, PageSize: 16, Channels: 16, K: 2048, Block: 128, BlockTop: 128,
+	return KVSparsity{Method: KVNone, Budget: 2048, PageSize: 16, Channels: 8, K: 2048, Block: 128, BlockTop: 128,
 		IndexHeads: 64, IndexDim: 128, IndexBits: 8, Sparsity: 0.7, Sink: 4, Recent: 256, Unit: "array",
 		BitmapDecodeElems: 256, SampleLayers: 2, SampleHeads: 2, SampleSteps: 8, Seed: 1}
 }

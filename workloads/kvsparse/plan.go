@@ -74,13 +74,10 @@ func sampleSteps(n, steps int) []int {
 // decode of steps steps after a prompt-token cache.
 func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
 	p := cfg.KVSparsity
-	if p.Data != "" {
-		return nil, fmt.Errorf("kv_sparsity.data: .npy input is not implemented yet; leave it empty for the synthetic tensors")
-	}
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
-		regions: map[regionKey]memory.Region{}}
+		regions:      map[regionKey]memory.Region{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
