@@ -48,8 +48,7 @@ func TestKVBytesFollowFormulas(t *testing.T) {
 			case "quest":
 				P := int64(p.PageSize)
 				pages := (L + P - 1) / P
-				newest := L - (L-1)/P*P
-				want.kv = rows((int64(p.Budget)/P-1)*P + newest)
+				want.kv = rows(int64(p.Budget) / P * P) // whole pages
 				want.meta = layers * kv * pages * 2 * hd * wb
 			case "double_sparsity":
 				want.kv = rows(int64(p.Budget))
@@ -60,8 +59,7 @@ func TestKVBytesFollowFormulas(t *testing.T) {
 			case "hisa":
 				B := int64(p.Block)
 				blocks := (L + B - 1) / B
-				newest := L - (L-1)/B*B
-				cand := (int64(p.BlockTop)-1)*B + newest
+				cand := int64(p.BlockTop) * B // whole blocks
 				want.kv = rows(int64(p.K))
 				want.index = layers * (blocks + cand) * int64(p.IndexDim) * int64(p.IndexBits) / 8
 			case "mustafar":

@@ -314,23 +314,39 @@ func rebase(r []int, n int) []int {
 	return out
 }
 
-// pages are the sampled step's pages (whole pages or blocks of size
-// before its newest one) plus this step's newest one, as tokens.
-func pagesNow(starts []int32, size, sampleCtx, ctx int) (tokens, kept []int32) {
-	newest := int32((sampleCtx - 1) / size * size)
-	for _, s := range starts {
+// pagesNow is the sampled step's pages (or blocks) of size before its
+// newest one, plus this step's newest one, as the tokens of whole pages:
+// a page is read and computed on whole, the newest one's empty slots
+// included (masked), so the work is the same every step. The lists live
+// in the plan (one per sample and newest page).
+func (pl *Plan) pagesNow(sm *Sample, size, ctx int) []int32 {
+	now := int32((ctx - 1) / size * size)
+	key := pageKey{sm, now}
+	if t, ok := pl.pages[key]; ok {
+		return t
+	}
+	newest := int32((sm.Context - 1) / size * size)
+	var kept, tokens []int32
+	for _, s := range sm.Sel.Starts {
 		if s < newest {
 			kept = append(kept, s)
 		}
 	}
-	kept = append(kept, int32((ctx-1)/size*size))
+	kept = append(kept, now)
+	slices.Sort(kept)
 	kept = slices.Compact(kept)
 	for _, s := range kept {
-		for t := s; t < min(s+int32(size), int32(ctx)); t++ {
+		for t := s; t < s+int32(size); t++ {
 			tokens = append(tokens, t)
 		}
 	}
-	return tokens, kept
+	pl.pages[key] = tokens
+	return tokens
+}
+
+type pageKey struct {
+	sm  *Sample
+	now int32
 }
 
 // Attention lowers one decoder layer's attention at one decode step
@@ -386,8 +402,8 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 		lw.gather("quest_meta_gather", TagMetadata, meta, memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(2 * lw.hd)}, Pix: pix}}))
 		lw.vec("quest_bound", heads*int64(np)*int64(lw.hd), opsPageBound)
 		lw.topk("quest_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, np) }))
-		tk := perHead(func(sm *Sample) []int32 { t, _ := pagesNow(sm.Sel.Starts, P.PageSize, sm.Context, ctx); return t })
-		lw.attendTokens(tk, pl.cap, false)
+		tk := perHead(func(sm *Sample) []int32 { return pl.pagesNow(sm, P.PageSize, ctx) })
+		lw.attendTokens(tk, pl.cap, true)
 		// The newest page's min and max take the new key.
 		lw.vec("quest_meta_update", int64(lw.seq*lw.kv)*int64(2*lw.hd), 1)
 	case configs.KVDoubleSparsity:
@@ -428,7 +444,7 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 			}, nb)
 			lw.vec("block_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nb), opsReLUWeight)
 			lw.topk("block_topk", repeat(rebase(sm.Sel.Rounds[:sm.Sel.Split], nb), lw.seq))
-			cand, _ := pagesNow(sm.Sel.Starts, B, sm.Context, ctx)
+			cand := pl.pagesNow(sm, B, ctx)
 			nc := len(cand)
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.tokenRows(cand[lo:hi], pl.cap, P.IndexDim)

@@ -44,6 +44,7 @@ type Plan struct {
 	cap               int // cache slots per sequence: prompt + steps
 	slots             []int32
 	regions           map[regionKey]memory.Region
+	pages             map[pageKey][]int32
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -77,7 +78,7 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
-		regions:      map[regionKey]memory.Region{}}
+		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
