@@ -100,11 +100,11 @@ func (k KVSparsity) MarshalJSON() ([]byte, error) {
 	type plain KVSparsity
 	p := plain(k)
 	var mr, re *float64
-	if !math.IsNaN(k.MassRecallCI95) {
-		mr = &p.MassRecallCI95
+	if v := k.MassRecallCI95; !math.IsNaN(v) {
+		mr = &v
 	}
-	if !math.IsNaN(k.OutputRelErrorCI95) {
-		re = &p.OutputRelErrorCI95
+	if v := k.OutputRelErrorCI95; !math.IsNaN(v) {
+		re = &v
 	}
 	p.MassRecallCI95, p.OutputRelErrorCI95 = 0, 0
 	return json.Marshal(struct {

@@ -32,6 +32,9 @@ type Spec struct {
 	Batch        int      `json:"batch"`
 	Seq          int      `json:"seq"`
 	Phase        string   `json:"phase"`
+	// Prompt and Gen size LLM decode and generate points (sweep/llm.go).
+	Prompt int `json:"prompt,omitempty"`
+	Gen    int `json:"gen,omitempty"`
 	AllowOverfit bool     `json:"allow_overfit"`
 	Objectives   []string `json:"objectives"`
 }
@@ -89,6 +92,9 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 	cfg, err := configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), p.Sets()...))
 	if err != nil {
 		return nil, err
+	}
+	if IsLLMPhase(spec.Phase) {
+		return runLLMPoint(spec, cfg)
 	}
 	if cfg.FPGA.Device != "" && !spec.AllowOverfit {
 		fr, err := energy.FPGA(cfg)

@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/limits"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
+	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -30,4 +37,50 @@ func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Mode
 		return nil, err
 	}
 	return report.NewKVSparsity(r), nil
+}
+
+// runLLMSweep runs a sweep of LLM decode points (kv_sparsity parameters
+// as axes, docs/kv-sparsity.md): the config, model and LLM sizes are
+// checked once up front; the Pareto front defaults to seconds (TPOT)
+// against mass_lost.
+func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jobs int, resume bool, sh sweep.Shard, quiet bool, maxPoints int64) error {
+	if spec.Seq != 0 {
+		return usererr.New("--phase %s: --seq does not apply to LLM phases (use --prompt and --gen)", spec.Phase)
+	}
+	pts, err := sweep.Points(spec.Axes, spec.Zip)
+	if err != nil {
+		return err
+	}
+	if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+		return err
+	}
+	cfg, err := configs.Load(spec.Config, spec.Sets)
+	if err != nil {
+		return err
+	}
+	m, err := llm.Resolve(spec.Workload)
+	if err != nil {
+		return err
+	}
+	if err := arch.CheckLLM(cfg, m, arch.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
+		return err
+	}
+	spec.Objectives = []string{"seconds", "mass_lost"}
+	if objectives != "" {
+		spec.Objectives = strings.Split(objectives, ",")
+	}
+	if err := sweep.CheckObjectives(spec.Objectives); err != nil {
+		return err
+	}
+	var errw io.Writer = cmd.ErrOrStderr()
+	if quiet {
+		errw = nil
+	}
+	f, isFile := errw.(*os.File)
+	sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
+		Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
+	if err != nil {
+		return err
+	}
+	return finishSweep(cmd, out, spec, sum)
 }

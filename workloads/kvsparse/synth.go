@@ -8,8 +8,7 @@ import (
 // Synth are the synthetic Q/K/V distribution's parameters. None is
 // calibrated against real activation dumps (none are available here):
 // each is an assumption chosen to give the property the papers rely on,
-// and docs/kv-sparsity.md lists what each produces and how the results
-// move when it changes (TestSynthSensitivity).
+// and docs/kv-sparsity.md lists what each produces.
 type Synth struct {
 	// RoPEBase is the rotary base θ: Llama 3's 500000. Channel pair i
 	// turns by position·RoPEBase^(−2i/D).
