@@ -71,20 +71,33 @@ func CheckKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 	return nil
 }
 
+// KVDecodeSteps is the decode steps of a run (generate's first token
+// comes from the prefill).
+func KVDecodeSteps(o LLMOptions) int {
+	if o.Phase == PhaseGenerate {
+		return o.Gen - 1
+	}
+	return o.Gen
+}
+
 // SimulateKVSparse runs the configured method's reference kernels on
 // their samples (in parallel with the dense decode it is compared with),
 // then the decode with every layer's attention lowered by the method.
 func SimulateKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*KVResult, error) {
+	return SimulateKVSparsePlan(cfg, m, o, nil)
+}
+
+// SimulateKVSparsePlan is SimulateKVSparse with the selections of replay
+// (a recorded trace, kvsparse.ReplayPlan) instead of running the kernels,
+// when replay is not nil.
+func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay *kvsparse.Plan) (*KVResult, error) {
 	if err := CheckLLM(cfg, m, o); err != nil {
 		return nil, err
 	}
 	if err := CheckKVSparse(cfg, m, o); err != nil {
 		return nil, err
 	}
-	steps := o.Gen
-	if o.Phase == PhaseGenerate {
-		steps = o.Gen - 1
-	}
+	steps := KVDecodeSteps(o)
 	type planned struct {
 		pl   *kvsparse.Plan
 		err  error
@@ -92,6 +105,10 @@ func SimulateKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*KVResult
 	}
 	ch := make(chan planned, 1)
 	go func() {
+		if replay != nil {
+			ch <- planned{replay, nil, 0}
+			return
+		}
 		start := time.Now()
 		pl, err := kvsparse.NewPlan(cfg, m, o.Prompt, steps)
 		ch <- planned{pl, err, time.Since(start).Seconds()}

@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -147,5 +148,32 @@ func TestHISAIndexerShrinksWithContext(t *testing.T) {
 			t.Errorf("context %d: HISA indexer speedup %.2f (previous context %.2f)", L, s, prev)
 		}
 		prev = s
+	}
+}
+
+// TestKVTraceReplays: a run replayed from its selection trace reads,
+// times and scores exactly what the run did; a trace of another prompt is
+// refused naming it.
+func TestKVTraceReplays(t *testing.T) {
+	cfg, r := kvRun(t, "double_sparsity")
+	var buf bytes.Buffer
+	if err := r.Plan.WriteTrace(&buf); err != nil {
+		t.Fatal(err)
+	}
+	m := zooModel(t, "llama-3.2-1b")
+	o := LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1}
+	pl, err := kvsparse.ReplayPlan(cfg, m, o.Prompt, 3, bytes.NewReader(buf.Bytes()), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := SimulateKVSparsePlan(cfg, m, o, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(again.Steps, again.Bytes, again.AttentionCycles, again.Plan.Quality()) != fmt.Sprint(r.Steps, r.Bytes, r.AttentionCycles, r.Plan.Quality()) {
+		t.Errorf("replay differs from the run")
+	}
+	if _, err := kvsparse.ReplayPlan(cfg, m, 2048, 3, bytes.NewReader(buf.Bytes()), "t.json"); err == nil || !strings.Contains(err.Error(), "--prompt") {
+		t.Errorf("a trace of another prompt: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -22,6 +23,9 @@ import (
 // with --breakdown every method's row (written here; nil report).
 func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o arch.LLMOptions) (*report.LLMReport, error) {
 	if f.breakdown {
+		if f.kvTrace != "" || f.kvReplay != "" {
+			return nil, usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
+		}
 		rows, err := report.KVBreakdown(cfg, m, o)
 		if err != nil {
 			return nil, err
@@ -32,9 +36,29 @@ func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Mode
 		}
 		return nil, writeOut(cmd, f.out, buf.Bytes())
 	}
-	r, err := arch.SimulateKVSparse(cfg, m, o)
+	var replay *kvsparse.Plan
+	if f.kvReplay != "" {
+		fh, err := os.Open(f.kvReplay)
+		if err != nil {
+			return nil, usererr.New("--kv-replay %s: %v", f.kvReplay, err)
+		}
+		defer fh.Close()
+		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, arch.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
+			return nil, err
+		}
+	}
+	r, err := arch.SimulateKVSparsePlan(cfg, m, o, replay)
 	if err != nil {
 		return nil, err
+	}
+	if f.kvTrace != "" {
+		var buf bytes.Buffer
+		if err := r.Plan.WriteTrace(&buf); err != nil {
+			return nil, err
+		}
+		if err := report.WriteFileAtomic(f.kvTrace, buf.Bytes()); err != nil {
+			return nil, usererr.New("--kv-trace %s: %v", f.kvTrace, err)
+		}
 	}
 	return report.NewKVSparsity(r), nil
 }

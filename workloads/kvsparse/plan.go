@@ -75,14 +75,7 @@ func sampleSteps(n, steps int) []int {
 // decode of steps steps after a prompt-token cache.
 func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
 	p := cfg.KVSparsity
-	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
-		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
-		requestBytes: int64(cfg.DRAM.RequestBytes),
-		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
-	pl.slots = make([]int32, p.Budget)
-	for i := range pl.slots {
-		pl.slots[i] = int32(i)
-	}
+	pl := newPlan(cfg, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
 	pl.Heads = spread(p.SampleHeads, m.KVHeads())
 	pl.StepsAt = sampleSteps(p.SampleSteps, steps)
@@ -178,6 +171,20 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 		}
 	}
 	return pl, nil
+}
+
+// newPlan is an empty plan: the lowering's view of the configuration.
+func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
+	p := cfg.KVSparsity
+	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
+		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
+		requestBytes: int64(cfg.DRAM.RequestBytes),
+		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
+	pl.slots = make([]int32, p.Budget)
+	for i := range pl.slots {
+		pl.slots[i] = int32(i)
+	}
+	return pl
 }
 
 // sample is the selection a (layer, KV head, step) reuses: the sampled
