@@ -55,6 +55,10 @@ type KVSparsity struct {
 	SampleSteps  int `yaml:"sample_steps" json:"sample_steps"`
 	// Seed drives the synthetic Q/K/V.
 	Seed int64 `yaml:"seed" json:"seed"`
+	// Data, when set, is a directory of one head's q.npy, k.npy and v.npy
+	// that every sampled (layer, head) uses instead of synthetic tensors
+	// (docs/kv-sparsity.md).
+	Data string `yaml:"data" json:"data"`
 }
 
 func kvSparsityDefaults() KVSparsity {

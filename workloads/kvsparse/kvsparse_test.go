@@ -1,7 +1,14 @@
 package kvsparse
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -135,6 +142,75 @@ func TestFP8(t *testing.T) {
 	for _, c := range []struct{ in, want float32 }{{1, 1}, {1.1, 1.125}, {-3.3, -3.25}, {1000, 448}, {0.3, 0.3125}} {
 		if got := FP8(c.in); got != c.want {
 			t.Errorf("FP8(%g) = %g, want %g", c.in, got, c.want)
+		}
+	}
+}
+
+// writeNpy writes a little-endian float32 .npy file.
+func writeNpy(t *testing.T, path string, shape []int, data []float32) {
+	t.Helper()
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }", strings.Join(dims, ", "))
+	for (10+len(hdr)+1)%64 != 0 {
+		hdr += " "
+	}
+	hdr += "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
+	b.WriteString(hdr)
+	binary.Write(&b, binary.LittleEndian, data)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNpyHeadMatchesItsSource: a synthetic head dumped to .npy and read
+// back gives the same selection and quality as the head itself; a dump
+// with the wrong head_dim is refused naming the file.
+func TestNpyHeadMatchesItsSource(t *testing.T) {
+	const D, L, g = 64, 600, 2
+	h := NewHead(DefaultSynth, 1, 0, 0, D, L)
+	q := make([]float32, 0, L*g*D)
+	for pos := 0; pos < L; pos++ {
+		for j := 0; j < g; j++ {
+			q = append(q, h.Query(pos, j)...)
+		}
+	}
+	dir := t.TempDir()
+	writeNpy(t, filepath.Join(dir, "k.npy"), []int{L, D}, h.K)
+	writeNpy(t, filepath.Join(dir, "v.npy"), []int{L, D}, h.V)
+	writeNpy(t, filepath.Join(dir, "q.npy"), []int{L, g, D}, q)
+	d, err := LoadHead(dir, D, g, L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := params(t, "kv_sparsity.budget=128")
+	w := window{0, L}
+	a := doubleSparsity(h, groupQueries(h, g, L-1), w, labelChannels(h, g, 8, 500), p, rand.New(rand.NewSource(1)))
+	b := doubleSparsity(d, groupQueries(d, g, L-1), w, labelChannels(d, g, 8, 500), p, rand.New(rand.NewSource(1)))
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("selections differ:\n%v\n%v", a.Tokens, b.Tokens)
+	}
+	if _, err := LoadHead(dir, 128, g, L); err == nil || !strings.Contains(err.Error(), "k.npy") {
+		t.Errorf("wrong head_dim: %v", err)
+	}
+	if _, err := LoadHead(dir, D, g, L+1); err == nil || !strings.Contains(err.Error(), "tokens") {
+		t.Errorf("too few tokens: %v", err)
+	}
+}
+
+// TestHalfToFloat: IEEE binary16 values decode exactly.
+func TestHalfToFloat(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 1.0 / (1 << 24)}, {0x8001, -1.0 / (1 << 24)}, {0x7bff, 65504}, {0x3555, 0.33325195}} {
+		if got := halfToFloat(c.h); got != c.want {
+			t.Errorf("%#04x: %g, want %g", c.h, got, c.want)
 		}
 	}
 }

@@ -84,9 +84,20 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	for _, s := range pl.StepsAt {
 		sampled[s] = true
 	}
+	var dumped *Head
+	if p.Data != "" {
+		var err error
+		if dumped, err = LoadHead(p.Data, D, g, pl.cap); err != nil {
+			return nil, err
+		}
+	}
 	for _, li := range pl.Layers {
 		heads := make([]*Head, len(pl.Heads))
 		for i, h := range pl.Heads {
+			if dumped != nil {
+				heads[i] = dumped
+				continue
+			}
 			heads[i] = NewHead(DefaultSynth, p.Seed, li, h, D, pl.cap)
 		}
 		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))

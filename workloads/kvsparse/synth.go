@@ -76,6 +76,9 @@ type Head struct {
 	sink     []float32
 	recent   []float32
 	theta    []float64
+	// q and g: a dumped head's queries, (tokens, g, D) (LoadHead).
+	q []float32
+	g int
 }
 
 func mix(seed int64, xs ...int64) int64 {
@@ -176,6 +179,10 @@ func (h *Head) rope(x []float32, pos int) {
 // Query is query head j (of a group of g sharing this KV head) at
 // position pos, after RoPE; the step's topic is drawn per (pos, j).
 func (h *Head) Query(pos, j int) []float32 {
+	if h.q != nil {
+		o := (pos*h.g + j%h.g) * h.D
+		return h.q[o : o+h.D]
+	}
 	s := h.synth
 	rng := rand.New(rand.NewSource(mix(h.seed, int64(pos), int64(j))))
 	q := make([]float32, h.D)
