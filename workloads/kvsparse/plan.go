@@ -74,6 +74,11 @@ func sampleSteps(n, steps int) []int {
 // Q/K/V (DefaultSynth) for the sampled layers, heads and steps of a
 // decode of steps steps after a prompt-token cache.
 func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
+	return NewPlanSynth(cfg, m, prompt, steps, DefaultSynth)
+}
+
+// NewPlanSynth is NewPlan on synthetic tensors drawn from syn.
+func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
 	p := cfg.KVSparsity
 	pl := newPlan(cfg, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
@@ -98,7 +103,7 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 				heads[i] = dumped
 				continue
 			}
-			heads[i] = NewHead(DefaultSynth, p.Seed, li, h, D, pl.cap)
+			heads[i] = NewHead(syn, p.Seed, li, h, D, pl.cap)
 		}
 		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
 		var ix *Indexer
