@@ -92,7 +92,7 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 	var dumped *Head
 	if p.Data != "" {
 		var err error
-		if dumped, err = LoadHead(p.Data, D, g, pl.cap); err != nil {
+		if dumped, err = LoadHead(p.Data, D, g, prompt+steps); err != nil {
 			return nil, err
 		}
 	}
@@ -103,7 +103,7 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 				heads[i] = dumped
 				continue
 			}
-			heads[i] = NewHead(syn, p.Seed, li, h, D, pl.cap)
+			heads[i] = NewHead(syn, p.Seed, li, h, D, prompt+steps)
 		}
 		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
 		var ix *Indexer
@@ -192,8 +192,15 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 // newPlan is an empty plan: the lowering's view of the configuration.
 func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 	p := cfg.KVSparsity
+	// Cache slots per sequence in whole pages and blocks, so a whole
+	// newest page or block never runs into the next sequence's slots.
+	unit := p.PageSize / gcd(p.PageSize, p.Block) * p.Block
+	if unit > 1<<16 {
+		unit = 1
+	}
+	slots := (prompt + steps + unit - 1) / unit * unit
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
-		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
+		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
 	pl.slots = make([]int32, p.Budget)
@@ -201,6 +208,13 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 		pl.slots[i] = int32(i)
 	}
 	return pl
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // sample is the selection a (layer, KV head, step) reuses: the sampled
