@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"sync"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
@@ -96,97 +97,137 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 			return nil, err
 		}
 	}
-	for _, li := range pl.Layers {
-		heads := make([]*Head, len(pl.Heads))
-		for i, h := range pl.Heads {
-			if dumped != nil {
-				heads[i] = dumped
-				continue
-			}
-			heads[i] = NewHead(syn, p.Seed, li, h, D, prompt+steps)
+	// Sampled layers are independent (each its own heads and seeded
+	// random source): two run at once, results kept in layer order.
+	// Mustafar keeps pruned copies of every head, so its layers run one
+	// at a time to stay within the memory target.
+	outs := make([]layerOut, len(pl.Layers))
+	workers := 2
+	if p.Method == configs.KVMustafar {
+		workers = 1
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, li := range pl.Layers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			outs[i] = pl.layerSamples(li, syn, dumped, sampled, prompt, steps)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	for _, o := range outs {
+		if o.err != nil {
+			return nil, o.err
 		}
-		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
-		var ix *Indexer
-		if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
-			ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
-		}
-		var shared []Selection // dsa/hisa: one selection per step for the layer
-		var iou []float64
-		if ix != nil {
-			for _, st := range pl.StepsAt {
-				ctx := prompt + st
-				w := window{0, ctx}
-				flat := ix.DSA(ctx-1, g, w, p.K, rng)
-				if p.Method == configs.KVDSA {
-					shared = append(shared, flat)
-					continue
-				}
-				h := ix.HISA(ctx-1, g, w, p, rng)
-				shared = append(shared, h)
-				iou = append(iou, IoU(h.Tokens, flat.Tokens))
-			}
-		}
-		for hi, h := range heads {
-			var labels []int
-			if p.Method == configs.KVDoubleSparsity {
-				labels = labelChannels(h, g, p.Channels, prompt)
-				pl.Labels = append(pl.Labels, labels)
-			}
-			var mk, mv []float32
-			if p.Method == configs.KVMustafar {
-				mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
-			}
-			var ev *evictor
-			if p.Method == configs.KVEvict {
-				ev = newEvictor(h, p, g, prompt)
-			}
-			si := 0
-			for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
-				ctx := prompt + st
-				if ev != nil {
-					ev.step(ctx)
-				}
-				if !sampled[st] {
-					continue
-				}
-				w := window{0, ctx}
-				qs := groupQueries(h, g, ctx-1)
-				s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
-				keys, vals := h.K, h.V
-				switch p.Method {
-				case configs.KVEvict:
-					s.Sel = ev.selection(ctx)
-				case configs.KVQuest:
-					s.Sel = quest(h, qs, w, p, rng)
-				case configs.KVDoubleSparsity:
-					s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
-				case configs.KVDSA, configs.KVHISA:
-					s.Sel = shared[si]
-					if iou != nil {
-						s.IoU = iou[si]
-					}
-				case configs.KVMustafar:
-					keys, vals = mk, mv
-					// The new token's rows are pruned on the top-k engine:
-					// a quick-select over each row's magnitudes.
-					for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
-						mag := make([]float64, D)
-						for c, v := range x {
-							mag[c] = math.Abs(float64(v))
-						}
-						_, r := topK(mag, Kept(D, p.Sparsity), rng)
-						s.Sel.Rounds = append(s.Sel.Rounds, r...)
-					}
-				default:
-					return nil, fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
-				}
-				s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
-				pl.Samples = append(pl.Samples, s)
-				si++
-			}
-		}
+		pl.Samples = append(pl.Samples, o.samples...)
+		pl.Labels = append(pl.Labels, o.labels...)
 	}
 	return pl, nil
+}
+
+type layerOut struct {
+	samples []Sample
+	labels  [][]int
+	err     error
+}
+
+// layerSamples runs the kernel on one sampled layer's heads and steps.
+func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
+	p := pl.P
+	g, D := pl.Model.QueryGroup(), pl.Model.HeadSize()
+	heads := make([]*Head, len(pl.Heads))
+	for i, h := range pl.Heads {
+		if dumped != nil {
+			heads[i] = dumped
+			continue
+		}
+		heads[i] = NewHead(syn, p.Seed, li, h, D, prompt+steps)
+	}
+	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
+	var ix *Indexer
+	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+		ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
+	}
+	var shared []Selection // dsa/hisa: one selection per step for the layer
+	var iou []float64
+	if ix != nil {
+		for _, st := range pl.StepsAt {
+			ctx := prompt + st
+			w := window{0, ctx}
+			flat := ix.DSA(ctx-1, g, w, p.K, rng)
+			if p.Method == configs.KVDSA {
+				shared = append(shared, flat)
+				continue
+			}
+			h := ix.HISA(ctx-1, g, w, p, rng)
+			shared = append(shared, h)
+			iou = append(iou, IoU(h.Tokens, flat.Tokens))
+		}
+	}
+	for hi, h := range heads {
+		var labels []int
+		if p.Method == configs.KVDoubleSparsity {
+			labels = labelChannels(h, g, p.Channels, prompt)
+			out.labels = append(out.labels, labels)
+		}
+		var mk, mv []float32
+		if p.Method == configs.KVMustafar {
+			mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
+		}
+		var ev *evictor
+		if p.Method == configs.KVEvict {
+			ev = newEvictor(h, p, g, prompt)
+		}
+		si := 0
+		for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
+			ctx := prompt + st
+			if ev != nil {
+				ev.step(ctx)
+			}
+			if !sampled[st] {
+				continue
+			}
+			w := window{0, ctx}
+			qs := groupQueries(h, g, ctx-1)
+			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
+			keys, vals := h.K, h.V
+			switch p.Method {
+			case configs.KVEvict:
+				s.Sel = ev.selection(ctx)
+			case configs.KVQuest:
+				s.Sel = quest(h, qs, w, p, rng)
+			case configs.KVDoubleSparsity:
+				s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
+			case configs.KVDSA, configs.KVHISA:
+				s.Sel = shared[si]
+				if iou != nil {
+					s.IoU = iou[si]
+				}
+			case configs.KVMustafar:
+				keys, vals = mk, mv
+				// The new token's rows are pruned on the top-k engine:
+				// a quick-select over each row's magnitudes.
+				for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
+					mag := make([]float64, D)
+					for c, v := range x {
+						mag[c] = math.Abs(float64(v))
+					}
+					_, r := topK(mag, Kept(D, p.Sparsity), rng)
+					s.Sel.Rounds = append(s.Sel.Rounds, r...)
+				}
+			default:
+				out.err = fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
+				return out
+			}
+			s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
+			out.samples = append(out.samples, s)
+			si++
+		}
+	}
+	return out
 }
 
 // newPlan is an empty plan: the lowering's view of the configuration.
