@@ -39,6 +39,9 @@ type Config struct {
 	Vector VectorUnit `yaml:"vector" json:"vector"`
 	// KVCache sets how LLM runs store the attention key/value cache.
 	KVCache KVCache `yaml:"kv_cache" json:"kv_cache"`
+	// KVSparsity chooses which cached keys and values decode reads
+	// (configs/kvsparsity.go, docs/kv-sparsity.md).
+	KVSparsity KVSparsity `yaml:"kv_sparsity" json:"kv_sparsity"`
 }
 
 // VectorUnit is an element-wise SIMD unit beside the array: Lanes
@@ -241,10 +244,11 @@ func defaults() Config {
 		Memory:   Memory{KeepActivations: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
-		Sparsity: Sparsity{NM: "dense", MaskUnitLanes: 16},
-		Energy:   Energy{TechnologyNM: 45},
-		Vector:   VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
-		KVCache:  KVCache{DType: "fp16"},
+		Sparsity:   Sparsity{NM: "dense", MaskUnitLanes: 16},
+		Energy:     Energy{TechnologyNM: 45},
+		Vector:     VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
+		KVCache:    KVCache{DType: "fp16"},
+		KVSparsity: kvSparsityDefaults(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -374,6 +378,7 @@ func (c *Config) validate() []fieldError {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}
 	}
+	errs = append(errs, c.KVSparsity.validate()...)
 	return append(errs, c.MoE.validate()...)
 }
 

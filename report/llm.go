@@ -30,9 +30,11 @@ type LLMReport struct {
 	LLM           LLMSummary      `json:"llm"`
 	Phases        []LLMPhase      `json:"phases"`
 	Steps         []LLMStep       `json:"steps"`
-	Sim           LLMSim          `json:"sim"`
 	// MoE is the routing block of MoE models (report/moe.go).
 	MoE *MoESummary `json:"moe,omitempty"`
+	// KVSparsity is set for runs with a kv_sparsity.method (report/kvsparse.go).
+	KVSparsity *KVSparsity `json:"kv_sparsity,omitempty"`
+	Sim        LLMSim      `json:"sim"`
 }
 
 // LLMSummary is the `llm` block: latency, throughput, traffic, footprint.
@@ -284,6 +286,11 @@ func (r *LLMReport) Table(w io.Writer) error {
 	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
 	if r.MoE != nil {
 		if err := r.MoE.Table(w); err != nil {
+			return err
+		}
+	}
+	if r.KVSparsity != nil {
+		if err := r.KVSparsity.table(w); err != nil {
 			return err
 		}
 	}

@@ -34,6 +34,7 @@ type runFlags struct {
 	noMemo                        bool
 	stepPlot                      string
 	moePlot                       string
+	kvTrace, kvReplay             string
 	seed                          int64
 	maxWork, maxKernelMACs        int64
 }
@@ -72,6 +73,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.IntVar(&f.gen, "gen", 128, "LLM phases: tokens generated per sequence")
 	fl.BoolVar(&f.noMemo, "no-memo", false, "simulate every layer on one engine instead of reusing the results of identical layers (same numbers, slower)")
 	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
+	fl.StringVar(&f.kvTrace, "kv-trace", "", "kv_sparsity runs: write the sampled selections to this file (docs/kv-sparsity.md)")
+	fl.StringVar(&f.kvReplay, "kv-replay", "", "kv_sparsity runs: use the selections of a --kv-trace file instead of running the kernels")
 	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
 	fl.StringVar(&f.moePlot, "moe-plot", "", "LLM phases, MoE models: write the expert load histogram (.png or .svg)")
 	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
@@ -135,8 +138,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
-	if f.stepPlot != "" || f.moePlot != "" {
-		return usererr.New("--step-plot and --moe-plot need an LLM phase (--phase prefill, decode or generate)")
+	if f.stepPlot != "" || f.moePlot != "" || f.kvTrace != "" || f.kvReplay != "" {
+		return usererr.New("--step-plot, --moe-plot, --kv-trace and --kv-replay need an LLM phase (--phase prefill, decode or generate)")
 	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
@@ -276,7 +279,11 @@ func writeOut(cmd *cobra.Command, out string, data []byte) error {
 // runLLM runs an LLM phase: --workload is an LLM zoo name or a Hugging Face
 // config.json.
 func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
-	if f.trace != "" || f.functional || f.breakdown || f.timeline != "" || f.seq != 0 {
+	kv := cfg.KVSparsity.Method != configs.KVNone
+	if !kv && (f.kvTrace != "" || f.kvReplay != "") {
+		return usererr.New("--kv-trace and --kv-replay need a kv_sparsity.method (--set kv_sparsity.method=...)")
+	}
+	if f.trace != "" || f.functional || (f.breakdown && !kv) || f.timeline != "" || f.seq != 0 {
 		return usererr.New("--phase %s: --trace, --functional, --breakdown, --timeline and --seq do not apply to LLM phases (use --prompt and --gen)", f.phase)
 	}
 	if !cmd.Flags().Changed("workload") {
@@ -286,12 +293,19 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
-	res, err := arch.SimulateLLM(cfg, m, arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch,
-		NoMemo: f.noMemo, Seed: f.seed})
-	if err != nil {
-		return err
+	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
+	var rep *report.LLMReport
+	if kv {
+		if rep, err = runKVSparse(cmd, f, cfg, m, o); rep == nil {
+			return err
+		}
+	} else {
+		res, err := arch.SimulateLLM(cfg, m, o)
+		if err != nil {
+			return err
+		}
+		rep = report.NewLLM(res)
 	}
-	rep := report.NewLLM(res)
 	if f.stepPlot != "" {
 		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
 			return err
