@@ -32,6 +32,9 @@ type LLMOptions struct {
 	Seed int64
 	// RecordOps keeps every operator's measurements in LLMResult.Ops.
 	RecordOps bool
+	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
+	// arch/actsparse.go); nil: dense.
+	FFN func(prefix string, layer, step, tokens int) []llm.Op
 }
 
 // MaxNoMemoLayers bounds the GEMM layers an unmemoized run puts on one
@@ -126,6 +129,7 @@ func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.Ste
 	for t := 1; t <= steps; t++ {
 		d := base
 		d.New, d.Context, d.Step = 1, o.Prompt+t, t
+		d.FFN = o.FFN
 		decode = append(decode, d)
 	}
 	return prefill, decode

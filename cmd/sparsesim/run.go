@@ -284,8 +284,11 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
-	res, err := arch.SimulateLLM(cfg, m, arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch,
-		NoMemo: f.noMemo, Seed: f.seed})
+	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
+	if cfg.ActivationSparsity.Enabled() {
+		return runActSparse(cmd, f, cfg, m, o)
+	}
+	res, err := arch.SimulateLLM(cfg, m, o)
 	if err != nil {
 		return err
 	}
