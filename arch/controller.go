@@ -42,7 +42,11 @@ type LayerStats struct {
 	CompulsoryWriteBytes int64
 	// Input says where the layer's input came from (InputFromDRAM, or
 	// InputFromOnChip when the previous layer's output stayed on chip).
-	Input         string
+	Input string
+	// FilterHeld: the layer asked for its K×N operand on chip
+	// (Layer.FilterOnChip) and it fitted the filter buffer, so it was
+	// not read from DRAM.
+	FilterHeld    bool
 	MaskGenCycles int64 // mask-generation unit time before the first fold
 	MaskGroups    int64 // groups of MaskM weights the mask unit sorted
 	MaskM         int
@@ -134,6 +138,7 @@ func (c *Controller) beginLayer() {
 		st.Input = InputFromOnChip
 		st.CompulsoryReadBytes -= in.Size()
 	}
+	holdFilter(c.bufs[dataflow.Filter].read, j, st)
 	if j.maskGroups > 0 {
 		// The array waits for its masks; operand fetches overlap them.
 		c.computing = true

@@ -35,6 +35,12 @@ type LLMOptions struct {
 	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
 	// arch/actsparse.go); nil: dense.
 	FFN func(prefix string, layer, step, tokens int) []llm.Op
+	// Attention, when set, lowers each decode step's attention instead of
+	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
+	Attention llm.AttentionLowering
+	// Observe, when set, sees every operator's measurements as they are
+	// made (a technique's own report, without keeping them all).
+	Observe func(op llm.Op, rec OpRecord)
 }
 
 // MaxNoMemoLayers bounds the GEMM layers an unmemoized run puts on one
@@ -74,6 +80,7 @@ type PhaseStats struct {
 	Steps   int
 	Cycles  int64
 	Bytes   Bytes
+	Gather  GatherTotals // the gather DMA's share of Bytes
 	Classes []ClassStats // indexed like llm.Classes
 }
 
@@ -82,6 +89,7 @@ type StepStats struct {
 	Context int // tokens attended to per sequence (after the window)
 	Cycles  int64
 	Bytes   Bytes
+	Gather  GatherTotals
 }
 
 // OpRecord is one operator instance (LLMOptions.RecordOps).
@@ -92,6 +100,7 @@ type OpRecord struct {
 	Cycles int64
 	Bytes  Bytes
 	Stats  LayerStats // GEMM operators
+	Gather GatherSummary
 }
 
 // LLMResult is an LLM run's measurements.
@@ -128,7 +137,7 @@ func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.Ste
 	}
 	for t := 1; t <= steps; t++ {
 		d := base
-		d.New, d.Context, d.Step = 1, o.Prompt+t, t
+		d.New, d.Context, d.Step, d.Attention = 1, o.Prompt+t, t, o.Attention
 		d.FFN = o.FFN
 		decode = append(decode, d)
 	}
@@ -170,6 +179,7 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 type runner interface {
 	gemm(l workloads.Layer) (LayerStats, error)
 	vector(j vectorJob) (int64, error)
+	gather(s GatherSummary) (int64, error)
 }
 
 type memoRunner struct {
@@ -177,8 +187,23 @@ type memoRunner struct {
 	layers  *LayerMemo
 	state   BoundaryState
 	vectors map[vectorJob]int64
+	gathers map[GatherSummary]int64
 	events  int64
 	sims    int64
+}
+
+func (r *memoRunner) gather(s GatherSummary) (int64, error) {
+	if c, ok := r.gathers[s]; ok {
+		return c, nil
+	}
+	g, err := SimulateGather(r.cfg, s)
+	if err != nil {
+		return 0, err
+	}
+	r.gathers[s] = g.Cycles
+	r.events += g.Events
+	r.sims++
+	return g.Cycles, nil
 }
 
 func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
@@ -204,9 +229,19 @@ func (r *memoRunner) vector(j vectorJob) (int64, error) {
 // replayRunner hands out, in order, the results of one engine that ran
 // every GEMM layer and one that ran every vector job.
 type replayRunner struct {
+	cfg     *configs.Config
 	layers  []LayerStats
 	vectors []int64
 	li, vi  int
+	events  int64
+}
+
+// gather simulates every gather on its own drained machine: gathers
+// never share an engine with GEMMs, as vector jobs do not.
+func (r *replayRunner) gather(s GatherSummary) (int64, error) {
+	g, err := SimulateGather(r.cfg, s)
+	r.events += g.Events
+	return g.Cycles, err
 }
 
 func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
@@ -289,8 +324,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		}
 		run = rr
 		res.Events = events
+		defer func() { res.Events += rr.events }()
 	} else {
-		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}}
+		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}}
 		run = mr
 		defer func() {
 			res.Memoized = true
@@ -337,6 +373,15 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls, cfg.WordBytes()), ls
 			cs.ComputeCycles += ls.ComputeCycles
 			cs.MACs += ls.MACs
+		} else if op.Kind == llm.OpGather {
+			g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
+			c, err := run.gather(g)
+			if err != nil {
+				return st, err
+			}
+			rec.Cycles, rec.Gather = c, g
+			rec.Bytes = gatherBytes(op.Gather.Bytes, g.UsefulBytes)
+			st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
 		} else {
 			j := jobOf(cfg, op)
 			c, err := run.vector(j)
@@ -353,14 +398,22 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 		cs.Bytes.add(rec.Bytes)
 		st.Cycles += rec.Cycles
 		st.Bytes.add(rec.Bytes)
-		if res.Options.RecordOps {
+		if res.Options.RecordOps || res.Options.Observe != nil {
 			rec.Step, rec.Name, rec.Class = s.Step, op.Name, op.Class
+		}
+		if res.Options.RecordOps {
 			res.Ops = append(res.Ops, rec)
+		}
+		if res.Options.Observe != nil {
+			res.Options.Observe(op, rec)
 		}
 	}
 	ph.Steps++
 	ph.Cycles += st.Cycles
 	ph.Bytes.add(st.Bytes)
+	ph.Gather.Ops += st.Gather.Ops
+	ph.Gather.UsefulBytes += st.Gather.UsefulBytes
+	ph.Gather.TransferredBytes += st.Gather.TransferredBytes
 	return st, nil
 }
 
@@ -375,6 +428,9 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	}
 	for _, s := range specs {
 		for _, op := range m.Ops(s) {
+			if op.Kind == llm.OpGather {
+				continue // on drained machines of their own (replayRunner.gather)
+			}
 			if op.Kind == llm.OpGEMM {
 				w.Layers = append(w.Layers, op.Layer)
 				if len(w.Layers) > MaxNoMemoLayers {
@@ -402,5 +458,5 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	if err != nil {
 		return nil, 0, err
 	}
-	return &replayRunner{layers: r.Layers, vectors: el}, r.Events + ev, nil
+	return &replayRunner{cfg: cfg, layers: r.Layers, vectors: el}, r.Events + ev, nil
 }

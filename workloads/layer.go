@@ -21,6 +21,10 @@ type Layer struct {
 	WeightOperand bool `json:"weight_operand"`
 	// Phase is "" for inference, else fwd, bwd_data, bwd_weight or update.
 	Phase string `json:"phase,omitempty"`
+	// FilterOnChip says the K×N operand is already in the filter buffer
+	// when the layer starts (a gather DMA put it there, arch/gather.go):
+	// it is not read from DRAM if it fits the buffer, else it streams.
+	FilterOnChip bool `json:"filter_on_chip,omitempty"`
 	// Conv is the convolution's input geometry, for fetching the real
 	// input tensor rather than its im2col expansion; nil for GEMMs (and
 	// for convolutions whose geometry is unknown, fetched as im2col).

@@ -32,6 +32,7 @@ const (
 	OpGEMM   OpKind = iota // the systolic array
 	OpVector               // the vector unit
 	OpTopK                 // the top-k engine
+	OpGather               // the gather DMA (Op.Gather)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
@@ -65,6 +66,8 @@ type Op struct {
 	OpsPerElem int
 	// Rounds are the top-k engine's quick-select candidate counts (OpTopK).
 	Rounds []int
+	// Gather is what an OpGather reads.
+	Gather *Gather
 }
 
 // StepSpec is one forward pass of the model.
@@ -85,7 +88,20 @@ type StepSpec struct {
 	// dense up, activation and down (activation sparsity,
 	// workloads/actsparse): prefix names the layer's operators.
 	FFN func(prefix string, layer, step, tokens int) []Op
+	// Attention, when set, lowers this decode step's attention instead of
+	// the dense split-K GEMMs (KV-cache sparsity).
+	Attention AttentionLowering
 }
+
+// AttentionLowering lowers one decoder layer's attention over L cached
+// tokens in a decode step (p is the layer's name prefix).
+type AttentionLowering interface {
+	Attention(m Model, layer int, p string, s StepSpec, L int) []Op
+}
+
+// DenseAttention is the dense lowering Ops uses without an
+// AttentionLowering (a sparse lowering may fall back to it).
+func (m Model) DenseAttention(p string, s StepSpec, L int) []Op { return m.attention(p, s, L) }
 
 // AttentionLength is the tokens a query attends to at this step.
 func (m Model) AttentionLength(context int) int {
@@ -134,7 +150,11 @@ func (m Model) Ops(s StepSpec) []Op {
 		if m.ModelType != "gpt2" { // GPT-2 adds learned positions instead
 			ops = append(ops, vec(p+"rope", t64*int64((heads+kv)*hd), opsRoPE))
 		}
-		ops = append(ops, m.attention(p, s, L)...)
+		if s.Attention != nil && !s.Prefill {
+			ops = append(ops, s.Attention.Attention(m, li, p, s, L)...)
+		} else {
+			ops = append(ops, m.attention(p, s, L)...)
+		}
 		ops = append(ops,
 			gemm(ClassOutProj, p+"o_proj", workloads.GEMM("", T, h, heads*hd)),
 			vec(p+"attn_residual", t64*int64(h), opsResidual),

@@ -1,0 +1,170 @@
+package arch
+
+// The gather DMA: a unit that reads a set of rows of any DRAM tensor into
+// on-chip SRAM through the memory model, so that non-contiguous reads (the
+// KV rows a sparse-attention method selected, the weight rows of active
+// FFN neurons) cost what the DRAM bursts cost, not what the useful bytes
+// cost.
+//
+// API
+//
+//   - Describe the rows as a memory.Tensor (pixels = rows, channels = the
+//     row's elements, any ElemBits, any Base) and a memory.Region of it:
+//     pixel spans of the selected rows times the channel span read (a whole
+//     row, or one head's slice of it). memory.Box and memory.NewRegion build
+//     regions; adjacent selected rows should be one span (NewRegion merges).
+//   - SummarizeGather(t, r, requestBytes) turns the region into
+//     Tensor.Runs' DRAM requests, each requestBytes long and aligned to
+//     requestBytes, and returns a GatherSummary: useful bytes and requests.
+//     Transferred bytes are Requests × requestBytes; their difference is
+//     WastedBytes (a 32-byte label row on a 64-byte request channel moves
+//     64 bytes). The summary is a comparable value: two gathers with the
+//     same summary take the same time from a drained machine, so results
+//     memoize exactly on it.
+//   - SimulateGather(cfg, s) runs the gather on a freshly built (drained)
+//     accelerator: the filter buffer's DMA books the requests in the
+//     memory.Ledger and spreads them over the DRAM channels (fast, ideal or
+//     detailed model), and the result is the cycles until the last request
+//     is back, with the ledger's traffic.
+//   - In an LLM step, an llm.Op of kind llm.OpGather carries the tensor,
+//     region and which split of the DRAM bytes (weights, kv, activations)
+//     the traffic belongs to; arch.SimulateLLM summarizes it, simulates
+//     each distinct summary once, and adds its useful bytes to the step's
+//     split and its useful and transferred bytes to StepStats.Gather.
+//   - The GEMM that consumes the gathered rows sets Layer.FilterOnChip: at
+//     the layer's start its whole K×N operand is held in the filter buffer
+//     (as memory.keep_activations holds an input) and is not read from
+//     DRAM again. The operand must fit the filter buffer (buffers.filter_kb,
+//     the whole buffer, both halves of a double buffer); if it does not,
+//     the layer streams it from DRAM as usual and LayerStats.FilterHeld is
+//     false, so a lowering sizes its gathers to fit (FilterFits).
+//
+// The gather and the GEMM after it run one after another (operators start
+// on a drained machine), so the model does not overlap the gather with
+// compute: an upper bound on time when a real DMA would overlap them.
+
+import (
+	"fmt"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// GatherSummary is what a gather costs the DRAM: useful bytes and the
+// aligned requests that carry them.
+type GatherSummary struct {
+	UsefulBytes int64
+	Requests    int64
+}
+
+// SummarizeGather counts the requests of requestBytes that read region r
+// of t (memory.Tensor.Runs) and the useful bytes.
+func SummarizeGather(t memory.Tensor, r memory.Region, requestBytes int64) GatherSummary {
+	if r.Empty() {
+		return GatherSummary{}
+	}
+	_, reqs := t.Runs(r, requestBytes)
+	return GatherSummary{UsefulBytes: t.Bytes(r.Elems()), Requests: reqs}
+}
+
+// TransferredBytes is what crosses the DRAM bus.
+func (s GatherSummary) TransferredBytes(requestBytes int64) int64 { return s.Requests * requestBytes }
+
+// WastedBytes is the burst waste: transferred minus useful bytes.
+func (s GatherSummary) WastedBytes(requestBytes int64) int64 {
+	return s.TransferredBytes(requestBytes) - s.UsefulBytes
+}
+
+// GatherResult is one gather simulated from a drained machine.
+type GatherResult struct {
+	Cycles  int64          // until the last request is back
+	Traffic memory.Traffic // as the ledger booked it
+	Events  int64
+}
+
+// SimulateGather runs a gather of s on a freshly built accelerator for cfg.
+func SimulateGather(cfg *configs.Config, s GatherSummary) (GatherResult, error) {
+	if s.Requests <= 0 {
+		return GatherResult{}, nil
+	}
+	a, err := Build(cfg)
+	if err != nil {
+		return GatherResult{}, err
+	}
+	b := a.buffers[dataflow.Filter]
+	t := memory.Tensor{Name: "gather", Kind: tensorFilter, Pixels: 1, Channels: 1, ElemBits: 8}
+	var doneAt int64 = -1
+	b.at(0, func() {
+		op := &bufOp{start: b.now(), done: func() { doneAt = b.now() }}
+		b.begin(op)
+		b.transferBytes(op, t, s.UsefulBytes, s.Requests, false)
+		b.finish(op)
+	})
+	if err := a.engine.Run(); err != nil {
+		return GatherResult{}, err
+	}
+	if doneAt < 0 {
+		return GatherResult{}, fmt.Errorf("gather DMA stalled: the event queue drained before %d requests returned (a lost wake-up in the model)", s.Requests)
+	}
+	return GatherResult{Cycles: doneAt, Traffic: a.ledger.Layer(0)[tensorFilter], Events: a.events.n}, nil
+}
+
+// FilterFits reports whether layer l's K×N operand fits the filter buffer
+// whole, so Layer.FilterOnChip keeps it off DRAM.
+func FilterFits(cfg *configs.Config, l workloads.Layer) bool {
+	return filterBytes(cfg, l) <= int64(cfg.Buffers.FilterKB*1024)
+}
+
+func filterBytes(cfg *configs.Config, l workloads.Layer) int64 {
+	return (int64(l.K)*int64(l.N)*int64(l.Groups)*int64(8*cfg.WordBytes()) + 7) / 8
+}
+
+// holdFilter puts a FilterOnChip layer's operand in the filter buffer at
+// the layer's start when it fits; else the layer streams it.
+func holdFilter(rb *memory.ReadBuffer, j *layerJob, st *LayerStats) {
+	if !j.layer.FilterOnChip || rb == nil {
+		return
+	}
+	ft := j.tensors.t[tensorFilter]
+	size := ft.Size()
+	if j.tensors.meta {
+		return // compressed weights with index metadata are not gathered
+	}
+	if size > rb.Capacity {
+		return
+	}
+	rb.Hold(ft, ft.All())
+	st.FilterHeld = true
+	st.CompulsoryReadBytes -= size
+}
+
+// GatherTotals sums gathers: useful bytes (the ones counted in Bytes) and
+// the bytes the bursts actually moved.
+type GatherTotals struct {
+	Ops              int64
+	UsefulBytes      int64
+	TransferredBytes int64
+}
+
+// WastedBytes is the burst waste of the gathers.
+func (g GatherTotals) WastedBytes() int64 { return g.TransferredBytes - g.UsefulBytes }
+
+func (g *GatherTotals) add(s GatherSummary, requestBytes int64) {
+	g.Ops++
+	g.UsefulBytes += s.UsefulBytes
+	g.TransferredBytes += s.TransferredBytes(requestBytes)
+}
+
+// gatherBytes puts a gather's useful bytes in the split it names.
+func gatherBytes(split string, useful int64) Bytes {
+	switch split {
+	case llm.BytesWeights:
+		return Bytes{Weights: useful}
+	case llm.BytesActivations:
+		return Bytes{Activations: useful}
+	}
+	return Bytes{KV: useful}
+}
