@@ -58,9 +58,15 @@ func loadNPY(path string, inter int) ([][]float64, error) {
 // activation-sparsity technique in every dense layer's feed-forward, and
 // the same run dense for the speedup. The technique's kernels
 // (workloads/actsparse) give each layer's active sets per decode step;
-// the sparse GEMMs read only the union's weight rows, and each gather's
-// DRAM requests come from the memory model (memory.Tensor.Runs) at
-// dram.request_bytes. Prefill runs dense.
+// the sparse GEMMs read only the union's weight rows, streamed through the
+// GEMM's own double-buffered weight fetches (so the reads overlap compute
+// as the dense GEMM's do), and each gather's DRAM requests are counted by
+// the gather DMA's summary (useful vs transferred bytes). The timing is
+// exact when a weight row is a whole number of DRAM requests (every zoo
+// model); the gather DMA itself (arch/gather.go) is not put in the timed
+// path because it holds a whole gathered operand in the filter buffer and
+// does not overlap it with compute: docs/ffn-moe.md measures what that
+// costs. Prefill runs dense.
 func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSparseResult, error) {
 	if err := CheckLLM(cfg, m, o); err != nil {
 		return nil, err
@@ -99,8 +105,9 @@ func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSpar
 }
 
 // gatherTotals books every decode step's weight gathers through the
-// memory model: a gather of rows of a row-major weight matrix is one run
-// per span of consecutive rows, covered by aligned DRAM requests.
+// gather DMA's summary (arch/gather.go: memory.Tensor.Runs at
+// dram.request_bytes): a gather of rows of a row-major weight matrix is
+// one run per span of consecutive rows, covered by aligned requests.
 func gatherTotals(cfg *configs.Config, p *actsparse.Plan, steps int) []GatherBytes {
 	var out []GatherBytes
 	idx := map[string]int{}
@@ -118,9 +125,9 @@ func gatherTotals(cfg *configs.Config, p *actsparse.Plan, steps int) []GatherByt
 				for _, g := range p.Gathers(l, step) {
 					t := memory.Tensor{Pixels: int64(g.Rows), Channels: int64(g.RowElems), ElemBits: bits}
 					r := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(g.RowElems)}, Pix: g.Read}})
-					_, n := t.Runs(r, req)
+					sum := SummarizeGather(t, r, req)
 					c := int64(g.Copies)
-					gs = append(gs, GatherBytes{Kind: g.Kind, Useful: c * t.Bytes(r.Elems()), Transferred: c * n * req, Requests: c * n})
+					gs = append(gs, GatherBytes{Kind: g.Kind, Useful: c * sum.UsefulBytes, Transferred: c * sum.TransferredBytes(req), Requests: c * sum.Requests})
 				}
 				cache[key] = gs
 			}
