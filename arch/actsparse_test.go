@@ -7,8 +7,8 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
-	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
