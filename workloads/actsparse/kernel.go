@@ -49,7 +49,7 @@ type kernel struct {
 	row   int // next .npy row
 	beta  float64
 	tau   float64   // neuron score threshold
-	tauCh []float64 // chess: per neuron
+	upMag []float64 // chess: each neuron's mean |up| on the calibration tokens
 	tauX  float64   // input channel threshold
 	tauT  float64   // predictor: the true (cats) threshold
 	k     int       // statistical_topk: neurons kept
@@ -104,8 +104,10 @@ func (k *kernel) score(t *token, i int) float64 {
 		return math.Abs(ag*t.u[i]) * k.norm(i)
 	case Predictor:
 		return math.Abs(ag)
+	case CHESS:
+		return math.Abs(ag) * k.upMag[i]
 	}
-	return math.Abs(ag) // cats, chess, relu
+	return math.Abs(ag) // cats, relu
 }
 
 func (k *kernel) norm(i int) float64 {
@@ -153,15 +155,15 @@ func (k *kernel) calibrate(rng *rand.Rand) {
 		k.beta = quantile(all, q)
 		return
 	case CHESS:
-		k.tauCh = make([]float64, I)
-		col := make([]float64, n)
-		for i := 0; i < I; i++ {
-			for j, t := range toks {
-				col[j] = k.score(t, i)
+		// Channel-wise thresholds: zeroing gate activation i changes the
+		// output by |act(g_i)|·|u_i|, so each channel's gate threshold is
+		// a global one divided by the channel's mean |u_i| (calibrated).
+		k.upMag = make([]float64, I)
+		for _, t := range toks {
+			for i, u := range t.u {
+				k.upMag[i] += math.Abs(u) / float64(n)
 			}
-			k.tauCh[i] = quantile(col, q)
 		}
-		return
 	}
 	for _, t := range toks {
 		for i := 0; i < I; i++ {
@@ -197,10 +199,6 @@ func (k *kernel) selected(rng *rand.Rand, t *token, mask, truth []bool) {
 	case ReLU:
 		for i := range mask {
 			mask[i] = t.ag[i] != 0
-		}
-	case CHESS:
-		for i := range mask {
-			mask[i] = k.score(t, i) > k.tauCh[i]
 		}
 	case StatTopK:
 		// Spark Transformer: the k-th largest value estimated as

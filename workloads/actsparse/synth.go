@@ -26,7 +26,8 @@ const spectrumDecay = 0.5
 // log-normal row norms of the weights WINA weighs activations by.
 //
 // A token's gate pre-activation for neuron i is g_i = bias_i + ε with
-// ε ~ N(0, 1), its up projection u_i ~ N(0, 1), and the down projection's
+// ε ~ N(0, 1), its up projection u_i = uscale_i·N(0, 1) (uscale log-normal
+// with the weight spread: rows of W_up differ in norm), and the down projection's
 // input a_i = act(g_i)·u_i (SiLU for gated models, GELU for plain ones):
 // a product of a Gaussian-like gate and a Gaussian, heavy-tailed and
 // Laplace-like as TEAL measures the intermediate states of Llama models.
@@ -34,6 +35,7 @@ const spectrumDecay = 0.5
 // x_j = xscale_j·N(0, 1), Gaussian-like as TEAL measures it.
 type layerDist struct {
 	bias, norm    []float64 // per neuron
+	uscale        []float64 // per neuron: the up projection's scale
 	xscale, xnorm []float64 // per input channel
 }
 
@@ -61,6 +63,7 @@ func newLayerDist(rng *rand.Rand, sh Shape, sp Spec) layerDist {
 	return layerDist{
 		bias:   normals(rng, sh.Inter, sp.NeuronSpread),
 		norm:   lognormal(rng, sh.Inter, sp.WeightSpread),
+		uscale: lognormal(rng, sh.Inter, sp.WeightSpread),
 		xscale: lognormal(rng, sh.Hidden, inputSpread),
 		xnorm:  lognormal(rng, sh.Hidden, sp.WeightSpread),
 	}
@@ -94,7 +97,7 @@ func drawToken(rng *rand.Rand, d *layerDist, sh Shape, withX bool, prev *token, 
 		t.g[i] = d.bias[i] + t.eg[i]
 		if sh.Gated {
 			t.eu[i] = next(pu, i)
-			t.u[i] = t.eu[i]
+			t.u[i] = d.uscale[i] * t.eu[i]
 		} else {
 			t.u[i] = 1
 		}
