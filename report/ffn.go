@@ -227,7 +227,15 @@ func WriteFFNBatchPlot(path, title string, pts []FFNBatchPoint) error {
 	p.X.Label.Text = "batch size (sequences decoding together; log scale)"
 	p.Y.Label.Text = "TPOT speedup over dense"
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	var ticks []plot.Tick
+	seen := map[int]bool{}
+	for _, q := range pts {
+		if !seen[q.Batch] {
+			seen[q.Batch] = true
+			ticks = append(ticks, plot.Tick{Value: float64(q.Batch), Label: fmt.Sprint(q.Batch)})
+		}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	var methods []string
 	by := map[string]plotter.XYs{}
 	for _, q := range pts {
@@ -257,7 +265,10 @@ func WriteFFNBatchPlot(path, title string, pts []FFNBatchPoint) error {
 		p.Add(one)
 		p.Legend.Add("dense (1.0)", one)
 	}
-	p.Legend.Top = true
+	// The lines stay above 1 (or at it): the legend goes in the empty
+	// lower left.
+	p.Legend.Left = true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
 	p.Y.Min = 0
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, ext[1:])
 	if err != nil {
