@@ -87,6 +87,11 @@ func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSpar
 	if err != nil {
 		return nil, usererr.New("%v", err)
 	}
+	// One layer table for both runs: the sparse run reuses the dense
+	// run's attention, projections and LM head exactly.
+	if o.Memo == nil {
+		o.Memo = NewLayerMemo(cfg)
+	}
 	dense, err := SimulateLLM(cfg, m, o)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,9 @@ type LLMOptions struct {
 	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
 	// arch/actsparse.go); nil: dense.
 	FFN func(prefix string, layer, step, tokens int) []llm.Op
+	// Memo, when set, is the layer table to use (another run's on the
+	// same config, whose identical layers are then not simulated again).
+	Memo *LayerMemo
 	// Attention, when set, lowers each decode step's attention instead of
 	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
 	Attention llm.AttentionLowering
@@ -326,13 +329,19 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		res.Events = events
 		defer func() { res.Events += rr.events }()
 	} else {
-		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}}
+		layers := o.Memo
+		if layers == nil {
+			layers = NewLayerMemo(cfg)
+		}
+		mr := &memoRunner{cfg: cfg, layers: layers, state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}}
 		run = mr
+		// This run's own work, also when the table is shared.
+		sim0, reused0, ev0 := layers.Simulated, layers.Reused, layers.Events
 		defer func() {
 			res.Memoized = true
-			res.Simulated = mr.layers.Simulated + mr.sims
-			res.Reused = mr.layers.Reused
-			res.Events = mr.layers.Events + mr.events
+			res.Simulated = mr.layers.Simulated - sim0 + mr.sims
+			res.Reused = mr.layers.Reused - reused0
+			res.Events = mr.layers.Events - ev0 + mr.events
 		}()
 	}
 	if prefill != nil {

@@ -80,6 +80,12 @@ type FFNLayer struct {
 // NewFFN derives the report from an activation-sparse result.
 func NewFFN(r *arch.ActSparseResult) *FFNReport {
 	rep := &FFNReport{LLMReport: NewLLM(r.Sparse)}
+	// The sim block covers both runs: the dense one the speedup is
+	// measured against, and the sparse one (which reuses its layers).
+	rep.Sim.Simulated += r.Dense.Simulated
+	rep.Sim.Reused += r.Dense.Reused
+	rep.Sim.Events += r.Dense.Events
+	rep.Sim.WallSeconds += r.Dense.WallSeconds
 	p := r.Plan
 	f := &rep.FFN
 	f.Method, f.Target, f.Chunk, f.SampleSteps = p.Spec.Method, p.Spec.Target, p.Spec.Chunk, p.Spec.SampleSteps
