@@ -160,8 +160,8 @@ func (r *FFNReport) Render(w io.Writer, format string) error {
 func (r *FFNReport) FFNTable(w io.Writer) error {
 	f := r.FFN
 	fmt.Fprintf(w, "\nactivation sparsity: %s, target %.3g inactive per token (decode only)\n", f.Method, f.Target)
-	fmt.Fprintf(w, "TPOT %s dense -> %s sparse: %.3fx; decode DRAM saved %s (%.1f%%)\n",
-		humanSeconds(f.DenseTPOTSeconds), humanSeconds(f.TPOTSeconds), f.TPOTSpeedup, compactBytes(f.BytesSaved), 100*f.BytesSavedFraction)
+	fmt.Fprintf(w, "TPOT %s dense, %s sparse: %.3fx speedup\n", humanSeconds(f.DenseTPOTSeconds), humanSeconds(f.TPOTSeconds), f.TPOTSpeedup)
+	fmt.Fprintf(w, "decode DRAM bytes saved: %s (%.1f%% of dense)\n", compactBytes(f.BytesSaved), 100*f.BytesSavedFraction)
 	tb := NewTable(w)
 	tb.Header("active neurons", "per token", fmt.Sprintf("batch of %d", r.LLM.Batch), fmt.Sprintf("%d consecutive", f.Chunk))
 	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
@@ -172,11 +172,10 @@ func (r *FFNReport) FFNTable(w io.Writer) error {
 	if err := tb.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "quality proxy: down-projection output error %.3f relative to dense", f.OutputRelError)
+	fmt.Fprintf(w, "quality proxy: down-projection output error %.3f relative to dense\n", f.OutputRelError)
 	if f.InputActiveFractionToken < 1 {
-		fmt.Fprintf(w, ", up/gate input %.3f", f.InputRelError)
+		fmt.Fprintf(w, "               up/gate input error %.3f relative to dense\n", f.InputRelError)
 	}
-	fmt.Fprintln(w)
 	switch f.Method {
 	case actsparse.Predictor:
 		fmt.Fprintf(w, "predictor: missed %.1f%% of truly active neurons, fetched %.1f%% extra\n", 100*f.PredictorMissed, 100*f.PredictorExtra)
