@@ -223,3 +223,13 @@ func TestQuantile(t *testing.T) {
 		}
 	}
 }
+
+// The kernels' share of the issue 17 benchmark (llama-3.1-8b, batch 16,
+// threshold).
+func BenchmarkBuildLlama8BThresholdBatch16(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := Build(spec(Threshold, 0.5), llama8, 32, 16, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
