@@ -267,6 +267,9 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 	if op.Kind == llm.OpTopK {
 		return vectorJob{topK: true, cycles: TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
 	}
+	if op.PerCycle > 0 {
+		return vectorJob{cycles: (op.Elems*int64(op.OpsPerElem) + op.PerCycle - 1) / op.PerCycle}
+	}
 	c, lat := VectorCycles(cfg.Vector, op.Elems, op.OpsPerElem)
 	return vectorJob{cycles: c, latency: lat}
 }
@@ -371,36 +374,44 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 		var rec OpRecord
 		cs := &ph.Classes[classIndex(op.Class)]
 		cs.Ops++
-		if op.Kind == llm.OpGEMM {
-			ls, err := run.gemm(op.Layer)
-			if err != nil {
-				return st, err
-			}
-			// Where a layer starts is the run's business, not the
-			// layer's: the one-engine run counts GEMM time only.
-			ls.StartCycle = 0
-			rec.Cycles, rec.Bytes, rec.Stats = ls.Elapsed, opBytes(op, ls, cfg.WordBytes()), ls
-			cs.ComputeCycles += ls.ComputeCycles
-			cs.MACs += ls.MACs
-		} else if op.Kind == llm.OpGather {
-			g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
-			c, err := run.gather(g)
-			if err != nil {
-				return st, err
-			}
-			rec.Cycles, rec.Gather = c, g
-			rec.Bytes = gatherBytes(op.Gather.Bytes, g.UsefulBytes)
-			st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
-		} else {
-			j := jobOf(cfg, op)
-			c, err := run.vector(j)
-			if err != nil {
-				return st, err
-			}
-			rec.Cycles = c
-			cs.ComputeCycles += j.cycles
-			if op.Kind == llm.OpVector {
-				cs.MACs += op.Elems * int64(op.OpsPerElem)
+		// A repeated operator runs Repeat times, each measured as it
+		// comes (the boundary state may move between them).
+		for range max(op.Repeat, 1) {
+			if op.Kind == llm.OpGEMM {
+				ls, err := run.gemm(op.Layer)
+				if err != nil {
+					return st, err
+				}
+				// Where a layer starts is the run's business, not the
+				// layer's: the one-engine run counts GEMM time only.
+				ls.StartCycle = 0
+				rec.Cycles += ls.Elapsed
+				rec.Bytes.add(opBytes(op, ls, cfg.WordBytes()))
+				rec.Stats = ls
+				cs.ComputeCycles += ls.ComputeCycles
+				cs.MACs += ls.MACs
+			} else if op.Kind == llm.OpGather {
+				g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
+				c, err := run.gather(g)
+				if err != nil {
+					return st, err
+				}
+				rec.Cycles += c
+				rec.Gather.UsefulBytes += g.UsefulBytes
+				rec.Gather.Requests += g.Requests
+				rec.Bytes.add(gatherBytes(op.Gather.Bytes, g.UsefulBytes))
+				st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
+			} else {
+				j := jobOf(cfg, op)
+				c, err := run.vector(j)
+				if err != nil {
+					return st, err
+				}
+				rec.Cycles += c
+				cs.ComputeCycles += j.cycles
+				if op.Kind == llm.OpVector {
+					cs.MACs += op.Elems * int64(op.OpsPerElem)
+				}
 			}
 		}
 		cs.Cycles += rec.Cycles
@@ -439,6 +450,13 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 		for _, op := range m.Ops(s) {
 			if op.Kind == llm.OpGather {
 				continue // on drained machines of their own (replayRunner.gather)
+			}
+			for range max(op.Repeat, 1) - 1 { // the repeats, then the op itself
+				if op.Kind == llm.OpGEMM {
+					w.Layers = append(w.Layers, op.Layer)
+				} else {
+					jobs = append(jobs, jobOf(cfg, op))
+				}
 			}
 			if op.Kind == llm.OpGEMM {
 				w.Layers = append(w.Layers, op.Layer)

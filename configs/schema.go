@@ -40,6 +40,9 @@ type Config struct {
 	// ActivationSparsity selects an FFN activation-sparsity technique for
 	// LLM decode (docs/ffn-moe.md).
 	ActivationSparsity actsparse.Spec `yaml:"activation_sparsity" json:"activation_sparsity"`
+	// KVSparsity chooses which cached keys and values decode reads
+	// (configs/kvsparsity.go, docs/kv-sparsity.md).
+	KVSparsity KVSparsity `yaml:"kv_sparsity" json:"kv_sparsity"`
 }
 
 // VectorUnit is an element-wise SIMD unit beside the array: Lanes
@@ -238,6 +241,7 @@ func defaults() Config {
 		Vector:             VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
 		KVCache:            KVCache{DType: "fp16"},
 		ActivationSparsity: actsparse.DefaultSpec(),
+		KVSparsity:         kvSparsityDefaults(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -368,6 +372,7 @@ func (c *Config) validate() []fieldError {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}
 	}
+	errs = append(errs, c.KVSparsity.validate()...)
 	return errs
 }
 

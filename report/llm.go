@@ -30,7 +30,9 @@ type LLMReport struct {
 	LLM           LLMSummary      `json:"llm"`
 	Phases        []LLMPhase      `json:"phases"`
 	Steps         []LLMStep       `json:"steps"`
-	Sim           LLMSim          `json:"sim"`
+	// KVSparsity is set for runs with a kv_sparsity.method (report/kvsparse.go).
+	KVSparsity *KVSparsity `json:"kv_sparsity,omitempty"`
+	Sim        LLMSim      `json:"sim"`
 }
 
 // LLMSummary is the `llm` block: latency, throughput, traffic, footprint.
@@ -279,6 +281,11 @@ func (r *LLMReport) Table(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
 	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
+	if r.KVSparsity != nil {
+		if err := r.KVSparsity.table(w); err != nil {
+			return err
+		}
+	}
 	memo := "memoized"
 	if !r.Sim.Memoized {
 		memo = "one engine, not memoized"

@@ -36,12 +36,21 @@ type Metrics struct {
 	BRAM36         float64 `json:"bram36,omitempty"`
 	URAM           float64 `json:"uram,omitempty"`
 	EstClockMHz    float64 `json:"est_clock_mhz,omitempty"`
+	// KV-sparsity decode points (sweep/llm.go): the kv_sparsity block's
+	// figures, and for the Pareto front (which minimises) the attention
+	// mass a method loses.
+	AttentionSpeedup float64 `json:"attention_speedup,omitempty"`
+	TPOTSpeedup      float64 `json:"tpot_speedup,omitempty"`
+	MassRecall       float64 `json:"mass_recall,omitempty"`
+	MassLost         float64 `json:"mass_lost,omitempty"`
+	OutputRelError   float64 `json:"output_rel_error,omitempty"`
 }
 
 // MetricNames are the CSV metric columns, in order.
 var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seconds", "dram_read_bytes", "dram_write_bytes",
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
-	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz"}
+	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz",
+	"attention_speedup", "tpot_speedup", "mass_recall", "mass_lost", "output_rel_error"}
 
 // Values are the metrics in MetricNames order (listed by hand, not
 // through JSON, because merges and plots read them for every row;
@@ -51,7 +60,8 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 func (m Metrics) Values() []float64 {
 	v := []float64{float64(m.PEs), float64(m.Cycles), float64(m.StallCycles), m.Utilization, m.Seconds,
 		float64(m.DRAMReadBytes), float64(m.DRAMWriteBytes), m.EnergyPJ, m.EnergyCompute, m.EnergySRAM, m.EnergyDRAM,
-		m.EnergyOther, m.PowerW, m.GOPS, m.GOPSPerW, m.SpeedupVsDense, m.LUT, m.FF, m.DSP, m.BRAM36, m.URAM, m.EstClockMHz}
+		m.EnergyOther, m.PowerW, m.GOPS, m.GOPSPerW, m.SpeedupVsDense, m.LUT, m.FF, m.DSP, m.BRAM36, m.URAM, m.EstClockMHz,
+		m.AttentionSpeedup, m.TPOTSpeedup, m.MassRecall, m.MassLost, m.OutputRelError}
 	for i := optionalFrom; i < len(v); i++ {
 		if v[i] == 0 {
 			v[i] = math.NaN()
@@ -61,7 +71,7 @@ func (m Metrics) Values() []float64 {
 }
 
 // optionalFrom is the first metric that may not apply (speedup_vs_dense;
-// every later one is an FPGA resource).
+// every later one is an FPGA resource or a KV-sparsity figure).
 const optionalFrom = 15
 
 // metricIndex is each metric's position in MetricNames.

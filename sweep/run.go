@@ -24,14 +24,17 @@ import (
 
 // Spec is a sweep: what every point shares and the axes it varies.
 type Spec struct {
-	Config       string   `json:"config"`
-	Workload     string   `json:"workload"`
-	Sets         []string `json:"sets"`
-	Axes         []Axis   `json:"axes"`
-	Zip          bool     `json:"zip"`
-	Batch        int      `json:"batch"`
-	Seq          int      `json:"seq"`
-	Phase        string   `json:"phase"`
+	Config   string   `json:"config"`
+	Workload string   `json:"workload"`
+	Sets     []string `json:"sets"`
+	Axes     []Axis   `json:"axes"`
+	Zip      bool     `json:"zip"`
+	Batch    int      `json:"batch"`
+	Seq      int      `json:"seq"`
+	Phase    string   `json:"phase"`
+	// Prompt and Gen size LLM decode and generate points (sweep/llm.go).
+	Prompt       int      `json:"prompt,omitempty"`
+	Gen          int      `json:"gen,omitempty"`
 	AllowOverfit bool     `json:"allow_overfit"`
 	Objectives   []string `json:"objectives"`
 }
@@ -89,6 +92,9 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 	cfg, err := configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), p.Sets()...))
 	if err != nil {
 		return nil, err
+	}
+	if IsLLMPhase(spec.Phase) {
+		return runLLMPoint(spec, cfg)
 	}
 	if cfg.FPGA.Device != "" && !spec.AllowOverfit {
 		fr, err := energy.FPGA(cfg)

@@ -33,6 +33,7 @@ type runFlags struct {
 	prompt, gen                   int
 	noMemo                        bool
 	stepPlot                      string
+	kvTrace, kvReplay             string
 	seed                          int64
 	maxWork, maxKernelMACs        int64
 }
@@ -71,6 +72,8 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.IntVar(&f.gen, "gen", 128, "LLM phases: tokens generated per sequence")
 	fl.BoolVar(&f.noMemo, "no-memo", false, "simulate every layer on one engine instead of reusing the results of identical layers (same numbers, slower)")
 	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
+	fl.StringVar(&f.kvTrace, "kv-trace", "", "kv_sparsity runs: write the sampled selections to this file (docs/kv-sparsity.md)")
+	fl.StringVar(&f.kvReplay, "kv-replay", "", "kv_sparsity runs: use the selections of a --kv-trace file instead of running the kernels")
 	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
 	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
 	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this (docs/limits.md)")
@@ -133,8 +136,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
-	if f.stepPlot != "" {
-		return usererr.New("--step-plot needs an LLM phase (--phase prefill, decode or generate)")
+	if f.stepPlot != "" || f.kvTrace != "" || f.kvReplay != "" {
+		return usererr.New("--step-plot, --kv-trace and --kv-replay need an LLM phase (--phase prefill, decode or generate)")
 	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
@@ -274,7 +277,11 @@ func writeOut(cmd *cobra.Command, out string, data []byte) error {
 // runLLM runs an LLM phase: --workload is an LLM zoo name or a Hugging Face
 // config.json.
 func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
-	if f.trace != "" || f.functional || f.breakdown || f.timeline != "" || f.seq != 0 {
+	kv := cfg.KVSparsity.Method != configs.KVNone
+	if !kv && (f.kvTrace != "" || f.kvReplay != "") {
+		return usererr.New("--kv-trace and --kv-replay need a kv_sparsity.method (--set kv_sparsity.method=...)")
+	}
+	if f.trace != "" || f.functional || (f.breakdown && !kv) || f.timeline != "" || f.seq != 0 {
 		return usererr.New("--phase %s: --trace, --functional, --breakdown, --timeline and --seq do not apply to LLM phases (use --prompt and --gen)", f.phase)
 	}
 	if !cmd.Flags().Changed("workload") {
@@ -286,13 +293,23 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	}
 	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
 	if cfg.ActivationSparsity.Enabled() {
+		if kv {
+			return usererr.New("activation_sparsity.method %s with kv_sparsity.method %s: the two are not combined yet; set one", cfg.ActivationSparsity.Method, cfg.KVSparsity.Method)
+		}
 		return runActSparse(cmd, f, cfg, m, o)
 	}
-	res, err := arch.SimulateLLM(cfg, m, o)
-	if err != nil {
-		return err
+	var rep *report.LLMReport
+	if kv {
+		if rep, err = runKVSparse(cmd, f, cfg, m, o); rep == nil {
+			return err
+		}
+	} else {
+		res, err := arch.SimulateLLM(cfg, m, o)
+		if err != nil {
+			return err
+		}
+		rep = report.NewLLM(res)
 	}
-	rep := report.NewLLM(res)
 	if f.stepPlot != "" {
 		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
 			return err

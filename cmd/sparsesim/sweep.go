@@ -80,8 +80,11 @@ shows progress. docs/cluster/README.md.`,
 			if jobs < 1 {
 				return usererr.New("--jobs must be at least 1, got %d", jobs)
 			}
-			if spec.Phase != "inference" && spec.Phase != "training" {
-				return usererr.New("--phase %s: unknown phase (allowed: inference, training)", spec.Phase)
+			if spec.Phase != "inference" && spec.Phase != "training" && !sweep.IsLLMPhase(spec.Phase) {
+				return usererr.New("--phase %s: unknown phase (allowed: inference, training, decode, generate)", spec.Phase)
+			}
+			if sweep.IsLLMPhase(spec.Phase) {
+				return runLLMSweep(cmd, spec, out, objectives, jobs, resume, sh, quiet, maxPoints)
 			}
 			// Check the base config and workload once, so a typo fails
 			// fast with exit 2 instead of failing every point.
@@ -147,7 +150,9 @@ shows progress. docs/cluster/README.md.`,
 	fl.BoolVar(&spec.Zip, "zip", false, "pair the axes (i-th values together) instead of the cartesian product")
 	fl.IntVar(&spec.Batch, "batch", 1, "batch size")
 	fl.IntVar(&spec.Seq, "seq", 0, "transformer sequence length (0: model default)")
-	fl.StringVar(&spec.Phase, "phase", "inference", "inference or training")
+	fl.StringVar(&spec.Phase, "phase", "inference", "inference, training, or an LLM decode or generate (with --prompt, --gen; docs/kv-sparsity.md)")
+	fl.IntVar(&spec.Prompt, "prompt", 512, "LLM phases: prompt tokens per sequence")
+	fl.IntVar(&spec.Gen, "gen", 128, "LLM phases: tokens generated per sequence")
 	fl.BoolVar(&spec.AllowOverfit, "allow-overfit", false, "simulate FPGA points that do not fit their device (else they are recorded as failed)")
 	fl.StringVarP(&out, "out", "o", "", "output directory")
 	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel (with --slurm: per shard; default the CPUs Slurm gives a task)")

@@ -64,10 +64,17 @@ type Op struct {
 	// Elems and OpsPerElem size a vector operation.
 	Elems      int64
 	OpsPerElem int
+	// PerCycle, when above 0, runs the vector operation on a
+	// fixed-function unit of PerCycle operations a cycle (a bitmap
+	// decoder) instead of the vector unit's lanes.
+	PerCycle int64
 	// Rounds are the top-k engine's quick-select candidate counts (OpTopK).
 	Rounds []int
 	// Gather is what an OpGather reads.
 	Gather *Gather
+	// Repeat > 1 runs the operator that many times back to back (chunks
+	// of identical work); SimulateLLM measures each run.
+	Repeat int
 }
 
 // StepSpec is one forward pass of the model.

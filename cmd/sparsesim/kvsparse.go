@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/limits"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/report"
+	"github.com/sparsesim/sparsesim/sweep"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// runKVSparse runs a decode with kv_sparsity.method set: the report, or
+// with --breakdown every method's row (written here; nil report).
+func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o arch.LLMOptions) (*report.LLMReport, error) {
+	if f.breakdown {
+		if f.kvTrace != "" || f.kvReplay != "" {
+			return nil, usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
+		}
+		rows, err := report.KVBreakdown(cfg, m, o)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := report.RenderKVBreakdown(&buf, rows, f.format); err != nil {
+			return nil, err
+		}
+		return nil, writeOut(cmd, f.out, buf.Bytes())
+	}
+	var replay *kvsparse.Plan
+	if f.kvReplay != "" {
+		fh, err := os.Open(f.kvReplay)
+		if err != nil {
+			return nil, usererr.New("--kv-replay %s: %v", f.kvReplay, err)
+		}
+		defer fh.Close()
+		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, arch.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
+			return nil, err
+		}
+	}
+	r, err := arch.SimulateKVSparsePlan(cfg, m, o, replay)
+	if err != nil {
+		return nil, err
+	}
+	if f.kvTrace != "" {
+		var buf bytes.Buffer
+		if err := r.Plan.WriteTrace(&buf); err != nil {
+			return nil, err
+		}
+		if err := report.WriteFileAtomic(f.kvTrace, buf.Bytes()); err != nil {
+			return nil, usererr.New("--kv-trace %s: %v", f.kvTrace, err)
+		}
+	}
+	return report.NewKVSparsity(r), nil
+}
+
+// runLLMSweep runs a sweep of LLM decode points (kv_sparsity parameters
+// as axes, docs/kv-sparsity.md): the config, model and LLM sizes are
+// checked once up front; the Pareto front defaults to seconds (TPOT)
+// against mass_lost.
+func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jobs int, resume bool, sh sweep.Shard, quiet bool, maxPoints int64) error {
+	if spec.Seq != 0 {
+		return usererr.New("--phase %s: --seq does not apply to LLM phases (use --prompt and --gen)", spec.Phase)
+	}
+	pts, err := sweep.Points(spec.Axes, spec.Zip)
+	if err != nil {
+		return err
+	}
+	if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+		return err
+	}
+	cfg, err := configs.Load(spec.Config, spec.Sets)
+	if err != nil {
+		return err
+	}
+	m, err := llm.Resolve(spec.Workload)
+	if err != nil {
+		return err
+	}
+	if err := arch.CheckLLM(cfg, m, arch.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
+		return err
+	}
+	spec.Objectives = []string{"seconds", "mass_lost"}
+	if objectives != "" {
+		spec.Objectives = strings.Split(objectives, ",")
+	}
+	if err := sweep.CheckObjectives(spec.Objectives); err != nil {
+		return err
+	}
+	var errw io.Writer = cmd.ErrOrStderr()
+	if quiet {
+		errw = nil
+	}
+	f, isFile := errw.(*os.File)
+	sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
+		Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
+	if err != nil {
+		return err
+	}
+	return finishSweep(cmd, out, spec, sum)
+}

@@ -1,0 +1,31 @@
+package configs
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestKVSparsityRefusals: each bad kv_sparsity value is refused with a
+// message naming its key.
+func TestKVSparsityRefusals(t *testing.T) {
+	for _, c := range []struct{ set, key string }{
+		{"kv_sparsity.method=lru", "kv_sparsity.method"},
+		{"kv_sparsity.budget=0", "kv_sparsity.budget"},
+		{"kv_sparsity.page_size=-1", "kv_sparsity.page_size"},
+		{"kv_sparsity.sparsity=1", "kv_sparsity.sparsity"},
+		{"kv_sparsity.unit=gpu", "kv_sparsity.unit"},
+		{"kv_sparsity.k=0", "kv_sparsity.k"},
+		{"kv_sparsity.sample_steps=0", "kv_sparsity.sample_steps"},
+	} {
+		_, err := Load("llm-128x128", []string{c.set})
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("--set %s: %v, want an error naming %s", c.set, err, c.key)
+		}
+	}
+	if _, err := Load("llm-128x128", []string{"kv_sparsity.method=evict", "kv_sparsity.budget=100", "kv_sparsity.recent=200"}); err == nil || !strings.Contains(err.Error(), "sink + recent") {
+		t.Errorf("evict budget below sink + recent: %v", err)
+	}
+	if _, err := Load("llm-128x128", []string{"kv_sparsity.method=quest", "kv_sparsity.budget=2048"}); err != nil {
+		t.Errorf("a good quest config: %v", err)
+	}
+}

@@ -1,0 +1,387 @@
+package kvsparse
+
+import (
+	"math"
+	"math/rand"
+	"slices"
+	"sort"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads/attention"
+)
+
+// Selection is what a method reads at one step for one KV head.
+type Selection struct {
+	// Tokens are the cached tokens read, ascending; nil means every token
+	// of the window (mustafar).
+	Tokens []int32
+	// Rounds are the top-k engine's candidate counts, round by round
+	// (quick-select rounds, then a final filter pass over every candidate).
+	Rounds []int
+	// Pages (quest) and Blocks (hisa) picked.
+	Pages, Blocks int
+	// Starts are the first tokens of the kept pages (quest) or blocks
+	// (hisa), ascending.
+	Starts []int32
+	// Split is where hisa's block-stage rounds end and its token-stage
+	// rounds begin.
+	Split int
+}
+
+// Quality compares a method's attention with dense attention, averaged
+// over the query heads of a group.
+type Quality struct {
+	// MassRecall is Σ_s min(p_s, p̃_s) over tokens: the attention mass the
+	// method keeps. For a token selection it is the dense probability of
+	// the selected tokens.
+	MassRecall float64
+	// OutputRelError is ‖õ − o‖ / ‖o‖ for the attention output o.
+	OutputRelError float64
+}
+
+// window is the tokens [lo, hi) a query at context hi attends to.
+type window struct{ lo, hi int }
+
+func (w window) n() int { return w.hi - w.lo }
+
+// probs is softmax(q·k/√D) over the window (keys from k, any L×D array).
+func probs(k []float32, D int, q []float32, w window, out []float64) []float64 {
+	out = out[:0]
+	scale := 1 / math.Sqrt(float64(D))
+	mx := math.Inf(-1)
+	for t := w.lo; t < w.hi; t++ {
+		v := float64(dot(q, row(k, D, t))) * scale
+		out = append(out, v)
+		mx = max(mx, v)
+	}
+	var s float64
+	for i, v := range out {
+		out[i] = math.Exp(v - mx)
+		s += out[i]
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}
+
+// output is Σ p_t v_t over the window.
+func output(v []float32, D int, p []float64, w window) []float64 {
+	o := make([]float64, D)
+	for i, pi := range p {
+		if pi == 0 {
+			continue
+		}
+		r := row(v, D, w.lo+i)
+		for c := range o {
+			o[c] += pi * float64(r[c])
+		}
+	}
+	return o
+}
+
+func relErr(a, b []float64) float64 {
+	var d, n float64
+	for i := range a {
+		d += (a[i] - b[i]) * (a[i] - b[i])
+		n += b[i] * b[i]
+	}
+	if n == 0 {
+		return 0
+	}
+	return math.Sqrt(d / n)
+}
+
+// measure compares the method's attention (keys mk, values mv, tokens
+// sel or all) with dense attention for each query. A selection with the
+// dense keys reuses the dense probabilities, renormalized over sel.
+func measure(h *Head, mk, mv []float32, qs [][]float32, w window, sel []int32) Quality {
+	var q Quality
+	var dense, meth []float64
+	sameKeys := &mk[0] == &h.K[0]
+	for _, qv := range qs {
+		dense = probs(h.K, h.D, qv, w, dense)
+		o := output(h.V, h.D, dense, w)
+		var om []float64
+		var overlap float64
+		if sel != nil && sameKeys {
+			// Renormalized over the selection: p̃ = p/m on sel, so
+			// Σ min(p, p̃) = m, the selected mass.
+			var m float64
+			for _, t := range sel {
+				m += dense[int(t)-w.lo]
+			}
+			overlap = m
+			om = make([]float64, h.D)
+			for _, t := range sel {
+				pi := dense[int(t)-w.lo] / m
+				r := row(mv, h.D, int(t))
+				for c := range om {
+					om[c] += pi * float64(r[c])
+				}
+			}
+		} else {
+			meth = probs(mk, h.D, qv, w, meth)
+			if sel != nil {
+				keep := make([]bool, len(meth))
+				for _, t := range sel {
+					keep[int(t)-w.lo] = true
+				}
+				var s float64
+				for i := range meth {
+					if !keep[i] {
+						meth[i] = 0
+					}
+					s += meth[i]
+				}
+				for i := range meth {
+					meth[i] /= s
+				}
+			}
+			for i := range dense {
+				overlap += min(dense[i], meth[i])
+			}
+			om = output(mv, h.D, meth, w)
+		}
+		q.MassRecall += overlap
+		q.OutputRelError += relErr(om, o)
+	}
+	q.MassRecall /= float64(len(qs))
+	q.OutputRelError /= float64(len(qs))
+	return q
+}
+
+// topK keeps the k largest scores' window indices (ascending) and the
+// top-k engine's rounds: quick-select, then a final pass over every
+// candidate (SpAtten's engine, arch.TopKCycles).
+func topK(scores []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
+	if k >= len(scores) {
+		keep = make([]int, len(scores))
+		for i := range keep {
+			keep[i] = i
+		}
+		return keep, nil
+	}
+	keep, rounds = attention.QuickSelect(scores, k, rng)
+	sort.Ints(keep)
+	if len(keep) > k {
+		keep = keep[:k] // ties at the threshold: the first ones
+	}
+	return keep, append(rounds, len(scores))
+}
+
+func groupQueries(h *Head, g, pos int) [][]float32 {
+	qs := make([][]float32, g)
+	for j := range qs {
+		qs[j] = h.Query(pos, j)
+	}
+	return qs
+}
+
+// quest scores pages of p.PageSize tokens by the upper bound
+// Σ_c max(q_c·min_c, q_c·max_c) summed over the group's queries and
+// reads the top budget/page_size pages.
+func quest(h *Head, qs [][]float32, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
+	P, D := p.PageSize, h.D
+	var scores []float64
+	var starts []int
+	lo, hi := make([]float32, D), make([]float32, D)
+	for s := w.lo; s < w.hi; s += P {
+		e := min(s+P, w.hi)
+		copy(lo, row(h.K, D, s))
+		copy(hi, row(h.K, D, s))
+		for t := s + 1; t < e; t++ {
+			r := row(h.K, D, t)
+			for c, x := range r {
+				lo[c] = min(lo[c], x)
+				hi[c] = max(hi[c], x)
+			}
+		}
+		var sc float64
+		for _, q := range qs {
+			for c, x := range q {
+				sc += float64(max(x*lo[c], x*hi[c]))
+			}
+		}
+		scores = append(scores, sc)
+		starts = append(starts, s)
+	}
+	// The newest (partial) page is always read: it holds the tokens the
+	// bound has seen least of.
+	scores[len(scores)-1] = math.Inf(1)
+	keep, rounds := topK(scores, p.Budget/P, rng)
+	var sel, st []int32
+	for _, i := range keep {
+		st = append(st, int32(starts[i]))
+		for t := starts[i]; t < min(starts[i]+P, w.hi); t++ {
+			sel = append(sel, int32(t))
+		}
+	}
+	return Selection{Tokens: sel, Rounds: rounds, Pages: len(keep), Starts: st}
+}
+
+// labelChannels is Double Sparsity's offline calibration: the channels
+// with the largest mean |q_c·k_c| over calibration queries (positions
+// before the decode) and the first calibration keys.
+func labelChannels(h *Head, g, n, calibPos int) []int {
+	D := h.D
+	imp := make([]float64, D)
+	keys := min(1024, calibPos)
+	for qp := calibPos - 8; qp < calibPos; qp++ {
+		if qp < 0 {
+			continue
+		}
+		for j := 0; j < g; j++ {
+			q := h.Query(qp, j)
+			for t := 0; t < keys; t++ {
+				r := row(h.K, D, t)
+				for c := range imp {
+					imp[c] += math.Abs(float64(q[c] * r[c]))
+				}
+			}
+		}
+	}
+	idx := make([]int, D)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return imp[idx[a]] > imp[idx[b]] })
+	idx = idx[:min(n, D)]
+	slices.Sort(idx)
+	return idx
+}
+
+// doubleSparsity scores every token from the label channels alone (the
+// label cache), sums the group's approximate probabilities, and reads the
+// top budget tokens.
+func doubleSparsity(h *Head, qs [][]float32, w window, labels []int, p configs.KVSparsity, rng *rand.Rand) Selection {
+	D := h.D
+	scores := make([]float64, w.n())
+	approx := make([]float64, w.n())
+	scale := 1 / math.Sqrt(float64(D))
+	for _, q := range qs {
+		mx := math.Inf(-1)
+		for i := range approx {
+			r := row(h.K, D, w.lo+i)
+			var s float32
+			for _, c := range labels {
+				s += q[c] * r[c]
+			}
+			approx[i] = float64(s) * scale
+			mx = max(mx, approx[i])
+		}
+		var sum float64
+		for i, v := range approx {
+			approx[i] = math.Exp(v - mx)
+			sum += approx[i]
+		}
+		for i := range scores {
+			scores[i] += approx[i] / sum
+		}
+	}
+	keep, rounds := topK(scores, p.Budget, rng)
+	sel := make([]int32, len(keep))
+	for i, k := range keep {
+		sel[i] = int32(w.lo + k)
+	}
+	return Selection{Tokens: sel, Rounds: rounds}
+}
+
+// mustafarPrune keeps, per token row, the round((1−s)·D) elements of
+// largest magnitude (ties: the lower channels) and zeroes the rest.
+func mustafarPrune(x []float32, D int, sparsity float64) []float32 {
+	kept := Kept(D, sparsity)
+	out := make([]float32, len(x))
+	mag := make([]float32, D)
+	for t := 0; t < len(x)/D; t++ {
+		r := row(x, D, t)
+		for c, v := range r {
+			mag[c] = abs32(v)
+		}
+		if kept == 0 {
+			continue
+		}
+		th := kthLargest(mag, kept)
+		o := row(out, D, t)
+		above := 0
+		for c, v := range r {
+			if abs32(v) > th {
+				o[c] = v
+				above++
+			}
+		}
+		for c, v := range r { // ties at the threshold, lowest channels first
+			if above == kept {
+				break
+			}
+			if abs32(v) == th {
+				o[c] = v
+				above++
+			}
+		}
+	}
+	return out
+}
+
+// kthLargest is the k-th largest of xs (1-based), reordering xs.
+func kthLargest(xs []float32, k int) float32 {
+	lo, hi, want := 0, len(xs)-1, k-1
+	for lo < hi {
+		p := xs[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] > p {
+				i++
+			}
+			for xs[j] < p {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
+		default:
+			return xs[want]
+		}
+	}
+	return xs[want]
+}
+
+// Kept is the elements of a D-channel row Mustafar keeps at sparsity.
+func Kept(D int, sparsity float64) int { return int(math.Round((1 - sparsity) * float64(D))) }
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// IoU is |a ∩ b| / |a ∪ b| of two ascending token lists.
+func IoU(a, b []int32) float64 {
+	i, j, inter := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 1
+	}
+	return float64(inter) / float64(union)
+}

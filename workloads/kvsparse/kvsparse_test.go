@@ -1,0 +1,216 @@
+package kvsparse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sparsesim/sparsesim/configs"
+)
+
+func params(t *testing.T, sets ...string) configs.KVSparsity {
+	t.Helper()
+	cfg, err := configs.Load("llm-128x128", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.KVSparsity
+}
+
+// TestHISAIsFlatWhenEveryBlockIsKept: with block_top at least the block
+// count, HISA's candidates are every token and its selection is the flat
+// indexer's exactly (the exact case of the two-stage search); fewer
+// blocks never raise the IoU, and the IoU at the defaults is logged for
+// docs/kv-sparsity.md.
+func TestHISAIsFlatWhenEveryBlockIsKept(t *testing.T) {
+	const D, L, g = 128, 8192, 4
+	heads := []*Head{NewHead(DefaultSynth, 1, 3, 0, D, L), NewHead(DefaultSynth, 1, 3, 1, D, L)}
+	ix := NewIndexer(heads, 128, 9)
+	w := window{0, L}
+	p := params(t, "kv_sparsity.k=512", "kv_sparsity.block=128")
+	prev := 2.0
+	for _, top := range []int{L / 128, 32, 16, 8} {
+		p.BlockTop = top
+		var iou float64
+		for pos := L - 4; pos < L; pos++ {
+			flat := ix.DSA(pos, g, w, p.K, rand.New(rand.NewSource(1)))
+			h := ix.HISA(pos, g, w, p, rand.New(rand.NewSource(1)))
+			iou += IoU(h.Tokens, flat.Tokens) / 4
+		}
+		t.Logf("block_top %d of %d blocks: IoU %.4f", top, L/128, iou)
+		if top == L/128 && iou != 1 {
+			t.Errorf("every block kept: IoU %.6f, want 1", iou)
+		}
+		if iou > prev+1e-9 {
+			t.Errorf("block_top %d: IoU %.4f above %.4f with more blocks", top, iou, prev)
+		}
+		prev = iou
+	}
+}
+
+// TestLabelChannelsFindTheOutliers: Double Sparsity's offline calibration
+// picks the synthetic K's outlier channels (the last OutlierChannels
+// rotary channels, where relevance lives by construction).
+func TestLabelChannelsFindTheOutliers(t *testing.T) {
+	h := NewHead(DefaultSynth, 1, 0, 0, 128, 2048)
+	got := labelChannels(h, 4, 16, 2048)
+	for _, c := range got {
+		if c < 128-DefaultSynth.OutlierChannels {
+			t.Fatalf("label channels %v: %d is not an outlier channel", got, c)
+		}
+	}
+}
+
+// TestEvictKeepsSinkRecentAndBudget: after every step the cache holds
+// budget tokens, the sink tokens and the recent window among them.
+func TestEvictKeepsSinkRecentAndBudget(t *testing.T) {
+	p := params(t, "kv_sparsity.method=evict", "kv_sparsity.budget=256", "kv_sparsity.sink=4", "kv_sparsity.recent=32")
+	h := NewHead(DefaultSynth, 1, 0, 0, 64, 1100)
+	e := newEvictor(h, p, 2, 1000)
+	for ctx := 1001; ctx <= 1100; ctx++ {
+		e.step(ctx)
+		in := map[int32]bool{}
+		for _, t := range e.kept {
+			in[t] = true
+		}
+		if len(e.kept) != 256 {
+			t.Fatalf("context %d: %d tokens kept", ctx, len(e.kept))
+		}
+		for tk := 0; tk < 4; tk++ {
+			if !in[int32(tk)] {
+				t.Fatalf("context %d: sink token %d evicted", ctx, tk)
+			}
+		}
+		for tk := ctx - 32; tk < ctx; tk++ {
+			if !in[int32(tk)] {
+				t.Fatalf("context %d: recent token %d evicted", ctx, tk)
+			}
+		}
+	}
+}
+
+// TestMustafarKeepsTheLargest: every pruned row keeps round((1−s)·D)
+// elements, none smaller in magnitude than one it dropped.
+func TestMustafarKeepsTheLargest(t *testing.T) {
+	h := NewHead(DefaultSynth, 1, 0, 0, 128, 300)
+	pr := mustafarPrune(h.K, 128, 0.7)
+	for tk := 0; tk < 300; tk++ {
+		r, o := row(h.K, 128, tk), row(pr, 128, tk)
+		n := 0
+		minKept, maxDropped := float32(1e30), float32(0)
+		for c := range r {
+			if o[c] != 0 {
+				n++
+				minKept = min(minKept, abs32(r[c]))
+			} else {
+				maxDropped = max(maxDropped, abs32(r[c]))
+			}
+		}
+		if n != Kept(128, 0.7) || minKept < maxDropped {
+			t.Fatalf("row %d: %d kept (want %d), smallest kept %g < largest dropped %g", tk, n, Kept(128, 0.7), minKept, maxDropped)
+		}
+	}
+}
+
+// TestQualityOfFullSelection: selecting every token recovers dense
+// attention (recall 1, error 0); selecting half recalls less.
+func TestQualityOfFullSelection(t *testing.T) {
+	h := NewHead(DefaultSynth, 1, 0, 0, 64, 512)
+	qs := groupQueries(h, 2, 511)
+	all := make([]int32, 512)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	q := measure(h, h.K, h.V, qs, window{0, 512}, all)
+	if q.MassRecall < 1-1e-9 || q.OutputRelError > 1e-9 {
+		t.Errorf("all tokens: %+v", q)
+	}
+	half := measure(h, h.K, h.V, qs, window{0, 512}, all[:256])
+	if half.MassRecall >= q.MassRecall || half.MassRecall <= 0 {
+		t.Errorf("first half: %+v", half)
+	}
+}
+
+// TestFP8: e4m3 keeps 3 mantissa bits and saturates at 448.
+func TestFP8(t *testing.T) {
+	for _, c := range []struct{ in, want float32 }{{1, 1}, {1.1, 1.125}, {-3.3, -3.25}, {1000, 448}, {0.3, 0.3125}} {
+		if got := FP8(c.in); got != c.want {
+			t.Errorf("FP8(%g) = %g, want %g", c.in, got, c.want)
+		}
+	}
+}
+
+// writeNpy writes a little-endian float32 .npy file.
+func writeNpy(t *testing.T, path string, shape []int, data []float32) {
+	t.Helper()
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }", strings.Join(dims, ", "))
+	for (10+len(hdr)+1)%64 != 0 {
+		hdr += " "
+	}
+	hdr += "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
+	b.WriteString(hdr)
+	binary.Write(&b, binary.LittleEndian, data)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNpyHeadMatchesItsSource: a synthetic head dumped to .npy and read
+// back gives the same selection and quality as the head itself; a dump
+// with the wrong head_dim is refused naming the file.
+func TestNpyHeadMatchesItsSource(t *testing.T) {
+	const D, L, g = 64, 600, 2
+	h := NewHead(DefaultSynth, 1, 0, 0, D, L)
+	q := make([]float32, 0, L*g*D)
+	for pos := 0; pos < L; pos++ {
+		for j := 0; j < g; j++ {
+			q = append(q, h.Query(pos, j)...)
+		}
+	}
+	dir := t.TempDir()
+	writeNpy(t, filepath.Join(dir, "k.npy"), []int{L, D}, h.K)
+	writeNpy(t, filepath.Join(dir, "v.npy"), []int{L, D}, h.V)
+	writeNpy(t, filepath.Join(dir, "q.npy"), []int{L, g, D}, q)
+	d, err := LoadHead(dir, D, g, L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := params(t, "kv_sparsity.budget=128")
+	w := window{0, L}
+	a := doubleSparsity(h, groupQueries(h, g, L-1), w, labelChannels(h, g, 8, 500), p, rand.New(rand.NewSource(1)))
+	b := doubleSparsity(d, groupQueries(d, g, L-1), w, labelChannels(d, g, 8, 500), p, rand.New(rand.NewSource(1)))
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("selections differ:\n%v\n%v", a.Tokens, b.Tokens)
+	}
+	if _, err := LoadHead(dir, 128, g, L); err == nil || !strings.Contains(err.Error(), "k.npy") {
+		t.Errorf("wrong head_dim: %v", err)
+	}
+	if _, err := LoadHead(dir, D, g, L+1); err == nil || !strings.Contains(err.Error(), "tokens") {
+		t.Errorf("too few tokens: %v", err)
+	}
+}
+
+// TestHalfToFloat: IEEE binary16 values decode exactly.
+func TestHalfToFloat(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 1.0 / (1 << 24)}, {0x8001, -1.0 / (1 << 24)}, {0x7bff, 65504}, {0x3555, 0.33325195}} {
+		if got := halfToFloat(c.h); got != c.want {
+			t.Errorf("%#04x: %g, want %g", c.h, got, c.want)
+		}
+	}
+}

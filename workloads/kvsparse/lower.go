@@ -1,0 +1,482 @@
+package kvsparse
+
+import (
+	"slices"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// Byte kinds of the kv_sparsity report (Gather.Tag).
+const (
+	TagKV         = "kv"
+	TagMetadata   = "metadata"
+	TagLabelCache = "label_cache"
+	TagIndexer    = "indexer"
+)
+
+// Vector-unit operations per element, assumptions like workloads/llm's
+// (docs/kv-sparsity.md): softmax and the split-K combine as there, one
+// fused multiply-add per MAC, Quest's bound as two products, a max and an
+// add, the indexer's ReLU and weighted add, one add to accumulate a
+// probability.
+const (
+	opsSoftmax    = 5
+	opsCombine    = 2
+	opsMAC        = 1
+	opsPageBound  = 4
+	opsReLUWeight = 2
+	opsAccumulate = 1
+	opsDecode     = 1 // one element expanded per decoder slot
+)
+
+// lowering is one layer's attention in one step.
+type lowering struct {
+	pl      *Plan
+	m       llm.Model
+	p       string
+	s       llm.StepSpec
+	L       int
+	ops     []llm.Op
+	g, hd   int
+	kv, seq int
+}
+
+func (lw *lowering) add(ops ...llm.Op) { lw.ops = append(lw.ops, ops...) }
+
+func (lw *lowering) vec(name string, elems int64, ops int) {
+	lw.add(llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: lw.p + name, Elems: elems, OpsPerElem: ops})
+}
+
+func (lw *lowering) topk(name string, rounds []int) {
+	if len(rounds) > 0 {
+		lw.add(llm.Op{Kind: llm.OpTopK, Class: llm.ClassAttention, Name: lw.p + name, Rounds: rounds})
+	}
+}
+
+func (lw *lowering) gather(name, tag string, t memory.Tensor, r memory.Region) {
+	if r.Empty() {
+		return
+	}
+	bytes := llm.BytesKV
+	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: bytes, Tag: tag}))
+}
+
+// gemm appends blocks of an (M×K)·(K×n) product per group, n split in
+// blocks of chunk (the dense decode's split-K), reading its K×n operand
+// from the filter buffer where a gather left it.
+func (lw *lowering) gemm(name, kind string, M, K, n, groups, chunk int, kOnN bool) {
+	if n <= 0 {
+		return
+	}
+	mk := func(suffix string, nn, g int) {
+		l := workloads.Layer{Name: lw.p + name + suffix, Kind: kind, M: M, N: nn, K: K, Groups: g, FilterOnChip: true}
+		if kOnN { // PV: the tokens are the K dimension
+			l.N, l.K = K, nn
+		}
+		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: l.Name, KVOperand: true, Layer: l})
+	}
+	if full := n / chunk; full > 0 {
+		mk("", chunk, groups*full)
+	}
+	if r := n % chunk; r > 0 {
+		mk("_tail", r, groups)
+	}
+}
+
+// chunkTokens is how many tokens of an operand of bytesPerToken on-chip
+// bytes fit the filter buffer, a multiple of block when at least one
+// block fits.
+func (lw *lowering) chunkTokens(bytesPerToken int64, block int) int {
+	c := int(lw.pl.filterBytes / max(bytesPerToken, 1))
+	if c >= block {
+		c -= c % block
+	}
+	return max(c, 1)
+}
+
+// spans turns ascending tokens into pixel spans at offset off.
+func spans(tokens []int32, off int64) []memory.Span {
+	var out []memory.Span
+	for _, t := range tokens {
+		p := off + int64(t)
+		if n := len(out); n > 0 && out[n-1].Hi == p {
+			out[n-1].Hi++
+			continue
+		}
+		out = append(out, memory.Span{Lo: p, Hi: p + 1})
+	}
+	return out
+}
+
+// regionKey identifies a rowsOf region built from token lists that live
+// as long as the plan (samples' selections, slot lists).
+type regionKey struct {
+	first     [maxCachedHeads]*int32
+	n         [maxCachedHeads]int
+	heads     int
+	w, seq    int
+	seqStride int64
+}
+
+const maxCachedHeads = 16
+
+// cachedRows is rowsOf, kept in the plan when every list is one the plan
+// owns (a step reuses its sample's region instead of rebuilding it).
+func (lw *lowering) cachedRows(tokens [][]int32, w int, seqStride int64) memory.Region {
+	if len(tokens) > maxCachedHeads {
+		return lw.rowsOf(tokens, w, seqStride)
+	}
+	k := regionKey{heads: len(tokens), w: w, seq: lw.seq, seqStride: seqStride}
+	for h, t := range tokens {
+		if len(t) == 0 {
+			return lw.rowsOf(tokens, w, seqStride)
+		}
+		k.first[h], k.n[h] = &t[0], len(t)
+	}
+	if r, ok := lw.pl.regions[k]; ok {
+		return r
+	}
+	r := lw.rowsOf(tokens, w, seqStride)
+	lw.pl.regions[k] = r
+	return r
+}
+
+// rowsOf is the region of tokens[h] (per KV head, each its channel slice
+// of width w) for every sequence; one list for all heads reads whole rows.
+func (lw *lowering) rowsOf(tokens [][]int32, w int, seqStride int64) memory.Region {
+	var segs []memory.Seg
+	for h, tk := range tokens {
+		var pix []memory.Span
+		for b := 0; b < lw.seq; b++ {
+			pix = append(pix, spans(tk, int64(b)*seqStride)...)
+		}
+		c0, c1 := int64(h*w), int64((h+1)*w)
+		if len(tokens) == 1 {
+			c0, c1 = 0, int64(lw.kv*w)
+		}
+		segs = append(segs, memory.Seg{C: memory.Span{Lo: c0, Hi: c1}, Pix: pix})
+	}
+	return memory.NewRegion(segs)
+}
+
+func (lw *lowering) tensor(name string, pixels, channels int64, bits int) memory.Tensor {
+	return memory.Tensor{Name: lw.p + name, Pixels: pixels, Channels: channels, ElemBits: bits}
+}
+
+// attend is attention over n tokens per head: per chunk that fits the
+// filter buffer, read (gather, and decode for mustafar) the keys and run
+// QKᵀ from SRAM; softmax; per chunk, read the values and run P·V; combine
+// the split-K partial outputs.
+//
+// rowBytes, when given, says every chunk reads contiguous rows of these
+// widths: if a chunk's bytes are whole DRAM requests for each, all full
+// chunks are the same work and run as one repeated group of operators.
+func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes ...int64) {
+	hd, bk := lw.hd, lw.seq*lw.kv
+	perToken := int64(bk) * int64(hd) * int64(lw.pl.wordBytes)
+	for _, values := range []bool{false, true} {
+		chunk := lw.s.ChunkN
+		if values {
+			chunk = lw.s.ChunkK
+		}
+		c := lw.chunkTokens(perToken, chunk)
+		uniform := len(rowBytes) > 0
+		for _, rb := range rowBytes {
+			uniform = uniform && int64(c)*rb%lw.pl.requestBytes == 0
+		}
+		for lo := 0; lo < n; {
+			hi := min(lo+c, n)
+			rep := 1
+			if uniform {
+				rep = max(1, (n-lo)/c)
+			}
+			first := len(lw.ops)
+			read(values, lo, hi)
+			if values {
+				lw.gemm("attn_pv", "attn_av", lw.g, hd, hi-lo, bk, chunk, true)
+			} else {
+				lw.gemm("attn_qk", "attn_qk", lw.g, hd, hi-lo, bk, chunk, false)
+			}
+			if rep > 1 {
+				for i := first; i < len(lw.ops); i++ {
+					lw.ops[i].Repeat = rep
+				}
+			}
+			lo += rep * (hi - lo)
+		}
+		if !values {
+			lw.vec("softmax", int64(lw.seq)*int64(lw.m.NumAttentionHeads)*int64(n), opsSoftmax)
+		}
+	}
+	if blocks := (n + lw.s.ChunkK - 1) / lw.s.ChunkK; blocks > 1 {
+		lw.vec("attn_combine", int64(lw.seq)*int64(lw.m.NumAttentionHeads)*int64(hd)*int64(blocks), opsCombine)
+	}
+}
+
+// attendTokens is attention over selected cache rows: tokens[h] per KV
+// head (one list: shared by every head, read as whole rows), in a cache
+// of stride rows per sequence. Heads keep the shortest head's count.
+func (lw *lowering) attendTokens(tokens [][]int32, stride int, owned bool) {
+	n := len(tokens[0])
+	for _, t := range tokens {
+		n = min(n, len(t))
+	}
+	K := lw.tensor("k_cache", int64(lw.seq*stride), int64(lw.kv*lw.hd), lw.pl.kvBits)
+	V := K
+	V.Name = lw.p + "v_cache"
+	lw.attend(n, func(values bool, lo, hi int) {
+		part := make([][]int32, len(tokens))
+		for h := range tokens {
+			part[h] = tokens[h][lo:hi]
+		}
+		t, name := K, "k_gather"
+		if values {
+			t, name = V, "v_gather"
+		}
+		if owned {
+			lw.gather(name, TagKV, t, lw.cachedRows(part, lw.hd, int64(stride)))
+		} else {
+			lw.gather(name, TagKV, t, lw.rowsOf(part, lw.hd, int64(stride)))
+		}
+	})
+}
+
+// tokenRows is the rows tokens of every sequence's stride-row block of a
+// width-wide tensor.
+func (lw *lowering) tokenRows(tokens []int32, stride, width int) memory.Region {
+	var pix []memory.Span
+	for b := 0; b < lw.seq; b++ {
+		pix = append(pix, spans(tokens, int64(b*stride))...)
+	}
+	return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(width)}, Pix: pix}})
+}
+
+// mustafar reads every token's pruned K and V rows (packed kept values
+// and a bitmap per head), expands them on chip with the bitmap decoder,
+// and attends densely; the new token's rows are pruned on the top-k
+// engine.
+func (lw *lowering) mustafar(layer, step int) {
+	pl, P := lw.pl, lw.pl.P
+	kept := Kept(lw.hd, P.Sparsity)
+	stride := pl.cap
+	vals := lw.tensor("k_values", int64(lw.seq*stride), int64(lw.kv*kept), pl.kvBits)
+	bits := lw.tensor("k_bitmap", int64(lw.seq*stride), int64(lw.kv*lw.hd), 1)
+	lw.attend(lw.L, func(values bool, lo, hi int) {
+		v, b := vals, bits
+		if values {
+			v.Name, b.Name = lw.p+"v_values", lw.p+"v_bitmap"
+		}
+		lw.gather(v.Name[len(lw.p):]+"_gather", TagKV, v, lw.seqRows(lo, hi, stride, lw.kv*kept))
+		lw.gather(b.Name[len(lw.p):]+"_gather", TagMetadata, b, lw.seqRows(lo, hi, stride, lw.kv*lw.hd))
+		lw.add(llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: lw.p + "bitmap_decode",
+			Elems: int64(lw.seq*lw.kv*lw.hd) * int64(hi-lo), OpsPerElem: opsDecode, PerCycle: int64(P.BitmapDecodeElems)})
+	}, vals.Bytes(vals.Channels), bits.Bytes(bits.Channels))
+	sm := pl.sample(layer, 0, step)
+	lw.topk("prune_topk", repeat(sm.Sel.Rounds, lw.seq*lw.kv))
+}
+
+// score is a scoring product (label cache or indexer) of M queries of
+// depth K against n keys per group whose keys were gathered chunk by
+// chunk: on the array as GEMMs from SRAM, or on the vector unit.
+func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, keys func(lo, hi int) memory.Region, n int) {
+	perToken := int64(groups) * int64(K) * int64(lw.pl.wordBytes)
+	c := lw.chunkTokens(perToken, lw.s.ChunkN)
+	if lw.pl.P.Unit == "vector" {
+		c = n
+	}
+	for lo := 0; lo < n; lo += c {
+		hi := min(lo+c, n)
+		lw.gather(name+"_gather", tag, t, keys(lo, hi))
+		if lw.pl.P.Unit == "array" {
+			lw.gemm(name, "gemm", M, K, hi-lo, groups, lw.s.ChunkN, false)
+		}
+	}
+	if lw.pl.P.Unit == "vector" {
+		lw.vec(name, int64(M)*int64(K)*int64(n)*int64(groups), opsMAC)
+	}
+}
+
+// rebase adapts a sampled step's top-k rounds to this step's candidates:
+// the first round and the final pass see every candidate; the rounds in
+// between are the sample's.
+func rebase(r []int, n int) []int {
+	out := slices.Clone(r)
+	if len(out) == 0 {
+		return out
+	}
+	for i := range out {
+		out[i] = min(out[i], n)
+	}
+	out[0], out[len(out)-1] = n, n
+	return out
+}
+
+// pagesNow is the sampled step's pages (or blocks) of size before its
+// newest one, plus this step's newest one, as the tokens of whole pages:
+// a page is read and computed on whole, the newest one's empty slots
+// included (masked), so the work is the same every step. The lists live
+// in the plan (one per sample and newest page).
+func (pl *Plan) pagesNow(sm *Sample, size, ctx int) []int32 {
+	now := int32((ctx - 1) / size * size)
+	key := pageKey{sm, now}
+	if t, ok := pl.pages[key]; ok {
+		return t
+	}
+	newest := int32((sm.Context - 1) / size * size)
+	var kept, tokens []int32
+	for _, s := range sm.Sel.Starts {
+		if s < newest {
+			kept = append(kept, s)
+		}
+	}
+	kept = append(kept, now)
+	slices.Sort(kept)
+	kept = slices.Compact(kept)
+	for _, s := range kept {
+		for t := s; t < s+int32(size); t++ {
+			tokens = append(tokens, t)
+		}
+	}
+	pl.pages[key] = tokens
+	return tokens
+}
+
+type pageKey struct {
+	sm  *Sample
+	now int32
+}
+
+// Attention lowers one decoder layer's attention at one decode step
+// (llm.AttentionLowering): the method's selection work, the gathers of
+// what it reads, and attention over it.
+func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+	lw := &lowering{pl: pl, m: m, p: p, s: s, L: L, g: m.QueryGroup(), hd: m.HeadSize(), kv: m.KVHeads(), seq: s.Batch}
+	ctx, P := s.Context, pl.P
+	perHead := func(f func(sm *Sample) []int32) [][]int32 {
+		out := make([][]int32, lw.kv)
+		for h := range out {
+			out[h] = f(pl.sample(layer, h, s.Step))
+		}
+		return out
+	}
+	roundsAll := func(f func(sm *Sample) []int) []int {
+		var r []int
+		for b := 0; b < lw.seq; b++ {
+			for h := 0; h < lw.kv; h++ {
+				r = append(r, f(pl.sample(layer, h, s.Step))...)
+			}
+		}
+		return r
+	}
+	heads := int64(lw.seq) * int64(m.NumAttentionHeads)
+	switch P.Method {
+	case configs.KVEvict:
+		// The kept tokens sit compacted in budget slots per head (an
+		// evicted slot takes the new token), so they read contiguously.
+		n := min(P.Budget, ctx)
+		tk := make([][]int32, lw.kv)
+		for h := range tk {
+			tk[h] = pl.slots[:n]
+		}
+		lw.attendTokens(tk, P.Budget, true)
+		lw.vec("evict_accumulate", heads*int64(n), opsAccumulate)
+		cands := n - min(P.Sink, n) - min(P.Recent, n)
+		if ctx > P.Budget && cands > 0 {
+			r := make([]int, 0, lw.seq*lw.kv)
+			for i := 0; i < lw.seq*lw.kv; i++ {
+				r = append(r, cands)
+			}
+			lw.topk("evict_min", r)
+		}
+	case configs.KVQuest:
+		np := (ctx + P.PageSize - 1) / P.PageSize
+		capPages := (pl.cap + P.PageSize - 1) / P.PageSize
+		meta := lw.tensor("quest_meta", int64(lw.seq*lw.kv*capPages), int64(2*lw.hd), pl.kvBits)
+		var pix []memory.Span
+		for i := 0; i < lw.seq*lw.kv; i++ {
+			pix = append(pix, memory.Span{Lo: int64(i * capPages), Hi: int64(i*capPages + np)})
+		}
+		lw.gather("quest_meta_gather", TagMetadata, meta, memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(2 * lw.hd)}, Pix: pix}}))
+		lw.vec("quest_bound", heads*int64(np)*int64(lw.hd), opsPageBound)
+		lw.topk("quest_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, np) }))
+		tk := perHead(func(sm *Sample) []int32 { return pl.pagesNow(sm, P.PageSize, ctx) })
+		lw.attendTokens(tk, pl.cap, true)
+		// The newest page's min and max take the new key.
+		lw.vec("quest_meta_update", int64(lw.seq*lw.kv)*int64(2*lw.hd), 1)
+	case configs.KVDoubleSparsity:
+		label := lw.tensor("label_cache", int64(lw.seq*lw.kv*pl.cap), int64(P.Channels), pl.kvBits)
+		lw.score("ds_scores", TagLabelCache, label, lw.g, P.Channels, lw.seq*lw.kv, func(lo, hi int) memory.Region {
+			var pix []memory.Span
+			for i := 0; i < lw.seq*lw.kv; i++ {
+				pix = append(pix, memory.Span{Lo: int64(i*pl.cap + lo), Hi: int64(i*pl.cap + hi)})
+			}
+			return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(P.Channels)}, Pix: pix}})
+		}, L)
+		lw.vec("ds_softmax", heads*int64(L), opsSoftmax)
+		lw.topk("ds_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, L) }))
+		lw.attendTokens(perHead(func(sm *Sample) []int32 { return sm.Sel.Tokens }), pl.cap, true)
+	case configs.KVDSA, configs.KVHISA:
+		h := m.HiddenSize
+		// The indexer's query (and head weights) and key projections of
+		// the new token: weights read like any projection's.
+		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "index_q_proj",
+			Layer: workloads.Layer{Name: p + "index_q_proj", Kind: "gemm", M: lw.seq, N: P.IndexHeads*P.IndexDim + P.IndexHeads, K: h, Groups: 1, WeightOperand: true}})
+		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "index_k_proj",
+			Layer: workloads.Layer{Name: p + "index_k_proj", Kind: "gemm", M: lw.seq, N: P.IndexDim, K: h, Groups: 1, WeightOperand: true}})
+		keys := lw.tensor("index_keys", int64(lw.seq*pl.cap), int64(P.IndexDim), P.IndexBits)
+		sm := pl.sample(layer, 0, s.Step) // one selection per layer
+		if P.Method == configs.KVDSA {
+			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
+				return lw.seqRows(lo, hi, pl.cap, P.IndexDim)
+			}, L)
+			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(L), opsReLUWeight)
+			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds, L), lw.seq))
+		} else {
+			B := P.Block
+			nb := (ctx + B - 1) / B
+			capB := (pl.cap + B - 1) / B
+			bkeys := lw.tensor("block_keys", int64(lw.seq*capB), int64(P.IndexDim), P.IndexBits)
+			lw.score("block_scores", TagIndexer, bkeys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
+				return lw.seqRows(lo, hi, capB, P.IndexDim)
+			}, nb)
+			lw.vec("block_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nb), opsReLUWeight)
+			lw.topk("block_topk", repeat(rebase(sm.Sel.Rounds[:sm.Sel.Split], nb), lw.seq))
+			cand := pl.pagesNow(sm, B, ctx)
+			nc := len(cand)
+			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
+				return lw.tokenRows(cand[lo:hi], pl.cap, P.IndexDim)
+			}, nc)
+			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nc), opsReLUWeight)
+			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds[sm.Sel.Split:], nc), lw.seq))
+			// The newest block's pooled key takes the new index key.
+			lw.vec("block_key_update", int64(lw.seq)*int64(P.IndexDim), 1)
+		}
+		lw.attendTokens([][]int32{sm.Sel.Tokens}, pl.cap, true)
+	case configs.KVMustafar:
+		lw.mustafar(layer, s.Step)
+	default:
+		return m.DenseAttention(p, s, L)
+	}
+	return lw.ops
+}
+
+func repeat(r []int, n int) []int {
+	var out []int
+	for i := 0; i < n; i++ {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// seqRows is rows [lo, hi) of every sequence's block of stride rows of a
+// width-wide tensor.
+func (lw *lowering) seqRows(lo, hi, stride, width int) memory.Region {
+	var pix []memory.Span
+	for b := 0; b < lw.seq; b++ {
+		pix = append(pix, memory.Span{Lo: int64(b*stride + lo), Hi: int64(b*stride + hi)})
+	}
+	return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(width)}, Pix: pix}})
+}

@@ -1,0 +1,270 @@
+package kvsparse
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"sort"
+
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// Sample is one (layer, KV head, decode step) the reference kernel ran on.
+type Sample struct {
+	Layer, Head, Step int // model layer, KV head, decode step (1-based)
+	Context           int // tokens in the cache at that step
+	Sel               Selection
+	Quality           Quality
+	// IoU is HISA's selection against the flat indexer's at the same
+	// step (hisa only; 0 otherwise).
+	IoU float64
+}
+
+// Plan is a method's selections on the sampled (layer, head, step)
+// points and the lowering of every decode step's attention that reuses
+// them (llm.AttentionLowering).
+type Plan struct {
+	P      configs.KVSparsity
+	Model  llm.Model
+	Prompt int
+	Steps  int // decode steps
+	// Layers, Heads and StepsAt are the sampled model layers, KV heads
+	// and decode steps, ascending.
+	Layers, Heads, StepsAt []int
+	Samples                []Sample // layer-major, then head, then step
+	// Labels are Double Sparsity's calibrated channels per sampled
+	// (layer, head).
+	Labels [][]int
+
+	kvBits, wordBytes int
+	filterBytes       int64
+	requestBytes      int64
+	cap               int // cache slots per sequence: prompt + steps
+	slots             []int32
+	regions           map[regionKey]memory.Region
+	pages             map[pageKey][]int32
+}
+
+// spread picks n of count indices, evenly spaced and centred.
+func spread(n, count int) []int {
+	n = min(n, count)
+	out := make([]int, n)
+	for i := range out {
+		out[i] = (2*i + 1) * count / (2 * n)
+	}
+	return out
+}
+
+// sampleSteps picks n decode steps of steps, the first and last included.
+func sampleSteps(n, steps int) []int {
+	n = min(n, steps)
+	if n == 1 {
+		return []int{1}
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = 1 + int(math.Round(float64(i)*float64(steps-1)/float64(n-1)))
+	}
+	return out
+}
+
+// NewPlan runs the configured method's reference kernel on synthetic
+// Q/K/V (DefaultSynth) for the sampled layers, heads and steps of a
+// decode of steps steps after a prompt-token cache.
+func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
+	p := cfg.KVSparsity
+	pl := newPlan(cfg, m, prompt, steps)
+	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
+	pl.Heads = spread(p.SampleHeads, m.KVHeads())
+	pl.StepsAt = sampleSteps(p.SampleSteps, steps)
+	g, D := m.QueryGroup(), m.HeadSize()
+	sampled := map[int]bool{}
+	for _, s := range pl.StepsAt {
+		sampled[s] = true
+	}
+	var dumped *Head
+	if p.Data != "" {
+		var err error
+		if dumped, err = LoadHead(p.Data, D, g, pl.cap); err != nil {
+			return nil, err
+		}
+	}
+	for _, li := range pl.Layers {
+		heads := make([]*Head, len(pl.Heads))
+		for i, h := range pl.Heads {
+			if dumped != nil {
+				heads[i] = dumped
+				continue
+			}
+			heads[i] = NewHead(DefaultSynth, p.Seed, li, h, D, pl.cap)
+		}
+		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
+		var ix *Indexer
+		if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+			ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
+		}
+		var shared []Selection // dsa/hisa: one selection per step for the layer
+		var iou []float64
+		if ix != nil {
+			for _, st := range pl.StepsAt {
+				ctx := prompt + st
+				w := window{0, ctx}
+				flat := ix.DSA(ctx-1, g, w, p.K, rng)
+				if p.Method == configs.KVDSA {
+					shared = append(shared, flat)
+					continue
+				}
+				h := ix.HISA(ctx-1, g, w, p, rng)
+				shared = append(shared, h)
+				iou = append(iou, IoU(h.Tokens, flat.Tokens))
+			}
+		}
+		for hi, h := range heads {
+			var labels []int
+			if p.Method == configs.KVDoubleSparsity {
+				labels = labelChannels(h, g, p.Channels, prompt)
+				pl.Labels = append(pl.Labels, labels)
+			}
+			var mk, mv []float32
+			if p.Method == configs.KVMustafar {
+				mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
+			}
+			var ev *evictor
+			if p.Method == configs.KVEvict {
+				ev = newEvictor(h, p, g, prompt)
+			}
+			si := 0
+			for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
+				ctx := prompt + st
+				if ev != nil {
+					ev.step(ctx)
+				}
+				if !sampled[st] {
+					continue
+				}
+				w := window{0, ctx}
+				qs := groupQueries(h, g, ctx-1)
+				s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
+				keys, vals := h.K, h.V
+				switch p.Method {
+				case configs.KVEvict:
+					s.Sel = ev.selection(ctx)
+				case configs.KVQuest:
+					s.Sel = quest(h, qs, w, p, rng)
+				case configs.KVDoubleSparsity:
+					s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
+				case configs.KVDSA, configs.KVHISA:
+					s.Sel = shared[si]
+					if iou != nil {
+						s.IoU = iou[si]
+					}
+				case configs.KVMustafar:
+					keys, vals = mk, mv
+					// The new token's rows are pruned on the top-k engine:
+					// a quick-select over each row's magnitudes.
+					for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
+						mag := make([]float64, D)
+						for c, v := range x {
+							mag[c] = math.Abs(float64(v))
+						}
+						_, r := topK(mag, Kept(D, p.Sparsity), rng)
+						s.Sel.Rounds = append(s.Sel.Rounds, r...)
+					}
+				default:
+					return nil, fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
+				}
+				s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
+				pl.Samples = append(pl.Samples, s)
+				si++
+			}
+		}
+	}
+	return pl, nil
+}
+
+// newPlan is an empty plan: the lowering's view of the configuration.
+func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
+	p := cfg.KVSparsity
+	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
+		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
+		requestBytes: int64(cfg.DRAM.RequestBytes),
+		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
+	pl.slots = make([]int32, p.Budget)
+	for i := range pl.slots {
+		pl.slots[i] = int32(i)
+	}
+	return pl
+}
+
+// sample is the selection a (layer, KV head, step) reuses: the sampled
+// layer and head nearest by index, and the latest sampled step at or
+// before step.
+func (pl *Plan) sample(layer, head, step int) *Sample {
+	li := nearest(pl.Layers, layer)
+	hi := nearest(pl.Heads, head)
+	si := sort.SearchInts(pl.StepsAt, step+1) - 1
+	si = max(si, 0)
+	return &pl.Samples[(li*len(pl.Heads)+hi)*len(pl.StepsAt)+si]
+}
+
+func nearest(xs []int, x int) int {
+	best := 0
+	for i, v := range xs {
+		if abs(v-x) < abs(xs[best]-x) {
+			best = i
+		}
+	}
+	return best
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Stats are the quality proxies over every sample with their 95%
+// confidence half-widths (1.96·sd/√n: the sampling error of the mean).
+type Stats struct {
+	Samples            int
+	MassRecall, MRCI95 float64
+	RelError, RECI95   float64
+	IoU, IoUMin        float64 // hisa
+}
+
+// Quality averages the samples.
+func (pl *Plan) Quality() Stats {
+	var st Stats
+	n := float64(len(pl.Samples))
+	st.Samples = len(pl.Samples)
+	if n == 0 {
+		return st
+	}
+	var mr, mr2, re, re2 float64
+	st.IoUMin = 1
+	for _, s := range pl.Samples {
+		mr += s.Quality.MassRecall
+		mr2 += s.Quality.MassRecall * s.Quality.MassRecall
+		re += s.Quality.OutputRelError
+		re2 += s.Quality.OutputRelError * s.Quality.OutputRelError
+		st.IoU += s.IoU
+		st.IoUMin = min(st.IoUMin, s.IoU)
+	}
+	ci := func(s, s2 float64) float64 {
+		if n < 2 {
+			return math.NaN()
+		}
+		v := (s2 - s*s/n) / (n - 1)
+		return 1.96 * math.Sqrt(max(v, 0)/n)
+	}
+	st.MassRecall, st.MRCI95 = mr/n, ci(mr, mr2)
+	st.RelError, st.RECI95 = re/n, ci(re, re2)
+	st.IoU /= n
+	if pl.P.Method != configs.KVHISA {
+		st.IoU, st.IoUMin = 0, 0
+	}
+	return st
+}
