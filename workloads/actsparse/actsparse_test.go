@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -231,5 +232,15 @@ func BenchmarkBuildLlama8BThresholdBatch16(b *testing.B) {
 		if _, err := Build(spec(Threshold, 0.5), llama8, 32, 16, 1, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Too much kernel work is refused up front, naming the keys.
+func TestDrawLimit(t *testing.T) {
+	sp := spec(CATS, 0.5)
+	sp.SampleLayers, sp.CalibrationTokens = 1024, 4096
+	_, err := Build(sp, llama8, 1024, 1, 1, nil)
+	if err == nil || !strings.Contains(err.Error(), "activation_sparsity.sample_layers") {
+		t.Errorf("got %v, want a refusal naming activation_sparsity.sample_layers", err)
 	}
 }

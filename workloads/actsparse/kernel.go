@@ -371,6 +371,19 @@ type Plan struct {
 	Samples [][]Sample // [population][step]
 }
 
+// MaxDraws bounds the activations the kernels draw for one plan (about
+// 20 ns each with the selection: 1e9 is roughly 20 s on one core).
+const MaxDraws = 1_000_000_000
+
+// Draws is the activations Build draws: per layer population the
+// calibration tokens, then every sampled step's batch and chunk, each a
+// token of intermediate (and at most hidden) values.
+func Draws(sp Spec, sh Shape, layers, batch int) float64 {
+	pops := float64(min(layers, sp.SampleLayers))
+	toks := float64(sp.CalibrationTokens) + float64(sp.SampleSteps)*float64(batch+sp.Chunk)
+	return pops * toks * float64(sh.Inter+sh.Hidden)
+}
+
 // Build calibrates each layer's technique and samples SampleSteps decode
 // steps of batch tokens per layer. npy, when not nil, holds tokens ×
 // Inter activations used instead of synthetic draws.
@@ -382,6 +395,9 @@ func Build(sp Spec, sh Shape, layers, batch int, seed int64, npy [][]float64) (*
 		if len(npy) == 0 || len(npy[0]) != sh.Inter {
 			return nil, fmt.Errorf("activation_sparsity.npy: need tokens × %d (intermediate_size) activations", sh.Inter)
 		}
+	}
+	if d := Draws(sp, sh, layers, batch); d > MaxDraws {
+		return nil, fmt.Errorf("activation_sparsity: the kernels would draw %.3g activations (sample_layers × (calibration_tokens + sample_steps × (batch + chunk)) × (intermediate + hidden)), above the limit of %.0e (about 20 s); lower activation_sparsity.sample_layers, sample_steps or calibration_tokens", d, float64(MaxDraws))
 	}
 	p := &Plan{Spec: sp, Shape: sh, Batch: batch, Layers: layers, Samples: make([][]Sample, min(layers, sp.SampleLayers))}
 	for l := range p.Samples {
