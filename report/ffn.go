@@ -198,8 +198,9 @@ func (r *FFNReport) FFNTable(w io.Writer) error {
 	return nil
 }
 
-// FFNBatchPoint is one technique at one batch size.
+// FFNBatchPoint is one technique (and setting) at one batch size.
 type FFNBatchPoint struct {
+	// Method names the line: the technique, and the varied setting.
 	Method      string  `json:"method"`
 	Batch       int     `json:"batch"`
 	TPOTSpeedup float64 `json:"tpot_speedup"`

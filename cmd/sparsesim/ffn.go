@@ -39,7 +39,7 @@ func runActSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Mod
 }
 
 func newFFNBatchCmd() *cobra.Command {
-	var config, workload, plotPath, methods, batches string
+	var config, workload, plotPath, methods, batches, vary string
 	var sets []string
 	var prompt, gen int
 	var seed int64
@@ -67,13 +67,33 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 				}
 				ms = append(ms, s)
 			}
+			type line struct{ label, set string }
+			var lines []line
+			for _, me := range ms {
+				if vary == "" {
+					lines = append(lines, line{me, ""})
+					continue
+				}
+				key, vals, ok := strings.Cut(vary, "=")
+				if !ok || vals == "" {
+					return usererr.New("--vary %s: want KEY=V1,V2,... (e.g. activation_sparsity.neuron_spread=0,2,4.25)", vary)
+				}
+				for _, v := range strings.Split(vals, ",") {
+					short := key[strings.LastIndex(key, ".")+1:]
+					lines = append(lines, line{fmt.Sprintf("%s %s=%s", me, short, v), key + "=" + v})
+				}
+			}
 			m, err := llm.Resolve(workload)
 			if err != nil {
 				return err
 			}
 			var pts []report.FFNBatchPoint
-			for _, me := range ms {
-				cfg, err := configs.Load(config, append(append([]string(nil), sets...), "activation_sparsity.method="+me))
+			for _, ln := range lines {
+				more := append(append([]string(nil), sets...), "activation_sparsity.method="+strings.Fields(ln.label)[0])
+				if ln.set != "" {
+					more = append(more, ln.set)
+				}
+				cfg, err := configs.Load(config, more)
 				if err != nil {
 					return err
 				}
@@ -83,7 +103,7 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 						return err
 					}
 					r := report.NewFFN(res).FFN
-					pts = append(pts, report.FFNBatchPoint{Method: me, Batch: b, TPOTSpeedup: r.TPOTSpeedup,
+					pts = append(pts, report.FFNBatchPoint{Method: ln.label, Batch: b, TPOTSpeedup: r.TPOTSpeedup,
 						ActiveFractionBatchUnion: r.ActiveFractionBatchUnion, OutputRelError: r.OutputRelError})
 				}
 			}
@@ -107,5 +127,6 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 	fl.IntVar(&gen, "gen", 8, "decode steps per point")
 	fl.Int64Var(&seed, "seed", 1, "seed of the synthetic activations")
 	fl.StringVar(&plotPath, "plot", "", "write the speedup-against-batch plot (.png or .svg)")
+	fl.StringVar(&vary, "vary", "", "one line per value of a config key for each technique, KEY=V1,V2,... (e.g. activation_sparsity.neuron_spread=0,2,4.25)")
 	return cmd
 }

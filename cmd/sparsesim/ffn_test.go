@@ -78,8 +78,16 @@ func TestFFNBatch(t *testing.T) {
 	if n := strings.Count(out.String(), "cats"); n != 2 {
 		t.Errorf("table has %d cats rows, want 2:\n%s", n, out.String())
 	}
-	errb.Reset()
-	if code := execute([]string{"ffn-batch", "--methods", "none"}, &out, &errb); code != 2 {
-		t.Errorf("--methods none: exit %d", code)
+	out.Reset()
+	args = []string{"ffn-batch", "--workload", "llama-3.2-1b", "--methods", "relu", "--batches", "2", "--prompt", "64", "--gen", "1",
+		"--vary", "activation_sparsity.target=0.5,0.9"}
+	if code := execute(args, &out, &errb); code != 0 || !strings.Contains(out.String(), "relu target=0.9") {
+		t.Errorf("--vary: exit %d, output:\n%s", code, out.String())
+	}
+	for _, bad := range [][]string{{"--methods", "none"}, {"--vary", "activation_sparsity.target"}, {"--batches", "0"}} {
+		errb.Reset()
+		if code := execute(append([]string{"ffn-batch"}, bad...), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
 	}
 }
