@@ -30,7 +30,7 @@ func mean(p *Plan, f func(Sample) float64) float64 {
 // Thresholds calibrated on one set of tokens leave the target fraction
 // inactive on others.
 func TestCalibrationHitsTarget(t *testing.T) {
-	for _, m := range []string{ReLU, Threshold, CATS, CHESS, WINA, RSparse, Predictor, StatTopK} {
+	for _, m := range []string{ReLU, Threshold, CATS, CHESS, WINA, RSparse, Predictor, StatTopK, TopK} {
 		for _, q := range []float64{0.5, 0.9} {
 			sp := spec(m, q)
 			sp.SampleLayers = 2
@@ -180,6 +180,30 @@ func TestCHESSErrorBelowCATS(t *testing.T) {
 	}
 	if c, h := errAt(CATS), errAt(CHESS); !(h < c) {
 		t.Errorf("chess error %.4f not below cats %.4f", h, c)
+	}
+}
+
+// Exact top-k keeps exactly k neurons per token, and its quick-select
+// rounds are charged: at least one pass over every candidate per token.
+func TestExactTopK(t *testing.T) {
+	sp := spec(TopK, 0.92)
+	sp.SampleLayers = 1
+	p, _ := Build(sp, llama8, 1, 4, 1, nil)
+	k := int(math.Round(0.08 * float64(llama8.Inter)))
+	for _, s := range p.Samples[0] {
+		if got := s.TokenActive * float64(llama8.Inter); math.Abs(got-float64(k)) > 1e-6 {
+			t.Errorf("kept %.1f neurons per token, want k = %d", got, k)
+		}
+		first, total := 0, 0
+		for _, r := range s.TopKRounds {
+			if r == llama8.Inter {
+				first++
+			}
+			total += r
+		}
+		if first < 2*4 || total < 2*4*llama8.Inter {
+			t.Errorf("%d full passes and %d candidates over 4 tokens: want the first round and the final filter per token", first, total)
+		}
 	}
 }
 

@@ -3,9 +3,11 @@ package actsparse
 import (
 	"fmt"
 	"math"
+	mrand "math/rand"
 	"math/rand/v2"
 
 	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
 // Sample is what the kernels measured for one layer at one sampled
@@ -35,6 +37,9 @@ type Sample struct {
 	Missed, Extra float64
 	// CountErr is statistical_topk's mean |count − k| / k.
 	CountErr float64
+	// TopKRounds are the top-k engine's quick-select candidate counts for
+	// the batch's tokens, each token's final filter pass included (topk).
+	TopKRounds []int
 	// Rows and InRows are the union's neuron and input-channel indices as
 	// spans, for the gather DMA.
 	Rows, InRows []memory.Span
@@ -42,18 +47,20 @@ type Sample struct {
 
 // kernel is one layer's calibrated technique.
 type kernel struct {
-	sp    Spec
-	sh    Shape
-	d     layerDist
-	npy   [][]float64
-	row   int // next .npy row
-	beta  float64
-	tau   float64   // neuron score threshold
-	upMag []float64 // chess: each neuron's mean |up| on the calibration tokens
-	tauX  float64   // input channel threshold
-	tauT  float64   // predictor: the true (cats) threshold
-	k     int       // statistical_topk: neurons kept
-	tail  float64   // rsparse: unrecovered share of dropped energy
+	sp     Spec
+	sh     Shape
+	d      layerDist
+	npy    [][]float64
+	row    int // next .npy row
+	beta   float64
+	tau    float64     // neuron score threshold
+	upMag  []float64   // chess: each neuron's mean |up| on the calibration tokens
+	tauX   float64     // input channel threshold
+	tauT   float64     // predictor: the true (cats) threshold
+	k      int         // statistical_topk: neurons kept
+	tail   float64     // rsparse: unrecovered share of dropped energy
+	qrng   *mrand.Rand // topk: the quick-select pivots
+	rounds []int       // topk: the last token's rounds
 }
 
 func (k *kernel) usesInput() bool {
@@ -143,7 +150,7 @@ func (k *kernel) calibrate(rng *rand.Rand) {
 	}
 	all := make([]float64, 0, n*I)
 	switch k.sp.Method {
-	case StatTopK:
+	case StatTopK, TopK:
 		return
 	case ReLU:
 		if k.npy != nil {
@@ -216,6 +223,17 @@ func (k *kernel) selected(rng *rand.Rand, t *token, mask, truth []bool) {
 		for i, g := range t.g {
 			mask[i] = g > theta
 		}
+	case TopK:
+		for i := range mask {
+			mask[i] = false
+		}
+		keep, r := attention.QuickSelect(t.g, k.k, k.qrng)
+		for _, i := range keep {
+			mask[i] = true
+		}
+		// A final pass over the candidates keeps those above the k-th
+		// value, as the engine's filter does (workloads/llm.Route).
+		k.rounds = append(r, len(t.g))
 	case Predictor:
 		for i := range mask {
 			mask[i] = k.predicted(rng, t, i) > k.tau
@@ -284,6 +302,9 @@ func (k *kernel) sample(rng *rand.Rand, batch int, withChunk bool) Sample {
 			}
 		}
 		s.TokenActive += float64(cnt) / float64(I)
+		if k.sp.Method == TopK {
+			s.TopKRounds = append(s.TopKRounds, k.rounds...)
+		}
 		e := relErr(a, mask, k.norm)
 		if k.sp.Method == RSparse {
 			e *= math.Sqrt(k.tail)
@@ -402,7 +423,7 @@ func Build(sp Spec, sh Shape, layers, batch int, seed int64, npy [][]float64) (*
 	p := &Plan{Spec: sp, Shape: sh, Batch: batch, Layers: layers, Samples: make([][]Sample, min(layers, sp.SampleLayers))}
 	for l := range p.Samples {
 		rng := rand.New(rand.NewPCG(uint64(seed), uint64(l)+0x5eed))
-		k := &kernel{sp: sp, sh: sh, npy: npy}
+		k := &kernel{sp: sp, sh: sh, npy: npy, qrng: mrand.New(mrand.NewSource(int64(rng.Uint64() >> 1)))}
 		if npy == nil {
 			k.d = newLayerDist(rng, sh, sp)
 		}

@@ -37,8 +37,9 @@ func vec(name string, elems int64, ops int) llm.Op {
 	return llm.Op{Kind: llm.OpVector, Class: llm.ClassVector, Name: name, Elems: elems, OpsPerElem: ops}
 }
 
-// selectOps is the technique's compare unit on n elements per token.
-func (p *Plan) selectOps(pre string, T, n int) []llm.Op {
+// selectOps is the technique's compare unit on n elements per token (or,
+// for topk, the top-k engine's quick-select rounds).
+func (p *Plan) selectOps(pre string, T, n int, rounds []int) []llm.Op {
 	ops := opsCompare
 	switch p.Spec.Method {
 	case WINA:
@@ -47,7 +48,11 @@ func (p *Plan) selectOps(pre string, T, n int) []llm.Op {
 		ops = opsMoments
 	}
 	t, e := int64(T), int64(n)
-	return []llm.Op{vec(pre+"select", t*e, ops), vec(pre+"union", t*e, opsUnion), vec(pre+"index", e, opsCompact)}
+	sel := vec(pre+"select", t*e, ops)
+	if p.Spec.Method == TopK {
+		sel = llm.Op{Kind: llm.OpTopK, Class: llm.ClassFFN, Name: pre + "topk", Rounds: rounds}
+	}
+	return []llm.Op{sel, vec(pre+"union", t*e, opsUnion), vec(pre+"index", e, opsCompact)}
 }
 
 // Ops lowers one layer's sparse feed-forward at a decode step of T tokens
@@ -77,7 +82,7 @@ func (p *Plan) Ops(prefix string, layer, step, T int) []llm.Op {
 	}
 	switch p.Spec.Method {
 	case Threshold, WINA, RSparse:
-		add(p.selectOps(prefix+"in_", T, h)...)
+		add(p.selectOps(prefix+"in_", T, h, nil)...)
 		if Ux > 0 {
 			add(gemm(prefix+"up.gather_rows", T, upN, Ux))
 		}
@@ -86,7 +91,7 @@ func (p *Plan) Ops(prefix string, layer, step, T int) []llm.Op {
 			add(gemm(prefix+"up.lowrank_v", T, r, h), gemm(prefix+"up.lowrank_u", T, upN, r))
 		}
 		add(vec(prefix+"act", t*int64(I), denseAct))
-		add(p.selectOps(prefix, T, I)...)
+		add(p.selectOps(prefix, T, I, s.TopKRounds)...)
 		down()
 		if p.Spec.Method == RSparse {
 			r := p.Spec.LowRank
@@ -95,7 +100,7 @@ func (p *Plan) Ops(prefix string, layer, step, T int) []llm.Op {
 	case Predictor:
 		r := p.Spec.PredictorRank
 		add(gemm(prefix+"predictor.1", T, r, h), gemm(prefix+"predictor.2", T, I, r))
-		add(p.selectOps(prefix, T, I)...)
+		add(p.selectOps(prefix, T, I, s.TopKRounds)...)
 		if U > 0 {
 			n := U
 			if p.Shape.Gated {
@@ -104,14 +109,14 @@ func (p *Plan) Ops(prefix string, layer, step, T int) []llm.Op {
 			add(gemm(prefix+"up.gather_cols", T, n, h), vec(prefix+"act", t*int64(U), denseAct))
 		}
 		down()
-	default: // relu, cats, chess, statistical_topk: the gate decides
+	default: // relu, cats, chess, statistical_topk, topk: the gate decides
 		if p.Shape.Gated {
 			act := opsSiLU
 			if p.Spec.Method == ReLU {
 				act = opsReLU
 			}
 			add(gemm(prefix+"gate", T, I, h), vec(prefix+"gate_act", t*int64(I), act))
-			add(p.selectOps(prefix, T, I)...)
+			add(p.selectOps(prefix, T, I, s.TopKRounds)...)
 			if U > 0 {
 				add(gemm(prefix+"up.gather_cols", T, U, h), vec(prefix+"mul", t*int64(U), opsMultiply))
 			}
@@ -121,7 +126,7 @@ func (p *Plan) Ops(prefix string, layer, step, T int) []llm.Op {
 				act = opsReLU
 			}
 			add(gemm(prefix+"up", T, I, h), vec(prefix+"act", t*int64(I), act))
-			add(p.selectOps(prefix, T, I)...)
+			add(p.selectOps(prefix, T, I, s.TopKRounds)...)
 		}
 		down()
 	}

@@ -16,10 +16,14 @@ const (
 	RSparse   = "rsparse"
 	Predictor = "predictor"
 	StatTopK  = "statistical_topk"
+	// TopK is the exact top-k that statistical_topk approximates: the k
+	// largest gate pre-activations per token, found by quick-select on
+	// the top-k engine.
+	TopK = "topk"
 )
 
 // Methods lists the techniques in the order the docs give them.
-var Methods = []string{None, ReLU, Threshold, CATS, CHESS, WINA, RSparse, Predictor, StatTopK}
+var Methods = []string{None, ReLU, Threshold, CATS, CHESS, WINA, RSparse, Predictor, StatTopK, TopK}
 
 // Spec is the activation_sparsity block of an architecture config
 // (docs/config.md). Distribution parameters marked calibrated carry their
