@@ -423,7 +423,9 @@ func Build(sp Spec, sh Shape, layers, batch int, seed int64, npy [][]float64) (*
 	p := &Plan{Spec: sp, Shape: sh, Batch: batch, Layers: layers, Samples: make([][]Sample, min(layers, sp.SampleLayers))}
 	for l := range p.Samples {
 		rng := rand.New(rand.NewPCG(uint64(seed), uint64(l)+0x5eed))
-		k := &kernel{sp: sp, sh: sh, npy: npy, qrng: mrand.New(mrand.NewSource(int64(rng.Uint64() >> 1)))}
+		// The quick-select pivots have a stream of their own, so the
+		// activations drawn do not depend on the technique.
+		k := &kernel{sp: sp, sh: sh, npy: npy, qrng: mrand.New(mrand.NewSource(seed*7919 + int64(l)))}
 		if npy == nil {
 			k.d = newLayerDist(rng, sh, sp)
 		}
