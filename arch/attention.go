@@ -9,6 +9,7 @@ import (
 	"github.com/sarchlab/akita/v4/sim"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -49,10 +50,12 @@ const (
 // attnStep is one stage of one attention request: a transfer through a
 // buffer or a job on a unit.
 type attnStep struct {
-	unit    int // fetchStep, writeStep or a unit index
-	buffer  int // sramK, sramV or outBuffer
-	row     int // the row (index into the run's rows) the step belongs to
-	bytes   int64
+	unit   int // fetchStep, writeStep or a unit index
+	buffer int // sramK, sramV or outBuffer
+	row    int // the row (index into the run's rows) the step belongs to
+	// parts are the tensor regions a fetch or write moves; the buffer
+	// turns them into DRAM requests and books them in the ledger.
+	parts   []tensorRegion
 	cycles  int64
 	latency int64
 	macs    int64
@@ -68,8 +71,8 @@ type attnStep struct {
 	topk int
 }
 
-func fetch(buffer, row int, bytes int64) attnStep {
-	return attnStep{unit: fetchStep, buffer: buffer, row: row, bytes: bytes, acquire: -1, release: -1}
+func fetch(buffer, row int, parts ...tensorRegion) attnStep {
+	return attnStep{unit: fetchStep, buffer: buffer, row: row, parts: parts, acquire: -1, release: -1}
 }
 
 func compute(unit, row int, cycles, latency, macs int64) attnStep {
@@ -100,6 +103,11 @@ type AttnStats struct {
 	QBytes, KMSBBytes, KLSBBytes int64
 	VBytes                       int64
 	OutBytes                     int64 // outputs drained to DRAM
+	// DRAMRequests are the DRAM requests the regions above took
+	// (memory.Tensor.Runs); TransferredBytes = DRAMRequests ×
+	// request_bytes is what the bus moved. It exceeds the bytes above
+	// when rows are not whole requests or kept tokens are not contiguous.
+	DRAMRequests, TransferredBytes int64
 	// KChunks and VChunks count requests whose K or V did not fit the SRAM
 	// and streamed through it in chunks.
 	KChunks, VChunks                  int64
@@ -137,7 +145,9 @@ type attnController struct {
 	*node
 	cfg      *configs.Config
 	units    [numAttnUnits]sim.Port
-	buffers  [3]sim.Port
+	buffers  [3]*Buffer
+	ledger   *memory.Ledger
+	keyCache tokenCache
 	unitBusy [numAttnUnits]bool
 	slots    [2]int   // K and V SRAM requests holding space
 	held     [2]int64 // bytes held
@@ -154,9 +164,13 @@ type attnController struct {
 	Layers     []LayerStats
 	layerIdx   map[int]int
 	layerNum   []int
-	layerBusy  [][numAttnUnits]int64
 	layerSpans [][]groupSpan // per layer, one per iteration it ran in
-	layerSlots [][2]int64    // line-words of lines used, for mapping efficiency
+	// groups lists every (layer, iteration) span in the order it began:
+	// layer li's span k is groups[g] = {li, k}.
+	groups [][2]int
+	// busyLog is each unit's jobs as [start, end) cycles, in time order.
+	busyLog    [numAttnUnits][][2]int64
+	layerSlots [][2]int64 // line-words of lines used, for mapping efficiency
 	Finished   bool
 	endTime    int64
 }
@@ -178,8 +192,8 @@ func (c *attnController) nextJob() attnJob {
 func (c *attnController) buildSteps(rows []int) []attnStep {
 	a := c.cfg.Attention
 	st := &c.Stats
-	req := int64(c.cfg.DRAM.RequestBytes)
 	first := c.rows[rows[0]]
+	li := c.layerOf(first.Layer)
 	w0 := widthsOf(first, a)
 	fused := len(rows) == 2
 	st.Requests++
@@ -199,9 +213,11 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		w            rowWidths
 		q, d, kf, vf int64 // kf, vf rounded as the metadata is
 		vn           int64 // values the top-k passes on
+		rows         int64 // rows of the row's K/V tensors: context + padding
+		keys, vals   tokenSet
 	}
 	plans := make([]rowPlan, len(rows))
-	var qBytes, kBytes, kHold int64
+	var qParts []tensorRegion
 	for i, ri := range rows {
 		r := c.rows[ri]
 		p := rowPlan{w: widthsOf(r, a), q: int64(max(r.Queries, 1)), d: int64(r.D),
@@ -210,24 +226,34 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		// then every fetched key's value is used (SpAttenController.scala:591-597);
 		// otherwise it emits target + 1 = value_fetch_num (TopK.scala:75-78).
 		p.vn = min(p.vf, p.kf)
+		ctx := int64(r.Context)
+		p.keys = keptTokens(&c.keyCache, r.KeyTokens, int64(r.KeyFetch), p.kf, ctx)
+		p.rows = max(ctx, p.keys[len(p.keys)-1].Hi)
+		if r.ValueTokens != nil && int64(len(r.ValueTokens)) >= int64(r.ValueFetch) && p.vn < p.kf {
+			var fresh tokenCache // a row's own values: nothing to share
+			p.vals = keptTokens(&fresh, r.ValueTokens, int64(r.ValueFetch), p.vn, ctx)
+			p.rows = max(p.rows, p.vals[len(p.vals)-1].Hi)
+		} else {
+			p.vals = p.keys.pick(p.vn)
+		}
 		plans[i] = p
-		qBytes += p.q * vectorBytes(r.D, p.w.query, 1, 1)
+		qt := attnTensor(li, r, attnQuery, false, p.q, p.d, p.w.query)
+		qParts = append(qParts, tensorRegion{qt, qt.All()})
 		st.Rows++
 		st.Queries += p.q
 		st.DenseMACs += 2 * p.q * int64(r.Context) * p.d
 	}
 	p0 := plans[0]
+	var kT memory.Tensor
+	var kHold int64
 	if fused {
-		kBytes = p0.kf * vectorBytes(first.D, w0.key, 2, req)
+		kT = attnTensor(li, first, attnKeyMSB, true, p0.rows, 2*p0.d, w0.key)
 		kHold = 2 * word(bufferLines(p0.kf, a.QKMultipliers, first.D)*int64(max(1, a.QKMultipliers/first.D)), first.D)
-		st.KeysFetched += p0.kf
 	} else {
-		kBytes = p0.kf * vectorBytes(first.D, w0.key, 1, req)
+		kT = attnTensor(li, first, attnKeyMSB, false, p0.rows, p0.d, w0.key)
 		kHold = word(bufferLines(p0.kf, a.QKMultipliers, first.D)*int64(max(1, a.QKMultipliers/first.D)), first.D)
-		st.KeysFetched += p0.kf
 	}
-	st.QBytes += qBytes
-	st.KMSBBytes += kBytes
+	st.KeysFetched += p0.kf
 	qk := func(i int, queries, keys int64) attnStep {
 		p := plans[i]
 		lines := bufferLines(keys, a.QKMultipliers, int(p.d))
@@ -249,13 +275,19 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		st.KChunks++
 	}
 	chunk := func(total, k, n int64) int64 { return total*(k+1)/n - total*k/n }
+	// chunkOf is chunk k of n of a token set, by rank.
+	chunkOf := func(s tokenSet, k, n int64) tokenSet {
+		m := s.len()
+		return s.slice(m*k/n, m*(k+1)/n)
+	}
 	lastQK := -1
 	for k := int64(0); k < kChunks; k++ {
-		bytes := chunk(kBytes, k, kChunks)
+		var parts []tensorRegion
 		if k == 0 {
-			bytes += qBytes // the queries come with the first chunk
+			parts = append(parts, qParts...) // the queries come with the first chunk
 		}
-		f := fetch(sramK, rows[0], bytes)
+		parts = append(parts, tensorRegion{kT, keptRegion(chunkOf(p0.keys, k, kChunks), kT.Channels)})
+		f := fetch(sramK, rows[0], parts...)
 		f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
 		steps = append(steps, f)
 		for i := range rows {
@@ -277,28 +309,33 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 		}
 	}
 	// Progressive quantization: the requests whose decision fired fetch
-	// the keys' LSBs (4-bit profile, own base address,
-	// SpAttenController.scala:296-297) and run Q×K and softmax again.
-	// Streamed keys must come back whole (MSBs and LSBs).
+	// the keys' LSBs (4-bit profile, own base address — a plane of its
+	// own, SpAttenController.scala:296-297) and run Q×K and softmax
+	// again. Streamed keys must come back whole (MSBs and LSBs).
 	for i, ri := range rows {
 		p := plans[i]
+		r := c.rows[ri]
 		rq := int64(p.w.requantQueries)
 		if rq == 0 || p.w.lsb == 0 {
 			continue
 		}
-		lsb := p.kf * vectorBytes(int(p.d), p.w.lsb, 1, req)
+		lsbT := attnTensor(li, r, attnKeyLSB, false, p.rows, p.d, p.w.lsb)
 		st.RequantRows++
 		st.RequantQueries += rq
-		st.KLSBBytes += lsb
 		if kChunks == 1 {
-			steps = append(steps, fetch(sramK, ri, lsb), qk(i, rq, p.kf))
+			steps = append(steps, fetch(sramK, ri, tensorRegion{lsbT, keptRegion(p.keys, p.d)}), qk(i, rq, p.kf))
 			lastQK = len(steps) - 1
 		} else {
-			msb := p.kf * vectorBytes(int(p.d), p.w.key, 1, req)
-			st.KMSBBytes += msb
+			// Unfused: this row's own MSB plane (a fused pair's is
+			// interleaved with the other head's, fetched whole again).
+			msbT := kT
+			if !fused {
+				msbT = attnTensor(li, r, attnKeyMSB, false, p.rows, p.d, p.w.key)
+			}
 			steps[lastQK].release = sramK
 			for k := int64(0); k < kChunks; k++ {
-				f := fetch(sramK, ri, chunk(lsb+msb, k, kChunks))
+				ks := chunkOf(p.keys, k, kChunks)
+				f := fetch(sramK, ri, tensorRegion{msbT, keptRegion(ks, msbT.Channels)}, tensorRegion{lsbT, keptRegion(ks, p.d)})
 				f.acquire, f.hold = sramK, chunk(kHold, k, kChunks)
 				steps = append(steps, f, qk(i, rq, chunk(p.kf, k, kChunks)))
 				lastQK = len(steps) - 1
@@ -313,11 +350,9 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 	// Local V pruning: one top-k per request, on its first row; the
 	// second row of a fused pair is charged nothing
 	// (sim/TestSpAtten.scala:196). Skipped when every fetched key's value
-	// is kept (SpAttenController.scala:591).
-	// Kernel rows with several queries carry the rounds each query's
-	// top-k took (it runs per query even when the union of the values
-	// they keep is every key).
-	if p0.vn < p0.kf || first.VRounds != nil {
+	// is kept (SpAttenController.scala:591): the request's one
+	// value_fetch_num then covers every key, whatever each query kept.
+	if p0.vn < p0.kf {
 		rounds := first.VRounds
 		if rounds == nil {
 			rounds = TopKModelRounds(first.KeyFetch, first.ValueFetch, c.rng)
@@ -330,27 +365,34 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 	}
 	// Values: a fused pair of 6-bit values fetches its first row's count
 	// of fused vectors (SpAttenController.scala:670,716).
-	var vBytes, vHold int64
+	var vSets []tokenSet
+	var vTs []memory.Tensor
+	var vHold int64
 	perLine := int64(max(1, a.PVMultipliers/first.D))
 	if fused && plans[1].w.value == rtlFusedBits && w0.value == rtlFusedBits {
-		vBytes = p0.vn * vectorBytes(first.D, w0.value, 2, req)
+		vTs = append(vTs, attnTensor(li, first, attnValue, true, p0.rows, 2*p0.d, w0.value))
+		vSets = append(vSets, p0.vals)
 		vHold = 2 * word(bufferLines(p0.vn, a.PVMultipliers, first.D)*perLine, first.D)
 		st.ValuesFetched += p0.vn
 	} else {
-		for _, p := range plans {
-			vBytes += p.vn * vectorBytes(int(p.d), p.w.value, 1, req)
+		for i, p := range plans {
+			vTs = append(vTs, attnTensor(li, c.rows[rows[i]], attnValue, false, p.rows, p.d, p.w.value))
+			vSets = append(vSets, p.vals)
 			vHold += word(bufferLines(p.vn, a.PVMultipliers, int(p.d))*perLine, int(p.d))
 			st.ValuesFetched += p.vn
 		}
 	}
-	st.VBytes += vBytes
 	vChunks := int64(1)
 	if c.capacity[sramV] > 0 && vHold > c.capacity[sramV] {
 		vChunks = ceilDiv64(vHold, c.capacity[sramV]/2)
 		st.VChunks++
 	}
 	for k := int64(0); k < vChunks; k++ {
-		f := fetch(sramV, rows[0], chunk(vBytes, k, vChunks))
+		var parts []tensorRegion
+		for i, t := range vTs {
+			parts = append(parts, tensorRegion{t, keptRegion(chunkOf(vSets[i], k, vChunks), t.Channels)})
+		}
+		f := fetch(sramV, rows[0], parts...)
 		f.acquire, f.hold = sramV, chunk(vHold, k, vChunks)
 		steps = append(steps, f)
 		for i, ri := range rows {
@@ -386,12 +428,12 @@ func (c *attnController) buildSteps(rows []int) []attnStep {
 	// Outputs: one full-width result vector per query leaves the engine
 	// (SpAttenResponse.results, SpAtten.scala:118) and is drained to DRAM,
 	// one drain per request.
-	var out int64
-	for _, p := range plans {
-		out += p.q * ceilDiv64(p.d*int64(a.FullBits), 8)
+	var outParts []tensorRegion
+	for i, p := range plans {
+		ot := attnTensor(li, c.rows[rows[i]], attnOutput, false, p.q, p.d, a.FullBits)
+		outParts = append(outParts, tensorRegion{ot, ot.All()})
 	}
-	st.OutBytes += out
-	steps = append(steps, attnStep{unit: writeStep, buffer: outBuffer, row: rows[0], bytes: out, acquire: -1, release: -1})
+	steps = append(steps, attnStep{unit: writeStep, buffer: outBuffer, row: rows[0], parts: outParts, acquire: -1, release: -1})
 	for _, s := range steps {
 		st.MACs += s.macs
 	}
@@ -457,13 +499,18 @@ func (c *attnController) progress() {
 			li := c.layerOf(c.rows[s.row].Layer)
 			it := c.rows[s.row].Iteration
 			if s.unit == fetchStep || s.unit == writeStep {
-				if s.bytes == 0 {
+				bytes := partsBytes(s.parts)
+				if bytes == 0 {
 					c.advance(j)
 					continue
 				}
 				c.touch(li, it)
 				job.running = true
-				c.send(c.buffers[s.buffer], &TileReq{Bytes: s.bytes, Write: s.unit == writeStep, Fold: j})
+				jj := j
+				c.buffers[s.buffer].stream(s.parts, s.unit == writeStep, j, func() {
+					c.advanceMoved(jj, bytes)
+					c.afterEvent()
+				})
 				break
 			}
 			if c.unitBusy[s.unit] {
@@ -471,7 +518,8 @@ func (c *attnController) progress() {
 			}
 			c.touch(li, it)
 			c.unitBusy[s.unit] = true
-			c.layerBusy[li][s.unit] += s.cycles
+			now := c.now()
+			c.busyLog[s.unit] = append(c.busyLog[s.unit], [2]int64{now, now + s.cycles})
 			if s.side {
 				c.sideRuns[s.unit] = append(c.sideRuns[s.unit], [2]int{li, it})
 				c.send(c.units[s.unit], &ComputeReq{Fold: -1 - s.unit, Cycles: s.cycles})
@@ -490,12 +538,9 @@ type groupSpan struct {
 	first, last int64
 }
 
-// touch marks layer li of iteration it active now: the layer's elapsed
-// time is, summed over the iterations, the span from its first action to
-// its last completion. (A generation trace visits every layer once per
-// iteration; the spans of neighbouring layers overlap a little as the
-// pipeline drains one into the next, so they add up to slightly more than
-// the run.)
+// touch marks layer li of iteration it active now (its first action and
+// its last completion bound the group's activity; finish turns them into
+// the layer's share of the run).
 func (c *attnController) touch(li, it int) {
 	now := c.now()
 	spans := c.layerSpans[li]
@@ -505,6 +550,7 @@ func (c *attnController) touch(li, it int) {
 			return
 		}
 	}
+	c.groups = append(c.groups, [2]int{li, len(spans)})
 	c.layerSpans[li] = append(spans, groupSpan{iteration: it, first: now, last: now})
 }
 
@@ -516,7 +562,6 @@ func (c *attnController) layerOf(layer int) int {
 		c.layerNum = append(c.layerNum, layer)
 		c.Layers = append(c.Layers, LayerStats{Layer: workloads.Layer{Name: fmt.Sprintf("layer%d", layer), Kind: "attention"},
 			Dataflow: "spatten", Pattern: "dense"})
-		c.layerBusy = append(c.layerBusy, [numAttnUnits]int64{})
 		c.layerSpans = append(c.layerSpans, nil)
 		c.layerSlots = append(c.layerSlots, [2]int64{})
 	}
@@ -547,11 +592,10 @@ func (c *attnController) advanceMoved(j int, moved int64) {
 	switch s.unit {
 	case fetchStep:
 		// Fetched words are written into the K (ifmap) or V (filter)
-		// SRAM; each MAC reads one K or V word.
-		ls.DRAMReadBytes += moved
+		// SRAM; each MAC reads one K or V word. (DRAM bytes come from
+		// the ledger, in finish.)
 		ls.SRAMWrites[s.buffer] += ceilDiv64(moved, wb)
 	case writeStep:
-		ls.DRAMWriteBytes += moved
 		ls.SRAMReads[outBuffer] += ceilDiv64(moved, wb)
 	case unitQK:
 		ls.SRAMReads[sramK] += s.macs
@@ -608,9 +652,13 @@ func (c *attnController) handle(msg sim.Msg) {
 		}
 		c.Stats.UnitBusy[s.unit] += s.cycles
 		c.advance(m.Req.Fold)
-	case *TileRsp:
-		c.advanceMoved(m.Req.Fold, m.Req.Bytes)
 	}
+	c.afterEvent()
+}
+
+// afterEvent finishes the run when every request is done, else issues
+// what became possible.
+func (c *attnController) afterEvent() {
 	if c.head == len(c.jobs) && c.nextRow == len(c.rows) && c.sidesDone() {
 		c.finish()
 		return
@@ -627,23 +675,72 @@ func (c *attnController) sidesDone() bool {
 	return true
 }
 
-// finish closes the layers: each layer's elapsed time is its own span
-// (layers overlap as the pipeline drains one into the next), its compute
-// cycles those of its busiest unit within that span.
+// finish closes the layers. Neighbouring layers overlap in the pipeline
+// (a layer's first fetches run while the previous one computes), so each
+// layer's own first-to-last span would count the overlap twice. As on the
+// systolic engine, a layer of one iteration is charged from the previous
+// group's last completion (in the order the groups began) to its own last
+// completion, so the layers' cycles add up to the run; its compute cycles
+// are its busiest unit's busy time within those windows (whoever's job it
+// was), so its stalls = elapsed − compute are never negative. DRAM bytes
+// come from the memory model's ledger.
 func (c *attnController) finish() {
 	c.Finished = true
 	c.endTime = c.now()
+	// Windows in begin order; busy time of every unit within each.
+	var busy [][numAttnUnits]int64 = make([][numAttnUnits]int64, len(c.Layers))
+	var ptr [numAttnUnits]int
+	var prevEnd int64
+	for i := range c.Layers {
+		c.Layers[i].Elapsed = 0
+	}
+	for _, g := range c.groups {
+		li := g[0]
+		end := c.layerSpans[li][g[1]].last
+		if end <= prevEnd {
+			continue
+		}
+		lo, hi := prevEnd, end
+		prevEnd = end
+		c.Layers[li].Elapsed += hi - lo
+		for u := range c.busyLog {
+			log := c.busyLog[u]
+			for ptr[u] < len(log) && log[ptr[u]][1] <= lo {
+				ptr[u]++
+			}
+			for k := ptr[u]; k < len(log) && log[k][0] < hi; k++ {
+				busy[li][u] += min(hi, log[k][1]) - max(lo, log[k][0])
+			}
+		}
+	}
+	rb := int64(c.cfg.DRAM.RequestBytes)
 	for i := range c.Layers {
 		var busiest int64
-		for _, b := range c.layerBusy[i] {
+		for _, b := range busy[i] {
 			busiest = max(busiest, b)
 		}
 		ls := &c.Layers[i]
 		ls.ComputeCycles = busiest
-		ls.Elapsed = 0
-		for _, g := range c.layerSpans[i] {
-			ls.Elapsed += g.last - g.first
+		tr := c.ledger.Layer(i)
+		for k, t := range tr {
+			ls.DRAMReadBytes += t.ReadBytes
+			ls.DRAMWriteBytes += t.WriteBytes
+			c.Stats.DRAMRequests += t.Requests
+			kind := attnBufferKind[k]
+			ls.Traffic[kind].ReadBytes += t.ReadBytes
+			ls.Traffic[kind].WriteBytes += t.WriteBytes
+			ls.Traffic[kind].Requests += t.Requests
 		}
+		ls.DRAMReadByOperand = [3]int64{ls.Traffic[tensorIfmap].ReadBytes, ls.Traffic[tensorFilter].ReadBytes, 0}
+		// Each region a request asks for is needed once: the useful
+		// bytes are the compulsory ones (what the bus moves beyond them
+		// is burst waste, memory.transferred_bytes).
+		ls.CompulsoryReadBytes, ls.CompulsoryWriteBytes = ls.DRAMReadBytes, ls.DRAMWriteBytes
+		c.Stats.QBytes += tr[attnQuery].ReadBytes
+		c.Stats.KMSBBytes += tr[attnKeyMSB].ReadBytes
+		c.Stats.KLSBBytes += tr[attnKeyLSB].ReadBytes
+		c.Stats.VBytes += tr[attnValue].ReadBytes
+		c.Stats.OutBytes += tr[attnOutput].WriteBytes
 		if slots := c.layerSlots[i][0] + c.layerSlots[i][1]; slots > 0 {
 			// Mapping efficiency: the fraction of the multiplier lanes
 			// of the lines Q×K and prob×V stream that hold a real
@@ -651,6 +748,7 @@ func (c *attnController) finish() {
 			ls.MappingEfficiency = float64(ls.MACs) / float64(slots)
 		}
 	}
+	c.Stats.TransferredBytes = c.Stats.DRAMRequests * rb
 }
 
 // SimulateAttention runs attention rows on a SpAtten-style engine: the K/V
@@ -684,10 +782,13 @@ func simulateAttention(cfg *configs.Config, w workloads.Workload, tl *Timeline) 
 		u.freed = func() { c.unitBusy[i] = false; c.progress() }
 	}
 	// The K, V and output traffic goes through the shared buffers (and
-	// from them over the DRAM channels): the engine asks for bytes, the
-	// memory model moves them.
+	// from them over the DRAM channels): the engine asks for tensor
+	// regions, the memory model turns them into requests and books them
+	// in the ledger, by layer and attention tensor kind.
+	c.ledger = memory.NewLedger(numAttnKinds)
 	for i := range c.buffers {
-		c.buffers[i] = a.buffers[i].port
+		c.buffers[i] = a.buffers[i]
+		a.buffers[i].ledger = c.ledger
 	}
 	if tl != nil {
 		a.WithTimeline(tl)

@@ -89,14 +89,6 @@ func bufferLines(n int64, multipliers, d int) int64 {
 	return roundUp(ceilDiv64(n, perLine), rtlMaxFused)
 }
 
-// vectorBytes is one fetched vector: d × bits × fused / 8 bytes
-// (key_vector_size, SpAttenController.scala:298; val_vector_size, :716),
-// in whole DRAM transactions (the fetcher splits a vector into 32-byte
-// transactions, MatrixFetcher.scala:54-62).
-func vectorBytes(d, bits, fused int, request int64) int64 {
-	return roundUp(ceilDiv64(int64(d*bits*fused), 8), max(request, 1))
-}
-
 // pairsWith reports whether rows a and b (consecutive) form one fused
 // request: the testbench pairs consecutive 6-bit key rows, the first of a
 // pair carrying the top-k latency and the second zero

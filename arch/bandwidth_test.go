@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -114,25 +115,34 @@ func BenchmarkResNet18Channel(b *testing.B) {
 	b.ReportMetric(float64(cycles)*float64(b.N)/b.Elapsed().Seconds(), "sim-cycles/s")
 }
 
+// channelAndDetailed runs a bandwidth-bound and a latency-bound GEMM in
+// dataflow df on the channel model and on akita's detailed DRAM, the same
+// config otherwise (sets added).
+func channelAndDetailed(t *testing.T, df string, sets ...string) (channel, detailed *Result) {
+	t.Helper()
+	w := workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 256, 128, 512), workloads.GEMM("b", 64, 512, 1024)}}
+	var res [2]*Result
+	for i, model := range []string{"channel", "detailed"} {
+		c, err := configs.Load("systolic-32x32", append([]string{"dram.model=" + model, "dataflow=" + df}, sets...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i], err = Simulate(c, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res[0], res[1]
+}
+
 // The channel model is checked against akita's cycle-level DRAM with the
 // DDR4-2400 preset on the same traffic: both see 19.2 GB/s peak, and the
 // channel model's 50 ns latency stands for tRCD + tCL plus queueing. Measured
 // agreement is within 2.5% per layer; 5% is the bound asserted.
 func TestChannelModelAgreesWithDetailedDRAM(t *testing.T) {
-	w := workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 256, 128, 512), workloads.GEMM("b", 64, 512, 1024)}}
 	for _, df := range []string{"os", "ws"} {
-		var res [2]*Result
-		for i, model := range []string{"channel", "detailed"} {
-			c, err := configs.Load("systolic-32x32", []string{"dram.model=" + model, "dataflow=" + df})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res[i], err = Simulate(c, w); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for j := range w.Layers {
-			ch, de := res[0].Layers[j], res[1].Layers[j]
+		chr, der := channelAndDetailed(t, df)
+		for j := range chr.Layers {
+			ch, de := chr.Layers[j], der.Layers[j]
 			if ch.DRAMReadBytes != de.DRAMReadBytes || ch.DRAMWriteBytes != de.DRAMWriteBytes {
 				t.Errorf("%s %s: traffic differs between DRAM models", df, ch.Layer.Name)
 			}
@@ -141,6 +151,35 @@ func TestChannelModelAgreesWithDetailedDRAM(t *testing.T) {
 			}
 			if de.StallCycles() <= 0 {
 				t.Errorf("%s %s: detailed DRAM never stalled the array", df, de.Layer.Name)
+			}
+		}
+	}
+}
+
+// akita's DRAM controller (v4.9.2) is close-page only: every burst
+// activates its row and precharges after it, so a stream that rotates over
+// banks issues one activation per burst, and the activation-to-activation
+// gap tRRD_S caps it at one burst per tRRD_S. On DDR4-2400 that ceiling
+// equals the pins' 19.2 GB/s; on HBM2 (64-byte bursts, tRRD_S = 4 ns) it is
+// 16 GB/s, half the 32 GB/s pin bandwidth. The check: detailed HBM2 is
+// within 5% of the channel model set to that ceiling (computed here from
+// the preset's timings) and never above it, on a bandwidth-bound (ws) and a
+// latency-bound (os) pair of GEMMs.
+func TestDetailedHBM2AtClosePageCeiling(t *testing.T) {
+	p := configs.DRAMPresets["hbm2"]
+	ceiling := float64(p.AccessBytes()) / (float64(p.TRRDS) * 1000 / p.ClockMHz) // bytes per ns = GB/s
+	latency := float64(p.TRCD+p.TCL) * 1000 / p.ClockMHz
+	for _, df := range []string{"os", "ws"} {
+		chr, der := channelAndDetailed(t, df, "dram.preset=hbm2",
+			fmt.Sprintf("dram.bandwidth_gbps=%g", ceiling), fmt.Sprintf("dram.latency_ns=%g", latency))
+		for j := range chr.Layers {
+			ch, de := chr.Layers[j], der.Layers[j]
+			if rel := float64(de.Cycles()-ch.Cycles()) / float64(ch.Cycles()); rel > 0.05 || rel < -0.05 {
+				t.Errorf("%s %s: detailed HBM2 %d vs channel at %.1f GB/s %d cycles (%.1f%%)", df, ch.Layer.Name, de.Cycles(), ceiling, ch.Cycles(), 100*rel)
+			}
+			ns := float64(de.Cycles()) * 1000 / der.Config.ClockMHz
+			if gbps := float64(de.DRAMReadBytes+de.DRAMWriteBytes) / ns; gbps > ceiling*1.001 {
+				t.Errorf("%s %s: detailed HBM2 moved %.2f GB/s, above the close-page ceiling %.1f", df, de.Layer.Name, gbps, ceiling)
 			}
 		}
 	}

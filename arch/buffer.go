@@ -190,19 +190,6 @@ func (b *Buffer) handle(msg sim.Msg) {
 			b.retire(op, m)
 		}
 		b.settle(op)
-	case *TileReq:
-		// A tile of raw bytes (the attention engine's fetcher).
-		op := &bufOp{rsp: &TileRsp{Req: m}, to: m.Src, start: b.now(), write: m.Write, step: m.Fold}
-		b.enqueue(op)
-		if m.Write {
-			b.DrainBytes += m.Bytes
-			b.TilesDrained++
-		} else {
-			b.FillBytes += m.Bytes
-			b.TilesFilled++
-		}
-		b.send0(op, m.Bytes, (m.Bytes+b.requestBytes-1)/b.requestBytes, m.Write)
-		b.settle(op)
 	case *MemRsp:
 		op := m.Req.tag
 		op.pending--

@@ -6,7 +6,6 @@ import (
 	"github.com/sarchlab/akita/v4/mem/dram"
 	"github.com/sarchlab/akita/v4/mem/mem"
 	"github.com/sarchlab/akita/v4/sim"
-	"github.com/sarchlab/akita/v4/sim/directconnection"
 
 	"github.com/sparsesim/sparsesim/configs"
 )
@@ -59,7 +58,7 @@ func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs
 		WithTRCDRD(p.TRCD).WithTRCDWR(p.TRCD).
 		Build(name + ".Ctrl")
 	c.dramTop = ctrl.GetPortByName("Top")
-	conn := directconnection.MakeBuilder().WithEngine(engine).WithFreq(sim.Freq(p.ClockMHz * 1e6)).Build(name + ".Link")
+	conn := newLink(name+".Link", engine)
 	conn.PlugIn(c.memPort)
 	conn.PlugIn(c.dramTop)
 	c.onMsg = c.handle

@@ -12,30 +12,24 @@ import (
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
-// gatherOracle lists the selection bit by bit, splits it into maximal
-// contiguous address runs (the DMA's descriptors) and counts the aligned
-// requests each run touches: the definition of burst granularity,
-// independent of Tensor.Runs' arithmetic. Runs are not coalesced: two
-// runs that touch one request each fetch it.
+// gatherOracle lists the selection element by element and counts the
+// distinct aligned requests its bits occupy: the definition of burst
+// granularity (a request moves one aligned block; selected elements that
+// share a block share its request), independent of Tensor.Runs'
+// arithmetic.
 func gatherOracle(t memory.Tensor, rows []int64, c0, c1, req int64) (useful, requests int64) {
 	bits := int64(t.ElemBits)
-	var addrs []int64 // first bit of each selected element, ascending
+	reqBits := 8 * req
+	blocks := map[int64]bool{}
 	for _, p := range rows {
 		for c := c0; c < c1; c++ {
-			addrs = append(addrs, int64(t.Base)*8+(p*t.Channels+c)*bits)
+			a := int64(t.Base)*8 + (p*t.Channels+c)*bits
+			blocks[a/reqBits] = true
+			blocks[(a+bits-1)/reqBits] = true
 		}
-	}
-	reqBits := 8 * req
-	for i := 0; i < len(addrs); {
-		j := i
-		for j+1 < len(addrs) && addrs[j+1] == addrs[j]+bits {
-			j++
-		}
-		requests += (addrs[j]+bits-1)/reqBits - addrs[i]/reqBits + 1
-		i = j + 1
 	}
 	n := int64(len(rows)) * (c1 - c0)
-	return (n*bits + 7) / 8, requests
+	return (n*bits + 7) / 8, int64(len(blocks))
 }
 
 func rowsRegion(rows []int64, c0, c1 int64) memory.Region {

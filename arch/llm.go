@@ -125,7 +125,8 @@ type LLMResult struct {
 
 // stepSpecs lists the forward passes of a run.
 func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.StepSpec, decode []llm.StepSpec) {
-	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows}
+	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows,
+		KVBits: configs.KVDTypeBits[cfg.KVCache.DType], WordBits: 8 * cfg.WordBytes()}
 	if o.Phase != PhaseDecode {
 		p := base
 		p.Prefill, p.New, p.Context, p.Step = true, o.Prompt, o.Prompt, -1
@@ -168,8 +169,8 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
 	}
 	bits := configs.KVDTypeBits[cfg.KVCache.DType]
-	if bits != 8*cfg.WordBytes() {
-		return usererr.New("config %s: kv_cache.dtype %s (%d bits) differs from pe_array.dtype %s (%d bits); the systolic engine moves one word size, so the cache must use the array's width",
+	if bits > 8*cfg.WordBytes() {
+		return usererr.New("config %s: kv_cache.dtype %s (%d bits) is wider than pe_array.dtype %s (%d bits); the array computes on its operand width, so the cache may be as wide or narrower (widened on the way in), not wider",
 			cfg.Name, cfg.KVCache.DType, bits, cfg.PEArray.DType, 8*cfg.WordBytes())
 	}
 	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits, o.Phase != PhaseDecode); err != nil {
@@ -183,6 +184,7 @@ type runner interface {
 	gemm(l workloads.Layer) (LayerStats, error)
 	vector(j vectorJob) (int64, error)
 	gather(s GatherSummary) (int64, error)
+	attention(s llm.AttnSpec) (engineAttention, error)
 }
 
 type memoRunner struct {
@@ -191,6 +193,7 @@ type memoRunner struct {
 	state   BoundaryState
 	vectors map[vectorJob]int64
 	gathers map[GatherSummary]int64
+	attns   map[llm.AttnSpec]engineAttention
 	events  int64
 	sims    int64
 }
@@ -207,6 +210,23 @@ func (r *memoRunner) gather(s GatherSummary) (int64, error) {
 	r.events += g.Events
 	r.sims++
 	return g.Cycles, nil
+}
+
+// attention simulates each distinct decode attention once: every layer of
+// a step has the same shape, and a fresh drained engine gives the same
+// result whenever it runs.
+func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	if a, ok := r.attns[s]; ok {
+		return a, nil
+	}
+	a, err := simulateEngineAttention(r.cfg, s)
+	if err != nil {
+		return a, err
+	}
+	r.attns[s] = a
+	r.events += a.Events
+	r.sims++
+	return a, nil
 }
 
 func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
@@ -247,6 +267,13 @@ func (r *replayRunner) gather(s GatherSummary) (int64, error) {
 	return g.Cycles, err
 }
 
+// attention simulates every decode attention on its own drained engine.
+func (r *replayRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	a, err := simulateEngineAttention(r.cfg, s)
+	r.events += a.Events
+	return a, err
+}
+
 func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
 	if r.li >= len(r.layers) || r.layers[r.li].Layer != l {
 		return LayerStats{}, fmt.Errorf("LLM replay out of step at GEMM %d (%s)", r.li, l.Name)
@@ -277,7 +304,7 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
+func opBytes(cfg *configs.Config, op llm.Op, st LayerStats) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -289,7 +316,11 @@ func opBytes(op llm.Op, st LayerStats, wordBytes int) Bytes {
 	if op.KVWriteCols > 0 {
 		// The appended keys and values, once; partial sums the array
 		// writes back before the last K fold stay activations.
-		kv := min(w, int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*int64(wordBytes))
+		bits := int64(cfg.OutBits())
+		if op.Layer.OutBits > 0 {
+			bits = int64(op.Layer.OutBits)
+		}
+		kv := min(w, (int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*bits+7)/8)
 		b.KV += kv
 		w -= kv
 	}
@@ -319,6 +350,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		return nil, err
 	}
 	start := time.Now()
+	if o.Attention == nil && cfg.Attention.DecodeOnEngine {
+		o.Attention = llm.EngineAttention{}
+	}
 	prefill, decode := stepSpecs(cfg, m, o)
 	res := &LLMResult{Config: cfg, Model: m, Options: o,
 		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode)}
@@ -336,7 +370,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		if layers == nil {
 			layers = NewLayerMemo(cfg)
 		}
-		mr := &memoRunner{cfg: cfg, layers: layers, state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}}
+		mr := &memoRunner{cfg: cfg, layers: layers, state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
 		run = mr
 		// This run's own work, also when the table is shared.
 		sim0, reused0, ev0 := layers.Simulated, layers.Reused, layers.Events
@@ -386,10 +420,19 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				// layer's: the one-engine run counts GEMM time only.
 				ls.StartCycle = 0
 				rec.Cycles += ls.Elapsed
-				rec.Bytes.add(opBytes(op, ls, cfg.WordBytes()))
+				rec.Bytes.add(opBytes(cfg, op, ls))
 				rec.Stats = ls
 				cs.ComputeCycles += ls.ComputeCycles
 				cs.MACs += ls.MACs
+			} else if op.Kind == llm.OpAttention {
+				a, err := run.attention(*op.Attn)
+				if err != nil {
+					return st, err
+				}
+				rec.Cycles += a.Cycles
+				rec.Bytes.add(a.Bytes)
+				cs.ComputeCycles += a.Compute
+				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			} else if op.Kind == llm.OpGather {
 				g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
 				c, err := run.gather(g)
@@ -448,8 +491,8 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	}
 	for _, s := range specs {
 		for _, op := range m.Ops(s) {
-			if op.Kind == llm.OpGather {
-				continue // on drained machines of their own (replayRunner.gather)
+			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
+				continue // on drained machines of their own (replayRunner.gather, .attention)
 			}
 			for range max(op.Repeat, 1) - 1 { // the repeats, then the op itself
 				if op.Kind == llm.OpGEMM {

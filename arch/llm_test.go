@@ -81,31 +81,69 @@ func weightBytesPerStep(m llm.Model, word int64) int64 {
 // kvReadBytesPerStep is the cache one decode step reads: keys and values of
 // every cached token, every KV head, every layer.
 func kvReadBytesPerStep(m llm.Model, batch, context int, word int64) int64 {
-	return int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * int64(context) * word
+	return kvReadBitsPerStep(m, batch, context, 8*word) / 8
+}
+
+func kvReadBitsPerStep(m llm.Model, batch, context int, bits int64) int64 {
+	return int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * int64(context) * bits
+}
+
+// TestNarrowKVCache: an fp8 or int4 cache on the bf16 array moves its own
+// width: each step's KV bytes (cache read + keys and values appended) are
+// the shape's elements at 8 or 4 bits, computed here, and the weights'
+// bytes do not change.
+func TestNarrowKVCache(t *testing.T) {
+	m := zooModel(t, "llama-3.2-1b")
+	m.NumHiddenLayers = 2
+	const prompt, batch = 700, 2
+	var weights int64 = -1
+	for _, c := range []struct {
+		dtype string
+		bits  int64
+	}{{"bf16", 16}, {"fp8", 8}, {"int4", 4}} {
+		cfg := loadCfg(t, "llm-128x128", "dram.model=ideal", "kv_cache.dtype="+c.dtype)
+		res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: prompt, Gen: 3, Batch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range res.Steps {
+			ctx := prompt + i + 1
+			appended := int64(batch) * int64(m.NumHiddenLayers) * 2 * int64(m.KVHeads()) * int64(m.HeadSize()) * c.bits / 8
+			if want := kvReadBitsPerStep(m, batch, ctx, c.bits)/8 + appended; st.Bytes.KV != want {
+				t.Errorf("%s step %d: KV bytes %d, shape gives %d", c.dtype, i+1, st.Bytes.KV, want)
+			}
+		}
+		if weights >= 0 && res.Decode.Bytes.Weights != weights {
+			t.Errorf("%s: weight bytes %d, bf16 cache %d", c.dtype, res.Decode.Bytes.Weights, weights)
+		}
+		weights = res.Decode.Bytes.Weights
+	}
 }
 
 // TestDecodeTPOTAtBandwidthBound: with compute to spare (a 128x128 array
 // behind 25.6 GB/s), a decode step takes at least the weights and KV bytes
 // it must read over the peak bandwidth, and at most 10% more.
 func TestDecodeTPOTAtBandwidthBound(t *testing.T) {
-	cfg := loadCfg(t, "llm-128x128", "dram.bandwidth_gbps=25.6")
-	for _, c := range []struct {
-		model         string
-		prompt, batch int
-	}{{"llama-3.2-1b", 512, 1}, {"llama-3.2-1b", 2048, 4}, {"qwen2.5-7b", 256, 1}} {
-		m := zooModel(t, c.model)
-		res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: c.prompt, Gen: 3, Batch: c.batch, Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bw := 25.6e9 / 1e9 // bytes per ns = bytes per cycle at 1 GHz
-		for i, st := range res.Steps {
-			bytes := weightBytesPerStep(m, 2) + kvReadBytesPerStep(m, c.batch, c.prompt+i+1, 2)
-			bound := float64(bytes) / bw
-			ratio := float64(st.Cycles) / bound
-			t.Logf("%s prompt %d batch %d step %d: %d cycles, bound %.0f (x%.4f)", c.model, c.prompt, c.batch, i+1, st.Cycles, bound, ratio)
-			if ratio < 1 || ratio > 1.10 {
-				t.Errorf("%s step %d: TPOT %.4f x the bandwidth bound, want within [1, 1.10]", c.model, i+1, ratio)
+	for _, engine := range []string{"false", "true"} {
+		cfg := loadCfg(t, "llm-128x128", "dram.bandwidth_gbps=25.6", "attention.decode_on_engine="+engine)
+		for _, c := range []struct {
+			model         string
+			prompt, batch int
+		}{{"llama-3.2-1b", 512, 1}, {"llama-3.2-1b", 2048, 4}, {"qwen2.5-7b", 256, 1}} {
+			m := zooModel(t, c.model)
+			res, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: c.prompt, Gen: 3, Batch: c.batch, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bw := 25.6e9 / 1e9 // bytes per ns = bytes per cycle at 1 GHz
+			for i, st := range res.Steps {
+				bytes := weightBytesPerStep(m, 2) + kvReadBytesPerStep(m, c.batch, c.prompt+i+1, 2)
+				bound := float64(bytes) / bw
+				ratio := float64(st.Cycles) / bound
+				t.Logf("%s prompt %d batch %d step %d (attention engine %s): %d cycles, bound %.0f (x%.4f)", c.model, c.prompt, c.batch, i+1, engine, st.Cycles, bound, ratio)
+				if ratio < 1 || ratio > 1.10 {
+					t.Errorf("%s step %d (attention engine %s): TPOT %.4f x the bandwidth bound, want within [1, 1.10]", c.model, i+1, engine, ratio)
+				}
 			}
 		}
 	}
@@ -187,7 +225,8 @@ func TestKVTrafficFromShape(t *testing.T) {
 }
 
 // TestLLMRefusals: a model that does not fit, a context past the model's
-// positions and a KV type the array cannot move are refused up front.
+// positions and a KV type wider than the array's operands are refused up
+// front.
 func TestLLMRefusals(t *testing.T) {
 	cfg := loadCfg(t, "llm-128x128")
 	for _, c := range []struct {
@@ -198,7 +237,7 @@ func TestLLMRefusals(t *testing.T) {
 		{"mixtral-8x7b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, cfg},
 		{"llama-3.1-8b", LLMOptions{Phase: PhaseGenerate, Prompt: 65536, Gen: 1024, Batch: 8}, cfg},
 		{"gpt2-small", LLMOptions{Phase: PhaseGenerate, Prompt: 1000, Gen: 100, Batch: 1}, cfg},
-		{"llama-3.2-1b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, loadCfg(t, "llm-128x128", "kv_cache.dtype=int4")},
+		{"llama-3.2-1b", LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 2, Batch: 1}, loadCfg(t, "edge-32x32", "kv_cache.dtype=fp16")},
 		{"llama-3.2-1b", LLMOptions{Phase: "chat", Prompt: 16, Gen: 2, Batch: 1}, cfg},
 	} {
 		if _, err := SimulateLLM(c.cfg, zooModel(t, c.model), c.o); err == nil {

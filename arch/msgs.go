@@ -18,20 +18,6 @@ type MemRsp struct {
 	Req *MemReq
 }
 
-// TileReq asks a buffer to fill from (or drain to) DRAM.
-type TileReq struct {
-	sim.MsgMeta
-	Bytes int64
-	Write bool
-	Fold  int
-}
-
-// TileRsp completes a TileReq.
-type TileRsp struct {
-	sim.MsgMeta
-	Req *TileReq
-}
-
 // ComputeReq starts a job on a unit: the unit is occupied for Cycles and
 // the result comes Latency cycles after that (pipeline depth: the next
 // job may enter meanwhile).
@@ -51,14 +37,10 @@ type ComputeRsp struct {
 
 func (m *MemReq) Meta() *sim.MsgMeta     { return &m.MsgMeta }
 func (m *MemRsp) Meta() *sim.MsgMeta     { return &m.MsgMeta }
-func (m *TileReq) Meta() *sim.MsgMeta    { return &m.MsgMeta }
-func (m *TileRsp) Meta() *sim.MsgMeta    { return &m.MsgMeta }
 func (m *ComputeReq) Meta() *sim.MsgMeta { return &m.MsgMeta }
 func (m *ComputeRsp) Meta() *sim.MsgMeta { return &m.MsgMeta }
 
 func (m *MemReq) Clone() sim.Msg     { c := *m; return &c }
 func (m *MemRsp) Clone() sim.Msg     { c := *m; return &c }
-func (m *TileReq) Clone() sim.Msg    { c := *m; return &c }
-func (m *TileRsp) Clone() sim.Msg    { c := *m; return &c }
 func (m *ComputeReq) Clone() sim.Msg { c := *m; return &c }
 func (m *ComputeRsp) Clone() sim.Msg { c := *m; return &c }

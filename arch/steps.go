@@ -55,9 +55,16 @@ func newLayerTensors(cfg *configs.Config, li int, l workloads.Layer, s *mapping.
 		inPixels, inChannels = lt.conv.Pixels(), int64(c.Channels)
 	}
 	lt.set(li, tensorIfmap, l.Name+".ifmap", inPixels, inChannels, wb)
-	lt.set(li, tensorFilter, l.Name+".filter", lt.filterK, lt.groupN*g, wb)
+	fb, ob := wb, cfg.OutBits()
+	if l.FilterBits > 0 {
+		fb = l.FilterBits
+	}
+	if l.OutBits > 0 {
+		ob = l.OutBits
+	}
+	lt.set(li, tensorFilter, l.Name+".filter", lt.filterK, lt.groupN*g, fb)
 	lt.set(li, tensorMeta, l.Name+".metadata", lt.filterK, lt.groupN*g, max(s.MetaBits(), 1))
-	lt.set(li, tensorOfmap, l.Name+".ofmap", int64(l.M), lt.groupN*g, cfg.OutBits())
+	lt.set(li, tensorOfmap, l.Name+".ofmap", int64(l.M), lt.groupN*g, ob)
 	lt.set(li, tensorPsum, l.Name+".psum", int64(l.M), lt.groupN*g, cfg.AccBits())
 	lt.set(li, tensorExtra, l.Name+".compressed", 1, 1, 8)
 	return lt

@@ -110,6 +110,15 @@ type Attention struct {
 	// QueryScale is the synthetic queries' standard deviation for the
 	// kernel workloads: a calibrated input (docs/spatten.md), 1.3.
 	QueryScale float64 `yaml:"query_scale" json:"query_scale"`
+	// TokenPruneStart and HeadPruneStart are the fractions of layers the
+	// kernel workloads leave unpruned before the cascade ramps start
+	// (paper: ~15% and ~30%; calibrated inputs, docs/spatten.md).
+	TokenPruneStart float64 `yaml:"token_prune_start" json:"token_prune_start"`
+	HeadPruneStart  float64 `yaml:"head_prune_start" json:"head_prune_start"`
+	// DecodeOnEngine runs LLM decode attention on these attention units
+	// (Q×K, softmax, prob×V with the accelerator's buffers as K/V SRAMs
+	// and its DRAM) instead of as GEMVs on the array (docs/llm.md).
+	DecodeOnEngine bool `yaml:"decode_on_engine" json:"decode_on_engine"`
 }
 
 // PEArray is the systolic array.
@@ -246,7 +255,7 @@ func defaults() Config {
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
 			TokenPruneRatio: 0.9, HeadPruneRatio: 0.3, VPruneRatio: 0.8, MSBBits: 6, LSBBits: 4, Tau: 0.1, Seed: 1,
-			Unquantized: "testbench", QueryScale: 1.3},
+			Unquantized: "testbench", QueryScale: 1.3, TokenPruneStart: 0.15, HeadPruneStart: 0.3},
 	}
 }
 
@@ -367,7 +376,8 @@ func (c *Config) validate() []fieldError {
 		path string
 		v    float64
 	}{{"attention.token_prune_ratio", a.TokenPruneRatio}, {"attention.head_prune_ratio", a.HeadPruneRatio},
-		{"attention.v_prune_ratio", a.VPruneRatio}, {"attention.tau", a.Tau}} {
+		{"attention.v_prune_ratio", a.VPruneRatio}, {"attention.tau", a.Tau},
+		{"attention.token_prune_start", a.TokenPruneStart}, {"attention.head_prune_start", a.HeadPruneStart}} {
 		if !(f.v >= 0 && f.v < 1) {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}

@@ -121,11 +121,49 @@ func TestRunsFollowBursts(t *testing.T) {
 	if runs, reqs := tn.Runs(Box(0, 10, 0, 32), 64); runs != 10 || reqs != 10 {
 		t.Errorf("half rows: %d runs %d requests, want 10 and 10 (32 useful bytes per 64-byte request)", runs, reqs)
 	}
+	narrow := Tensor{Pixels: 64, Channels: 3, ElemBits: 8}
+	if runs, reqs := narrow.Runs(Box(0, 64, 0, 2), 64); runs != 64 || reqs != 3 {
+		t.Errorf("2 of 3 channels of 64 pixels: %d runs %d requests, want 64 and 3 (192 bytes in three 64-byte blocks)", runs, reqs)
+	}
 	if _, reqs := tn.Runs(Box(0, 1, 60, 64), 16); reqs != 1 {
 		t.Errorf("4 bytes at offset 60: %d requests of 16 B, want 1", reqs)
 	}
 	if _, reqs := tn.Runs(Box(0, 1, 14, 18), 16); reqs != 2 {
 		t.Errorf("4 bytes straddling a 16-B boundary: %d requests, want 2", reqs)
+	}
+}
+
+// TestRunsCountDistinctBlocks: the requests Runs charges are exactly the
+// distinct aligned blocks the region's elements occupy, found here by
+// listing every element's bits — for random regions, element widths,
+// channel counts, request sizes and base addresses.
+func TestRunsCountDistinctBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 3000; i++ {
+		r := randRegion(rng) // channels below 18
+		tn := Tensor{Pixels: 64, Channels: 18 + rng.Int64N(48), ElemBits: []int{4, 8, 16, 32}[rng.IntN(4)],
+			Base: uint64(rng.IntN(3)) * uint64([]int{0, 8, 64, 100}[rng.IntN(4)])}
+		if rng.IntN(4) == 0 {
+			// Whole rows: a gather of token rows.
+			seg := Seg{C: Span{0, tn.Channels}}
+			for range 1 + rng.IntN(6) {
+				p0 := rng.Int64N(56)
+				seg.Pix = append(seg.Pix, Span{p0, p0 + 1 + rng.Int64N(8)})
+			}
+			r = NewRegion([]Seg{seg})
+		}
+		req := []int64{8, 16, 32, 64, 128}[rng.IntN(5)]
+		want := map[int64]bool{}
+		for e := range elems(r, tn.Channels) {
+			bit := int64(tn.Base)*8 + e*int64(tn.ElemBits)
+			for b := bit; b < bit+int64(tn.ElemBits); b++ {
+				want[b/(req*8)] = true
+			}
+		}
+		if _, got := tn.Runs(r, req); got != int64(len(want)) {
+			t.Fatalf("case %d: %+v in %d channels × %d bits, base %d, %d-B requests: %d requests, %d distinct blocks",
+				i, r, tn.Channels, tn.ElemBits, tn.Base, req, got, len(want))
+		}
 	}
 }
 

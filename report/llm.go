@@ -114,7 +114,7 @@ func NewLLM(r *arch.LLMResult) *LLMReport {
 	hz := cfg.ClockMHz * 1e6
 	sec := func(c int64) float64 { return float64(c) / hz }
 	bits := configs.KVDTypeBits[cfg.KVCache.DType]
-	rep := &LLMReport{SchemaVersion: SchemaVersion, Config: cfg, Model: r.Model, Steps: []LLMStep{},
+	rep := &LLMReport{SchemaVersion: SchemaVersion, Config: Effective(cfg), Model: r.Model, Steps: []LLMStep{},
 		LLM: LLMSummary{Phase: o.Phase, Prompt: o.Prompt, Gen: o.Gen, Batch: o.Batch, DecodeSteps: len(r.Steps),
 			KVDType: cfg.KVCache.DType, KVBytesPerTokenLayer: r.Model.KVBytesPerTokenLayer(bits),
 			WeightBytes: r.Footprint.Weights, KVCacheBytes: r.Footprint.KV, ActivationBytes: r.Footprint.Activations,

@@ -13,6 +13,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sparsesim/sparsesim/arch"
 )
 
 // Formats lists the output formats.
@@ -42,16 +44,49 @@ var csvHeader = []string{"layer", "kind", "phase", "dataflow", "nm", "m", "n", "
 	"compute_cycles", "stall_cycles", "utilization", "mapping_efficiency",
 	"sram_reads_ifmap", "sram_reads_filter", "sram_reads_ofmap",
 	"sram_writes_ifmap", "sram_writes_filter", "sram_writes_ofmap",
-	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "mask_gen_cycles", "achieved_bandwidth_gbps", "seconds", "speedup_vs_dense", "energy_pj"}
+	"dram_read_bytes", "dram_write_bytes", "metadata_bytes", "mask_gen_cycles", "achieved_bandwidth_gbps", "seconds", "speedup_vs_dense", "energy_pj",
+	"memory_input", "memory_bound", "transferred_bytes", "compulsory_read_bytes", "compulsory_write_bytes"}
+
+// csvHeaderFull is csvHeader followed by the memory model's read and write
+// bytes per tensor kind (memory_read_ifmap, …, memory_write_extra).
+var csvHeaderFull = func() []string {
+	h := append([]string(nil), csvHeader...)
+	for _, dir := range []string{"read", "write"} {
+		for _, k := range arch.TensorKindNames {
+			h = append(h, "memory_"+dir+"_"+k)
+		}
+	}
+	return h
+}()
+
+// memoryColumns are a layer's memory-model columns; empty where the layer
+// has no memory block (the attention engine's rows).
+func memoryColumns(m *LayerMemory) []string {
+	n := 5 + 2*len(arch.TensorKindNames)
+	if m == nil {
+		return make([]string, n)
+	}
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	cols := []string{m.Input, m.Bound, i(m.TransferredBytes), i(m.CompulsoryReadBytes), i(m.CompulsoryWriteBytes)}
+	for _, by := range []map[string]int64{m.ReadBytes, m.WriteBytes} {
+		for _, k := range arch.TensorKindNames {
+			cols = append(cols, i(by[k]))
+		}
+	}
+	return cols
+}
 
 // CSV writes one row per layer and a final TOTAL row.
 func (r *Report) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write(csvHeader)
+	_ = cw.Write(csvHeaderFull)
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 	// A speedup over the dense run does not apply to a dense run: empty,
 	// as the JSON omits it (docs/report.md).
+	// Energy in picojoules, in plain decimal (a whole network's total
+	// is past where %g switches to an exponent).
+	energy := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 	na := func(v float64) string {
 		if v == 0 {
 			return ""
@@ -59,17 +94,18 @@ func (r *Report) CSV(w io.Writer) error {
 		return f(v)
 	}
 	for _, l := range r.Layers {
-		_ = cw.Write([]string{l.Name, l.Kind, l.Phase, l.Dataflow, l.NM, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
+		_ = cw.Write(append([]string{l.Name, l.Kind, l.Phase, l.Dataflow, l.NM, i(int64(l.M)), i(int64(l.N)), i(int64(l.K)), i(int64(l.Groups)),
 			i(int64(l.Folds)), i(l.MACs), i(l.DenseMACs), i(l.Cycles), i(l.ComputeCycles), i(l.StallCycles),
 			f(l.Utilization), f(l.MappingEfficiency),
 			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
 			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
-			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), na(l.SpeedupVsDense), f(l.EnergyPJ)})
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), na(l.SpeedupVsDense), energy(l.EnergyPJ)}, memoryColumns(l.Memory)...))
 	}
 	t := r.Total
-	_ = cw.Write([]string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
+	total := []string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),
 		f(t.Utilization), "", "", "", "", "", "", "", i(t.DRAMReadBytes), i(t.DRAMWriteBytes), i(t.MetadataBytes), i(t.MaskGenCycles),
-		f(t.AchievedBandwidthGBps), f(t.Seconds), na(t.SpeedupVsDense), f(t.EnergyPJ)})
+		f(t.AchievedBandwidthGBps), f(t.Seconds), na(t.SpeedupVsDense), energy(t.EnergyPJ)}
+	_ = cw.Write(append(total, make([]string, len(csvHeaderFull)-len(total))...))
 	cw.Flush()
 	return cw.Error()
 }
@@ -113,6 +149,10 @@ func (r *Report) Table(w io.Writer) error {
 		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d, head %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
 			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles,
 			a.TopKTokenCycles, a.TopKHeadCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+		if useful := t.DRAMReadBytes + t.DRAMWriteBytes; a.TransferredBytes > useful {
+			fmt.Fprintf(w, "DRAM bus moved %s in %d requests for %s of data (%.1f%% burst waste: rows narrower than a request, or kept tokens not contiguous)\n",
+				HumanBytes(a.TransferredBytes), a.DRAMRequests, HumanBytes(useful), 100*float64(a.TransferredBytes-useful)/float64(a.TransferredBytes))
+		}
 		if a.KChunks+a.VChunks > 0 {
 			fmt.Fprintf(w, "streamed through the SRAMs in chunks (context larger than the buffer): %d requests' keys, %d requests' values\n", a.KChunks, a.VChunks)
 		}

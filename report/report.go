@@ -47,6 +47,8 @@ type Attention struct {
 	Requests         int64            `json:"requests"`
 	FusedPairs       int64            `json:"fused_pairs"`
 	OutBytes         int64            `json:"out_bytes"`
+	DRAMRequests     int64            `json:"dram_requests"`
+	TransferredBytes int64            `json:"transferred_bytes"`
 	KChunks          int64            `json:"k_chunked_requests"`
 	VChunks          int64            `json:"v_chunked_requests"`
 	TopKRounds       int64            `json:"topk_rounds"`
@@ -166,13 +168,22 @@ type SimInfo struct {
 	CyclesPerSecond float64 `json:"simulated_cycles_per_second"`
 }
 
+// Effective is the config as reports show it: widths left at 0 ("the
+// default") replaced by the widths the run used, so a report never says
+// 0 bits.
+func Effective(cfg *configs.Config) *configs.Config {
+	c := *cfg
+	c.Memory.AccumulatorBits, c.Memory.OutputBits = cfg.AccBits(), cfg.OutBits()
+	return &c
+}
+
 // New derives the report from a result; base, if not nil, is the same run
 // with dense weights, for the speedup columns.
 func New(r *arch.Result, base *arch.Result) (*Report, error) {
 	cfg := r.Config
 	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
 	hz := cfg.ClockMHz * 1e6
-	rep := &Report{SchemaVersion: SchemaVersion, Config: cfg,
+	rep := &Report{SchemaVersion: SchemaVersion, Config: Effective(cfg),
 		Workload: WorkloadInfo{Name: r.Workload.Name, Source: r.Workload.Source, Layers: len(r.Workload.Layers)}}
 	var elapsed int64
 	for _, s := range r.Layers {
@@ -240,6 +251,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			UnitBusyCycles:   map[string]int64{},
 			TopKLocalVCycles: a.TopKLocalVCycles, TopKTokenCycles: a.TopKTokenCycles, TopKHeadCycles: a.TopKHeadCycles,
 			Requests: a.Requests, FusedPairs: a.FusedPairs, OutBytes: a.OutBytes, KChunks: a.KChunks, VChunks: a.VChunks,
+			DRAMRequests: a.DRAMRequests, TransferredBytes: a.TransferredBytes,
 			TopKRounds: a.TopKRounds, ImportanceAdds: a.ImportanceAdds,
 			EffectiveTFLOPS: a.EffectiveTFLOPS(elapsed, cfg.ClockMHz)}
 		if elapsed > 0 {

@@ -48,8 +48,8 @@ func AttentionParams(model string, a configs.Attention, p workloads.Params) (att
 		return attention.Params{}, usererr.New("--workload %s: the attention engine runs transformer models only (%s)", model, strings.Join(transformerNames(), ", "))
 	}
 	ap := attention.Params{Layers: layers, Heads: heads, D: d / heads, Summarize: true,
-		TokenPruning: a.TokenPruning, TokenPrune: a.TokenPruneRatio, TokenStart: 0.15,
-		HeadPruning: a.HeadPruning, HeadPrune: a.HeadPruneRatio, HeadStart: 0.3,
+		TokenPruning: a.TokenPruning, TokenPrune: a.TokenPruneRatio, TokenStart: a.TokenPruneStart,
+		HeadPruning: a.HeadPruning, HeadPrune: a.HeadPruneRatio, HeadStart: a.HeadPruneStart,
 		LocalV: a.LocalVPruning, VPrune: a.VPruneRatio,
 		PQuant: a.ProgressiveQuant, MSB: a.MSBBits, LSB: a.LSBBits, FullBits: a.FullBits, Tau: a.Tau, Seed: a.Seed}
 	m, _ := workloads.Lookup(model)

@@ -37,6 +37,12 @@ type AttnRow struct {
 	// HeadRounds are its quick-select rounds (nil: unknown).
 	HeadCandidates, HeadKeep int
 	HeadRounds               []int
+	// KeyTokens and ValueTokens are the sorted positions of the fetched
+	// keys and values when known (our kernels; shared, never modified);
+	// nil: only the counts are known (SpAtten's traces), and the engine
+	// spreads the kept tokens evenly over the context. They decide the
+	// DRAM requests a gather costs (docs/spatten.md, "Memory").
+	KeyTokens, ValueTokens []int
 }
 
 // BitsOr reports the bit width to use for an unquantized operand.

@@ -29,6 +29,14 @@ type Layer struct {
 	// input tensor rather than its im2col expansion; nil for GEMMs (and
 	// for convolutions whose geometry is unknown, fetched as im2col).
 	Conv *ConvGeom `json:"conv,omitempty"`
+	// FilterBits and OutBits are the widths the K×N operand and the output
+	// are stored at in DRAM; 0 means the array's operand width and the
+	// config's output width. LLM runs set them for a KV cache narrower
+	// than the array's operands: the fetcher widens cached keys and values
+	// on their way into the buffer, so the array and the buffers' planning
+	// see operand-width words while DRAM moves the narrow ones.
+	FilterBits int `json:"filter_bits,omitempty"`
+	OutBits    int `json:"out_bits,omitempty"`
 }
 
 // ConvGeom is a convolution's input as it sits in DRAM: an unpadded

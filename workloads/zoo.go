@@ -119,10 +119,23 @@ func init() {
 	register(Model{Name: "mobilenet", Description: "MobileNet v1 1.0-224 with true depthwise convs",
 		Source: "Howard et al., arXiv 1704.04861, Table 1", build: mobilenetV1})
 	for _, t := range transformers {
-		t := t
-		register(Model{Name: t.name, Description: t.desc, Source: t.source, DefaultSeq: t.seq,
-			build: func(p Params) ([]Layer, error) { return t.layers(p), nil }})
+		t.register()
 	}
+}
+
+func (t transformer) register() {
+	register(Model{Name: t.name, Description: t.desc, Source: t.source, DefaultSeq: t.seq,
+		build: func(p Params) ([]Layer, error) { return t.layers(p), nil }})
+}
+
+// RegisterTransformer adds a one-pass transformer (blocks of QKV, per-head
+// scores and prob×V, projection, two FFN GEMMs over seq tokens) to the
+// zoo. The LLM package registers its GPT-2 descriptions this way, so the
+// one-pass entries and the decoder runs share one description.
+func RegisterTransformer(name, desc, source string, blocks, dModel, heads, ffn, seq int) {
+	t := transformer{name: name, desc: desc, source: source, blocks: blocks, dModel: dModel, heads: heads, ffn: ffn, seq: seq}
+	transformers = append(transformers, t)
+	t.register()
 }
 
 func resnet(p Params, blocks []int, bottleneck bool) ([]Layer, error) {
@@ -220,10 +233,8 @@ var transformers = []transformer{
 		source: "Devlin et al., NAACL 2019, §3", blocks: 12, dModel: 768, heads: 12, ffn: 3072},
 	{name: "bert-large", desc: "BERT-Large encoder (24 layers, d=1024, 16 heads)", seq: 384,
 		source: "Devlin et al., NAACL 2019, §3", blocks: 24, dModel: 1024, heads: 16, ffn: 4096},
-	{name: "gpt2-small", desc: "GPT-2 small (12 layers, d=768, 12 heads), one full-context pass", seq: 1024,
-		source: "Radford et al. 2019, Table 2 (117M)", blocks: 12, dModel: 768, heads: 12, ffn: 3072},
-	{name: "gpt2-medium", desc: "GPT-2 medium (24 layers, d=1024, 16 heads), one full-context pass", seq: 1024,
-		source: "Radford et al. 2019, Table 2 (345M)", blocks: 24, dModel: 1024, heads: 16, ffn: 4096},
+	// gpt2-small and gpt2-medium are the LLM zoo's decoder descriptions
+	// (workloads/llm), registered from there as one full-context pass.
 	{name: "vit-b16", desc: "ViT-B/16 at 224×224 (196 patches + class token)", seq: 197,
 		source: "Dosovitskiy et al., ICLR 2021, Table 1", blocks: 12, dModel: 768, heads: 12, ffn: 3072, patchEmbed: true},
 }

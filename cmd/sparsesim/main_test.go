@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -98,6 +99,39 @@ func TestCSVAndAtomicOut(t *testing.T) {
 	}
 	if len(rows) != 1+8+1 || rows[len(rows)-1][0] != "TOTAL" {
 		t.Errorf("alexnet CSV has %d rows, want header + 8 layers + TOTAL", len(rows))
+	}
+	// The memory columns carry the JSON's memory block: per layer, the
+	// bytes by kind add up to dram_read_bytes and dram_write_bytes.
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	num := func(r []string, name string) int64 {
+		i, ok := col[name]
+		if !ok {
+			t.Fatalf("CSV has no column %s", name)
+		}
+		v, err := strconv.ParseInt(r[i], 10, 64)
+		if err != nil {
+			t.Fatalf("column %s: %v", name, err)
+		}
+		return v
+	}
+	for _, r := range rows[1 : len(rows)-1] {
+		if len(r) != len(rows[0]) {
+			t.Fatalf("row %s has %d fields, header %d", r[0], len(r), len(rows[0]))
+		}
+		var rd, wr int64
+		for _, k := range []string{"ifmap", "filter", "metadata", "ofmap", "psum", "extra"} {
+			rd += num(r, "memory_read_"+k)
+			wr += num(r, "memory_write_"+k)
+		}
+		if rd != num(r, "dram_read_bytes") || wr != num(r, "dram_write_bytes") {
+			t.Errorf("%s: memory columns read %d write %d, dram_read_bytes %d dram_write_bytes %d", r[0], rd, wr, num(r, "dram_read_bytes"), num(r, "dram_write_bytes"))
+		}
+		if r[col["memory_input"]] == "" || r[col["memory_bound"]] == "" {
+			t.Errorf("%s: memory_input/memory_bound empty", r[0])
+		}
 	}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {

@@ -3,6 +3,7 @@ package attention
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 )
 
@@ -86,7 +87,17 @@ func dot(a, b []float64) float64 {
 // pass keeps everything above it plus ties up to k, preserving order.
 // rounds are the candidate counts each partition round compared.
 func QuickSelect(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
-	return QuickSelectObserved(vals, k, rng, nil)
+	return quickSelect(vals, k, rng, nil, nil)
+}
+
+// Selector is QuickSelect with its partition buffers kept between calls
+// (one per goroutine): the same results without 2n floats allocated per
+// call, which dominated the kernels' garbage.
+type Selector struct{ bufs []float64 }
+
+// Select is QuickSelect(vals, k, rng).
+func (s *Selector) Select(vals []float64, k int, rng *rand.Rand) (keep []int, rounds []int) {
+	return quickSelect(vals, k, rng, nil, s)
 }
 
 // Round is one quick-select round as the engine sees it.
@@ -102,6 +113,10 @@ type Round struct {
 // nil observe is allowed): explain prints exactly the rounds the engine
 // model charges.
 func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Round)) (keep []int, rounds []int) {
+	return quickSelect(vals, k, rng, observe, nil)
+}
+
+func quickSelect(vals []float64, k int, rng *rand.Rand, observe func(Round), s *Selector) (keep []int, rounds []int) {
 	n := len(vals)
 	if k >= n {
 		keep = make([]int, n)
@@ -115,7 +130,15 @@ func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Rou
 	}
 	// Two buffers: each round compacts the side it keeps into the other
 	// one, in order, as the zero eliminators do.
-	bufs := make([]float64, 2*n)
+	var bufs []float64
+	if s != nil {
+		if cap(s.bufs) < 2*n {
+			s.bufs = make([]float64, 2*n)
+		}
+		bufs = s.bufs[:2*n]
+	} else {
+		bufs = make([]float64, 2*n)
+	}
 	cand, other := bufs[0:n:n], bufs[n:2*n:2*n]
 	copy(cand, vals)
 	want := k // rank (1-based, descending) of the threshold within cand
@@ -127,36 +150,31 @@ func QuickSelectObserved(vals []float64, k int, rng *rand.Rand, observe func(Rou
 			hi, lo, eq := Partition(cand, pivot)
 			observe(Round{Candidates: append([]float64(nil), cand...), Pivot: pivot, Hi: hi, Lo: lo, Eq: eq, Rank: want})
 		}
-		nHi, eq := 0, 0
+		// One pass compacts both sides, in order: > pivot from the front
+		// of other, < pivot from the back of it (reversed); the kept side
+		// becomes the candidates.
+		nHi, nLo := 0, 0
+		last := len(other) - 1
 		for _, v := range cand {
 			if v > pivot {
+				other[nHi] = v
 				nHi++
-			} else if v == pivot {
-				eq++
+			} else if v < pivot {
+				other[last-nLo] = v
+				nLo++
 			}
 		}
+		eq := len(cand) - nHi - nLo
 		if want <= nHi { // keep the > pivot side
-			m := 0
-			for _, v := range cand {
-				if v > pivot {
-					other[m] = v
-					m++
-				}
-			}
-			cand, other = other[:m], cand[:cap(cand)]
+			cand, other = other[:nHi], cand[:cap(cand)]
 		} else if want <= nHi+eq {
 			kth = pivot
 			break
 		} else {
 			want -= nHi + eq
-			m := 0
-			for _, v := range cand {
-				if v < pivot {
-					other[m] = v
-					m++
-				}
-			}
-			cand, other = other[:m], cand[:cap(cand)]
+			lo := other[last-nLo+1 : last+1]
+			slices.Reverse(lo)
+			cand, other = lo, cand[:cap(cand)]
 		}
 	}
 	above := 0

@@ -80,6 +80,29 @@ func schedule(l, layers int, start, final float64) float64 {
 	return 1 - final*float64(l-s0+1)/float64(layers-s0)
 }
 
+// scratch is one goroutine's reusable working memory for build and head:
+// every element is written before it is read (selected is cleared), so
+// reuse changes no result, only the garbage (which the collector's
+// marking of the K/V codes made expensive).
+type scratch struct {
+	kf, vf          []float32
+	kMSB, kFull, pr []float64
+	selected        []int
+	sel             Selector
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+var srcPool = sync.Pool{New: func() any { return rand.NewSource(0) }}
+
+// grow returns (*buf)[:n], reallocating when it is too short.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
 // synth makes seeded synthetic activations with the structure attention
 // has in trained models: a few heavy-hitter tokens (log-normal key scale)
 // and peaked scores (see DefaultQueryScale), so pruning has something to
@@ -127,8 +150,10 @@ func (s *synth) head(l, h int) *headData {
 func (s *synth) build(l, h int) *headData {
 	d := s.p.D
 	hd := &headData{k: make([]int16, s.tokens*d), v: make([]int16, s.tokens*d)}
-	kf := make([]float32, s.tokens*d)
-	vf := make([]float32, s.tokens*d)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	kf := grow(&sc.kf, s.tokens*d)
+	vf := grow(&sc.vf, s.tokens*d)
 	var km, vm float64
 	rk, rv := stream(s.p.Seed, 2, l, h, 0), stream(s.p.Seed, 3, l, h, 0)
 	for t := 0; t < s.tokens; t++ {
@@ -137,7 +162,12 @@ func (s *synth) build(l, h int) *headData {
 			kf[t*d+i], vf[t*d+i] = float32(k), float32(v)
 			// the scales come from the stored (float32) values, so no
 			// code overflows 16 bits
-			km, vm = max(km, math.Abs(float64(kf[t*d+i]))), max(vm, math.Abs(float64(vf[t*d+i])))
+			if a := math.Abs(float64(kf[t*d+i])); a > km {
+				km = a
+			}
+			if a := math.Abs(float64(vf[t*d+i])); a > vm {
+				vm = a
+			}
 		}
 	}
 	hd.kStep, hd.vStep = math.Max(km, 1e-300)/32767, math.Max(vm, 1e-300)/32767
@@ -260,7 +290,12 @@ func RunModel(p Params) Result {
 			headGain := make([]float64, len(heads))
 			nm.ParallelFor(len(heads), func(hi int) {
 				h := heads[hi]
-				row, out, gain, hg := p.head(data, l, h, alive, ps.queries, rand.New(rand.NewSource(p.Seed+int64(1000*it+100*l+h))))
+				// A pooled source re-seeded gives exactly NewSource's stream
+				// without allocating its 4.9 KB state per head.
+				src := srcPool.Get().(rand.Source)
+				src.Seed(p.Seed + int64(1000*it+100*l+h))
+				row, out, gain, hg := p.head(data, l, h, alive, ps.queries, rand.New(src))
+				srcPool.Put(src)
 				row.Iteration, row.Layer, row.Head, row.Context = it, l, h, ps.context
 				rows[hi], tokenGain[hi], headGain[hi] = row, gain, hg
 				res.Out[it][l][h] = out
@@ -325,7 +360,7 @@ func RunModel(p Params) Result {
 func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand) (workloads.AttnRow, []float64, []float64, float64) {
 	hd := data.head(l, h)
 	d := p.D
-	row := workloads.AttnRow{D: d, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true}
+	row := workloads.AttnRow{D: d, Queries: len(queries), KeyFetch: len(alive), AccumImportance: true, KeyTokens: alive}
 	bits := p.FullBits
 	if p.PQuant {
 		bits = p.MSB
@@ -344,9 +379,11 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	// The alive keys, MSB-only (progressive quantization) or as stored,
 	// token-major for per-query dot products.
 	n := len(alive)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
 	var kMSB, kFull []float64
 	if len(sample) > 1 { // reused by every query: lay it out once
-		kMSB = make([]float64, n*d)
+		kMSB = grow(&sc.kMSB, n*d)
 		for j, t := range alive {
 			for c, code := range hd.k[t*d : (t+1)*d] {
 				cd := int32(code)
@@ -380,14 +417,16 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	}
 	scale := 1 / math.Sqrt(float64(d))
 	gain := make([]float64, n)
-	selected := make([]int, n) // sampled queries whose top-k kept the token's value
+	selected := grow(&sc.selected, n) // sampled queries whose top-k kept the token's value
+	clear(selected)
 	var last []float64
 	var headGain float64
 	keepV := n
 	if p.LocalV {
 		keepV = max(1, int(math.Ceil((1-p.VPrune)*float64(n))))
 	}
-	pr := make([]float64, n)
+	pr := grow(&sc.pr, n)
+	sel0 := &sc.sel
 	var requant int
 	for _, qt := range sample {
 		qv := data.query(l, h, qt)
@@ -400,8 +439,8 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 		}
 		Softmax(pr)
 		if p.PQuant && MaxOf(pr) < p.Tau {
-			if kFull == nil {
-				kFull = make([]float64, n*d)
+			if kFull == nil && kMSB != nil { // several queries: lay it out once
+				kFull = grow(&sc.kFull, n*d)
 				for j, t := range alive {
 					for c, code := range hd.k[t*d : (t+1)*d] {
 						kFull[j*d+c] = float64(code) * hd.kStep
@@ -410,14 +449,18 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 			}
 			requant++
 			for j := range pr {
-				pr[j] = dotF(qv, kFull[j*d:(j+1)*d]) * scale
+				if kFull != nil {
+					pr[j] = dotF(qv, kFull[j*d:(j+1)*d]) * scale
+				} else {
+					pr[j] = fullScore(qv, hd.k[alive[j]*d:(alive[j]+1)*d], hd.kStep) * scale
+				}
 			}
 			Softmax(pr)
 		}
 		var sel []int
 		if keepV < n {
 			var rounds []int
-			sel, rounds = QuickSelect(pr, keepV, rng)
+			sel, rounds = sel0.Select(pr, keepV, rng)
 			row.VRounds = append(row.VRounds, rounds...)
 		}
 		out := make([]float64, d)
@@ -455,11 +498,13 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	// probability (c + ½)/(s + 1), and so by at least one of all q of
 	// them with probability 1 − (1 − that)^q.
 	var union float64
-	for _, c := range selected {
+	for j, c := range selected {
 		switch {
 		case len(sample) == len(queries):
 			if c > 0 {
 				union++
+				// Every query computed: the fetched values are known.
+				row.ValueTokens = append(row.ValueTokens, alive[j])
 			}
 		default:
 			f := (float64(c) + 0.5) / float64(len(sample)+1)
@@ -468,6 +513,25 @@ func (p Params) head(data *synth, l, h int, alive, queries []int, rng *rand.Rand
 	}
 	row.ValueFetch = min(n, int(math.Round(union)))
 	return row, last, gain, headGain
+}
+
+// fullScore is dotF(qv, k·step) with the products made on the fly, the
+// same operations in the same order (bit-identical), without laying the
+// keys out: a single query uses them once.
+func fullScore(a []float64, k []int16, step float64) float64 {
+	k = k[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * float64(float64(k[i])*step)
+		s1 += a[i+1] * float64(float64(k[i+1])*step)
+		s2 += a[i+2] * float64(float64(k[i+2])*step)
+		s3 += a[i+3] * float64(float64(k[i+3])*step)
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * float64(float64(k[i])*step)
+	}
+	return s0 + s1 + s2 + s3
 }
 
 func dotF(a, b []float64) float64 {

@@ -28,7 +28,15 @@ func NewQuantizer(x [][]float64, bits, lsb int) Quantizer {
 // Code quantizes one value to a signed integer of Bits bits.
 func (q Quantizer) Code(v float64) int32 {
 	lim := float64(int32(1)<<(q.Bits-1) - 1)
-	return int32(math.Max(-lim, math.Min(lim, math.Round(v/q.Scale))))
+	// Clamped by comparison: math.Max/Min's NaN and signed-zero handling
+	// cost more than the rounding, and give the same code here.
+	r := math.Round(v / q.Scale)
+	if r > lim {
+		r = lim
+	} else if r < -lim {
+		r = -lim
+	}
+	return int32(r)
 }
 
 // MSBOnly is the code with its LSBs zeroed (arithmetic shift keeps the

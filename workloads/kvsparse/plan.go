@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"sync"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
@@ -74,6 +75,11 @@ func sampleSteps(n, steps int) []int {
 // Q/K/V (DefaultSynth) for the sampled layers, heads and steps of a
 // decode of steps steps after a prompt-token cache.
 func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
+	return NewPlanSynth(cfg, m, prompt, steps, DefaultSynth)
+}
+
+// NewPlanSynth is NewPlan on synthetic tensors drawn from syn.
+func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
 	p := cfg.KVSparsity
 	pl := newPlan(cfg, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
@@ -87,108 +93,152 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	var dumped *Head
 	if p.Data != "" {
 		var err error
-		if dumped, err = LoadHead(p.Data, D, g, pl.cap); err != nil {
+		if dumped, err = LoadHead(p.Data, D, g, prompt+steps); err != nil {
 			return nil, err
 		}
 	}
-	for _, li := range pl.Layers {
-		heads := make([]*Head, len(pl.Heads))
-		for i, h := range pl.Heads {
-			if dumped != nil {
-				heads[i] = dumped
-				continue
-			}
-			heads[i] = NewHead(DefaultSynth, p.Seed, li, h, D, pl.cap)
+	// Sampled layers are independent (each its own heads and seeded
+	// random source) and could run at once, results kept in layer order;
+	// one at a time keeps a 32K-context run within its 300 MB target (two
+	// layers' heads at once took it to 330–370 MB).
+	outs := make([]layerOut, len(pl.Layers))
+	const workers = 1
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, li := range pl.Layers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			outs[i] = pl.layerSamples(li, syn, dumped, sampled, prompt, steps)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	for _, o := range outs {
+		if o.err != nil {
+			return nil, o.err
 		}
-		rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
-		var ix *Indexer
-		if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
-			ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
-		}
-		var shared []Selection // dsa/hisa: one selection per step for the layer
-		var iou []float64
-		if ix != nil {
-			for _, st := range pl.StepsAt {
-				ctx := prompt + st
-				w := window{0, ctx}
-				flat := ix.DSA(ctx-1, g, w, p.K, rng)
-				if p.Method == configs.KVDSA {
-					shared = append(shared, flat)
-					continue
-				}
-				h := ix.HISA(ctx-1, g, w, p, rng)
-				shared = append(shared, h)
-				iou = append(iou, IoU(h.Tokens, flat.Tokens))
-			}
-		}
-		for hi, h := range heads {
-			var labels []int
-			if p.Method == configs.KVDoubleSparsity {
-				labels = labelChannels(h, g, p.Channels, prompt)
-				pl.Labels = append(pl.Labels, labels)
-			}
-			var mk, mv []float32
-			if p.Method == configs.KVMustafar {
-				mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
-			}
-			var ev *evictor
-			if p.Method == configs.KVEvict {
-				ev = newEvictor(h, p, g, prompt)
-			}
-			si := 0
-			for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
-				ctx := prompt + st
-				if ev != nil {
-					ev.step(ctx)
-				}
-				if !sampled[st] {
-					continue
-				}
-				w := window{0, ctx}
-				qs := groupQueries(h, g, ctx-1)
-				s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
-				keys, vals := h.K, h.V
-				switch p.Method {
-				case configs.KVEvict:
-					s.Sel = ev.selection(ctx)
-				case configs.KVQuest:
-					s.Sel = quest(h, qs, w, p, rng)
-				case configs.KVDoubleSparsity:
-					s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
-				case configs.KVDSA, configs.KVHISA:
-					s.Sel = shared[si]
-					if iou != nil {
-						s.IoU = iou[si]
-					}
-				case configs.KVMustafar:
-					keys, vals = mk, mv
-					// The new token's rows are pruned on the top-k engine:
-					// a quick-select over each row's magnitudes.
-					for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
-						mag := make([]float64, D)
-						for c, v := range x {
-							mag[c] = math.Abs(float64(v))
-						}
-						_, r := topK(mag, Kept(D, p.Sparsity), rng)
-						s.Sel.Rounds = append(s.Sel.Rounds, r...)
-					}
-				default:
-					return nil, fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
-				}
-				s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
-				pl.Samples = append(pl.Samples, s)
-				si++
-			}
-		}
+		pl.Samples = append(pl.Samples, o.samples...)
+		pl.Labels = append(pl.Labels, o.labels...)
 	}
 	return pl, nil
+}
+
+type layerOut struct {
+	samples []Sample
+	labels  [][]int
+	err     error
+}
+
+// layerSamples runs the kernel on one sampled layer's heads and steps.
+func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
+	p := pl.P
+	g, D := pl.Model.QueryGroup(), pl.Model.HeadSize()
+	heads := make([]*Head, len(pl.Heads))
+	for i, h := range pl.Heads {
+		if dumped != nil {
+			heads[i] = dumped
+			continue
+		}
+		heads[i] = NewHead(syn, p.Seed, li, h, D, prompt+steps)
+	}
+	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
+	var ix *Indexer
+	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+		ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
+	}
+	var shared []Selection // dsa/hisa: one selection per step for the layer
+	var iou []float64
+	if ix != nil {
+		for _, st := range pl.StepsAt {
+			ctx := prompt + st
+			w := window{0, ctx}
+			flat := ix.DSA(ctx-1, g, w, p.K, rng)
+			if p.Method == configs.KVDSA {
+				shared = append(shared, flat)
+				continue
+			}
+			h := ix.HISA(ctx-1, g, w, p, rng)
+			shared = append(shared, h)
+			iou = append(iou, IoU(h.Tokens, flat.Tokens))
+		}
+	}
+	for hi, h := range heads {
+		var labels []int
+		if p.Method == configs.KVDoubleSparsity {
+			labels = labelChannels(h, g, p.Channels, prompt)
+			out.labels = append(out.labels, labels)
+		}
+		var mk, mv []float32
+		if p.Method == configs.KVMustafar {
+			mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
+		}
+		var ev *evictor
+		if p.Method == configs.KVEvict {
+			ev = newEvictor(h, p, g, prompt)
+		}
+		si := 0
+		for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
+			ctx := prompt + st
+			if ev != nil {
+				ev.step(ctx)
+			}
+			if !sampled[st] {
+				continue
+			}
+			w := window{0, ctx}
+			qs := groupQueries(h, g, ctx-1)
+			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
+			keys, vals := h.K, h.V
+			switch p.Method {
+			case configs.KVEvict:
+				s.Sel = ev.selection(ctx)
+			case configs.KVQuest:
+				s.Sel = quest(h, qs, w, p, rng)
+			case configs.KVDoubleSparsity:
+				s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
+			case configs.KVDSA, configs.KVHISA:
+				s.Sel = shared[si]
+				if iou != nil {
+					s.IoU = iou[si]
+				}
+			case configs.KVMustafar:
+				keys, vals = mk, mv
+				// The new token's rows are pruned on the top-k engine:
+				// a quick-select over each row's magnitudes.
+				for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
+					mag := make([]float64, D)
+					for c, v := range x {
+						mag[c] = math.Abs(float64(v))
+					}
+					_, r := topK(mag, Kept(D, p.Sparsity), rng)
+					s.Sel.Rounds = append(s.Sel.Rounds, r...)
+				}
+			default:
+				out.err = fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
+				return out
+			}
+			s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
+			out.samples = append(out.samples, s)
+			si++
+		}
+	}
+	return out
 }
 
 // newPlan is an empty plan: the lowering's view of the configuration.
 func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 	p := cfg.KVSparsity
+	// Cache slots per sequence in whole pages and blocks, so a whole
+	// newest page or block never runs into the next sequence's slots.
+	unit := p.PageSize / gcd(p.PageSize, p.Block) * p.Block
+	if unit > 1<<16 {
+		unit = 1
+	}
+	slots := (prompt + steps + unit - 1) / unit * unit
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
-		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: prompt + steps,
+		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
 	pl.slots = make([]int32, p.Budget)
@@ -196,6 +246,13 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 		pl.slots[i] = int32(i)
 	}
 	return pl
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // sample is the selection a (layer, KV head, step) reuses: the sampled

@@ -29,10 +29,11 @@ type OpKind int
 
 // Operator kinds.
 const (
-	OpGEMM   OpKind = iota // the systolic array
-	OpVector               // the vector unit
-	OpTopK                 // the top-k engine
-	OpGather               // the gather DMA (Op.Gather)
+	OpGEMM      OpKind = iota // the systolic array
+	OpVector                  // the vector unit
+	OpTopK                    // the top-k engine
+	OpGather                  // the gather DMA (Op.Gather)
+	OpAttention               // the attention engine (Op.Attn)
 )
 
 // Operation counts per element on the vector unit. They are assumptions
@@ -75,6 +76,8 @@ type Op struct {
 	// Repeat > 1 runs the operator that many times back to back (chunks
 	// of identical work); SimulateLLM measures each run.
 	Repeat int
+	// Attn is what an OpAttention computes.
+	Attn *AttnSpec
 }
 
 // StepSpec is one forward pass of the model.
@@ -98,6 +101,20 @@ type StepSpec struct {
 	// Attention, when set, lowers this decode step's attention instead of
 	// the dense split-K GEMMs (KV-cache sparsity).
 	Attention AttentionLowering
+	// KVBits is the KV cache's element width and WordBits the array's
+	// operand width (0: the same). A narrower cache is read and written at
+	// KVBits: the projection of keys and values runs apart from the
+	// queries' so that its output can be stored narrow.
+	KVBits, WordBits int
+}
+
+// narrowKV is the cache's width when it is narrower than the array's
+// operands, else 0 (stored at the operand width).
+func (s StepSpec) narrowKV() int {
+	if s.KVBits > 0 && s.KVBits < s.WordBits {
+		return s.KVBits
+	}
+	return 0
 }
 
 // AttentionLowering lowers one decoder layer's attention over L cached
@@ -128,9 +145,9 @@ func vec(name string, elems int64, ops int) Op {
 }
 
 // attnGEMM is an activation×KV product, Groups independent GEMMs.
-func attnGEMM(name, kind string, m, n, k, groups int) Op {
+func (s StepSpec) attnGEMM(name, kind string, m, n, k, groups int) Op {
 	return Op{Kind: OpGEMM, Class: ClassAttention, Name: name, KVOperand: true,
-		Layer: workloads.Layer{Name: name, Kind: kind, M: m, N: n, K: k, Groups: groups}}
+		Layer: workloads.Layer{Name: name, Kind: kind, M: m, N: n, K: k, Groups: groups, FilterBits: s.narrowKV()}}
 }
 
 // Ops lowers one step to its operators in execution order: per decoder
@@ -151,9 +168,16 @@ func (m Model) Ops(s StepSpec) []Op {
 	for li := 0; li < m.NumHiddenLayers; li++ {
 		p := layerPrefix(li)
 		ops = append(ops, vec(p+"attn_norm", t64*int64(h), norm))
-		qkv := gemm(ClassQKV, p+"qkv", workloads.GEMM("", T, (heads+2*kv)*hd, h))
-		qkv.KVWriteCols = 2 * kv * hd
-		ops = append(ops, qkv)
+		if nb := s.narrowKV(); nb > 0 {
+			q := gemm(ClassQKV, p+"q_proj", workloads.GEMM("", T, heads*hd, h))
+			kvp := gemm(ClassQKV, p+"kv_proj", workloads.GEMM("", T, 2*kv*hd, h))
+			kvp.Layer.OutBits, kvp.KVWriteCols = nb, 2*kv*hd
+			ops = append(ops, q, kvp)
+		} else {
+			qkv := gemm(ClassQKV, p+"qkv", workloads.GEMM("", T, (heads+2*kv)*hd, h))
+			qkv.KVWriteCols = 2 * kv * hd
+			ops = append(ops, qkv)
+		}
 		if m.ModelType != "gpt2" { // GPT-2 adds learned positions instead
 			ops = append(ops, vec(p+"rope", t64*int64((heads+kv)*hd), opsRoPE))
 		}
@@ -193,26 +217,26 @@ func (m Model) attention(p string, s StepSpec, L int) []Op {
 	scores := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) * int64(L)
 	if s.Prefill || s.ChunkN <= 0 || s.ChunkK <= 0 {
 		return []Op{
-			attnGEMM(p+"attn_qk", "attn_qk", g*s.New, L, hd, bk),
+			s.attnGEMM(p+"attn_qk", "attn_qk", g*s.New, L, hd, bk),
 			vec(p+"softmax", scores, opsSoftmax),
-			attnGEMM(p+"attn_pv", "attn_av", g*s.New, hd, L, bk),
+			s.attnGEMM(p+"attn_pv", "attn_av", g*s.New, hd, L, bk),
 		}
 	}
 	var ops []Op
 	if full := L / s.ChunkN; full > 0 {
-		ops = append(ops, attnGEMM(p+"attn_qk", "attn_qk", g, s.ChunkN, hd, bk*full))
+		ops = append(ops, s.attnGEMM(p+"attn_qk", "attn_qk", g, s.ChunkN, hd, bk*full))
 	}
 	if r := L % s.ChunkN; r > 0 {
-		ops = append(ops, attnGEMM(p+"attn_qk_tail", "attn_qk", g, r, hd, bk))
+		ops = append(ops, s.attnGEMM(p+"attn_qk_tail", "attn_qk", g, r, hd, bk))
 	}
 	ops = append(ops, vec(p+"softmax", scores, opsSoftmax))
 	blocks := 0
 	if full := L / s.ChunkK; full > 0 {
-		ops = append(ops, attnGEMM(p+"attn_pv", "attn_av", g, hd, s.ChunkK, bk*full))
+		ops = append(ops, s.attnGEMM(p+"attn_pv", "attn_av", g, hd, s.ChunkK, bk*full))
 		blocks += full
 	}
 	if r := L % s.ChunkK; r > 0 {
-		ops = append(ops, attnGEMM(p+"attn_pv_tail", "attn_av", g, hd, r, bk))
+		ops = append(ops, s.attnGEMM(p+"attn_pv_tail", "attn_av", g, hd, r, bk))
 		blocks++
 	}
 	if blocks > 1 {

@@ -1,8 +1,11 @@
 package llm
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sparsesim/sparsesim/workloads"
 )
 
 // hf is where every zoo entry's values come from: the model's config.json
@@ -40,6 +43,21 @@ var zoo = []Model{
 	{Name: "gpt2-medium", Source: hf("openai-community/gpt2-medium"), ModelType: "gpt2",
 		HiddenSize: 1024, IntermediateSize: 4096, NumHiddenLayers: 24, NumAttentionHeads: 16,
 		VocabSize: 50257, HiddenAct: "gelu_new", TieWordEmbeddings: true, MaxPositionEmbeddings: 1024},
+}
+
+// The GPT-2 descriptions are also the model zoo's one-pass GPT-2 workloads
+// (`--workload gpt2-small` on a one-pass engine): a single pass over
+// max_position_embeddings tokens.
+func init() {
+	for _, m := range zoo {
+		if m.ModelType != "gpt2" {
+			continue
+		}
+		desc := fmt.Sprintf("GPT-2 %s (%d layers, d=%d, %d heads), one full-context pass", strings.TrimPrefix(m.Name, "gpt2-"),
+			m.NumHiddenLayers, m.HiddenSize, m.NumAttentionHeads)
+		workloads.RegisterTransformer(m.Name, desc, m.Source+" (Radford et al. 2019, Table 2)",
+			m.NumHiddenLayers, m.HiddenSize, m.NumAttentionHeads, m.IntermediateSize, m.MaxPositionEmbeddings)
+	}
 }
 
 // Lookup finds a zoo model by name.
