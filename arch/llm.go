@@ -33,6 +33,12 @@ type LLMOptions struct {
 	Seed int64
 	// RecordOps keeps every operator's measurements in LLMResult.Ops.
 	RecordOps bool
+	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
+	// arch/actsparse.go); nil: dense.
+	FFN func(prefix string, layer, step, tokens int) []llm.Op
+	// Memo, when set, is the layer table to use (another run's on the
+	// same config, whose identical layers are then not simulated again).
+	Memo *LayerMemo
 	// Attention, when set, lowers each decode step's attention instead of
 	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
 	Attention llm.AttentionLowering
@@ -139,6 +145,7 @@ func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.Ste
 	for t := 1; t <= steps; t++ {
 		d := base
 		d.New, d.Context, d.Step, d.Attention = 1, o.Prompt+t, t, o.Attention
+		d.FFN = o.FFN
 		decode = append(decode, d)
 	}
 	return prefill, decode
@@ -368,8 +375,14 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		res.Events = events
 		defer func() { res.Events += rr.events }()
 	} else {
-		mr := &memoRunner{cfg: cfg, layers: NewLayerMemo(cfg), state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
+		layers := o.Memo
+		if layers == nil {
+			layers = NewLayerMemo(cfg)
+		}
+		mr := &memoRunner{cfg: cfg, layers: layers, state: drainedStart, vectors: map[vectorJob]int64{}, gathers: map[GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
 		run = mr
+		// This run's own work, also when the table is shared.
+		sim0, reused0, ev0 := layers.Simulated, layers.Reused, layers.Events
 		if prefill != nil && cfg.DRAM.Channels == 1 && !cfg.Memory.KeepActivations {
 			// With one channel and nothing kept on chip every operator
 			// starts drained, so the prompt's distinct GEMMs (an MoE
@@ -387,9 +400,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		}
 		defer func() {
 			res.Memoized = true
-			res.Simulated = mr.layers.Simulated + mr.sims
-			res.Reused = mr.layers.Reused
-			res.Events = mr.layers.Events + mr.events
+			res.Simulated = mr.layers.Simulated - sim0 + mr.sims
+			res.Reused = mr.layers.Reused - reused0
+			res.Events = mr.layers.Events - ev0 + mr.events
 		}()
 	}
 	if prefill != nil {

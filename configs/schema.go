@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy/catalog"
+	"github.com/sparsesim/sparsesim/workloads/actsparse"
 	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	Vector VectorUnit `yaml:"vector" json:"vector"`
 	// KVCache sets how LLM runs store the attention key/value cache.
 	KVCache KVCache `yaml:"kv_cache" json:"kv_cache"`
+	// ActivationSparsity selects an FFN activation-sparsity technique for
+	// LLM decode (docs/ffn-moe.md).
+	ActivationSparsity actsparse.Spec `yaml:"activation_sparsity" json:"activation_sparsity"`
 	// KVSparsity chooses which cached keys and values decode reads
 	// (configs/kvsparsity.go, docs/kv-sparsity.md).
 	KVSparsity KVSparsity `yaml:"kv_sparsity" json:"kv_sparsity"`
@@ -244,11 +248,12 @@ func defaults() Config {
 		Memory:   Memory{KeepActivations: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
 			LatencyNS: 50, RequestBytes: 64},
-		Sparsity:   Sparsity{NM: "dense", MaskUnitLanes: 16},
-		Energy:     Energy{TechnologyNM: 45},
-		Vector:     VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
-		KVCache:    KVCache{DType: "fp16"},
-		KVSparsity: kvSparsityDefaults(),
+		Sparsity:           Sparsity{NM: "dense", MaskUnitLanes: 16},
+		Energy:             Energy{TechnologyNM: 45},
+		Vector:             VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
+		KVCache:            KVCache{DType: "fp16"},
+		ActivationSparsity: actsparse.DefaultSpec(),
+		KVSparsity:         kvSparsityDefaults(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -319,6 +324,9 @@ func (c *Config) validate() []fieldError {
 	intRange("vector.latency_cycles", c.Vector.LatencyCycles, 0, 1<<20)
 	if _, ok := KVDTypeBits[c.KVCache.DType]; !ok {
 		bad("kv_cache.dtype", "unknown KV cache type %q (allowed: %s)", c.KVCache.DType, strings.Join(KVDTypes, ", "))
+	}
+	for _, e := range c.ActivationSparsity.Validate() {
+		bad(e.Path, "%s", e.Msg)
 	}
 	if _, err := nm.Parse(c.Sparsity.NM); err != nil {
 		bad("sparsity.nm", "%v", err)

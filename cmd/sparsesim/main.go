@@ -84,7 +84,7 @@ N:M sparse training engines and sparse attention engines.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usererr.New("%v", err)
 	})
-	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newPlotCmd(), newCompareCmd(), newExplainCmd(), newTraceCmd(), newRTLCmd(), newConfigsCmd(), newWorkloadsCmd(), newVersionCmd(), newFFNBatchCmd())
 	root.AddCommand(testCommands...)
 	root.AddCommand(newMoEBatchCmd())
 	root.Version = versionLine()

@@ -294,6 +294,12 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 		return err
 	}
 	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
+	if cfg.ActivationSparsity.Enabled() {
+		if kv {
+			return usererr.New("activation_sparsity.method %s with kv_sparsity.method %s: the two are not combined yet; set one", cfg.ActivationSparsity.Method, cfg.KVSparsity.Method)
+		}
+		return runActSparse(cmd, f, cfg, m, o)
+	}
 	var rep *report.LLMReport
 	if kv {
 		if rep, err = runKVSparse(cmd, f, cfg, m, o); rep == nil {

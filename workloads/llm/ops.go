@@ -103,6 +103,10 @@ type StepSpec struct {
 	// ChunkN and ChunkK are the decode attention's KV block along the
 	// array's columns (QKᵀ) and rows (PV): the array's cols and rows.
 	ChunkN, ChunkK int
+	// FFN, when set, lowers a dense layer's feed-forward instead of the
+	// dense up, activation and down (activation sparsity,
+	// workloads/actsparse): prefix names the layer's operators.
+	FFN func(prefix string, layer, step, tokens int) []Op
 	// Attention, when set, lowers this decode step's attention instead of
 	// the dense split-K GEMMs (KV-cache sparsity).
 	Attention AttentionLowering
@@ -197,6 +201,8 @@ func (m Model) Ops(s StepSpec) []Op {
 			vec(p+"ffn_norm", t64*int64(h), norm))
 		if m.MoE() {
 			ops = append(ops, m.moe(p, s, li, T)...)
+		} else if s.FFN != nil {
+			ops = append(ops, s.FFN(p, li, s.Step, T)...)
 		} else {
 			ops = append(ops, m.ffn(p, ClassFFN, "", T, m.IntermediateSize)...)
 		}
