@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -101,9 +100,7 @@ func isEnabled(a configs.Attention, name string) bool {
 // RenderBreakdown writes the steps as a table or JSON.
 func RenderBreakdown(w io.Writer, steps []BreakdownStep, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"schema_version": SchemaVersion, "breakdown": steps})
+		return writeJSON(w, map[string]any{"schema_version": SchemaVersion, "breakdown": steps})
 	}
 	tb := NewTable(w)
 	tb.Header("technique", "cycles", "DRAM", "cycles ÷", "DRAM ÷", "cycles ÷ total", "DRAM ÷ total")

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"io"
@@ -144,9 +143,7 @@ func NewFFN(r *arch.ActSparseResult) *FFNReport {
 func (r *FFNReport) Render(w io.Writer, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	case "table", "":
 		if err := r.LLMReport.Table(w); err != nil {
 			return err

@@ -174,9 +174,7 @@ func KVBreakdown(cfg *configs.Config, m llm.Model, o arch.LLMOptions) ([]KVBreak
 // RenderKVBreakdown writes the rows as a table or JSON.
 func RenderKVBreakdown(w io.Writer, rows []KVBreakdownRow, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"schema_version": SchemaVersion, "kv_breakdown": rows})
+		return writeJSON(w, map[string]any{"schema_version": SchemaVersion, "kv_breakdown": rows})
 	}
 	tb := NewTable(w)
 	tb.Header("method", "attn x", "TPOT x", "recall", "out err", "read", "of dense")

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -214,9 +213,7 @@ func phaseOf(cfg *configs.Config, name string, p *arch.PhaseStats) LLMPhase {
 func (r *LLMReport) Render(w io.Writer, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	case "csv":
 		return r.CSV(w)
 	case "table", "":

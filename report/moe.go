@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -298,9 +297,7 @@ func NewMoEBatch(model, config, routing string, prompt, gen int, clockMHz float6
 func (b *MoEBatch) Render(w io.Writer, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(b)
+		return writeJSON(w, b)
 	case "csv":
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"batch", "experts_touched_mean", "experts_touched_uniform_expected", "tpot_seconds", "tpot_padded_seconds", "tpot_speedup", "tokens_per_second", "dropped_tokens"})

@@ -34,10 +34,13 @@ func (r *Report) Render(w io.Writer, format string) error {
 }
 
 // JSON writes the report as indented JSON.
-func (r *Report) JSON(w io.Writer) error {
+func (r *Report) JSON(w io.Writer) error { return writeJSON(w, r) }
+
+// writeJSON is every report's JSON form: two-space indented, one value.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 var csvHeader = []string{"layer", "kind", "phase", "dataflow", "nm", "m", "n", "k", "groups", "folds", "macs", "dense_macs", "cycles",
