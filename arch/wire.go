@@ -11,19 +11,38 @@ import (
 // for the next one; that added a cycle per hop to every fold. The wire
 // instead delivers everything sent at time t in one event at time t, which
 // keeps the model's latencies exactly those of the timing models.
+//
+// With back-pressure (newLink: a detailed channel's adapter and its akita
+// DRAM controller) a message the receiver cannot take stays queued until
+// the receiver's RetrieveIncoming reports a free slot (NotifyAvailable),
+// which books another delivery. directconnection loses wake-ups there: its
+// TickNow is a no-op when a tick is already booked at the current time, so
+// a message sent at time t after the connection's tick at t has run stays
+// in the sender's buffer with nothing left to forward it, and the run
+// drains with requests unfinished ("simulation stalled"). The flag is
+// cleared before delivering, so a send during or after a delivery always
+// books another.
 type wire struct {
 	sim.HookableBase
-	name      string
-	engine    sim.Engine
-	ports     []sim.Port
-	byName    map[sim.RemotePort]sim.Port
-	scheduled bool
+	name         string
+	engine       sim.Engine
+	ports        []sim.Port
+	byName       map[sim.RemotePort]sim.Port
+	scheduled    bool
+	backPressure bool
 }
 
 type wireEvent struct{ *sim.EventBase }
 
 func newWire(name string, engine sim.Engine) *wire {
 	return &wire{name: name, engine: engine, byName: map[sim.RemotePort]sim.Port{}}
+}
+
+// newLink is a wire whose receivers may be full (back-pressure).
+func newLink(name string, engine sim.Engine) *wire {
+	w := newWire(name, engine)
+	w.backPressure = true
+	return w
 }
 
 func (w *wire) Name() string { return w.name }
@@ -36,7 +55,12 @@ func (w *wire) PlugIn(p sim.Port) {
 
 func (w *wire) Unplug(sim.Port) { panic("wire: unplug is not supported") }
 
-func (w *wire) NotifyAvailable(sim.Port) {}
+// NotifyAvailable: a receiver that was full took a message.
+func (w *wire) NotifyAvailable(sim.Port) {
+	if w.backPressure {
+		w.NotifySend()
+	}
+}
 
 func (w *wire) NotifySend() {
 	if w.scheduled {
@@ -57,6 +81,9 @@ func (w *wire) Handle(sim.Event) error {
 				return fmt.Errorf("wire: no port %s", msg.Meta().Dst)
 			}
 			if err := dst.Deliver(msg); err != nil {
+				if w.backPressure {
+					break // retried when the receiver frees a slot
+				}
 				return fmt.Errorf("wire: %s is full", dst.Name())
 			}
 			p.RetrieveOutgoing()
