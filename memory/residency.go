@@ -166,7 +166,11 @@ func (h *held) fold() bool {
 		for j := i + 1; j < len(h.entries); j++ {
 			if f := h.entries[j]; !f.pinned && f.t.ID == e.t.ID {
 				h.entries[j] = newEntry(f.t, Union(f.r, e.r), false)
-				h.entries = append(h.entries[:i], h.entries[i+1:]...)
+				if i == 0 {
+					h.entries = h.entries[1:] // as drop: no copy of the rest
+				} else {
+					h.entries = append(h.entries[:i], h.entries[i+1:]...)
+				}
 				return true // the union is unchanged
 			}
 		}
