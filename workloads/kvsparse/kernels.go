@@ -73,8 +73,9 @@ func output(v []float32, D int, p []float64, w window) []float64 {
 			continue
 		}
 		r := row(v, D, w.lo+i)
-		for c := range o {
-			o[c] += pi * float64(r[c])
+		r = r[:len(o)] // one bounds check a row, not one an element
+		for c, x := range r {
+			o[c] += pi * float64(x)
 		}
 	}
 	return o
@@ -295,11 +296,11 @@ func mustafarPrune(x []float32, D int, sparsity float64) []float32 {
 	mag := make([]float32, D)
 	for t := 0; t < len(x)/D; t++ {
 		r := row(x, D, t)
-		for c, v := range r {
-			mag[c] = abs32(v)
-		}
 		if kept == 0 {
 			continue
+		}
+		for c, v := range r {
+			mag[c] = abs32(v)
 		}
 		th := kthLargest(mag, kept)
 		o := row(out, D, t)

@@ -145,13 +145,21 @@ func NewHead(s Synth, seed int64, layer, head, D, L int) *Head {
 				sc = s.OutlierScale
 			}
 			k[c] = float32(sc*rng.NormFloat64()) + float32(s.OutlierBias*math.Sqrt(float64(out)))*bias[c]
-			if topic >= 0 {
-				k[c] += float32(gain) * h.topics[topic][c]
+			// The topics are zero outside the outlier channels and the
+			// recency vector outside the first RecencyChannels: adding
+			// their zero products would not change k[c], so only the
+			// channels where they live are visited (the draw is the same).
+			if c >= D-out {
+				if topic >= 0 {
+					k[c] += float32(gain) * h.topics[topic][c]
+				}
+				for i, a := range bg {
+					k[c] += float32(a) * h.topics[i][c]
+				}
 			}
-			for i, a := range bg {
-				k[c] += float32(a) * h.topics[i][c]
+			if c < s.RecencyChannels {
+				k[c] += float32(s.RecencyGain) * h.recent[c]
 			}
-			k[c] += float32(s.RecencyGain) * h.recent[c]
 		}
 		if t == 0 {
 			for c := range k {
