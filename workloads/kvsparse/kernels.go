@@ -73,8 +73,9 @@ func output(v []float32, D int, p []float64, w window) []float64 {
 			continue
 		}
 		r := row(v, D, w.lo+i)
-		for c := range o {
-			o[c] += pi * float64(r[c])
+		r = r[:len(o)] // one bounds check a row, not one an element
+		for c, x := range r {
+			o[c] += pi * float64(x)
 		}
 	}
 	return o
@@ -290,32 +291,42 @@ func doubleSparsity(h *Head, qs [][]float32, w window, labels []int, p configs.K
 // mustafarPrune keeps, per token row, the round((1−s)·D) elements of
 // largest magnitude (ties: the lower channels) and zeroes the rest.
 func mustafarPrune(x []float32, D int, sparsity float64) []float32 {
+	return mustafarPruneInto(make([]float32, len(x)), x, D, sparsity)
+}
+
+// mustafarPruneInto is mustafarPrune writing into out (len(x) elements,
+// overwritten): a plan reuses one buffer for every sampled head instead
+// of leaving a cache-sized array to the collector per head.
+func mustafarPruneInto(out, x []float32, D int, sparsity float64) []float32 {
 	kept := Kept(D, sparsity)
-	out := make([]float32, len(x))
+	out = out[:len(x)]
+	clear(out)
+	if kept == 0 {
+		return out
+	}
 	mag := make([]float32, D)
+	sel := make([]float32, D) // kthLargest reorders its copy
 	for t := 0; t < len(x)/D; t++ {
 		r := row(x, D, t)
 		for c, v := range r {
 			mag[c] = abs32(v)
 		}
-		if kept == 0 {
-			continue
-		}
-		th := kthLargest(mag, kept)
+		copy(sel, mag)
+		th := kthLargest(sel, kept)
 		o := row(out, D, t)
 		above := 0
-		for c, v := range r {
-			if abs32(v) > th {
-				o[c] = v
+		for c, m := range mag {
+			if m > th {
+				o[c] = r[c]
 				above++
 			}
 		}
-		for c, v := range r { // ties at the threshold, lowest channels first
+		for c, m := range mag { // ties at the threshold, lowest channels first
 			if above == kept {
 				break
 			}
-			if abs32(v) == th {
-				o[c] = v
+			if m == th {
+				o[c] = r[c]
 				above++
 			}
 		}

@@ -146,20 +146,49 @@ func (lw *lowering) cachedRows(tokens [][]int32, w int, seqStride int64) memory.
 
 // rowsOf is the region of tokens[h] (per KV head, each its channel slice
 // of width w) for every sequence; one list for all heads reads whole rows.
+//
+// With a list per head the region is of the cache viewed as one row per
+// (token, head) — pixel (b·seqStride + t)·heads + h, w channels (headRows)
+// — the same addresses as head h's channel slice of token t's row, so the
+// same requests; as whole rows of one channel interval, counting them
+// (memory.Tensor.Runs) walks the spans once instead of sorting every
+// head's span boundaries, which made Double Sparsity's per-head gathers
+// most of its run time.
 func (lw *lowering) rowsOf(tokens [][]int32, w int, seqStride int64) memory.Region {
-	var segs []memory.Seg
-	for h, tk := range tokens {
+	if len(tokens) == 1 {
 		var pix []memory.Span
 		for b := 0; b < lw.seq; b++ {
-			pix = append(pix, spans(tk, int64(b)*seqStride)...)
+			pix = append(pix, spans(tokens[0], int64(b)*seqStride)...)
 		}
-		c0, c1 := int64(h*w), int64((h+1)*w)
-		if len(tokens) == 1 {
-			c0, c1 = 0, int64(lw.kv*w)
-		}
-		segs = append(segs, memory.Seg{C: memory.Span{Lo: c0, Hi: c1}, Pix: pix})
+		return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(lw.kv * w)}, Pix: pix}})
 	}
-	return memory.NewRegion(segs)
+	H := int64(len(tokens))
+	var rows []int64
+	for b := 0; b < lw.seq; b++ {
+		for h, tk := range tokens {
+			for _, t := range tk {
+				rows = append(rows, (int64(b)*seqStride+int64(t))*H+int64(h))
+			}
+		}
+	}
+	slices.Sort(rows)
+	var pix []memory.Span
+	for _, r := range rows {
+		if n := len(pix); n > 0 && pix[n-1].Hi == r {
+			pix[n-1].Hi++
+			continue
+		}
+		pix = append(pix, memory.Span{Lo: r, Hi: r + 1})
+	}
+	return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(w)}, Pix: pix}})
+}
+
+// headRows is t viewed as one row per (pixel, head): heads times the
+// pixels, t.Channels/heads channels each (rowsOf's per-head regions).
+func headRows(t memory.Tensor, heads int) memory.Tensor {
+	t.Pixels *= int64(heads)
+	t.Channels /= int64(heads)
+	return t
 }
 
 func (lw *lowering) tensor(name string, pixels, channels int64, bits int) memory.Tensor {
@@ -235,6 +264,9 @@ func (lw *lowering) attendTokens(tokens [][]int32, stride int, owned bool) {
 		t, name := K, "k_gather"
 		if values {
 			t, name = V, "v_gather"
+		}
+		if len(tokens) > 1 {
+			t = headRows(t, lw.kv)
 		}
 		if owned {
 			lw.gather(name, TagKV, t, lw.cachedRows(part, lw.hd, int64(stride)))

@@ -46,6 +46,11 @@ type Plan struct {
 	slots             []int32
 	regions           map[regionKey]memory.Region
 	pages             map[pageKey][]int32
+	// pruneK and pruneV are Mustafar's pruned K and V of the head being
+	// measured, reused head to head (layers run one at a time).
+	pruneK, pruneV []float32
+	// headBufs are the sampled heads' arrays, redrawn layer by layer.
+	headBufs []*Head
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -102,7 +107,7 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 	// one at a time keeps a 32K-context run within its 300 MB target (two
 	// layers' heads at once took it to 330–370 MB).
 	outs := make([]layerOut, len(pl.Layers))
-	const workers = 1
+	const workers = 1 // more would need their own pruneK/pruneV and headBufs
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	for i, li := range pl.Layers {
@@ -115,6 +120,7 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 		}()
 	}
 	wg.Wait()
+	pl.pruneK, pl.pruneV, pl.headBufs = nil, nil, nil
 	for _, o := range outs {
 		if o.err != nil {
 			return nil, o.err
@@ -141,7 +147,11 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			heads[i] = dumped
 			continue
 		}
-		heads[i] = NewHead(syn, p.Seed, li, h, D, prompt+steps)
+		if i >= len(pl.headBufs) {
+			pl.headBufs = append(pl.headBufs, nil)
+		}
+		heads[i] = newHeadInto(pl.headBufs[i], syn, p.Seed, li, h, D, prompt+steps)
+		pl.headBufs[i] = heads[i]
 	}
 	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
 	var ix *Indexer
@@ -172,7 +182,10 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		}
 		var mk, mv []float32
 		if p.Method == configs.KVMustafar {
-			mk, mv = mustafarPrune(h.K, D, p.Sparsity), mustafarPrune(h.V, D, p.Sparsity)
+			if len(pl.pruneK) < len(h.K) {
+				pl.pruneK, pl.pruneV = make([]float32, len(h.K)), make([]float32, len(h.V))
+			}
+			mk, mv = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
 		}
 		var ev *evictor
 		if p.Method == configs.KVEvict {

@@ -92,9 +92,20 @@ func mix(seed int64, xs ...int64) int64 {
 
 // NewHead draws layer's KV head head of L tokens from s.
 func NewHead(s Synth, seed int64, layer, head, D, L int) *Head {
+	return newHeadInto(nil, s, seed, layer, head, D, L)
+}
+
+// newHeadInto is NewHead reusing buf's K, V and Relevant arrays when
+// they are large enough (every element is written): a plan draws its
+// sampled heads layer after layer into the same arrays.
+func newHeadInto(buf *Head, s Synth, seed int64, layer, head, D, L int) *Head {
 	rng := rand.New(rand.NewSource(mix(seed, int64(layer), int64(head))))
-	h := &Head{D: D, L: L, K: make([]float32, L*D), V: make([]float32, L*D), Relevant: make([]int8, L),
-		synth: s, seed: mix(seed, int64(layer), int64(head), 7)}
+	h := &Head{D: D, L: L, synth: s, seed: mix(seed, int64(layer), int64(head), 7)}
+	if buf != nil && len(buf.K) >= L*D && len(buf.Relevant) >= L {
+		h.K, h.V, h.Relevant = buf.K[:L*D], buf.V[:L*D], buf.Relevant[:L]
+	} else {
+		h.K, h.V, h.Relevant = make([]float32, L*D), make([]float32, L*D), make([]int8, L)
+	}
 	out := min(s.OutlierChannels, D)
 	unit := func(lo, hi int) []float32 {
 		v := make([]float32, D)
@@ -145,13 +156,21 @@ func NewHead(s Synth, seed int64, layer, head, D, L int) *Head {
 				sc = s.OutlierScale
 			}
 			k[c] = float32(sc*rng.NormFloat64()) + float32(s.OutlierBias*math.Sqrt(float64(out)))*bias[c]
-			if topic >= 0 {
-				k[c] += float32(gain) * h.topics[topic][c]
+			// The topics are zero outside the outlier channels and the
+			// recency vector outside the first RecencyChannels: adding
+			// their zero products would not change k[c], so only the
+			// channels where they live are visited (the draw is the same).
+			if c >= D-out {
+				if topic >= 0 {
+					k[c] += float32(gain) * h.topics[topic][c]
+				}
+				for i, a := range bg {
+					k[c] += float32(a) * h.topics[i][c]
+				}
 			}
-			for i, a := range bg {
-				k[c] += float32(a) * h.topics[i][c]
+			if c < s.RecencyChannels {
+				k[c] += float32(s.RecencyGain) * h.recent[c]
 			}
-			k[c] += float32(s.RecencyGain) * h.recent[c]
 		}
 		if t == 0 {
 			for c := range k {

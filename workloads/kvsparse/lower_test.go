@@ -1,0 +1,55 @@
+package kvsparse
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/sparsesim/sparsesim/memory"
+)
+
+// TestHeadRowsSameRequests: a per-head gather read as (token, head) rows
+// (rowsOf, headRows) touches the same addresses as each head's channel
+// slice of the token rows, so it has the same elements and the same
+// DRAM requests — checked against the channel-slice region built here,
+// for request-aligned head slices (bf16, 128 channels) and unaligned ones
+// (4-bit, 64 and 24 channels against 64-byte requests), two sequences.
+func TestHeadRowsSameRequests(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, c := range []struct{ hd, bits int }{{128, 16}, {64, 4}, {24, 4}, {64, 16}} {
+		const kv, seq, stride = 4, 2, 3000
+		lw := &lowering{kv: kv, seq: seq}
+		tokens := make([][]int32, kv)
+		for h := range tokens {
+			seen := map[int32]bool{}
+			for len(tokens[h]) < 700 {
+				// runs and singletons
+				t0 := int32(rng.Intn(stride - 8))
+				for i := int32(0); i < int32(1+rng.Intn(6)); i++ {
+					if !seen[t0+i] {
+						seen[t0+i] = true
+						tokens[h] = append(tokens[h], t0+i)
+					}
+				}
+			}
+			slices.Sort(tokens[h])
+		}
+		var segs []memory.Seg
+		for h, tk := range tokens {
+			var pix []memory.Span
+			for b := 0; b < seq; b++ {
+				pix = append(pix, spans(tk, int64(b*stride))...)
+			}
+			segs = append(segs, memory.Seg{C: memory.Span{Lo: int64(h * c.hd), Hi: int64((h + 1) * c.hd)}, Pix: pix})
+		}
+		perSlice := memory.NewRegion(segs)
+		T := memory.Tensor{Name: "k", Pixels: seq * stride, Channels: int64(kv * c.hd), ElemBits: c.bits}
+		rows := lw.rowsOf(tokens, c.hd, stride)
+		_, want := T.Runs(perSlice, 64)
+		_, got := headRows(T, kv).Runs(rows, 64)
+		if got != want || rows.Elems() != perSlice.Elems() {
+			t.Errorf("head %d ch × %d bits: (token, head) rows %d requests, %d elements; channel slices %d, %d",
+				c.hd, c.bits, got, rows.Elems(), want, perSlice.Elems())
+		}
+	}
+}
