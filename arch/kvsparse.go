@@ -65,6 +65,9 @@ func CheckKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("kv_sparsity.method %s: %s has a %d-token sliding window shorter than the run's context; KV sparsity with a sliding window is not modelled",
 			cfg.KVSparsity.Method, m.Name, m.SlidingWindow)
 	}
+	if cfg.KVSparsity.Method == configs.KVDoubleSparsity && cfg.KVSparsity.Channels > m.HeadSize() {
+		return usererr.New("kv_sparsity.channels %d: more label channels than %s's head_dim %d", cfg.KVSparsity.Channels, m.Name, m.HeadSize())
+	}
 	if cfg.Attention.DecodeOnEngine {
 		return usererr.New("kv_sparsity.method %s: with attention.decode_on_engine the decode attention runs on the attention engine; KV sparsity is modelled on the array (set attention.decode_on_engine=false)", cfg.KVSparsity.Method)
 	}

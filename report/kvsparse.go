@@ -51,7 +51,7 @@ type KVSampling struct {
 	Heads         []int   `json:"heads"`
 	Steps         []int   `json:"steps"`
 	Samples       int     `json:"samples"`
-	KernelSeconds float64 `json:"kernel_seconds"`
+	KernelSeconds float64 `json:"-"` // host time: in the sim block (sim.kernel_seconds)
 }
 
 // KVStepRow is one decode step.
@@ -92,6 +92,7 @@ func NewKVSparsity(r *arch.KVResult) *LLMReport {
 		kb.Steps = append(kb.Steps, KVStepRow{Step: i + 1, Context: s.Context, Bytes: s.Bytes, AttentionSeconds: float64(s.AttentionCycles) / hz})
 	}
 	rep.KVSparsity = kb
+	rep.Sim.KernelSeconds = r.KernelSeconds
 	return rep
 }
 

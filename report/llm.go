@@ -107,6 +107,9 @@ type LLMSim struct {
 	Reused      int64   `json:"reused"`
 	Events      int64   `json:"events"`
 	WallSeconds float64 `json:"wall_seconds"`
+	// KernelSeconds is the host time of a technique's reference kernels
+	// (kv_sparsity); like every host timing it is kept in this block.
+	KernelSeconds float64 `json:"kernel_seconds,omitempty"`
 }
 
 // NewLLM derives the report from an LLM result.

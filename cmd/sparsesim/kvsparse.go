@@ -89,7 +89,16 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if err := arch.CheckLLM(cfg, m, arch.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
 		return err
 	}
-	spec.Objectives = []string{"seconds", "mass_lost"}
+	// The speed–quality front needs a KV-sparsity method somewhere in the
+	// sweep; without one there is no quality to trade, only time.
+	spec.Objectives = []string{"seconds"}
+	kv := cfg.KVSparsity.Method != configs.KVNone
+	for _, a := range spec.Axes {
+		kv = kv || a.Key == "kv_sparsity.method"
+	}
+	if kv {
+		spec.Objectives = append(spec.Objectives, "mass_lost")
+	}
 	if objectives != "" {
 		spec.Objectives = strings.Split(objectives, ",")
 	}
