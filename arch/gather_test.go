@@ -187,15 +187,7 @@ func TestLLMGatherMemoEqualsOneEngine(t *testing.T) {
 	cfg := loadCfg(t, "llm-128x128", "dram.channels=4", "dram.bandwidth_gbps=204.8")
 	m := zooModel(t, "llama-3.2-1b")
 	o := LLMOptions{Phase: PhaseDecode, Prompt: 40, Gen: 3, Batch: 1, RecordOps: true, Attention: gatherLowering{}}
-	memo, err := SimulateLLM(cfg, m, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.NoMemo = true
-	one, err := SimulateLLM(cfg, m, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	memo, one := memoAndOneEngine(t, cfg, m, o)
 	if len(memo.Ops) != len(one.Ops) || !reflect.DeepEqual(memo.Steps, one.Steps) || !reflect.DeepEqual(memo.Decode, one.Decode) {
 		t.Fatalf("memoized and one-engine runs differ")
 	}

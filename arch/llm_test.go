@@ -39,15 +39,7 @@ func TestLLMMemoEqualsOneEngine(t *testing.T) {
 	}{{"llama-3.2-1b", 1}, {"olmoe-1b-7b", 2}} {
 		m := zooModel(t, c.model)
 		o := LLMOptions{Phase: PhaseGenerate, Prompt: 64, Gen: 16, Batch: c.batch, Seed: 3, RecordOps: true}
-		memo, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.NoMemo = true
-		one, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		memo, one := memoAndOneEngine(t, cfg, m, o)
 		if !memo.Memoized || one.Memoized || memo.Reused == 0 {
 			t.Fatalf("%s: memoized %v (reused %d), reference memoized %v", c.model, memo.Memoized, memo.Reused, one.Memoized)
 		}
@@ -80,6 +72,21 @@ func weightBytesPerStep(m llm.Model, word int64) int64 {
 
 // kvReadBytesPerStep is the cache one decode step reads: keys and values of
 // every cached token, every KV head, every layer.
+// memoAndOneEngine runs o memoized and, with NoMemo, on one engine.
+func memoAndOneEngine(t *testing.T, cfg *configs.Config, m llm.Model, o LLMOptions) (memo, one *LLMResult) {
+	t.Helper()
+	o.NoMemo = false
+	memo, err := SimulateLLM(cfg, m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.NoMemo = true
+	if one, err = SimulateLLM(cfg, m, o); err != nil {
+		t.Fatal(err)
+	}
+	return memo, one
+}
+
 func kvReadBytesPerStep(m llm.Model, batch, context int, word int64) int64 {
 	return kvReadBitsPerStep(m, batch, context, 8*word) / 8
 }

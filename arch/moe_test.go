@@ -115,15 +115,7 @@ func TestMoEMemoEqualsOneEngineSkewed(t *testing.T) {
 	} {
 		cfg := loadCfg(t, "llm-128x128", append([]string{"dram.channels=4", "dram.bandwidth_gbps=204.8"}, sets...)...)
 		o := LLMOptions{Phase: PhaseGenerate, Prompt: 16, Gen: 4, Batch: 3, Seed: 5, RecordOps: true}
-		memo, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.NoMemo = true
-		one, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		memo, one := memoAndOneEngine(t, cfg, m, o)
 		if !reflect.DeepEqual(memo.Ops, one.Ops) || !reflect.DeepEqual(memo.Decode, one.Decode) || !reflect.DeepEqual(memo.MoE, one.MoE) {
 			t.Fatalf("%v: memoized and one-engine runs differ", sets)
 		}

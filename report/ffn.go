@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -273,16 +272,5 @@ func WriteFFNBatchPlot(path, title string, pts []FFNBatchPoint) error {
 	p.Legend.Left = true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
 	p.Y.Min = 0
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, ext[1:])
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return usererr.New("--plot %s: %v", path, err)
-	}
-	return nil
+	return writePlot(p, 8*vg.Inch, 5*vg.Inch, path, ext, "--plot")
 }

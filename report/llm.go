@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -363,16 +362,5 @@ func (r *LLMReport) WriteStepPlot(path string) error {
 	}
 	l.Width = vg.Points(1.5)
 	p.Add(l, plotter.NewGrid())
-	wt, err := p.WriterTo(7*vg.Inch, 4*vg.Inch, ext[1:])
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return usererr.New("--step-plot %s: %v", path, err)
-	}
-	return nil
+	return writePlot(p, 7*vg.Inch, 4*vg.Inch, path, ext, "--step-plot")
 }

@@ -215,7 +215,7 @@ func (r *LLMReport) WriteMoEPlot(path string) error {
 	p.NominalX(rankLabels(len(vals))...)
 	// Headroom so the tallest bar clears the title and the legend.
 	p.Y.Min, p.Y.Max = 0, 1.12*max(slicesMax(vals), mean)
-	return writePlot(p, path, ext, "--moe-plot")
+	return writePlot(p, 7*vg.Inch, 4*vg.Inch, path, ext, "--moe-plot")
 }
 
 func slicesMax(v plotter.Values) float64 {
@@ -235,21 +235,6 @@ func rankLabels(n int) []string {
 		}
 	}
 	return out
-}
-
-func writePlot(p *plot.Plot, path, ext, flag string) error {
-	wt, err := p.WriterTo(7*vg.Inch, 4*vg.Inch, ext[1:])
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return usererr.New("%s %s: %v", flag, path, err)
-	}
-	return nil
 }
 
 // MoEBatch is the report of `sparsesim moe-batch`: TPOT with dynamic and

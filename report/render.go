@@ -13,8 +13,11 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
 // Formats lists the output formats.
@@ -248,4 +251,21 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(name, path)
+}
+
+// writePlot renders p at w×h in the format ext names (".png", ".svg", …)
+// and writes it to path atomically; flag names the option in errors.
+func writePlot(p *plot.Plot, w, h vg.Length, path, ext, flag string) error {
+	wt, err := p.WriterTo(w, h, ext[1:])
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return usererr.New("%s %s: %v", flag, path, err)
+	}
+	return nil
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
@@ -105,15 +103,5 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if err := sweep.CheckObjectives(spec.Objectives); err != nil {
 		return err
 	}
-	var errw io.Writer = cmd.ErrOrStderr()
-	if quiet {
-		errw = nil
-	}
-	f, isFile := errw.(*os.File)
-	sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
-		Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
-	if err != nil {
-		return err
-	}
-	return finishSweep(cmd, out, spec, sum)
+	return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
 }

@@ -129,17 +129,7 @@ shows progress. docs/cluster/README.md.`,
 				}
 				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, perShard, shard != "", resume, dryRun)
 			}
-			errw := cmd.ErrOrStderr()
-			if quiet {
-				errw = nil
-			}
-			f, isFile := errw.(*os.File)
-			sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
-				Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
-			if err != nil {
-				return err
-			}
-			return finishSweep(cmd, out, spec, sum)
+			return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
 		}),
 	}
 	fl := cmd.Flags()
@@ -249,6 +239,22 @@ func newSweepStatusCmd() *cobra.Command {
 
 // finishSweep prints the Pareto front and writes the default plots (the
 // plot layer reads the sorted rows back; the sweep itself never held them).
+// runSweep runs spec's points here (progress on stderr unless quiet, a bar
+// when stderr is a terminal) and writes the front and plots.
+func runSweep(cmd *cobra.Command, spec sweep.Spec, out string, jobs int, resume bool, sh sweep.Shard, quiet bool) error {
+	errw := cmd.ErrOrStderr()
+	if quiet {
+		errw = nil
+	}
+	f, isFile := errw.(*os.File)
+	sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
+		Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
+	if err != nil {
+		return err
+	}
+	return finishSweep(cmd, out, spec, sum)
+}
+
 func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, sum sweep.Summary) error {
 	if err := sweep.WritePareto(out, spec.Keys(), spec.Objectives, sum.Front, cmd.OutOrStdout()); err != nil {
 		return err
