@@ -330,6 +330,11 @@ func applySet(root *yaml.Node, expr string, line int) error {
 		}
 		if last {
 			*child = yaml.Node{Kind: yaml.ScalarNode, Value: val, Line: line}
+			if val == "" {
+				// "key=" is an empty string, not YAML's null (which
+				// would leave the default in place, silently).
+				child.Tag = "!!str"
+			}
 		} else if child.Kind != yaml.MappingNode {
 			*child = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
 		}

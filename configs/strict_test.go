@@ -25,6 +25,20 @@ func TestIntegerFieldsAreStrict(t *testing.T) {
 	}
 }
 
+// "--set key=" sets an empty value, never YAML's null: a required field
+// is refused naming the key instead of silently keeping its default; an
+// optional path may be emptied.
+func TestEmptySetValueIsNotIgnored(t *testing.T) {
+	for _, key := range []string{"dataflow", "pe_array.rows", "moe.routing", "attention.decode_on_engine", "kv_sparsity.method"} {
+		if _, err := Load(DefaultName, []string{key + "="}); err == nil || !strings.Contains(err.Error(), "field "+key) {
+			t.Errorf("--set %s=: %v, want an error naming the field", key, err)
+		}
+	}
+	if c, err := Load(DefaultName, []string{"moe.trace="}); err != nil || c.MoE.Trace != "" {
+		t.Errorf("--set moe.trace=: %v", err)
+	}
+}
+
 func TestEmptyAndBinaryConfigsRefused(t *testing.T) {
 	for name, text := range map[string]string{"empty": "", "comments only": "# nothing\n", "null": "~\n"} {
 		_, err := Load(writeTemp(t, text), nil)
