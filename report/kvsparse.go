@@ -117,8 +117,8 @@ func (k KVSparsity) MarshalJSON() ([]byte, error) {
 
 // table writes the block within 80 columns.
 func (k *KVSparsity) table(w io.Writer) error {
-	fmt.Fprintf(w, "\nkv_sparsity %s: attention %.3gx faster, TPOT %.3gx (%s vs dense %s)\n", k.Method,
-		k.AttentionSpeedup, k.TPOTSpeedup, humanSeconds(k.TPOTSeconds), humanSeconds(k.DenseTPOTSeconds))
+	fmt.Fprintf(w, "\nkv_sparsity %s: attention speedup %.3gx, TPOT speedup %.3gx\n", k.Method, k.AttentionSpeedup, k.TPOTSpeedup)
+	fmt.Fprintf(w, "TPOT %s vs dense %s (a speedup below 1 is a slowdown)\n", humanSeconds(k.TPOTSeconds), humanSeconds(k.DenseTPOTSeconds))
 	fmt.Fprintf(w, "quality over %d samples: mass recall %.4f ± %.2g, output error %.4f ± %.2g\n",
 		k.Sampling.Samples, k.MassRecall, k.MassRecallCI95, k.OutputRelError, k.OutputRelErrorCI95)
 	if k.HISAIoU != nil {
