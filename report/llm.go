@@ -362,5 +362,14 @@ func (r *LLMReport) WriteStepPlot(path string) error {
 	}
 	l.Width = vg.Points(1.5)
 	p.Add(l, plotter.NewGrid())
+	if len(pts) == 1 {
+		// A line through one point draws nothing: mark it.
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Radius = vg.Points(4)
+		p.Add(sc)
+	}
 	return writePlot(p, 7*vg.Inch, 4*vg.Inch, path, ext, "--step-plot")
 }
