@@ -101,16 +101,16 @@ func hisaVariants(ix *Indexer, ctx, g, B, blockTop, k int) hisaIoUs {
 // What it checks (docs/kv-sparsity.md, Validation):
 //   - the model's selection is Indexer.HISA's (the pooled-key ranking
 //     here reproduces it token for token);
-//   - its mean IoU is the documented 0.87 (not > 0.99: the issue's
-//     threshold is unmet) and its worst below 0.6;
+//   - its mean IoU is the documented 0.956 (not > 0.99: the issue's
+//     threshold is unmet) and its worst above 0.9;
 //   - ranking blocks by the mean of their token scores instead — the
-//     same blocks and the same budget — reaches ≥ 0.95 on average: the
-//     loss is the pooled key's score, Σ_j ReLU(q_j·k̄) below
-//     mean_t Σ_j ReLU(q_j·k_t), not the block budget;
-//   - the block budget alone costs little: ranking by each block's best
-//     token score (which keeps every flat pick whenever they lie in at
-//     most 128 blocks) reaches ≥ 0.98 on average, and the flat picks lie
-//     in more than 128 blocks at some steps (where no ranking can reach 1).
+//     same blocks and the same budget — gains about two points: the
+//     pooled key's score Σ_j ReLU(q_j·k̄) is below
+//     mean_t Σ_j ReLU(q_j·k_t) where a block's token scores straddle 0;
+//   - ranking by each block's best token score (which keeps every flat
+//     pick whenever they lie in at most 128 blocks) gains two more and
+//     reaches ≥ 0.99: the rest is the block budget, the flat picks lying
+//     in more than 128 blocks at some steps (where no ranking reaches 1).
 func TestHISAIoUAtDefaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("32K-context indexer scans")
@@ -147,13 +147,44 @@ func TestHISAIoUAtDefaults(t *testing.T) {
 	pooled, meanS, maxS := sum.pooled/float64(n), sum.meanScore/float64(n), sum.maxScore/float64(n)
 	t.Logf("mean IoU: pooled key %.3f (worst %.3f), mean score %.3f, max score %.3f; %d of %d steps with flat picks in more than %d blocks; %d of %d missed picks isolated",
 		pooled, worst, meanS, maxS, over, n, p.BlockTop, sum.isolated, sum.missed)
-	if pooled < 0.84 || pooled > 0.90 || worst > 0.6 {
-		t.Errorf("pooled-key IoU mean %.3f worst %.3f: docs/kv-sparsity.md says 0.873 and 0.537", pooled, worst)
+	if pooled < 0.94 || pooled > 0.97 || worst < 0.9 {
+		t.Errorf("pooled-key IoU mean %.3f worst %.3f: docs/kv-sparsity.md says 0.956 and 0.926", pooled, worst)
 	}
-	if meanS < 0.95 {
-		t.Errorf("mean-score ranking IoU %.3f: the pooled key is not the main loss", meanS)
+	if meanS < pooled+0.01 || meanS > maxS-0.01 {
+		t.Errorf("mean-score ranking IoU %.3f between pooled %.3f and max %.3f: the loss is not split as documented", meanS, pooled, maxS)
 	}
-	if maxS < 0.98 || over == 0 {
+	if maxS < 0.99 || over == 0 {
 		t.Errorf("max-score ranking IoU %.3f, %d steps over the block budget", maxS, over)
 	}
+}
+
+// TestIndexKeysIgnoreSharedOffset: a vector added to every key of a head
+// (what the synthetic keys' fixed outlier offset is) leaves the index
+// keys unchanged up to fp8 rounding, because they are built from the
+// keys minus their calibrated mean (NewIndexer).
+func TestIndexKeysIgnoreSharedOffset(t *testing.T) {
+	const D, L = 64, 2048
+	a := NewHead(DefaultSynth, 3, 1, 0, D, L)
+	b := NewHead(DefaultSynth, 3, 1, 0, D, L)
+	off := make([]float32, D)
+	for c := range off {
+		off[c] = float32(5 * math.Sin(float64(c)))
+	}
+	for t := 0; t < L; t++ {
+		for c := range off {
+			b.K[t*D+c] += off[c]
+		}
+	}
+	ia, ib := NewIndexer([]*Head{a}, 32, 9), NewIndexer([]*Head{b}, 32, 9)
+	var worst float64
+	for i, x := range ia.keys {
+		// e4m3 keeps 4 significant bits: a relative step of 1/16.
+		tol := math.Abs(float64(x))/8 + 0.05
+		if d := math.Abs(float64(x - ib.keys[i])); d > tol {
+			t.Fatalf("index key element %d: %.3f without the offset, %.3f with it", i, x, ib.keys[i])
+		} else {
+			worst = max(worst, d)
+		}
+	}
+	t.Logf("largest difference %.4f", worst)
 }

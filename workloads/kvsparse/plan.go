@@ -46,6 +46,7 @@ type Plan struct {
 	slots             []int32
 	regions           map[regionKey]memory.Region
 	pages             map[pageKey][]int32
+	tokenRegions      map[tokenRowsKey]memory.Region
 	// pruneK and pruneV are Mustafar's pruned K and V of the head being
 	// measured, reused head to head (layers run one at a time).
 	pruneK, pruneV []float32
@@ -253,7 +254,8 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
-		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{}}
+		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
+		tokenRegions: map[tokenRowsKey]memory.Region{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
