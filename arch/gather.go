@@ -31,6 +31,9 @@ package arch
 //     the traffic belongs to; arch.SimulateLLM summarizes it, simulates
 //     each distinct summary once, and adds its useful bytes to the step's
 //     split and its useful and transferred bytes to StepStats.Gather.
+//   - Gather.Write (GatherSummary.Write) turns the op into a scatter: the
+//     same requests write the rows from SRAM to DRAM (a new token's
+//     metadata, label-cache row or index key), booked as writes.
 //   - The GEMM that consumes the gathered rows sets Layer.FilterOnChip: at
 //     the layer's start its whole K×N operand is held in the filter buffer
 //     (as memory.keep_activations holds an input) and is not read from
@@ -58,6 +61,8 @@ import (
 type GatherSummary struct {
 	UsefulBytes int64
 	Requests    int64
+	// Write: the requests write to DRAM (a scatter of rows from SRAM).
+	Write bool
 }
 
 // SummarizeGather counts the requests of requestBytes that read region r
@@ -98,9 +103,9 @@ func SimulateGather(cfg *configs.Config, s GatherSummary) (GatherResult, error) 
 	t := memory.Tensor{Name: "gather", Kind: tensorFilter, Pixels: 1, Channels: 1, ElemBits: 8}
 	var doneAt int64 = -1
 	b.at(0, func() {
-		op := &bufOp{start: b.now(), done: func() { doneAt = b.now() }}
+		op := &bufOp{start: b.now(), write: s.Write, done: func() { doneAt = b.now() }}
 		b.begin(op)
-		b.transferBytes(op, t, s.UsefulBytes, s.Requests, false)
+		b.transferBytes(op, t, s.UsefulBytes, s.Requests, s.Write)
 		b.finish(op)
 	})
 	if err := a.engine.Run(); err != nil {

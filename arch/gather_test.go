@@ -112,6 +112,22 @@ func TestGatherTimeIsBandwidthBound(t *testing.T) {
 	if g, err := SimulateGather(cfg, GatherSummary{}); err != nil || g.Cycles != 0 {
 		t.Errorf("empty gather: %+v %v", g, err)
 	}
+	// A scatter (Write) books writes, not reads, and on one channel takes
+	// the same bus time as the reads.
+	rd, err := SimulateGather(cfg, GatherSummary{UsefulBytes: 1000, Requests: 17})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr, err := SimulateGather(cfg, GatherSummary{UsefulBytes: 1000, Requests: 17, Write: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wr.Traffic.WriteBytes != 1000 || wr.Traffic.ReadBytes != 0 || wr.Traffic.Requests != 17 {
+		t.Errorf("scatter: ledger booked %+v, want 1000 bytes written in 17 requests", wr.Traffic)
+	}
+	if wr.Cycles != rd.Cycles {
+		t.Errorf("scatter %d cycles, gather %d: the same requests on one channel", wr.Cycles, rd.Cycles)
+	}
 }
 
 // TestFilterOnChipSkipsFilterReads: a GEMM whose operand a gather left on

@@ -33,10 +33,12 @@ func (k *KVKinds) add(o KVKinds) {
 // Read is every byte the DRAM moved for the method's reads.
 func (k KVKinds) Read() int64 { return k.KV + k.Metadata + k.LabelCache + k.Indexer + k.WastedBurst }
 
-// KVStep is one decode step of a KV-sparsity run.
+// KVStep is one decode step of a KV-sparsity run: Bytes read, Written
+// (the new token's metadata, label-cache row and index keys; KV is 0
+// there: the K/V appends are the dense decode's).
 type KVStep struct {
 	Context         int
-	Bytes           KVKinds
+	Bytes, Written  KVKinds
 	AttentionCycles int64
 }
 
@@ -45,11 +47,11 @@ type KVStep struct {
 type KVResult struct {
 	Plan          *kvsparse.Plan
 	Dense, Sparse *LLMResult
-	// Bytes total the decode steps; DenseKV is the dense attention's
+	// Bytes and Written total the decode steps; DenseKV is the dense attention's
 	// K/V reads over the same steps.
-	Bytes   KVKinds
-	DenseKV int64
-	Steps   []KVStep
+	Bytes, Written KVKinds
+	DenseKV        int64
+	Steps          []KVStep
 	// Attention cycles over the decode (the attention class: selection
 	// work, gathers and the attention products).
 	AttentionCycles, DenseAttentionCycles int64
@@ -165,7 +167,11 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 			// An operand too big for the filter buffer streams from DRAM.
 			k.KV = rec.Bytes.KV
 		}
-		st.Bytes.add(k)
+		if op.Kind == llm.OpGather && op.Gather.Write {
+			st.Written.add(k)
+		} else {
+			st.Bytes.add(k)
+		}
 	}
 	sparse, err := SimulateLLM(cfg, m, so)
 	if err != nil {
@@ -175,6 +181,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	for i := range r.Steps {
 		r.Steps[i].Context = sparse.Steps[i].Context
 		r.Bytes.add(r.Steps[i].Bytes)
+		r.Written.add(r.Steps[i].Written)
 		r.AttentionCycles += r.Steps[i].AttentionCycles
 	}
 	return r, nil

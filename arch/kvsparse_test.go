@@ -72,12 +72,55 @@ func TestKVBytesFollowFormulas(t *testing.T) {
 			if got != want {
 				t.Errorf("%s step %d: bytes %+v, want %+v", method, i+1, got, want)
 			}
+			// What the new token adds: the newest page's min and max, its
+			// label row, its index key (and the newest block's pooled key).
+			var wantW kvsparseBytes
+			switch method {
+			case "quest":
+				wantW.meta = layers * kv * 2 * hd * wb
+			case "double_sparsity":
+				wantW.label = layers * kv * int64(p.Channels) * wb
+			case "dsa":
+				wantW.index = layers * int64(p.IndexDim) * int64(p.IndexBits) / 8
+			case "hisa":
+				wantW.index = 2 * layers * int64(p.IndexDim) * int64(p.IndexBits) / 8
+			}
+			gotW := kvsparseBytes{st.Written.KV, st.Written.Metadata, st.Written.LabelCache, st.Written.Indexer}
+			if gotW != wantW {
+				t.Errorf("%s step %d: written %+v, want %+v", method, i+1, gotW, wantW)
+			}
+			// A 16-byte label row is a whole 64-byte request.
+			if method == "double_sparsity" && st.Written.WastedBurst != layers*kv*(64-int64(p.Channels)*wb) {
+				t.Errorf("double_sparsity step %d: %d bytes of write burst waste, want %d", i+1, st.Written.WastedBurst, layers*kv*(64-int64(p.Channels)*wb))
+			}
 			if read := got.kv + got.meta + got.label + got.index; st.Bytes.WastedBurst*100 > read {
 				t.Errorf("%s step %d: %d wasted burst bytes of %d", method, i+1, st.Bytes.WastedBurst, read)
 			}
 		}
 		if r.DenseKV != dense {
 			t.Errorf("%s: dense attention read %d KV bytes, want %d", method, r.DenseKV, dense)
+		}
+		// The footprint after the decode's 3 steps.
+		const T = 4096 + 3
+		st := r.Plan.Storage(1)
+		want := kvsparse.Storage{Tokens: T, KV: 2 * layers * kv * T * hd * wb, DenseKV: 2 * layers * kv * T * hd * wb}
+		switch method {
+		case "evict":
+			want.KV = 2 * layers * kv * int64(p.Budget) * hd * wb
+		case "quest":
+			want.Metadata = layers * kv * ((T + int64(p.PageSize) - 1) / int64(p.PageSize)) * 2 * hd * wb
+		case "double_sparsity":
+			want.LabelCache = layers * kv * T * int64(p.Channels) * wb
+		case "dsa":
+			want.Indexer = layers * T * int64(p.IndexDim) * int64(p.IndexBits) / 8
+		case "hisa":
+			want.Indexer = layers * (T + (T+int64(p.Block)-1)/int64(p.Block)) * int64(p.IndexDim) * int64(p.IndexBits) / 8
+		case "mustafar":
+			want.KV = 2 * layers * kv * T * int64(kvsparse.Kept(hd, p.Sparsity)) * wb
+			want.Metadata = 2 * layers * kv * T * hd / 8
+		}
+		if st != want {
+			t.Errorf("%s: storage %+v, want %+v", method, st, want)
 		}
 	}
 }

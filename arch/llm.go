@@ -460,6 +460,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			} else if op.Kind == llm.OpGather {
 				g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
+				g.Write = op.Gather.Write
 				c, err := run.gather(g)
 				if err != nil {
 					return st, err

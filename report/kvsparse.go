@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -33,10 +34,15 @@ type KVSparsity struct {
 	DenseBytes struct {
 		KV int64 `json:"kv"`
 	} `json:"dense_bytes"`
-	AttentionSeconds      float64 `json:"attention_seconds"`
-	DenseAttentionSeconds float64 `json:"dense_attention_seconds"`
-	TPOTSeconds           float64 `json:"tpot_seconds"`
-	DenseTPOTSeconds      float64 `json:"dense_tpot_seconds"`
+	// Written is what the method writes besides the K/V appends (the new
+	// token's page bounds, label-cache row, index and block keys; kv is
+	// 0); Storage its DRAM footprint at the end of the decode.
+	Written               arch.KVKinds     `json:"written"`
+	Storage               kvsparse.Storage `json:"storage"`
+	AttentionSeconds      float64          `json:"attention_seconds"`
+	DenseAttentionSeconds float64          `json:"dense_attention_seconds"`
+	TPOTSeconds           float64          `json:"tpot_seconds"`
+	DenseTPOTSeconds      float64          `json:"dense_tpot_seconds"`
 	// HISAIoU is the mean (and least) IoU of HISA's selections with the
 	// flat indexer's at the sampled steps (hisa only).
 	HISAIoU    *float64    `json:"hisa_iou,omitempty"`
@@ -59,6 +65,7 @@ type KVStepRow struct {
 	Step             int          `json:"step"`
 	Context          int          `json:"context"`
 	Bytes            arch.KVKinds `json:"bytes"`
+	Written          arch.KVKinds `json:"written"`
 	AttentionSeconds float64      `json:"attention_seconds"`
 }
 
@@ -85,11 +92,12 @@ func NewKVSparsity(r *arch.KVResult) *LLMReport {
 		Sampling: KVSampling{Layers: r.Plan.Layers, Heads: r.Plan.Heads, Steps: r.Plan.StepsAt, Samples: q.Samples, KernelSeconds: r.KernelSeconds},
 		Steps:    []KVStepRow{}}
 	kb.DenseBytes.KV = r.DenseKV
+	kb.Written, kb.Storage = r.Written, r.Plan.Storage(r.Sparse.Options.Batch)
 	if r.Plan.P.Method == configs.KVHISA {
 		kb.HISAIoU, kb.HISAIoUMin = &q.IoU, &q.IoUMin
 	}
 	for i, s := range r.Steps {
-		kb.Steps = append(kb.Steps, KVStepRow{Step: i + 1, Context: s.Context, Bytes: s.Bytes, AttentionSeconds: float64(s.AttentionCycles) / hz})
+		kb.Steps = append(kb.Steps, KVStepRow{Step: i + 1, Context: s.Context, Bytes: s.Bytes, Written: s.Written, AttentionSeconds: float64(s.AttentionCycles) / hz})
 	}
 	rep.KVSparsity = kb
 	rep.Sim.KernelSeconds = r.KernelSeconds
@@ -139,6 +147,13 @@ func (k *KVSparsity) table(w io.Writer) error {
 	if err := tb.Render(); err != nil {
 		return err
 	}
+	wr := k.Written
+	fmt.Fprintf(w, "written besides the K/V appends: %s (metadata %s, label cache %s,\n", compactBytes(wr.Read()),
+		compactBytes(wr.Metadata), compactBytes(wr.LabelCache))
+	fmt.Fprintf(w, "  index keys %s, burst waste %s)\n", compactBytes(wr.Indexer), compactBytes(wr.WastedBurst))
+	st := k.Storage
+	fmt.Fprintf(w, "stored at %d tokens: %s, %.4f of the dense K/V %s\n", st.Tokens, compactBytes(st.Total()),
+		ratio(float64(st.Total()), float64(st.DenseKV)), compactBytes(st.DenseKV))
 	fmt.Fprintf(w, "kernels sampled layers %v, KV heads %v, %d steps (%.2f s)\n", k.Sampling.Layers, k.Sampling.Heads, len(k.Sampling.Steps), k.Sampling.KernelSeconds)
 	return nil
 }

@@ -64,6 +64,26 @@ func (lw *lowering) gather(name, tag string, t memory.Tensor, r memory.Region) {
 	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: bytes, Tag: tag}))
 }
 
+// writeRows scatters the new token's rows of t — pixel rows[i], all
+// channels — from SRAM to DRAM (metadata, label-cache rows, index keys).
+func (lw *lowering) writeRows(name, tag string, t memory.Tensor, rows []int64) {
+	pix := make([]memory.Span, len(rows))
+	for i, r := range rows {
+		pix[i] = memory.Span{Lo: r, Hi: r + 1}
+	}
+	reg := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: t.Channels}, Pix: pix}})
+	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: reg, Bytes: llm.BytesKV, Tag: tag, Write: true}))
+}
+
+// strided is n rows, the i-th at i·stride + at.
+func strided(n, stride, at int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i*stride + at)
+	}
+	return out
+}
+
 // gemm appends blocks of an (M×K)·(K×n) product per group, n split in
 // blocks of chunk (the dense decode's split-K), reading its K×n operand
 // from the filter buffer where a gather left it.
@@ -460,8 +480,10 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 		lw.topk("quest_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, np) }))
 		tk := perHead(func(sm *Sample) []int32 { return pl.pagesNow(sm, P.PageSize, ctx) })
 		lw.attendTokens(tk, pl.cap, true)
-		// The newest page's min and max take the new key.
+		// The newest page's min and max take the new key and are written
+		// back (read every step with the other pages).
 		lw.vec("quest_meta_update", int64(lw.seq*lw.kv)*int64(2*lw.hd), 1)
+		lw.writeRows("quest_meta_write", TagMetadata, meta, strided(lw.seq*lw.kv, capPages, np-1))
 	case configs.KVDoubleSparsity:
 		label := lw.tensor("label_cache", int64(lw.seq*lw.kv*pl.cap), int64(P.Channels), pl.kvBits)
 		lw.score("ds_scores", TagLabelCache, label, lw.g, P.Channels, lw.seq*lw.kv, func(lo, hi int) memory.Region {
@@ -474,6 +496,8 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 		lw.vec("ds_softmax", heads*int64(L), opsSoftmax)
 		lw.topk("ds_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, L) }))
 		lw.attendTokens(perHead(func(sm *Sample) []int32 { return sm.Sel.Tokens }), pl.cap, true)
+		// The new token's label channels join the label cache.
+		lw.writeRows("ds_label_write", TagLabelCache, label, strided(lw.seq*lw.kv, pl.cap, ctx-1))
 	case configs.KVDSA, configs.KVHISA:
 		h := m.HiddenSize
 		// The indexer's query (and head weights) and key projections of
@@ -507,9 +531,12 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 			}, nc)
 			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nc), opsReLUWeight)
 			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds[sm.Sel.Split:], nc), lw.seq))
-			// The newest block's pooled key takes the new index key.
+			// The newest block's pooled key takes the new index key and is
+			// written back.
 			lw.vec("block_key_update", int64(lw.seq)*int64(P.IndexDim), 1)
+			lw.writeRows("block_key_write", TagIndexer, bkeys, strided(lw.seq, capB, nb-1))
 		}
+		lw.writeRows("index_key_write", TagIndexer, keys, strided(lw.seq, pl.cap, ctx-1))
 		lw.attendTokens([][]int32{sm.Sel.Tokens}, pl.cap, true)
 	case configs.KVMustafar:
 		lw.mustafar(layer, s.Step)

@@ -11,7 +11,8 @@ const (
 )
 
 // Gather is an OpGather: the gather DMA reads region Rows of Tensor (any
-// DRAM tensor, pixels = rows) into on-chip SRAM (arch/gather.go). Bytes
+// DRAM tensor, pixels = rows) into on-chip SRAM, or writes them back
+// (Write; arch/gather.go). Bytes
 // names the split its traffic is reported in. The GEMM that uses the rows
 // sets workloads.Layer.FilterOnChip.
 type Gather struct {
@@ -21,6 +22,9 @@ type Gather struct {
 	// Tag names what the rows are for a technique's own report (e.g. the
 	// kv_sparsity byte kinds); SimulateLLM does not read it.
 	Tag string
+	// Write makes the op a scatter: the DMA writes the rows from SRAM to
+	// DRAM (a new token's metadata), with the same burst accounting.
+	Write bool
 }
 
 // GatherOp is an OpGather of class class.
