@@ -11,11 +11,14 @@ import (
 // run the decode, with kv_sparsity when a point sets a method).
 func IsLLMPhase(phase string) bool { return phase == arch.PhaseDecode || phase == arch.PhaseGenerate }
 
-// runLLMPoint is one decode point: seconds is the TPOT, cycles the
-// decode's, and with a kv_sparsity.method the block's speedups and
-// quality (docs/kv-sparsity.md) — so a sweep over budget, page_size,
-// channels or k draws the speedup–quality front (objectives
-// seconds,mass_lost).
+// runLLMPoint is one decode or generate point: seconds is the TPOT,
+// cycles the decode's; ttft_seconds, tpot_seconds and tokens_per_second
+// are the run JSON's llm block (ttft only when the point runs a prefill,
+// tpot only when it runs a decode step); and with a kv_sparsity.method
+// the block's speedups and quality (docs/kv-sparsity.md) — so a sweep
+// over budget, page_size, channels or k draws the speedup–quality front
+// (objectives seconds,mass_lost). An LLM run reports no stalls, DRAM
+// read/write split or energy, so those metrics do not apply (nil).
 func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 	m, err := llm.Resolve(spec.Workload)
 	if err != nil {
@@ -36,15 +39,33 @@ func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 		}
 		rep = report.NewLLM(r)
 	}
-	out := &Metrics{PEs: cfg.PEArray.Rows * cfg.PEArray.Cols, Seconds: rep.LLM.TPOTSeconds}
+	return llmMetrics(cfg, rep), nil
+}
+
+// llmMetrics reads a point's metrics from its LLM report. The report
+// writes 0 for a latency its phase does not have (no prefill in a decode
+// run); here that is "does not apply", since a latency that applies is
+// never 0.
+func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
+	s := rep.LLM
+	out := &Metrics{PEs: cfg.PEArray.Rows * cfg.PEArray.Cols, Seconds: s.TPOTSeconds}
 	for _, p := range rep.Phases {
 		if p.Name == arch.PhaseDecode {
 			out.Cycles = p.Cycles
 		}
 	}
-	if k := rep.KVSparsity; k != nil {
-		out.AttentionSpeedup, out.TPOTSpeedup = k.AttentionSpeedup, k.TPOTSpeedup
-		out.MassRecall, out.MassLost, out.OutputRelError = k.MassRecall, 1-k.MassRecall, k.OutputRelError
+	if s.TTFTSeconds > 0 {
+		out.TTFTSeconds = ptr(s.TTFTSeconds)
 	}
-	return out, nil
+	if s.TPOTSeconds > 0 {
+		out.TPOTSeconds = ptr(s.TPOTSeconds)
+	}
+	if s.TokensPerSecond > 0 {
+		out.TokensPerSecond = ptr(s.TokensPerSecond)
+	}
+	if k := rep.KVSparsity; k != nil {
+		out.AttentionSpeedup, out.TPOTSpeedup = ptr(k.AttentionSpeedup), ptr(k.TPOTSpeedup)
+		out.MassRecall, out.MassLost, out.OutputRelError = ptr(k.MassRecall), ptr(1-k.MassRecall), ptr(k.OutputRelError)
+	}
+	return out
 }

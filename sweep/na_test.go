@@ -10,7 +10,7 @@ import (
 // over dense on a dense point) are absent from the JSON and empty in the
 // CSV, never 0.
 func TestNotApplicableMetricsAreEmpty(t *testing.T) {
-	r := Row{Point: 0, Params: map[string]string{}, Metrics: &Metrics{PEs: 64, Cycles: 100, EnergyPJ: 5}}
+	r := Row{Point: 0, Params: map[string]string{}, Metrics: &Metrics{PEs: 64, Cycles: 100, EnergyPJ: ptr(5.0)}}
 	b, _ := json.Marshal(r)
 	for _, k := range []string{"lut", "dsp", "est_clock_mhz", "speedup_vs_dense"} {
 		if strings.Contains(string(b), `"`+k+`"`) {
@@ -42,5 +42,25 @@ func TestNotApplicableMetricsAreEmpty(t *testing.T) {
 	b2 := Row{Point: 1, Metrics: &Metrics{Cycles: 20}}
 	if f := Pareto([]Row{a, b2}, []string{"cycles", "lut"}); len(f) != 1 || f[0].Point != 0 {
 		t.Errorf("front %v", f)
+	}
+}
+
+// An FPGA design whose buffers fit BRAM uses no URAM: that is a measured
+// 0, written as 0, not left empty as if the point had no URAM figure.
+func TestMeasuredZeroIsWritten(t *testing.T) {
+	spec := Spec{Config: "sat-vcu1525", Workload: topo, Batch: 1, Phase: "inference",
+		Sets: []string{"buffers.ifmap_kb=64", "buffers.filter_kb=64", "buffers.ofmap_kb=64"}}
+	r := RunPoint(spec, Point{})
+	if r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	if v, ok := r.Metrics.Get("uram"); !ok || v != 0 {
+		t.Fatalf("uram %g (applies %v)", v, ok)
+	}
+	if c := strings.Split(string(r.csvLine(nil)), ",")[1+metricIndex["uram"]]; c != "0" {
+		t.Errorf("CSV uram %q", c)
+	}
+	if !strings.Contains(string(r.jsonLine()), `"uram":0,`) {
+		t.Errorf("JSON %s", r.jsonLine())
 	}
 }

@@ -13,13 +13,34 @@ import (
 	"github.com/sparsesim/sparsesim/report"
 )
 
-// DefaultObjectives are minimised by the Pareto front: cycles and energy,
-// or with an FPGA target cycles against LUTs and DSPs.
+// DefaultObjectives are the Pareto front's objectives: cycles and
+// energy, or with an FPGA target cycles against LUTs and DSPs.
 func DefaultObjectives(fpga bool) []string {
 	if fpga {
 		return []string{"cycles", "lut", "dsp"}
 	}
 	return []string{"cycles", "energy_pj"}
+}
+
+// maximised are the metrics where more is better (a rate, a speedup, a
+// share, a recall); every other metric (times, cycles, traffic, energy,
+// resources, mass_lost, output_rel_error) is better smaller. The front
+// minimises, so it negates these (objectiveValues).
+var maximised = map[string]bool{
+	"utilization": true, "gops": true, "gops_per_w": true, "speedup_vs_dense": true, "est_clock_mhz": true,
+	"tokens_per_second": true, "attention_speedup": true, "tpot_speedup": true, "mass_recall": true,
+}
+
+// Maximised reports whether the Pareto front prefers more of a metric.
+func Maximised(name string) bool { return maximised[name] }
+
+// ObjectiveText names an objective with its direction ("min cycles",
+// "max tokens_per_second") for titles and headers.
+func ObjectiveText(name string) string {
+	if maximised[name] {
+		return "max " + name
+	}
+	return "min " + name
 }
 
 // CheckObjectives rejects names that are not metrics.
@@ -32,8 +53,25 @@ func CheckObjectives(obj []string) error {
 	return nil
 }
 
-// Pareto returns the successful rows no other row dominates (all
-// objectives ≤ and one <), in point order.
+// objectiveValues appends a row's objectives (vals in MetricNames order)
+// to dst as ParetoIndices minimises them: a maximised metric negated, and
+// one that does not apply to the row +Inf, never better than a value.
+func objectiveValues(dst, vals []float64, obj []string) []float64 {
+	for _, o := range obj {
+		x := vals[metricIndex[o]]
+		switch {
+		case math.IsNaN(x):
+			x = math.Inf(1)
+		case maximised[o]:
+			x = -x
+		}
+		dst = append(dst, x)
+	}
+	return dst
+}
+
+// Pareto returns the successful rows no other row dominates (every
+// objective as good, in its direction, and one better), in point order.
 func Pareto(rows []Row, obj []string) []Row {
 	var ok []Row
 	var vals []float64 // objectives per row, computed once, flat
@@ -41,14 +79,7 @@ func Pareto(rows []Row, obj []string) []Row {
 		if r.Metrics == nil {
 			continue
 		}
-		v := r.Metrics.Values()
-		for _, o := range obj {
-			x := v[metricIndex[o]]
-			if math.IsNaN(x) {
-				x = math.Inf(1) // does not apply: never better than a value
-			}
-			vals = append(vals, x)
-		}
+		vals = objectiveValues(vals, r.Metrics.Values(), obj)
 		ok = append(ok, r)
 	}
 	var front []Row
@@ -160,7 +191,7 @@ func WritePareto(dir string, keys, obj []string, front []Row, w io.Writer) error
 	if w == nil {
 		return nil
 	}
-	fmt.Fprintf(w, "Pareto front over %s (%d points):\n", strings.Join(obj, ", "), len(front))
+	fmt.Fprintf(w, "Pareto front over %s (%d points):\n", objectivesText(obj), len(front))
 	tb := report.NewTable(w)
 	header := []any{"point"}
 	for _, k := range keys {
@@ -186,4 +217,13 @@ func WritePareto(dir string, keys, obj []string, front []Row, w io.Writer) error
 		_ = tb.Append(row...)
 	}
 	return tb.Render()
+}
+
+// objectivesText lists objectives with their directions.
+func objectivesText(obj []string) string {
+	t := make([]string, len(obj))
+	for i, o := range obj {
+		t[i] = ObjectiveText(o)
+	}
+	return strings.Join(t, ", ")
 }

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,22 @@ func known(rows []Row, name string) bool {
 		}
 	}
 	return IsMetric(name)
+}
+
+// nonNeg says whether a column drawn with values v is a quantity that
+// cannot be negative: a metric (or the speedup the default plot derives),
+// with every value drawn ≥ 0 (a mangled results file may hold others).
+// Parameters may be signed.
+func nonNeg(name string, v []float64) bool {
+	if name != speedupCol && !IsMetric(name) {
+		return false
+	}
+	for _, x := range v {
+		if x < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // wantLog says whether values spanning 16× or more (all positive) read
@@ -147,6 +164,8 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 	if wantLog(ys) {
 		f.LogY()
 	}
+	f.NonNegX = !categorical && nonNeg(x, xs)
+	f.NonNegY = nonNeg(y, ys)
 	plotx.SortLabels(order)
 	if colorBy != "" {
 		f.LegendTitle = colorBy
@@ -200,11 +219,12 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 }
 
 // EnergyFigure draws stacked bars of compute, SRAM, DRAM and other energy
-// per point; nil when no point succeeded.
+// per point; nil when no point has an energy split (none succeeded, or
+// the points are LLM runs, which report no energy).
 func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	var ok []Row
 	for _, r := range rows {
-		if r.Metrics != nil {
+		if m := r.Metrics; m != nil && m.EnergyCompute != nil && m.EnergySRAM != nil && m.EnergyDRAM != nil && m.EnergyOther != nil {
 			ok = append(ok, r)
 		}
 	}
@@ -212,19 +232,20 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 		return nil, nil
 	}
 	f := plotx.New("energy breakdown per point", "point", "energy (pJ)")
+	f.NonNegY = true
 	f.FixedOrder = true // the legend lists the stack as drawn, top layer first
 	w := vg.Points(math.Max(2, 300/float64(len(ok))))
 	parts := []struct {
 		name string
-		get  func(m *Metrics) float64
-	}{{"compute", func(m *Metrics) float64 { return m.EnergyCompute }}, {"sram", func(m *Metrics) float64 { return m.EnergySRAM }},
-		{"dram", func(m *Metrics) float64 { return m.EnergyDRAM }}, {"other", func(m *Metrics) float64 { return m.EnergyOther }}}
+		get  func(m *Metrics) *float64
+	}{{"compute", func(m *Metrics) *float64 { return m.EnergyCompute }}, {"sram", func(m *Metrics) *float64 { return m.EnergySRAM }},
+		{"dram", func(m *Metrics) *float64 { return m.EnergyDRAM }}, {"other", func(m *Metrics) *float64 { return m.EnergyOther }}}
 	var prev *plotter.BarChart
 	bars := make([]*plotter.BarChart, len(parts))
 	for i, part := range parts {
 		vals := make(plotter.Values, len(ok))
 		for j, r := range ok {
-			vals[j] = part.get(r.Metrics)
+			vals[j] = *part.get(r.Metrics)
 		}
 		b, err := plotter.NewBarChart(vals, w)
 		if err != nil {
@@ -257,7 +278,11 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 }
 
 // ParetoFigure draws every point on the first two objectives with the
-// front highlighted; nil with fewer than two objectives or no point.
+// front highlighted, titled by the objectives and their directions; nil
+// with fewer than two objectives or no point that has both. Points that
+// lack one of the two (it does not apply to them) are left out. With
+// three or more objectives the front is only a projection here, so its
+// points are not joined.
 func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 	if len(obj) < 2 {
 		return nil, nil
@@ -268,18 +293,27 @@ func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 			if r.Metrics == nil {
 				continue
 			}
-			a, _ := r.Metrics.Get(obj[0])
-			b, _ := r.Metrics.Get(obj[1])
-			pts = append(pts, plotter.XY{X: a, Y: b})
+			a, oka := r.Metrics.Get(obj[0])
+			b, okb := r.Metrics.Get(obj[1])
+			if oka && okb {
+				pts = append(pts, plotter.XY{X: a, Y: b})
+			}
 		}
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X || pts[i].X == pts[j].X && pts[i].Y < pts[j].Y })
 		return pts
 	}
 	all, fr := xy(rows), xy(front)
 	if len(all) == 0 {
 		return nil, nil
 	}
-	f := plotx.New("Pareto front", obj[0], obj[1])
+	// Equal points are all on the front; the line visits each once.
+	fr = slices.CompactFunc(fr, func(a, b plotter.XY) bool { return a == b })
+	title := "Pareto front: " + objectivesText(obj)
+	if len(obj) > 2 {
+		title += " (first two drawn)"
+	}
+	f := plotx.New(title, obj[0], obj[1])
+	f.NonNegX, f.NonNegY = nonNegXY(all)
 	f.FixedOrder = true
 	s, err := plotter.NewScatter(all)
 	if err != nil {
@@ -290,37 +324,62 @@ func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 	if note != "" {
 		f.Notes = append(f.Notes, note)
 	}
-	l, fs, err := plotter.NewLinePoints(fr)
-	if err != nil {
-		return nil, err
-	}
-	l.Color, fs.Color = plotutil.Color(1), plotutil.Color(1)
-	f.Plot.Add(s, l, fs)
+	f.Plot.Add(s)
 	f.AddLegend("points", s)
-	f.AddLegend("front", l, fs)
 	fx := make([]float64, len(fr))
 	for i := range fr {
 		fx[i] = fr[i].X
 	}
-	f.AddSeries("front", fx, true)
-	return f, nil
-}
-
-// DefaultPlots writes the sweep's standard figures into dir and returns
-// the names of the files it wrote (none when no point succeeded).
-func DefaultPlots(dir string, spec Spec, rows, front []Row, obj []string) ([]string, error) {
-	figs, err := DefaultFigures(spec, rows, front, obj)
+	if len(fr) == 0 {
+		return f, nil
+	}
+	if len(obj) == 2 {
+		l, fs, err := plotter.NewLinePoints(fr)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, fs.Color = plotutil.Color(1), plotutil.Color(1)
+		f.Plot.Add(l, fs)
+		f.AddLegend("front", l, fs)
+		f.AddSeries("front", fx, true)
+		return f, nil
+	}
+	fs, err := plotter.NewScatter(fr)
 	if err != nil {
 		return nil, err
 	}
-	var wrote []string
+	fs.Color = plotutil.Color(1)
+	f.Plot.Add(fs)
+	f.AddLegend("front", fs)
+	f.AddSeries("front", fx, false)
+	return f, nil
+}
+
+// nonNegXY says whether every point has x ≥ 0 and y ≥ 0 (metrics, so
+// non-negative quantities; the check keeps mangled input honest).
+func nonNegXY(pts plotter.XYs) (x, y bool) {
+	x, y = true, true
+	for _, p := range pts {
+		x, y = x && p.X >= 0, y && p.Y >= 0
+	}
+	return x, y
+}
+
+// DefaultPlots writes the sweep's standard figures into dir and returns
+// the names of the files it wrote (none when no point succeeded) and,
+// for each standard figure it left out, why.
+func DefaultPlots(dir string, spec Spec, rows, front []Row, obj []string) (wrote, omitted []string, err error) {
+	figs, omitted, err := DefaultFigures(spec, rows, front, obj)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, nf := range figs {
 		if err := nf.Figure.Save(filepath.Join(dir, nf.Name)); err != nil {
-			return wrote, err
+			return wrote, omitted, err
 		}
 		wrote = append(wrote, nf.Name)
 	}
-	return wrote, nil
+	return wrote, omitted, nil
 }
 
 // NamedFigure is a default plot and its file name.
@@ -331,9 +390,15 @@ type NamedFigure struct {
 
 // DefaultFigures builds the sweep's standard figures: speedup over the
 // PE count when an axis is a pe_array field, the energy breakdown and the
-// Pareto front. Figures with nothing to show are left out.
-func DefaultFigures(spec Spec, rows, front []Row, obj []string) ([]NamedFigure, error) {
-	var out []NamedFigure
+// Pareto front. Figures with nothing to show are left out; omitted says
+// why for the energy and Pareto figures of a sweep with successful points
+// ("energy_breakdown.png: LLM points report no energy"), so the listing
+// never leaves a reader looking for a file.
+func DefaultFigures(spec Spec, rows, front []Row, obj []string) (figs []NamedFigure, omitted []string, err error) {
+	succeeded := false
+	for _, r := range rows {
+		succeeded = succeeded || r.Metrics != nil
+	}
 	for _, a := range spec.Axes {
 		if !strings.HasPrefix(a.Key, "pe_array.") {
 			continue
@@ -352,28 +417,38 @@ func DefaultFigures(spec Spec, rows, front []Row, obj []string) ([]NamedFigure, 
 		}
 		f, err := speedupFigure(rows, color)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if f != nil {
-			out = append(out, NamedFigure{"speedup_vs_pes.png", f})
+			figs = append(figs, NamedFigure{"speedup_vs_pes.png", f})
 		}
 		break
 	}
 	ef, err := EnergyFigure(rows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if ef != nil {
-		out = append(out, NamedFigure{"energy_breakdown.png", ef})
+	switch {
+	case ef != nil:
+		figs = append(figs, NamedFigure{"energy_breakdown.png", ef})
+	case succeeded && IsLLMPhase(spec.Phase):
+		omitted = append(omitted, "energy_breakdown.png: LLM points report no energy")
+	case succeeded:
+		omitted = append(omitted, "energy_breakdown.png: no point reports an energy split")
 	}
 	pf, err := ParetoFigure(rows, front, obj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if pf != nil {
-		out = append(out, NamedFigure{"pareto.png", pf})
+	switch {
+	case pf != nil:
+		figs = append(figs, NamedFigure{"pareto.png", pf})
+	case succeeded && len(obj) < 2:
+		omitted = append(omitted, fmt.Sprintf("pareto.png: one objective (%s), nothing to draw it against", strings.Join(obj, ",")))
+	case succeeded:
+		omitted = append(omitted, fmt.Sprintf("pareto.png: no point has both %s and %s", obj[0], obj[1]))
 	}
-	return out, nil
+	return figs, omitted, nil
 }
 
 const speedupCol = "speedup over the series' smallest array"

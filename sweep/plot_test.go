@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/internal/plotx"
@@ -20,8 +21,8 @@ func gridRows(n int) []Row {
 		df := dfs[(i/25)%3]
 		cyc := int64(1e11 / float64(r*c) * (1 + float64(i%7)/10))
 		rows = append(rows, Row{Point: p, Params: map[string]string{"pe_array.rows": strconv.Itoa(r), "pe_array.cols": strconv.Itoa(c), "dataflow": df},
-			Metrics: &Metrics{PEs: r * c, Cycles: cyc, Utilization: 0.1 + float64(i%9)/10, EnergyPJ: 1.4e11 + float64(i)*1e9,
-				EnergyCompute: 1e10, EnergySRAM: 2e10, EnergyDRAM: 3e10, EnergyOther: 1e9}})
+			Metrics: &Metrics{PEs: r * c, Cycles: cyc, Utilization: ptr(0.1 + float64(i%9)/10), EnergyPJ: ptr(1.4e11 + float64(i)*1e9),
+				EnergyCompute: ptr(1e10), EnergySRAM: ptr(2e10), EnergyDRAM: ptr(3e10), EnergyOther: ptr(1e9)}})
 		p++
 	}
 	return rows
@@ -83,8 +84,8 @@ func TestPlotFigures(t *testing.T) {
 		}
 	}
 	spec := Spec{Axes: []Axis{{Key: "pe_array.rows"}, {Key: "pe_array.cols"}, {Key: "dataflow"}}}
-	figs, err := DefaultFigures(spec, rows, Pareto(rows, []string{"cycles", "energy_pj"}), []string{"cycles", "energy_pj"})
-	if err != nil || len(figs) != 3 {
+	figs, omitted, err := DefaultFigures(spec, rows, Pareto(rows, []string{"cycles", "energy_pj"}), []string{"cycles", "energy_pj"})
+	if err != nil || len(figs) != 3 || len(omitted) != 0 {
 		t.Fatalf("%d default figures, %v", len(figs), err)
 	}
 	for _, nf := range figs {
@@ -115,8 +116,78 @@ func TestSpeedupNormalisesPerSeries(t *testing.T) {
 // A sweep whose points all failed draws nothing and says so.
 func TestNoFiguresWithoutSuccess(t *testing.T) {
 	rows := []Row{{Point: 0, Params: map[string]string{"pe_array.rows": "8"}, Error: "bad"}}
-	figs, err := DefaultFigures(Spec{Axes: []Axis{{Key: "pe_array.rows"}}}, rows, nil, []string{"cycles", "energy_pj"})
-	if err != nil || len(figs) != 0 {
-		t.Errorf("%d figures, %v", len(figs), err)
+	figs, omitted, err := DefaultFigures(Spec{Axes: []Axis{{Key: "pe_array.rows"}}}, rows, nil, []string{"cycles", "energy_pj"})
+	if err != nil || len(figs) != 0 || len(omitted) != 0 {
+		t.Errorf("%d figures, omitted %q, %v", len(figs), omitted, err)
+	}
+}
+
+// llmRows are decode points: TPOT and tokens per second, no energy.
+func llmRows(mass []float64) []Row {
+	var rows []Row
+	for i, ml := range mass {
+		tpot := 0.03 - 0.001*float64(i)
+		rows = append(rows, Row{Point: i, Params: map[string]string{"kv_sparsity.budget": strconv.Itoa(256 << i)},
+			Metrics: &Metrics{PEs: 16384, Cycles: int64(tpot * 8e9), Seconds: tpot, TPOTSeconds: ptr(tpot),
+				TokensPerSecond: ptr(1 / tpot), MassLost: ptr(ml)}})
+	}
+	return rows
+}
+
+// An LLM sweep draws no empty energy plot: the figure is left out and
+// the listing says why. The Pareto plot is titled by its objectives and
+// their directions.
+func TestLLMSweepFigures(t *testing.T) {
+	rows := llmRows([]float64{0.1, 0.05, 0.01})
+	if f, err := EnergyFigure(rows); f != nil || err != nil {
+		t.Errorf("energy figure of LLM rows: %v %v", f, err)
+	}
+	obj := []string{"tpot_seconds", "tokens_per_second"}
+	spec := Spec{Phase: "decode", Axes: []Axis{{Key: "kv_sparsity.budget"}}}
+	figs, omitted, err := DefaultFigures(spec, rows, Pareto(rows, obj), obj)
+	if err != nil || len(figs) != 1 || figs[0].Name != "pareto.png" {
+		t.Fatalf("figures %v, %v", figs, err)
+	}
+	if len(omitted) != 1 || !strings.HasPrefix(omitted[0], "energy_breakdown.png: ") {
+		t.Errorf("omitted %q", omitted)
+	}
+	pf := figs[0].Figure
+	check(t, "llm_pareto", pf, nil)
+	if title := pf.Plot.Title.Text; !strings.Contains(title, "min tpot_seconds") || !strings.Contains(title, "max tokens_per_second") {
+		t.Errorf("Pareto title %q does not name its objectives", title)
+	}
+	// One objective: no Pareto plot, and the listing says so.
+	_, omitted, _ = DefaultFigures(spec, rows, Pareto(rows, obj[:1]), obj[:1])
+	if len(omitted) != 2 || !strings.HasPrefix(omitted[1], "pareto.png: ") {
+		t.Errorf("omitted %q", omitted)
+	}
+}
+
+// A metric that is the same at every point (mass_lost 0 when every budget
+// covers the context; one pes value) gets a range around it that stays at
+// or above 0, not −1 to 1.
+func TestConstantMetricAxisStaysNonNegative(t *testing.T) {
+	rows := llmRows([]float64{0, 0, 0})
+	obj := []string{"seconds", "mass_lost"}
+	pf, err := ParetoFigure(rows, Pareto(rows, obj), obj)
+	check(t, "pareto_constant", pf, err)
+	xy, err := XYFigure(rows, "pes", "mass_lost", "")
+	check(t, "xy_constant", xy, err)
+	for name, f := range map[string]*plotx.Figure{"pareto": pf, "xy": xy} {
+		f.Ticks() // widens the constant axes as drawing does
+		if f.Plot.Y.Min < 0 || f.Plot.Y.Max <= 0 {
+			t.Errorf("%s: y axis %g to %g around a constant 0", name, f.Plot.Y.Min, f.Plot.Y.Max)
+		}
+		if name == "xy" && (f.Plot.X.Min < 0 || f.Plot.X.Min >= 16384 || f.Plot.X.Max <= 16384) {
+			t.Errorf("x axis %g to %g around pes 16384", f.Plot.X.Min, f.Plot.X.Max)
+		}
+	}
+	// A parameter may be signed: its constant axis is not clamped.
+	neg := []Row{{Point: 0, Params: map[string]string{"bias": "0"}, Metrics: &Metrics{Cycles: 5}},
+		{Point: 1, Params: map[string]string{"bias": "0"}, Metrics: &Metrics{Cycles: 7}}}
+	f, err := XYFigure(neg, "bias", "cycles", "")
+	check(t, "signed_param", f, err)
+	if f.NonNegX {
+		t.Error("a parameter axis is marked non-negative")
 	}
 }

@@ -111,7 +111,7 @@ func synthShards(tb testing.TB, dir string, n, shards int) []string {
 				continue
 			}
 			r := Row{Point: i, Params: map[string]string{"pe_array.rows": fmt.Sprint(i + 1)},
-				Metrics: &Metrics{Cycles: 1e6 + rng.Int63n(1e6), EnergyPJ: 1e9 * rng.Float64(), PEs: i}}
+				Metrics: &Metrics{Cycles: 1e6 + rng.Int63n(1e6), EnergyPJ: ptr(1e9 * rng.Float64()), PEs: i}}
 			if i%97 == 0 {
 				r.Metrics, r.Error = nil, "synthetic failure"
 			}
@@ -168,7 +168,7 @@ func TestMergeStreamsSyntheticShards(t *testing.T) {
 	var ok []int
 	for _, r := range rows {
 		if r.Metrics != nil {
-			vals = append(vals, float64(r.Metrics.Cycles), r.Metrics.EnergyPJ)
+			vals = append(vals, float64(r.Metrics.Cycles), *r.Metrics.EnergyPJ)
 			ok = append(ok, r.Point)
 		}
 	}
@@ -278,6 +278,10 @@ func TestMetricValuesMatchJSON(t *testing.T) {
 	rv := reflect.ValueOf(&m).Elem()
 	for i := 0; i < rv.NumField(); i++ {
 		f := rv.Field(i)
+		if f.Kind() == reflect.Pointer {
+			f.Set(reflect.New(f.Type().Elem()))
+			f = f.Elem()
+		}
 		if f.CanInt() {
 			f.SetInt(int64(i + 1))
 		} else {

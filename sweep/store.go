@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -178,13 +177,7 @@ func writeSorted(dir string, spec Spec, files []string, refs []rowRef) (Summary,
 		var vals []float64
 		if r.Metrics != nil {
 			vals = r.Metrics.Values()
-			for _, o := range obj {
-				x := vals[metricIndex[o]]
-				if math.IsNaN(x) {
-					x = math.Inf(1) // does not apply: never better than a value
-				}
-				objVals = append(objVals, x)
-			}
+			objVals = objectiveValues(objVals, vals, obj)
 			okRefs = append(okRefs, i)
 		} else {
 			sum.Failed++

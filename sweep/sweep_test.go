@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -192,7 +193,7 @@ func TestResumeDropsTornLineAndRecordsFailures(t *testing.T) {
 }
 
 func TestPareto(t *testing.T) {
-	m := func(c int64, e float64) *Metrics { return &Metrics{Cycles: c, EnergyPJ: e} }
+	m := func(c int64, e float64) *Metrics { return &Metrics{Cycles: c, EnergyPJ: ptr(e)} }
 	rows := []Row{{Point: 0, Metrics: m(10, 5)}, {Point: 1, Metrics: m(5, 10)}, {Point: 2, Metrics: m(10, 10)},
 		{Point: 3, Metrics: m(7, 7)}, {Point: 4, Error: "x"}, {Point: 5, Metrics: m(5, 10)}}
 	front := Pareto(rows, []string{"cycles", "energy_pj"})
@@ -216,5 +217,30 @@ func BenchmarkPESweepResNet50(b *testing.B) {
 		if _, err := Run(spec, Options{Out: b.TempDir(), Jobs: 2, Shard: Shard{0, 1}}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// tokens_per_second is maximised: the front keeps the faster point, where
+// minimising it would keep the slower. Its direction shows in the header.
+func TestParetoMaximisesRates(t *testing.T) {
+	m := func(ttft, tps float64) *Metrics { return &Metrics{TTFTSeconds: ptr(ttft), TokensPerSecond: ptr(tps)} }
+	rows := []Row{{Point: 0, Metrics: m(1, 10)}, {Point: 1, Metrics: m(1, 20)}, {Point: 2, Metrics: m(0.5, 5)}}
+	obj := []string{"ttft_seconds", "tokens_per_second"}
+	var got []int
+	for _, r := range Pareto(rows, obj) {
+		got = append(got, r.Point)
+	}
+	if fmt.Sprint(got) != "[1 2]" {
+		t.Errorf("front %v, want [1 2]", got)
+	}
+	if err := CheckObjectives([]string{"ttft_seconds", "tpot_seconds", "tokens_per_second"}); err != nil {
+		t.Error(err)
+	}
+	var b strings.Builder
+	if err := WritePareto(t.TempDir(), nil, obj, Pareto(rows, obj), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "min ttft_seconds, max tokens_per_second") {
+		t.Errorf("header: %s", b.String())
 	}
 }

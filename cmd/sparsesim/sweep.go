@@ -84,6 +84,10 @@ shows progress. docs/cluster/README.md.`,
 				return usererr.New("--phase %s: unknown phase (allowed: inference, training, decode, generate)", spec.Phase)
 			}
 			if sweep.IsLLMPhase(spec.Phase) {
+				if slurm != 0 || dryRun || slurmOpts != "" {
+					// The job scripts do not carry --prompt and --gen.
+					return usererr.New("--slurm: LLM sweeps (--phase %s) run locally only; split one with --shard i/n and join the shards with 'sparsesim merge'", spec.Phase)
+				}
 				return runLLMSweep(cmd, spec, out, objectives, jobs, resume, sh, quiet, maxPoints)
 			}
 			// Check the base config and workload once, so a typo fails
@@ -148,7 +152,7 @@ shows progress. docs/cluster/README.md.`,
 	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel (with --slurm: per shard; default the CPUs Slurm gives a task)")
 	fl.BoolVar(&resume, "resume", false, "continue the sweep in --out, skipping points already recorded (with --slurm: resubmit into a directory that has jobs)")
 	fl.StringVar(&shard, "shard", "", "run only shard i/n of the points (for cluster job arrays); join with 'sparsesim merge'")
-	fl.StringVar(&objectives, "objectives", "", "metrics the Pareto front minimises, comma-separated (default cycles,energy_pj; FPGA: cycles,lut,dsp)")
+	fl.StringVar(&objectives, "objectives", "", "Pareto front metrics, comma-separated; rates, speedups and recall maximised, the rest minimised (default cycles,energy_pj; FPGA: cycles,lut,dsp; docs/sweep.md)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	fl.IntVar(&slurm, "slurm", 0, "submit to Slurm as an array job of N shards plus an afterok merge job (into --out)")
 	fl.StringVar(&slurmOpts, "slurm-opts", "", `sbatch options for both jobs, e.g. "--partition=batch --time=2:00:00 --mem=2G"`)
@@ -263,15 +267,19 @@ func finishSweep(cmd *cobra.Command, out string, spec sweep.Spec, sum sweep.Summ
 	if err != nil {
 		return err
 	}
-	plots, err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives)
+	plots, omitted, err := sweep.DefaultPlots(out, spec, rows, sum.Front, spec.Objectives)
 	if err != nil {
 		return err
 	}
 	written := "results.csv, results.jsonl, pareto.csv"
 	if len(plots) > 0 {
 		written += ", " + strings.Join(plots, ", ")
-	} else {
+	}
+	switch {
+	case len(plots) == 0 && len(omitted) == 0:
 		written += " (no plots: no point succeeded)"
+	case len(omitted) > 0:
+		written += " (no " + strings.Join(omitted, "; no ") + ")"
 	}
 	resumed := ""
 	if sum.Resumed > 0 {

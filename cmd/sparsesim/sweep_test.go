@@ -245,3 +245,66 @@ func TestSweepSlurmErrors(t *testing.T) {
 		t.Errorf("status of an empty directory: exit %d, want 2", code)
 	}
 }
+
+func llmSweepArgs(out string, extra ...string) []string {
+	return append([]string{"sweep", "-c", "llm-128x128", "-w", "llama-3.2-1b", "--phase", "decode", "--prompt", "256", "--gen", "2",
+		"--set", "kv_sparsity.method=quest", "--set", "kv_sparsity.sample_steps=1", "--grid", "kv_sparsity.budget=64,128",
+		"-q", "--out", out}, extra...)
+}
+
+// An LLM sweep writes its LLM metrics, leaves the systolic-only columns
+// empty, takes them as objectives (tokens_per_second maximised), draws no
+// empty energy plot and says so in its listing.
+func TestLLMSweepCLI(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "llm")
+	code, stdout, errs := run(t, llmSweepArgs(out, "--objectives", "tokens_per_second,mass_lost")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(stdout, "Pareto front over max tokens_per_second, min mass_lost") ||
+		!strings.Contains(stdout, "pareto.png (no energy_breakdown.png: LLM points report no energy)") {
+		t.Errorf("output:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(out, "energy_breakdown.png")); err == nil {
+		t.Error("energy_breakdown.png written for an LLM sweep")
+	}
+	if st, err := os.Stat(filepath.Join(out, "pareto.png")); err != nil || st.Size() < 1000 {
+		t.Errorf("pareto.png: %v", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "results.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(lines[0], ",")
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, row := range lines[1:] {
+		cells := strings.Split(row, ",")
+		for _, k := range []string{"energy_pj", "stall_cycles", "utilization", "gops", "ttft_seconds"} {
+			if c := cells[col[k]]; c != "" {
+				t.Errorf("%s = %q in %s", k, c, row)
+			}
+		}
+		for _, k := range []string{"tpot_seconds", "tokens_per_second", "mass_lost"} {
+			if _, ok := col[k]; !ok || cells[col[k]] == "" {
+				t.Errorf("%s empty in %s", k, row)
+			}
+		}
+	}
+}
+
+// --slurm would drop --prompt and --gen from the job scripts: an LLM
+// sweep refuses it up front, one line, exit 2, and writes nothing.
+func TestLLMSweepRefusesSlurm(t *testing.T) {
+	dir := t.TempDir()
+	for _, extra := range [][]string{{"--slurm", "2"}, {"--slurm", "2", "--dry-run"}, {"--slurm-opts", "--mem=1G"}} {
+		out := filepath.Join(dir, "sw")
+		code, stdout, errs := run(t, llmSweepArgs(out, extra...)...)
+		if code != 2 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--slurm: LLM sweeps") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", extra, code, stdout, errs)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: created %s", extra, out)
+		}
+	}
+}

@@ -43,6 +43,10 @@ type Figure struct {
 	// Notes are what a reader must be told beside the picture (points
 	// sampled, drawn translucent); the CLI prints them.
 	Notes []string
+	// NonNegX and NonNegY mark an axis whose quantity cannot be negative
+	// (a count, a time, an energy) and whose data are all ≥ 0: a range
+	// widened around one value stops at 0 rather than going below it.
+	NonNegX, NonNegY bool
 }
 
 // New makes a figure with sparsesim's tick labels on both axes.
@@ -78,8 +82,10 @@ func (f *Figure) AddSeries(label string, xs []float64, line bool) {
 }
 
 // widen gives an axis whose data sit on one value a range around it, so
-// it still gets two or more labelled ticks.
-func widen(a *plot.Axis) {
+// it still gets two or more labelled ticks: ±10% of the value (±1 around
+// 0), so a constant 0.03 s reads as 0.03 rather than as a flat line at the
+// foot of a 0-to-1 axis. A non-negative axis stops at 0.
+func widen(a *plot.Axis, nonNeg bool) {
 	if a.Min != a.Max {
 		return
 	}
@@ -87,22 +93,30 @@ func widen(a *plot.Axis) {
 		a.Min, a.Max = a.Min/2, a.Max*2
 		return
 	}
-	d := math.Max(1, math.Abs(a.Min)/10)
-	a.Min, a.Max = a.Min-d, a.Max+d
+	d := math.Abs(a.Min) / 10
+	if d == 0 {
+		d = 1
+	}
+	lo := a.Min - d
+	if nonNeg && a.Min >= 0 {
+		lo = math.Max(0, lo)
+	}
+	a.Min, a.Max = lo, a.Max+d
 }
 
 // Ticks returns the ticks each axis draws over its current range.
 func (f *Figure) Ticks() (x, y []plot.Tick) {
 	p := f.Plot
-	widen(&p.X)
-	widen(&p.Y)
+	widen(&p.X, f.NonNegX)
+	widen(&p.Y, f.NonNegY)
 	return p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max), p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
 }
 
 // Check verifies the figure reads right: every numeric axis has two or
 // more labelled ticks and no two labels alike; category labels and the
 // legend are in SortLabels order (unless FixedOrder); a joined series has
-// one point per x, in increasing x; nothing is in gonum's in-data legend.
+// one point per x, in increasing x; an axis marked non-negative does not
+// go below 0; nothing is in gonum's in-data legend.
 func (f *Figure) Check() error {
 	xt, yt := f.Ticks()
 	axes := []struct {
@@ -132,6 +146,15 @@ func (f *Figure) Check() error {
 		}
 		if len(labels) < 2 || !distinct(labels) {
 			return fmt.Errorf("%s axis %q: tick labels %q do not tell the values apart", a.name, f.axisLabel(a.name), labels)
+		}
+	}
+	for _, a := range []struct {
+		name   string
+		nonNeg bool
+		min    float64
+	}{{"x", f.NonNegX, f.Plot.X.Min}, {"y", f.NonNegY, f.Plot.Y.Min}} {
+		if a.nonNeg && a.min < 0 {
+			return fmt.Errorf("%s axis %q of a non-negative quantity starts at %g", a.name, f.axisLabel(a.name), a.min)
 		}
 	}
 	if !f.FixedOrder && !sorted(f.LegendLabels) {
@@ -192,8 +215,8 @@ func (f *Figure) Save(file string) error {
 		lc := draw.Crop(dc, f.Width-w+vg.Points(6), 0, 0, -vg.Points(24))
 		leg.Draw(lc)
 	}
-	widen(&f.Plot.X)
-	widen(&f.Plot.Y)
+	widen(&f.Plot.X, f.NonNegX)
+	widen(&f.Plot.Y, f.NonNegY)
 	f.Plot.Draw(area)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
