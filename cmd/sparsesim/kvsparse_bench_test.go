@@ -14,3 +14,13 @@ func BenchmarkRunLlama31_8BDecode32KHISA(b *testing.B) {
 	benchRun(b, "run", "--config", "llm-128x128", "--workload", "llama-3.1-8b", "--phase", "decode",
 		"--prompt", "32768", "--gen", "1024", "--set", "kv_sparsity.method=hisa", "--format", "json")
 }
+
+func BenchmarkRunLlama31_8BDecode32KMustafar(b *testing.B) {
+	benchRun(b, "run", "--config", "llm-128x128", "--workload", "llama-3.1-8b", "--phase", "decode",
+		"--prompt", "32768", "--gen", "1024", "--set", "kv_sparsity.method=mustafar", "--format", "json")
+}
+
+func BenchmarkRunLlama31_8BDecode32KDense(b *testing.B) {
+	benchRun(b, "run", "--config", "llm-128x128", "--workload", "llama-3.1-8b", "--phase", "decode",
+		"--prompt", "32768", "--gen", "1024", "--format", "json")
+}
