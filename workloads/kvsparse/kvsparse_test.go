@@ -258,3 +258,82 @@ func TestSynthSensitivity(t *testing.T) {
 		}
 	}
 }
+
+// TestPerHeadDumpsMatchTheGenerator: kv_sparsity.data holding a dump per
+// sampled (layer, KV head) — each the head the synthetic generator draws
+// there — gives the synthetic run's selections and quality for every
+// method that reads K, V and queries; a directory missing a sampled point
+// is refused naming it.
+func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
+	m, _ := llm.Lookup("llama-3.2-1b")
+	const prompt, steps = 1024, 4
+	g, D, L := m.QueryGroup(), m.HeadSize(), prompt+steps
+	sets := []string{"kv_sparsity.budget=128", "kv_sparsity.recent=32", "kv_sparsity.k=128", "kv_sparsity.block_top=4", "kv_sparsity.sample_layers=2",
+		"kv_sparsity.sample_heads=2", "kv_sparsity.sample_steps=2"}
+	cfg, err := configs.Load("llm-128x128", append([]string{"kv_sparsity.method=quest"}, sets...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := NewPlan(cfg, m, prompt, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, li := range pl.Layers {
+		for _, hd := range pl.Heads {
+			h := NewHead(DefaultSynth, cfg.KVSparsity.Seed, li, hd, D, L)
+			q := make([]float32, 0, L*g*D)
+			for pos := 0; pos < L; pos++ {
+				for j := 0; j < g; j++ {
+					q = append(q, h.Query(pos, j)...)
+				}
+			}
+			d := HeadDumpDir(dir, li, hd)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeNpy(t, filepath.Join(d, "k.npy"), []int{L, D}, h.K)
+			writeNpy(t, filepath.Join(d, "v.npy"), []int{L, D}, h.V)
+			writeNpy(t, filepath.Join(d, "q.npy"), []int{L, g, D}, q)
+		}
+	}
+	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
+		c, err := configs.Load("llm-128x128", append([]string{"kv_sparsity.method=" + method}, sets...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		syn, err := NewPlan(c, m, prompt, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.KVSparsity.Data = dir
+		dumped, err := NewPlan(c, m, prompt, steps)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		for i := range syn.Samples {
+			a, b := syn.Samples[i], dumped.Samples[i]
+			if fmt.Sprint(a.Sel.Tokens) != fmt.Sprint(b.Sel.Tokens) || a.Quality != b.Quality {
+				t.Fatalf("%s sample %d (layer %d head %d step %d): the dumps select or measure differently", method, i, a.Layer, a.Head, a.Step)
+			}
+		}
+	}
+	// The dumps are what is read: another head in one point's directory
+	// changes that point's selection.
+	other := NewHead(DefaultSynth, cfg.KVSparsity.Seed+1, 0, 0, D, L)
+	writeNpy(t, filepath.Join(HeadDumpDir(dir, pl.Layers[0], pl.Heads[0]), "k.npy"), []int{L, D}, other.K)
+	cfg.KVSparsity.Data = dir
+	changed, err := NewPlan(cfg, m, prompt, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(changed.Samples[0].Sel.Tokens) == fmt.Sprint(pl.Samples[0].Sel.Tokens) {
+		t.Errorf("layer %d head %d: a different K dump left the selection unchanged", pl.Layers[0], pl.Heads[0])
+	}
+	if err := os.RemoveAll(HeadDumpDir(dir, pl.Layers[1], pl.Heads[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewPlan(cfg, m, prompt, steps); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("layer%d_head%d", pl.Layers[1], pl.Heads[1])) {
+		t.Errorf("a missing sampled point: %v", err)
+	}
+}

@@ -163,3 +163,38 @@ func LoadHead(dir string, D, g, need int) (*Head, error) {
 	}
 	return &Head{D: D, L: k.shape[0], K: k.data, V: v.data, q: q.data, g: g}, nil
 }
+
+// HeadDumpDir is where kv_sparsity.data keeps model layer layer's KV head
+// head when it holds a dump per sampled point: DIR/layer<L>_head<H>.
+func HeadDumpDir(dir string, layer, head int) string {
+	return filepath.Join(dir, fmt.Sprintf("layer%d_head%d", layer, head))
+}
+
+// OneHeadDump reports whether dir holds one head's dump (dir/k.npy, used
+// for every sampled point) rather than one per sampled point.
+func OneHeadDump(dir string) (bool, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return false, usererr.New("kv_sparsity.data: %v", err)
+	}
+	if !st.IsDir() {
+		return false, usererr.New("kv_sparsity.data: %s is not a directory", dir)
+	}
+	_, err = os.Stat(filepath.Join(dir, "k.npy"))
+	return err == nil, nil
+}
+
+// CheckHeadDumps refuses, before any kernel runs, a per-point dump
+// directory that lacks a sampled (layer, head).
+func CheckHeadDumps(dir string, layers, heads []int) error {
+	for _, l := range layers {
+		for _, h := range heads {
+			d := HeadDumpDir(dir, l, h)
+			if _, err := os.Stat(filepath.Join(d, "k.npy")); err != nil {
+				return usererr.New("kv_sparsity.data: %s: neither k.npy (one head for every sampled point) nor %s/k.npy (sampled layers %v, KV heads %v: one directory layer<L>_head<H> each)",
+					dir, d, layers, heads)
+			}
+		}
+	}
+	return nil
+}

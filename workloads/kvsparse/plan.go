@@ -47,6 +47,9 @@ type Plan struct {
 	regions           map[regionKey]memory.Region
 	pages             map[pageKey][]int32
 	tokenRegions      map[tokenRowsKey]memory.Region
+	// perHeadDumps: kv_sparsity.data holds a dump per sampled (layer,
+	// KV head) (HeadDumpDir), not one head for all.
+	perHeadDumps bool
 	// pruneK and pruneV are Mustafar's pruned K and V of the head being
 	// measured, reused head to head (layers run one at a time).
 	pruneK, pruneV []float32
@@ -98,10 +101,18 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 	}
 	var dumped *Head
 	if p.Data != "" {
-		var err error
-		if dumped, err = LoadHead(p.Data, D, g, prompt+steps); err != nil {
+		one, err := OneHeadDump(p.Data)
+		if err != nil {
 			return nil, err
 		}
+		if one {
+			if dumped, err = LoadHead(p.Data, D, g, prompt+steps); err != nil {
+				return nil, err
+			}
+		} else if err := CheckHeadDumps(p.Data, pl.Layers, pl.Heads); err != nil {
+			return nil, err
+		}
+		pl.perHeadDumps = !one
 	}
 	// Sampled layers are independent (each its own heads and seeded
 	// random source) and could run at once, results kept in layer order;
@@ -146,6 +157,15 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 	for i, h := range pl.Heads {
 		if dumped != nil {
 			heads[i] = dumped
+			continue
+		}
+		if pl.perHeadDumps {
+			d, err := LoadHead(HeadDumpDir(p.Data, li, h), D, g, prompt+steps)
+			if err != nil {
+				out.err = err
+				return out
+			}
+			heads[i] = d
 			continue
 		}
 		if i >= len(pl.headBufs) {
