@@ -53,10 +53,13 @@ type KVSparsity struct {
 
 // KVSampling says where the reference kernels ran.
 type KVSampling struct {
-	Layers        []int   `json:"layers"`
-	Heads         []int   `json:"heads"`
-	Steps         []int   `json:"steps"`
-	Samples       int     `json:"samples"`
+	Layers  []int `json:"layers"`
+	Heads   []int `json:"heads"`
+	Steps   []int `json:"steps"`
+	Samples int   `json:"samples"`
+	// Indexer is where dsa/hisa's indexer came from: "synthetic" or
+	// "dumps" (kv_sparsity.data); absent for the other methods.
+	Indexer       string  `json:"indexer,omitempty"`
 	KernelSeconds float64 `json:"-"` // host time: in the sim block (sim.kernel_seconds)
 }
 
@@ -89,8 +92,9 @@ func NewKVSparsity(r *arch.KVResult) *LLMReport {
 		MassRecall:       q.MassRecall, MassRecallCI95: q.MRCI95, OutputRelError: q.RelError, OutputRelErrorCI95: q.RECI95,
 		AttentionSeconds: float64(r.AttentionCycles) / hz, DenseAttentionSeconds: float64(r.DenseAttentionCycles) / hz,
 		TPOTSeconds: rep.LLM.TPOTSeconds, DenseTPOTSeconds: dense.LLM.TPOTSeconds,
-		Sampling: KVSampling{Layers: r.Plan.Layers, Heads: r.Plan.Heads, Steps: r.Plan.StepsAt, Samples: q.Samples, KernelSeconds: r.KernelSeconds},
-		Steps:    []KVStepRow{}}
+		Sampling: KVSampling{Layers: r.Plan.Layers, Heads: r.Plan.Heads, Steps: r.Plan.StepsAt, Samples: q.Samples, KernelSeconds: r.KernelSeconds,
+			Indexer: r.Plan.IndexerSource()},
+		Steps: []KVStepRow{}}
 	kb.DenseBytes.KV = r.DenseKV
 	kb.Written, kb.Storage = r.Written, r.Plan.Storage(r.Sparse.Options.Batch)
 	if r.Plan.P.Method == configs.KVHISA {
@@ -155,6 +159,9 @@ func (k *KVSparsity) table(w io.Writer) error {
 	fmt.Fprintf(w, "stored at %d tokens: %s, %.4f of the dense K/V %s\n", st.Tokens, compactBytes(st.Total()),
 		ratio(float64(st.Total()), float64(st.DenseKV)), compactBytes(st.DenseKV))
 	fmt.Fprintf(w, "kernels sampled layers %v, KV heads %v, %d steps (%.2f s)\n", k.Sampling.Layers, k.Sampling.Heads, len(k.Sampling.Steps), k.Sampling.KernelSeconds)
+	if k.Sampling.Indexer != "" {
+		fmt.Fprintf(w, "indexer: %s\n", k.Sampling.Indexer)
+	}
 	return nil
 }
 

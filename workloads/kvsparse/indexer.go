@@ -35,13 +35,20 @@ type Indexer struct {
 	sign  [][]float32 // per head
 	scale float32
 	keys  []float32 // L×Dim, fp8-rounded
+	norm  float64   // the scores' divisor: √head_dim
+	// dq, dw and dHeads are a dumped indexer's queries (L×dHeads×Dim,
+	// fp8-rounded), head weights (L×dHeads, or nil) and index heads
+	// (LoadIndexer).
+	dq, dw []float32
+	dHeads int
 }
 
 // NewIndexer builds the index keys of heads (one layer's sampled heads).
 func NewIndexer(heads []*Head, dim int, seed int64) *Indexer {
 	D, L := heads[0].D, heads[0].L
 	dim = min(dim, D)
-	ix := &Indexer{Dim: dim, heads: heads, scale: float32(math.Sqrt(float64(D) / float64(dim))), keys: make([]float32, L*dim)}
+	ix := &Indexer{Dim: dim, heads: heads, scale: float32(math.Sqrt(float64(D) / float64(dim))), keys: make([]float32, L*dim),
+		norm: math.Sqrt(float64(D))}
 	rng := rand.New(rand.NewSource(seed))
 	for range heads {
 		ix.proj = append(ix.proj, rng.Perm(D)[:dim])
@@ -101,8 +108,27 @@ func FP8(x float32) float32 {
 	return float32(math.Max(-448, math.Min(448, v)))
 }
 
-// queries are the index queries at position pos: head hi's group of g.
-func (ix *Indexer) queries(pos, g int) [][]float32 {
+// indexQuery is the index queries at one position, one per index head,
+// with the heads' weights (nil: all 1).
+type indexQuery struct {
+	q [][]float32
+	w []float32
+}
+
+// queries are the index queries at position pos: head hi's group of g
+// (synthetic), or the dump's index heads at pos.
+func (ix *Indexer) queries(pos, g int) indexQuery {
+	if ix.dq != nil {
+		var iq indexQuery
+		for j := 0; j < ix.dHeads; j++ {
+			o := (pos*ix.dHeads + j) * ix.Dim
+			iq.q = append(iq.q, ix.dq[o:o+ix.Dim])
+		}
+		if ix.dw != nil {
+			iq.w = ix.dw[pos*ix.dHeads : (pos+1)*ix.dHeads]
+		}
+		return iq
+	}
 	var qs [][]float32
 	for hi, h := range ix.heads {
 		for j := 0; j < g; j++ {
@@ -114,18 +140,21 @@ func (ix *Indexer) queries(pos, g int) [][]float32 {
 			qs = append(qs, iq)
 		}
 	}
-	return qs
+	return indexQuery{q: qs}
 }
 
-// score is Σ_j ReLU(q^I_j·k)/√D.
-func (ix *Indexer) score(qs [][]float32, k []float32) float64 {
+// score is Σ_j w_j·ReLU(q^I_j·k)/√D.
+func (ix *Indexer) score(iq indexQuery, k []float32) float64 {
 	var s float64
-	for _, q := range qs {
+	for j, q := range iq.q {
 		if v := dot(q, k); v > 0 {
+			if iq.w != nil {
+				v *= iq.w[j]
+			}
 			s += float64(v)
 		}
 	}
-	return s / math.Sqrt(float64(ix.heads[0].D))
+	return s / ix.norm
 }
 
 func (ix *Indexer) key(t int) []float32 { return ix.keys[t*ix.Dim : (t+1)*ix.Dim] }

@@ -337,3 +337,92 @@ func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
 		t.Errorf("a missing sampled point: %v", err)
 	}
 }
+
+// TestIndexerDumpsMatchTheSyntheticIndexer: the synthetic indexer's own
+// keys and queries written as an indexer dump (DIR/index) select what the
+// synthetic indexer does, for dsa and hisa; the dump is what is read (a
+// different key dump changes the selection), and a dump whose index
+// heads disagree with kv_sparsity.index_heads is refused naming the file.
+func TestIndexerDumpsMatchTheSyntheticIndexer(t *testing.T) {
+	m, _ := llm.Lookup("llama-3.2-1b")
+	const prompt, steps = 2048, 3
+	g, D, L := m.QueryGroup(), m.HeadSize(), prompt+steps
+	h := NewHead(DefaultSynth, 5, 0, 0, D, L)
+	dir := t.TempDir()
+	q := make([]float32, 0, L*g*D)
+	for pos := 0; pos < L; pos++ {
+		for j := 0; j < g; j++ {
+			q = append(q, h.Query(pos, j)...)
+		}
+	}
+	writeNpy(t, filepath.Join(dir, "k.npy"), []int{L, D}, h.K)
+	writeNpy(t, filepath.Join(dir, "v.npy"), []int{L, D}, h.V)
+	writeNpy(t, filepath.Join(dir, "q.npy"), []int{L, g, D}, q)
+	sets := []string{"kv_sparsity.k=256", "kv_sparsity.index_dim=64", "kv_sparsity.block=64", "kv_sparsity.block_top=8", "kv_sparsity.sample_layers=1",
+		"kv_sparsity.sample_heads=2", "kv_sparsity.sample_steps=2", "kv_sparsity.data=" + dir}
+	load := func(method string, more ...string) *configs.Config {
+		c, err := configs.Load("llm-128x128", append(append([]string{"kv_sparsity.method=" + method}, sets...), more...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The plan's synthetic indexer on the dumped head (both sampled heads
+	// are it), with index_heads set to its 2·g index queries.
+	c := load("dsa")
+	syn, err := NewPlan(c, m, prompt, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	li := syn.Layers[0]
+	ix := NewIndexer([]*Head{h, h}, c.KVSparsity.IndexDim, mix(c.KVSparsity.Seed, int64(li), 5))
+	nh := 2 * g
+	iq := make([]float32, 0, L*nh*ix.Dim)
+	for pos := 0; pos < L; pos++ {
+		for _, x := range ix.queries(pos, g).q {
+			iq = append(iq, x...)
+		}
+	}
+	idx := filepath.Join(dir, "index")
+	if err := os.MkdirAll(idx, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeNpy(t, filepath.Join(idx, "k.npy"), []int{L, ix.Dim}, ix.keys)
+	writeNpy(t, filepath.Join(idx, "q.npy"), []int{L, nh, ix.Dim}, iq)
+	heads := fmt.Sprintf("kv_sparsity.index_heads=%d", nh)
+	for _, method := range []string{"dsa", "hisa"} {
+		// The synthetic run: the same config without the indexer dump.
+		if err := os.Rename(idx, idx+".off"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewPlan(load(method, heads), m, prompt, steps)
+		if err2 := os.Rename(idx+".off", idx); err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		d, err := NewPlan(load(method, heads), m, prompt, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.IndexerSource() != "dumps" || b.IndexerSource() != "synthetic" {
+			t.Fatalf("%s: indexer sources %q, %q", method, d.IndexerSource(), b.IndexerSource())
+		}
+		for i := range b.Samples {
+			if fmt.Sprint(b.Samples[i].Sel.Tokens) != fmt.Sprint(d.Samples[i].Sel.Tokens) {
+				t.Fatalf("%s sample %d: the dumped indexer selects differently from the synthetic one", method, i)
+			}
+		}
+	}
+	// index_heads 64 (the default) disagrees with the dump's 2·g heads.
+	if _, err := NewPlan(load("dsa"), m, prompt, steps); err == nil || !strings.Contains(err.Error(), "q.npy") {
+		t.Errorf("index_heads mismatch: %v", err)
+	}
+	other := NewIndexer([]*Head{NewHead(DefaultSynth, 6, 0, 0, D, L)}, ix.Dim, 1)
+	writeNpy(t, filepath.Join(idx, "k.npy"), []int{L, ix.Dim}, other.keys)
+	d, err := NewPlan(load("dsa", heads), m, prompt, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(d.Samples[0].Sel.Tokens) == fmt.Sprint(syn.Samples[0].Sel.Tokens) {
+		t.Error("a different index key dump left the selection unchanged")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -197,4 +198,66 @@ func CheckHeadDumps(dir string, layers, heads []int) error {
 		}
 	}
 	return nil
+}
+
+// IndexDumpDir is where kv_sparsity.data keeps model layer layer's
+// indexer dump: DIR/index with one head's dump (OneHeadDump), else
+// DIR/layer<L>_index.
+func IndexDumpDir(dir string, layer int, one bool) string {
+	if one {
+		return filepath.Join(dir, "index")
+	}
+	return filepath.Join(dir, fmt.Sprintf("layer%d_index", layer))
+}
+
+// LoadIndexer reads a trained indexer's dumps of one layer from dir:
+// k.npy, the index keys, of shape (tokens, index_dim); q.npy, the index
+// queries, of shape (tokens, index_heads, index_dim); and optionally
+// w.npy, the per-head weights, of shape (tokens, index_heads) (absent: all
+// 1). Shapes must match kv_sparsity.index_dim and index_heads; with
+// index_bits 8 the values are rounded to e4m3 as the indexer computes.
+// headDim is the model's, the scores' 1/√head_dim scale.
+func LoadIndexer(dir string, p configs.KVSparsity, headDim, need int) (*Indexer, error) {
+	load := func(name string, dims ...int) (*npy, error) {
+		path := filepath.Join(dir, name)
+		a, err := readNpy(path)
+		if err != nil {
+			return nil, usererr.New("kv_sparsity.data: %s: %v", path, err)
+		}
+		if len(a.shape) != len(dims) {
+			return nil, usererr.New("kv_sparsity.data: %s: shape %v, want %d dimensions", path, a.shape, len(dims))
+		}
+		for i, want := range dims {
+			if want > 0 && a.shape[i] != want {
+				return nil, usererr.New("kv_sparsity.data: %s: shape %v: dimension %d is %d, kv_sparsity (index_dim %d, index_heads %d) needs %d",
+					path, a.shape, i, a.shape[i], p.IndexDim, p.IndexHeads, want)
+			}
+		}
+		if a.shape[0] < need {
+			return nil, usererr.New("kv_sparsity.data: %s: %d tokens, the run needs %d (prompt + decode steps)", path, a.shape[0], need)
+		}
+		if p.IndexBits == 8 {
+			for i, x := range a.data {
+				a.data[i] = FP8(x)
+			}
+		}
+		return a, nil
+	}
+	k, err := load("k.npy", 0, p.IndexDim)
+	if err != nil {
+		return nil, err
+	}
+	q, err := load("q.npy", k.shape[0], p.IndexHeads, p.IndexDim)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Indexer{Dim: p.IndexDim, keys: k.data, dq: q.data, dHeads: p.IndexHeads, norm: math.Sqrt(float64(headDim))}
+	if _, err := os.Stat(filepath.Join(dir, "w.npy")); err == nil {
+		w, err := load("w.npy", k.shape[0], p.IndexHeads)
+		if err != nil {
+			return nil, err
+		}
+		ix.dw = w.data
+	}
+	return ix, nil
 }

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -50,6 +53,7 @@ type Plan struct {
 	// perHeadDumps: kv_sparsity.data holds a dump per sampled (layer,
 	// KV head) (HeadDumpDir), not one head for all.
 	perHeadDumps bool
+	indexer      string // IndexerSource
 	// pruneK and pruneV are Mustafar's pruned K and V of the head being
 	// measured, reused head to head (layers run one at a time).
 	pruneK, pruneV []float32
@@ -99,6 +103,9 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 	for _, s := range pl.StepsAt {
 		sampled[s] = true
 	}
+	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+		pl.indexer = "synthetic"
+	}
 	var dumped *Head
 	if p.Data != "" {
 		one, err := OneHeadDump(p.Data)
@@ -113,6 +120,21 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 			return nil, err
 		}
 		pl.perHeadDumps = !one
+		if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+			n := 0
+			for _, li := range pl.Layers {
+				if _, ok := pl.indexDump(li); ok {
+					n++
+				}
+			}
+			if n == len(pl.Layers) {
+				pl.indexer = "dumps"
+			}
+			if n > 0 && n < len(pl.Layers) {
+				return nil, usererr.New("kv_sparsity.data: %s: indexer dumps for %d of the %d sampled layers %v (%s/k.npy each, or none)",
+					p.Data, n, len(pl.Layers), pl.Layers, IndexDumpDir(p.Data, pl.Layers[0], one))
+			}
+		}
 	}
 	// Sampled layers are independent (each its own heads and seeded
 	// random source) and could run at once, results kept in layer order;
@@ -149,6 +171,22 @@ type layerOut struct {
 	err     error
 }
 
+// indexDump is the directory of layer li's dumped indexer, if
+// kv_sparsity.data has one (IndexDumpDir).
+func (pl *Plan) indexDump(li int) (string, bool) {
+	if pl.P.Data == "" {
+		return "", false
+	}
+	dir := IndexDumpDir(pl.P.Data, li, !pl.perHeadDumps)
+	_, err := os.Stat(filepath.Join(dir, "k.npy"))
+	return dir, err == nil
+}
+
+// IndexerSource says where the dsa/hisa selections' indexer came from:
+// "dumps" when every sampled layer had an indexer dump, "synthetic" when
+// none had (a mix is refused); "" for the other methods.
+func (pl *Plan) IndexerSource() string { return pl.indexer }
+
 // layerSamples runs the kernel on one sampled layer's heads and steps.
 func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
 	p := pl.P
@@ -177,7 +215,15 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
 	var ix *Indexer
 	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
-		ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
+		if dir, ok := pl.indexDump(li); ok {
+			var err error
+			if ix, err = LoadIndexer(dir, p, D, prompt+steps); err != nil {
+				out.err = err
+				return out
+			}
+		} else {
+			ix = NewIndexer(heads, p.IndexDim, mix(p.Seed, int64(li), 5))
+		}
 	}
 	var shared []Selection // dsa/hisa: one selection per step for the layer
 	var iou []float64

@@ -78,6 +78,9 @@ func ReplayPlan(cfg *configs.Config, m llm.Model, prompt, steps int, r io.Reader
 		}
 	}
 	pl := newPlan(cfg, m, prompt, steps)
+	if p := cfg.KVSparsity.Method; p == configs.KVDSA || p == configs.KVHISA {
+		pl.indexer = "trace" // the selections are the trace's
+	}
 	pl.Layers, pl.Heads, pl.StepsAt = t.Layers, t.Heads, t.StepsAt
 	if len(t.Samples) != len(t.Layers)*len(t.Heads)*len(t.StepsAt) {
 		return nil, usererr.New("--kv-replay %s: %d samples for %d layers × %d heads × %d steps", name, len(t.Samples), len(t.Layers), len(t.Heads), len(t.StepsAt))
