@@ -132,23 +132,7 @@ func halfToFloat(h uint16) float32 {
 // position. Every sampled (layer, head) then uses this head.
 func LoadHead(dir string, D, g, need int) (*Head, error) {
 	load := func(name string, dims ...int) (*npy, error) {
-		path := filepath.Join(dir, name)
-		a, err := readNpy(path)
-		if err != nil {
-			return nil, usererr.New("kv_sparsity.data: %s: %v", path, err)
-		}
-		if len(a.shape) != len(dims) {
-			return nil, usererr.New("kv_sparsity.data: %s: shape %v, want %d dimensions", path, a.shape, len(dims))
-		}
-		for i, want := range dims {
-			if want > 0 && a.shape[i] != want {
-				return nil, usererr.New("kv_sparsity.data: %s: shape %v: dimension %d is %d, the model needs %d", path, a.shape, i, a.shape[i], want)
-			}
-		}
-		if a.shape[0] < need {
-			return nil, usererr.New("kv_sparsity.data: %s: %d tokens, the run needs %d (prompt + decode steps)", path, a.shape[0], need)
-		}
-		return a, nil
+		return loadArray(filepath.Join(dir, name), need, "the model", dims...)
 	}
 	k, err := load("k.npy", 0, D)
 	if err != nil {
@@ -218,30 +202,15 @@ func IndexDumpDir(dir string, layer int, one bool) string {
 // index_bits 8 the values are rounded to e4m3 as the indexer computes.
 // headDim is the model's, the scores' 1/√head_dim scale.
 func LoadIndexer(dir string, p configs.KVSparsity, headDim, need int) (*Indexer, error) {
+	needs := fmt.Sprintf("kv_sparsity (index_dim %d, index_heads %d)", p.IndexDim, p.IndexHeads)
 	load := func(name string, dims ...int) (*npy, error) {
-		path := filepath.Join(dir, name)
-		a, err := readNpy(path)
-		if err != nil {
-			return nil, usererr.New("kv_sparsity.data: %s: %v", path, err)
-		}
-		if len(a.shape) != len(dims) {
-			return nil, usererr.New("kv_sparsity.data: %s: shape %v, want %d dimensions", path, a.shape, len(dims))
-		}
-		for i, want := range dims {
-			if want > 0 && a.shape[i] != want {
-				return nil, usererr.New("kv_sparsity.data: %s: shape %v: dimension %d is %d, kv_sparsity (index_dim %d, index_heads %d) needs %d",
-					path, a.shape, i, a.shape[i], p.IndexDim, p.IndexHeads, want)
-			}
-		}
-		if a.shape[0] < need {
-			return nil, usererr.New("kv_sparsity.data: %s: %d tokens, the run needs %d (prompt + decode steps)", path, a.shape[0], need)
-		}
-		if p.IndexBits == 8 {
+		a, err := loadArray(filepath.Join(dir, name), need, needs, dims...)
+		if err == nil && p.IndexBits == 8 {
 			for i, x := range a.data {
 				a.data[i] = FP8(x)
 			}
 		}
-		return a, nil
+		return a, err
 	}
 	k, err := load("k.npy", 0, p.IndexDim)
 	if err != nil {
@@ -260,4 +229,26 @@ func LoadIndexer(dir string, p configs.KVSparsity, headDim, need int) (*Indexer,
 		ix.dw = w.data
 	}
 	return ix, nil
+}
+
+// loadArray reads the float array at path, refusing it unless it has
+// len(dims) dimensions, dims[i] where dims[i] > 0 (what names who needs
+// them), and at least need rows.
+func loadArray(path string, need int, what string, dims ...int) (*npy, error) {
+	a, err := readNpy(path)
+	if err != nil {
+		return nil, usererr.New("kv_sparsity.data: %s: %v", path, err)
+	}
+	if len(a.shape) != len(dims) {
+		return nil, usererr.New("kv_sparsity.data: %s: shape %v, want %d dimensions", path, a.shape, len(dims))
+	}
+	for i, want := range dims {
+		if want > 0 && a.shape[i] != want {
+			return nil, usererr.New("kv_sparsity.data: %s: shape %v: dimension %d is %d, %s needs %d", path, a.shape, i, a.shape[i], what, want)
+		}
+	}
+	if a.shape[0] < need {
+		return nil, usererr.New("kv_sparsity.data: %s: %d tokens, the run needs %d (prompt + decode steps)", path, a.shape[0], need)
+	}
+	return a, nil
 }
