@@ -234,6 +234,13 @@ func explainPQuant(o Options) (*Doc, error) {
 		"SpAtten finds ~6% of GPT-2 rows need the LSBs, so on average most of the saving stays.")
 	// τ above any probability forces the LSB refetch: the full-precision row.
 	fullProbs, _ := attention.Progressive(q, keys, all, quant, 2)
+	diff := 0.0
+	for i := range fullProbs {
+		diff = math.Max(diff, math.Abs(fullProbs[i]-msbProbs[i]))
+	}
+	d.step("What the LSBs change", map[string]any{"full_probs": fullProbs, "max_abs_diff": diff},
+		"softmax with MSB + LSB keys: "+vector(fullProbs, "%.2f"),
+		fmt.Sprintf("no probability moves by more than %.4f: for this peaked row the %d MSBs already give the softmax the LSBs would (the figure's two curves nearly coincide), which is what the max ≥ τ test bets on.", diff, msb))
 	if err := d.figure(o, "pquant_probs.png", seriesFigure(fmt.Sprintf("one query's softmax over %d keys (τ = %.2f)", L, tau), "key", "probability",
 		[]string{"MSB keys only", "MSB + LSB keys"}, [][]float64{msbProbs, fullProbs})); err != nil {
 		return nil, err
