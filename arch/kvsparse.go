@@ -67,6 +67,14 @@ func CheckKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("kv_sparsity.method %s: %s has a %d-token sliding window shorter than the run's context; KV sparsity with a sliding window is not modelled",
 			cfg.KVSparsity.Method, m.Name, m.SlidingWindow)
 	}
+	// The kernels would sample every layer (head) there is and report
+	// fewer than asked for: refuse instead of clamping silently.
+	if k := cfg.KVSparsity; k.SampleLayers > m.NumHiddenLayers {
+		return usererr.New("kv_sparsity.sample_layers=%d: %s has %d decoder layers; set at most %d", k.SampleLayers, m.Name, m.NumHiddenLayers, m.NumHiddenLayers)
+	}
+	if k := cfg.KVSparsity; k.SampleHeads > m.KVHeads() {
+		return usererr.New("kv_sparsity.sample_heads=%d: %s has %d KV heads per layer; set at most %d", k.SampleHeads, m.Name, m.KVHeads(), m.KVHeads())
+	}
 	if cfg.KVSparsity.Method == configs.KVDoubleSparsity && cfg.KVSparsity.Channels > m.HeadSize() {
 		return usererr.New("kv_sparsity.channels %d: more label channels than %s's head_dim %d", cfg.KVSparsity.Channels, m.Name, m.HeadSize())
 	}

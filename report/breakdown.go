@@ -97,16 +97,29 @@ func isEnabled(a configs.Attention, name string) bool {
 	return a.ProgressiveQuant
 }
 
-// RenderBreakdown writes the steps as a table or JSON.
+// RenderBreakdown writes the steps as JSON, or as two tables within
+// Width (cycles, then DRAM bytes): the four reductions beside the names of
+// the techniques make one table too wide.
 func RenderBreakdown(w io.Writer, steps []BreakdownStep, format string) error {
 	if format == "json" {
 		return writeJSON(w, map[string]any{"schema_version": SchemaVersion, "breakdown": steps})
 	}
-	tb := NewTable(w)
-	tb.Header("technique", "cycles", "DRAM", "cycles ÷", "DRAM ÷", "cycles ÷ total", "DRAM ÷ total")
+	x := func(v float64) string { return fmt.Sprintf("%.2fx", v) }
+	cyc := FitTable{Header: []string{"technique", "cycles", "reduction", "cumulative"}, Wrap: 0}
+	dram := FitTable{Header: []string{"technique", "DRAM", "reduction", "cumulative"}, Wrap: 0}
 	for _, s := range steps {
-		_ = tb.Append(s.Technique, s.Cycles, HumanBytes(s.DRAMBytes), fmt.Sprintf("%.2fx", s.CycleGain),
-			fmt.Sprintf("%.2fx", s.DRAMGain), fmt.Sprintf("%.2fx", s.CycleCum), fmt.Sprintf("%.2fx", s.DRAMCum))
+		cyc.Rows = append(cyc.Rows, []string{s.Technique, fmt.Sprint(s.Cycles), x(s.CycleGain), x(s.CycleCum)})
+		dram.Rows = append(dram.Rows, []string{s.Technique, HumanBytes(s.DRAMBytes), x(s.DRAMGain), x(s.DRAMCum)})
 	}
-	return tb.Render()
+	if err := cyc.Render(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := dram.Render(w); err != nil {
+		return err
+	}
+	p := lines{w}
+	p.Printf("reduction: the row above ÷ this row (what the added technique brings);")
+	p.Printf("cumulative: the first row ÷ this row (every technique so far)")
+	return nil
 }

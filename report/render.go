@@ -116,61 +116,80 @@ func (r *Report) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// Table writes a human-readable summary.
+// Table writes a human-readable summary within Width columns. The layer
+// figures do not fit one table of that width, so they come in two keyed
+// by layer (time and traffic; GEMM shape and array use), and a third for
+// sparse runs (docs/report.md).
 func (r *Report) Table(w io.Writer) error {
 	c := r.Config
-	fmt.Fprintf(w, "sparsesim: %s on %s (%dx%d %s, %s, %.0f MHz, DRAM %s)\n", r.Workload.Name, c.Name,
-		c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
+	p := lines{w}
+	p.Printf("sparsesim: %s on %s", r.Workload.Name, c.Name)
+	p.Printf("array %dx%d %s %s at %.0f MHz; DRAM %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
 	sparse := r.Total.DenseCycles > 0
-	tb := NewTable(w)
-	header := []any{"layer", "M", "N", "K", "groups", "cycles", "stalls", "util %", "map eff %", "DRAM rd", "DRAM wr", "GB/s"}
-	if sparse {
-		header = append(header, "df", "N:M", "mask cyc", "speedup")
-	}
-	tb.Header(header...)
-	for _, l := range r.Layers {
-		row := []any{l.Name, l.M, l.N, l.K, l.Groups, l.Cycles, l.StallCycles,
-			fmt.Sprintf("%.2f", 100*l.Utilization), fmt.Sprintf("%.2f", 100*l.MappingEfficiency),
-			HumanBytes(l.DRAMReadBytes), HumanBytes(l.DRAMWriteBytes), fmt.Sprintf("%.2f", l.AchievedBandwidthGBps)}
-		if sparse {
-			row = append(row, l.Dataflow, l.NM, l.MaskGenCycles, fmt.Sprintf("%.2fx", l.SpeedupVsDense))
-		}
-		_ = tb.Append(row...)
-	}
 	t := r.Total
-	footer := []any{"total", "", "", "", "", t.Cycles, t.StallCycles, fmt.Sprintf("%.2f", 100*t.Utilization), "",
-		HumanBytes(t.DRAMReadBytes), HumanBytes(t.DRAMWriteBytes), fmt.Sprintf("%.2f", t.AchievedBandwidthGBps)}
+	d := func(v int64) string { return strconv.FormatInt(v, 10) }
+	pct := func(v float64) string { return fmt.Sprintf("%.2f", 100*v) }
+	timeTb := FitTable{Header: []string{"layer", "cycles", "stalls", "DRAM rd", "DRAM wr", "GB/s"}, Wrap: 0,
+		Footer: []string{"total", d(t.Cycles), d(t.StallCycles), HumanBytes(t.DRAMReadBytes), HumanBytes(t.DRAMWriteBytes),
+			fmt.Sprintf("%.2f", t.AchievedBandwidthGBps)}}
+	shapeTb := FitTable{Header: []string{"layer", "M", "N", "K", "groups", "util %", "map eff %"}, Wrap: 0,
+		Footer: []string{"total", "", "", "", "", pct(t.Utilization), ""}}
+	sparseTb := FitTable{Header: []string{"layer", "df", "N:M", "mask cyc", "speedup"}, Wrap: 0,
+		Footer: []string{"total", "", "", d(t.MaskGenCycles), fmt.Sprintf("%.2fx", t.SpeedupVsDense)}}
+	for _, l := range r.Layers {
+		timeTb.Rows = append(timeTb.Rows, []string{l.Name, d(l.Cycles), d(l.StallCycles), HumanBytes(l.DRAMReadBytes),
+			HumanBytes(l.DRAMWriteBytes), fmt.Sprintf("%.2f", l.AchievedBandwidthGBps)})
+		shapeTb.Rows = append(shapeTb.Rows, []string{l.Name, strconv.Itoa(l.M), strconv.Itoa(l.N), strconv.Itoa(l.K),
+			strconv.Itoa(l.Groups), pct(l.Utilization), pct(l.MappingEfficiency)})
+		sparseTb.Rows = append(sparseTb.Rows, []string{l.Name, l.Dataflow, l.NM, d(l.MaskGenCycles), fmt.Sprintf("%.2fx", l.SpeedupVsDense)})
+	}
+	tables := []FitTable{timeTb, shapeTb}
 	if sparse {
-		footer = append(footer, "", "", t.MaskGenCycles, fmt.Sprintf("%.2fx", t.SpeedupVsDense))
+		tables = append(tables, sparseTb)
 	}
-	tb.Footer(footer...)
-	if err := tb.Render(); err != nil {
-		return err
+	for i, tb := range tables {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := tb.Render(w); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(w, "time at %.0f MHz: %.6g s   MACs: %d (dense-equivalent %d)   simulated in %.3f s (%d events)\n",
-		c.ClockMHz, t.Seconds, t.MACs, t.DenseMACs, r.Sim.WallSeconds, r.Sim.Events)
+	if sparse {
+		p.Printf("df: the dataflow the layer ran with; mask cyc: cycles it waited for the\n" +
+			"mask-generation unit; speedup: the dense run's cycles ÷ its cycles here")
+	}
+	p.Printf("time at %.0f MHz: %.6g s; MACs: %d (dense-equivalent %d)", c.ClockMHz, t.Seconds, t.MACs, t.DenseMACs)
+	p.Printf("simulated in %.3f s (%d events)", r.Sim.WallSeconds, r.Sim.Events)
 	if a := r.Attention; a != nil {
-		fmt.Fprintf(w, "attention: %d rows in %d requests (%d fused 6-bit pairs), %d queries, %d needed key LSBs; fetched Q %s, K MSB %s, K LSB %s, V %s; wrote %s\n",
-			a.Rows, a.Requests, a.FusedPairs, a.Queries, a.RequantQueries, HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes), HumanBytes(a.OutBytes))
-		fmt.Fprintf(w, "units busy (cycles): QK %d, Softmax %d, Importance %d, TopK %d (local V %d, token %d, head %d), PV %d; %.3f TFLOPS effective, %.3f executed\n",
-			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["TopK"], a.TopKLocalVCycles,
-			a.TopKTokenCycles, a.TopKHeadCycles, a.UnitBusyCycles["PV"], a.EffectiveTFLOPS, a.ExecutedTFLOPS)
+		p.Printf("attention: %d rows in %d requests (%d fused 6-bit pairs)", a.Rows, a.Requests, a.FusedPairs)
+		p.Printf("queries: %d, of which %d needed key LSBs", a.Queries, a.RequantQueries)
+		p.Printf("fetched Q %s, K MSB %s, K LSB %s, V %s; wrote %s",
+			HumanBytes(a.QBytes), HumanBytes(a.KMSBBytes), HumanBytes(a.KLSBBytes), HumanBytes(a.VBytes), HumanBytes(a.OutBytes))
+		p.Printf("units busy (cycles): QK %d, Softmax %d, Importance %d, PV %d",
+			a.UnitBusyCycles["QK"], a.UnitBusyCycles["Softmax"], a.UnitBusyCycles["Importance"], a.UnitBusyCycles["PV"])
+		p.Printf("  TopK %d (local V %d, token %d, head %d)", a.UnitBusyCycles["TopK"], a.TopKLocalVCycles, a.TopKTokenCycles, a.TopKHeadCycles)
+		p.Printf("%.3f TFLOPS effective, %.3f executed", a.EffectiveTFLOPS, a.ExecutedTFLOPS)
 		if useful := t.DRAMReadBytes + t.DRAMWriteBytes; a.TransferredBytes > useful {
-			fmt.Fprintf(w, "DRAM bus moved %s in %d requests for %s of data (%.1f%% burst waste: rows narrower than a request, or kept tokens not contiguous)\n",
+			p.Printf("DRAM bus moved %s in %d requests for %s of data (%.1f%% burst waste: rows narrower than a request, or kept tokens not contiguous)",
 				HumanBytes(a.TransferredBytes), a.DRAMRequests, HumanBytes(useful), 100*float64(a.TransferredBytes-useful)/float64(a.TransferredBytes))
 		}
 		if a.KChunks+a.VChunks > 0 {
-			fmt.Fprintf(w, "streamed through the SRAMs in chunks (context larger than the buffer): %d requests' keys, %d requests' values\n", a.KChunks, a.VChunks)
+			p.Printf("streamed through the SRAMs in chunks (context larger than the buffer): %d requests' keys, %d requests' values", a.KChunks, a.VChunks)
 		}
 	}
 	if e := r.Energy; e != nil {
-		fmt.Fprintf(w, "energy: %s at %g nm, average %.3f W, %.1f GOPS, %.1f GOPS/W; compute %s, SRAM %s, DRAM %s (%s), other %s\n",
-			HumanPJ(e.TotalPJ), e.TechnologyNM, e.AveragePowerW, t.GOPS, t.GOPSPerW,
+		p.Printf("energy: %s at %g nm, average %.3f W, %.1f GOPS, %.1f GOPS/W;", HumanPJ(e.TotalPJ), e.TechnologyNM, e.AveragePowerW, t.GOPS, t.GOPSPerW)
+		p.Printf("  compute %s, SRAM %s, DRAM %s (%s), other %s",
 			HumanPJ(e.ByClass["compute"]), HumanPJ(e.ByClass["sram"]), HumanPJ(e.ByClass["dram"]), e.DRAMType, HumanPJ(e.ByClass["other"]))
 	}
-	if r.Functional != nil {
-		b, _ := json.Marshal(r.Functional)
-		fmt.Fprintf(w, "functional check against the CPU kernels: %s\n", b)
+	if f := r.Functional; f != nil {
+		p.Printf("functional check against the CPU kernels: %d layers checked, %d skipped", f.LayersChecked, f.LayersSkipped)
+		mismatch := ""
+		if f.FirstMismatch != "" {
+			mismatch = ", first mismatch " + f.FirstMismatch
+		}
+		p.Printf("  match %v, max abs error %.3g, max rel error %.3g%s", f.Match, f.MaxAbsError, f.MaxRelError, mismatch)
 	}
 	if f := r.FPGA; f != nil {
 		if err := f.Table(w); err != nil {
@@ -178,8 +197,8 @@ func (r *Report) Table(w io.Writer) error {
 		}
 	}
 	if sparse {
-		fmt.Fprintf(w, "dense run of the same config: %d cycles; speedup %.3fx; N:M metadata %s\n",
-			t.DenseCycles, t.SpeedupVsDense, HumanBytes(t.MetadataBytes))
+		p.Printf("dense run of the same config: %d cycles (speedup %.3fx)", t.DenseCycles, t.SpeedupVsDense)
+		p.Printf("N:M metadata: %s", HumanBytes(t.MetadataBytes))
 	}
 	return nil
 }

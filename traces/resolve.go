@@ -6,6 +6,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // DefaultWorkload is what `sparsesim run` simulates without --workload.
@@ -21,6 +22,11 @@ func LoadWorkload(ref string, p workloads.Params) (workloads.Workload, error) {
 		return m.Build(p)
 	}
 	if _, err := os.Stat(ref); err != nil {
+		if _, ok := llm.Lookup(ref); ok && os.IsNotExist(err) {
+			// The LLM zoo is a separate list: its models run as
+			// prefill and decode phases, not as a layer list.
+			return workloads.Workload{}, usererr.New("--workload %s: an LLM zoo model, which runs only as an LLM phase: sparsesim run --phase prefill, decode or generate (docs/llm.md)", ref)
+		}
 		if os.IsNotExist(err) {
 			return workloads.Workload{}, usererr.New("--workload %s: not a zoo model (%s) and no such file", ref, strings.Join(workloads.Names(), ", "))
 		}

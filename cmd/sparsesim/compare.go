@@ -121,7 +121,9 @@ N:M GEMM and a pruned attention head.`,
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(map[string]any{"schema_version": report.SchemaVersion, "results": results})
 			} else {
-				renderCompare(&buf, results)
+				if err := report.CompareTable(&buf, results); err != nil {
+					return err
+				}
 			}
 			if err := writeOut(cmd, out, buf.Bytes()); err != nil {
 				return err
@@ -166,18 +168,4 @@ func loadPair(acts, weights string) (x, w nm.Matrix[float64], err error) {
 		return x, w, usererr.New("%s is %dx%d but %s is %dx%d: X's columns must equal W's rows (K)", acts, a.Rows(), a.Cols(), weights, b.Rows(), b.Cols())
 	}
 	return nm.Matrix[float64]{Rows: a.Rows(), Cols: a.Cols(), Data: a.Data}, nm.Matrix[float64]{Rows: b.Rows(), Cols: b.Cols(), Data: b.Data}, nil
-}
-
-func renderCompare(buf *bytes.Buffer, results []compare.Result) {
-	tb := report.NewTable(buf)
-	tb.Header("case", "config", "shape", "match", "max abs err", "max rel err", "CPU time s", "accel time s", "speedup", "energy ratio")
-	for _, r := range results {
-		_ = tb.Append(r.Case, r.Config, r.Shape, r.Match, fmt.Sprintf("%.3g", r.MaxAbsError), fmt.Sprintf("%.3g", r.MaxRelError),
-			fmt.Sprintf("%.4g", r.CPUSeconds), fmt.Sprintf("%.4g", r.SimSeconds), fmt.Sprintf("%.1fx", r.Speedup), fmt.Sprintf("%.0fx", r.EnergyRatio))
-	}
-	_ = tb.Render()
-	for _, r := range results {
-		fmt.Fprintf(buf, "%s: tolerance %s; CPU %d threads, median of %d runs, %.0f W assumed\n", r.Case, r.Tolerance, r.CPUThreads, r.Runs, r.CPUWatts)
-	}
-	fmt.Fprintln(buf, "accel time: the simulated accelerator's time at its clock (cycles ÷ MHz), not the simulator's wall time")
 }

@@ -66,7 +66,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.BoolVar(&f.functional, "functional", false, "also compute every small and medium GEMM layer's values through the functional datapath and check them against the CPU kernels")
 	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
-	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings")
+	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings; LLM decode with a kv_sparsity.method: run every KV-sparsity method")
 	fl.StringVar(&f.phase, "phase", "inference", "inference; training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update; "+
 		"or an LLM phase (docs/llm.md): prefill (the --prompt tokens), decode (--gen steps over a --prompt-token cache), generate (prefill, then decode to --gen tokens)")
 	fl.IntVar(&f.prompt, "prompt", 512, "LLM phases: prompt tokens per sequence")
@@ -254,6 +254,9 @@ func checkSeq(seq int, workload, trace string) error {
 		return usererr.New("--seq %d: a trace fixes its sequence length; drop --seq with --trace", seq)
 	}
 	m, ok := workloads.Lookup(workload)
+	if _, isLLM := llm.Lookup(workload); !ok && isLLM {
+		return usererr.New("--seq %d: %s is an LLM zoo model, which runs as an LLM phase: --phase prefill, decode or generate with --prompt and --gen, not --seq", seq, workload)
+	}
 	if !ok {
 		return usererr.New("--seq %d: --workload %s is a file, whose layers fix their sizes; --seq applies to zoo transformer models", seq, workload)
 	}
@@ -283,8 +286,28 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	if !kv && (f.kvTrace != "" || f.kvReplay != "") {
 		return usererr.New("--kv-trace and --kv-replay need a kv_sparsity.method (--set kv_sparsity.method=...)")
 	}
-	if f.trace != "" || f.functional || (f.breakdown && !kv) || f.timeline != "" || f.seq != 0 {
-		return usererr.New("--phase %s: --trace, --functional, --breakdown, --timeline and --seq do not apply to LLM phases (use --prompt and --gen)", f.phase)
+	if f.breakdown && !kv {
+		// On an LLM phase --breakdown compares the KV-sparsity methods;
+		// a dense run has nothing to compare, and the attention engine's
+		// technique breakdown does not run LLM phases.
+		return usererr.New("--breakdown with --phase %s compares the KV-sparsity methods, but kv_sparsity.method is none: "+
+			"add --set kv_sparsity.method=evict (any method; every one is run) with --phase decode or generate, or drop --breakdown", f.phase)
+	}
+	var given []string
+	for _, fl := range []struct {
+		name string
+		set  bool
+	}{{"--trace", f.trace != ""}, {"--functional", f.functional}, {"--timeline", f.timeline != ""}, {"--seq", f.seq != 0}} {
+		if fl.set {
+			given = append(given, fl.name)
+		}
+	}
+	if len(given) > 0 {
+		verb := "does"
+		if len(given) > 1 {
+			verb = "do"
+		}
+		return usererr.New("--phase %s: %s %s not apply to LLM phases (use --prompt and --gen)", f.phase, strings.Join(given, " and "), verb)
 	}
 	if !cmd.Flags().Changed("workload") {
 		return usererr.New("--phase %s needs --workload: an LLM zoo model (%s) or a config.json path", f.phase, strings.Join(llm.Names(), ", "))
