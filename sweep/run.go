@@ -93,9 +93,8 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	if IsLLMPhase(spec.Phase) {
-		return runLLMPoint(spec, cfg)
-	}
+	// Before the LLM branch: an LLM point on an FPGA config must fit its
+	// device too, as 'run --phase decode' requires.
 	if cfg.FPGA.Device != "" && !spec.AllowOverfit {
 		fr, err := energy.FPGA(cfg)
 		if err != nil {
@@ -104,6 +103,9 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 		if !fr.Fits {
 			return nil, fmt.Errorf("does not fit %s (%s)", fr.Device, fr.Overfull())
 		}
+	}
+	if IsLLMPhase(spec.Phase) {
+		return runLLMPoint(spec, cfg)
 	}
 	w, err := traces.LoadFor(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq})
 	if err != nil {

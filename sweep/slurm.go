@@ -32,6 +32,10 @@ type SlurmJob struct {
 	Exe     string   // the binary in the scripts (Dir/slurm/sparsesim once staged)
 	Opts    []string // sbatch options for both jobs, one #SBATCH line each
 	Jobs    int      // --jobs per shard; 0: the CPUs Slurm gives the task
+	// Limits are the work-limit flags given at submission (--max-work N
+	// ...): each shard checks its sweep again, and would otherwise do so
+	// at the defaults.
+	Limits []string
 }
 
 // SlurmIDs are the submitted jobs, saved as Dir/slurm/jobs.json.
@@ -141,7 +145,7 @@ func (j SlurmJob) ShardScript() string {
 	b.WriteString(j.header("sparsesim-sweep", "shard-%a.out", extra...))
 	fmt.Fprintf(&b, "# %d points in %d shards; a requeued task resumes its shard.\n", j.Points, j.Shards)
 	fmt.Fprintf(&b, "exec %s sweep %s \\\n  --jobs %s --quiet --resume \\\n  --shard \"${SLURM_ARRAY_TASK_ID}/%d\" \\\n  --out %s\"/shard-${SLURM_ARRAY_TASK_ID}\"\n",
-		shellQuote(j.Exe), quoteAll(j.Spec.Args()), jobs, j.Shards, shellQuote(j.Dir))
+		shellQuote(j.Exe), quoteAll(append(j.Spec.Args(), j.Limits...)), jobs, j.Shards, shellQuote(j.Dir))
 	return b.String()
 }
 
