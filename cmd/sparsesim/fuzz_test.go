@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,11 @@ func cliArgs(c *chooser, f fuzzFiles, out string) []string {
 				a = append(a, "-o", filepath.Join(out, "report.out"))
 			}
 		}
+		if slices.Contains(a, "--trace") {
+			// --trace with -w is refused up front; keep the replay
+			// reachable.
+			a = dropFlag(a, "-w")
+		}
 	case 2:
 		a = append([]string{"sweep", "-q", "-j", "1", "--out", filepath.Join(out, "sw"), "--max-points", "4", "-w", small()}, caps...)
 		for k := 1 + c.n(2); k > 0; k-- {
@@ -237,6 +243,19 @@ func cliArgs(c *chooser, f fuzzFiles, out string) []string {
 		}
 	}
 	return a
+}
+
+// dropFlag removes every "flag value" pair from args.
+func dropFlag(args []string, flag string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == flag && i+1 < len(args) {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 var (

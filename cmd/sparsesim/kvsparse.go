@@ -69,6 +69,10 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if spec.Seq != 0 {
 		return usererr.New("--phase %s: --seq does not apply to LLM phases (use --prompt and --gen)", spec.Phase)
 	}
+	if !cmd.Flags().Changed("workload") {
+		// The default is a CNN, which no LLM point can run.
+		return usererr.New("--phase %s needs --workload: an LLM zoo model (%s) or a config.json path", spec.Phase, strings.Join(llm.Names(), ", "))
+	}
 	pts, err := sweep.Points(spec.Axes, spec.Zip)
 	if err != nil {
 		return err

@@ -62,9 +62,9 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
 	fl.StringVar(&f.timeline, "timeline", "", "write a Chrome/Perfetto trace-event timeline (open in ui.perfetto.dev or chrome://tracing)")
-	fl.IntVar(&f.timelineMax, "timeline-max-events", 200000, "cap on timeline events (~150 bytes each); beyond it slices are sampled")
+	fl.IntVar(&f.timelineMax, "timeline-max-events", 200000, "with --timeline: cap on timeline events (~150 bytes each); beyond it slices are sampled")
 	fl.BoolVar(&f.functional, "functional", false, "also compute every small and medium GEMM layer's values through the functional datapath and check them against the CPU kernels")
-	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload")
+	fl.StringVar(&f.trace, "trace", "", "replay a sparsesim trace (from 'sparsesim trace gen') instead of --workload (no --workload or --batch with it)")
 	fl.BoolVar(&f.allowOverfit, "allow-overfit", false, "simulate an FPGA config even when it does not fit its device")
 	fl.BoolVar(&f.breakdown, "breakdown", false, "attention engine: simulate with no technique, then add each enabled one (token, head, local V pruning, progressive quantization) and report what each brings; LLM decode with a kv_sparsity.method: run every KV-sparsity method")
 	fl.StringVar(&f.phase, "phase", "inference", "inference; training: each layer becomes forward, input-gradient, weight-gradient GEMMs and the weight update; "+
@@ -75,10 +75,10 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVar(&f.stepPlot, "step-plot", "", "LLM phases: write a plot of decode step time against context position (.png or .svg)")
 	fl.StringVar(&f.kvTrace, "kv-trace", "", "kv_sparsity runs: write the sampled selections to this file (docs/kv-sparsity.md)")
 	fl.StringVar(&f.kvReplay, "kv-replay", "", "kv_sparsity runs: use the selections of a --kv-trace file instead of running the kernels")
-	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing")
+	fl.Int64Var(&f.seed, "seed", 1, "LLM phases: seed of the MoE expert routing and of activation sparsity's synthetic activations")
 	fl.StringVar(&f.moePlot, "moe-plot", "", "LLM phases, MoE models: write the expert load histogram (.png or .svg)")
-	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this (docs/limits.md)")
-	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this (docs/limits.md)")
+	fl.Int64Var(&f.maxWork, "max-work", limits.Work.Default, "refuse runs of more folds plus attention rows than this; not for LLM phases (docs/limits.md)")
+	fl.Int64Var(&f.maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this; not for LLM phases (docs/limits.md)")
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
 	})
@@ -113,6 +113,17 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err := checkSeq(f.seq, f.workload, f.trace); err != nil {
 		return err
 	}
+	if f.trace != "" {
+		// A trace holds its whole workload, batch included.
+		if err := refuseGiven(cmd, "does not apply with --trace: the trace fixes its workload and batch", "workload", "batch"); err != nil {
+			return err
+		}
+	}
+	if f.timeline == "" {
+		if err := refuseGiven(cmd, "needs --timeline: it caps the events that file holds", "timeline-max-events"); err != nil {
+			return err
+		}
+	}
 	cfg, err := configs.Load(f.config, f.sets)
 	if err != nil {
 		return err
@@ -138,16 +149,28 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	default:
 		return usererr.New("--phase %s: unknown phase (allowed: inference, training, prefill, decode, generate)", f.phase)
 	}
-	if f.stepPlot != "" || f.moePlot != "" || f.kvTrace != "" || f.kvReplay != "" {
-		return usererr.New("--step-plot, --moe-plot, --kv-trace and --kv-replay need an LLM phase (--phase prefill, decode or generate)")
+	if err := refuseLLMOnly(cmd, f.phase, "prefill, decode or generate", "prompt", "gen", "seed", "step-plot", "moe-plot", "kv-trace", "kv-replay"); err != nil {
+		return err
 	}
 	params := workloads.Params{Batch: f.batch, SeqLen: f.seq}
 	if f.breakdown {
 		if cfg.Engine != "spatten" {
 			return usererr.New("--breakdown needs an attention engine config (engine: spatten), got %s", cfg.Name)
 		}
+		// The breakdown reruns --workload once per technique and prints
+		// its own table: none of these reach it.
+		if err := refuseGiven(cmd, "does not apply with --breakdown (it reruns --workload once per technique)", "trace", "timeline", "functional"); err != nil {
+			return err
+		}
+		if err := checkBreakdownFormat(f.format); err != nil {
+			return err
+		}
 		steps, err := report.Breakdown(cfg, func(c *configs.Config) (workloads.Workload, error) {
-			return traces.LoadFor(c, f.workload, params)
+			w, err := traces.LoadFor(c, f.workload, params)
+			if err != nil {
+				return w, err
+			}
+			return w, limits.CheckRun(c, w, f.maxWork)
 		})
 		if err != nil {
 			return err
@@ -241,6 +264,15 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	return writeOut(cmd, f.out, buf.Bytes())
 }
 
+// checkBreakdownFormat refuses a --format a breakdown table does not
+// write (it has a table and a JSON form only).
+func checkBreakdownFormat(format string) error {
+	if format != "table" && format != "json" {
+		return usererr.New("--format %s: --breakdown writes table or json", format)
+	}
+	return nil
+}
+
 // checkSeq refuses a --seq that cannot apply: negative, or given for a
 // workload with no sequence (a CNN, a topology CSV, a trace).
 func checkSeq(seq int, workload, trace string) error {
@@ -309,12 +341,32 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 		}
 		return usererr.New("--phase %s: %s %s not apply to LLM phases (use --prompt and --gen)", f.phase, strings.Join(given, " and "), verb)
 	}
+	if err := refuseLLMLimits(cmd, f.phase); err != nil {
+		return err
+	}
+	if f.format == "scalesim" {
+		return usererr.New("--format scalesim: SCALE-Sim's reports are per GEMM layer; LLM phases write %s", strings.Join(report.Formats, ", "))
+	}
+	if f.breakdown {
+		// One row per method, not one run: nothing to plot per step.
+		if err := refuseGiven(cmd, "does not apply with --breakdown: it runs every kv_sparsity method and prints one row each", "step-plot", "moe-plot"); err != nil {
+			return err
+		}
+		if err := checkBreakdownFormat(f.format); err != nil {
+			return err
+		}
+	}
 	if !cmd.Flags().Changed("workload") {
 		return usererr.New("--phase %s needs --workload: an LLM zoo model (%s) or a config.json path", f.phase, strings.Join(llm.Names(), ", "))
 	}
 	m, err := llm.Resolve(f.workload)
 	if err != nil {
 		return err
+	}
+	if f.moePlot != "" && !m.MoE() {
+		// Checked here, not after the run: the activation-sparsity
+		// path would otherwise drop it.
+		return usererr.New("--moe-plot %s: %s has no experts", f.moePlot, m.Name)
 	}
 	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
 	if cfg.ActivationSparsity.Enabled() {

@@ -84,11 +84,17 @@ shows progress. docs/cluster/README.md.`,
 				return usererr.New("--phase %s: unknown phase (allowed: inference, training, decode, generate)", spec.Phase)
 			}
 			if sweep.IsLLMPhase(spec.Phase) {
+				if err := refuseLLMLimits(cmd, spec.Phase); err != nil {
+					return err
+				}
 				if slurm != 0 || dryRun || slurmOpts != "" {
 					// The job scripts do not carry --prompt and --gen.
 					return usererr.New("--slurm: LLM sweeps (--phase %s) run locally only; split one with --shard i/n and join the shards with 'sparsesim merge'", spec.Phase)
 				}
 				return runLLMSweep(cmd, spec, out, objectives, jobs, resume, sh, quiet, maxPoints)
+			}
+			if err := refuseLLMOnly(cmd, spec.Phase, "decode or generate", "prompt", "gen"); err != nil {
+				return err
 			}
 			// Check the base config and workload once, so a typo fails
 			// fast with exit 2 instead of failing every point.
@@ -111,10 +117,24 @@ shows progress. docs/cluster/README.md.`,
 			if err := limits.CheckKernels(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq}, maxKernelMACs); err != nil {
 				return err
 			}
-			if len(w.Attention) == 0 && len(w.Layers) > 0 {
-				// The base point's size; each point is checked again
-				// when it runs (its array may be smaller).
-				if err := limits.CheckRun(cfg, w, maxWork); err != nil {
+			if len(w.Attention) == 0 && len(w.Layers) == 0 {
+				// An attention-engine zoo model: its rows come from
+				// each point's kernels, unknown until they run.
+				if cmd.Flags().Changed("max-work") {
+					return usererr.New("--max-work does not apply to --workload %s on %s: an attention engine's rows come from each point's reference kernels, so they are not counted up front; --max-kernel-macs bounds those", spec.Workload, cfg.Name)
+				}
+			} else {
+				// The base point's size at the sweep's --batch and
+				// --seq (a point's own array may make it larger; points
+				// are not checked again).
+				base, err := traces.LoadFor(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq})
+				if err != nil {
+					return err
+				}
+				if spec.Phase == "training" {
+					base = workloads.Training(base)
+				}
+				if err := limits.CheckRun(cfg, base, maxWork); err != nil {
 					return err
 				}
 			}
@@ -131,7 +151,14 @@ shows progress. docs/cluster/README.md.`,
 				if cmd.Flags().Changed("jobs") {
 					perShard = jobs
 				}
-				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, perShard, shard != "", resume, dryRun)
+				// The shards check their sweep again: carry raised limits.
+				var lim []string
+				for _, f := range []string{"max-points", "max-work", "max-kernel-macs"} {
+					if fl := cmd.Flags().Lookup(f); fl.Changed {
+						lim = append(lim, "--"+f, fl.Value.String())
+					}
+				}
+				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, perShard, shard != "", resume, dryRun, lim)
 			}
 			return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
 		}),
@@ -147,7 +174,7 @@ shows progress. docs/cluster/README.md.`,
 	fl.StringVar(&spec.Phase, "phase", "inference", "inference, training, or an LLM decode or generate (with --prompt, --gen; docs/kv-sparsity.md)")
 	fl.IntVar(&spec.Prompt, "prompt", 512, "LLM phases: prompt tokens per sequence")
 	fl.IntVar(&spec.Gen, "gen", 128, "LLM phases: tokens generated per sequence")
-	fl.BoolVar(&spec.AllowOverfit, "allow-overfit", false, "simulate FPGA points that do not fit their device (else they are recorded as failed)")
+	fl.BoolVar(&spec.AllowOverfit, "allow-overfit", false, "simulate FPGA points, LLM ones included, that do not fit their device (else they are recorded as failed)")
 	fl.StringVarP(&out, "out", "o", "", "output directory")
 	fl.IntVarP(&jobs, "jobs", "j", defaultJobs(), "points simulated in parallel (with --slurm: per shard; default the CPUs Slurm gives a task)")
 	fl.BoolVar(&resume, "resume", false, "continue the sweep in --out, skipping points already recorded (with --slurm: resubmit into a directory that has jobs)")
@@ -159,8 +186,8 @@ shows progress. docs/cluster/README.md.`,
 	fl.BoolVar(&dryRun, "dry-run", false, "with --slurm: print the job scripts, submit nothing")
 	cmd.AddCommand(newSweepStatusCmd())
 	fl.Int64Var(&maxPoints, "max-points", limits.Points.Default, "refuse sweeps of more points than this (docs/limits.md)")
-	fl.Int64Var(&maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this, per point (docs/limits.md)")
-	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this (docs/limits.md)")
+	fl.Int64Var(&maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this, per point; not for LLM phases (docs/limits.md)")
+	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this; not for LLM phases (docs/limits.md)")
 	return cmd
 }
 
@@ -170,7 +197,7 @@ const sbatchName, squeueName = "sbatch", "squeue"
 
 // submitSlurm writes the array and merge job scripts and submits them, or
 // with dryRun prints them.
-func submitSlurm(cmd *cobra.Command, spec sweep.Spec, points int, out string, shards int, opts string, jobs int, sharded, resume, dryRun bool) error {
+func submitSlurm(cmd *cobra.Command, spec sweep.Spec, points int, out string, shards int, opts string, jobs int, sharded, resume, dryRun bool, limitArgs []string) error {
 	if shards < 1 {
 		return usererr.New("--slurm N: N shards must be at least 1 (--dry-run and --slurm-opts need --slurm)")
 	}
@@ -204,7 +231,7 @@ func submitSlurm(cmd *cobra.Command, spec sweep.Spec, points int, out string, sh
 	if err != nil {
 		return fmt.Errorf("locating the sparsesim binary to stage for the jobs: %v", err)
 	}
-	job := sweep.SlurmJob{Spec: spec, Points: points, Shards: shards, Dir: dir, WorkDir: wd, Exe: filepath.Join(sweep.SlurmDir(dir), "sparsesim"), Opts: o, Jobs: jobs}
+	job := sweep.SlurmJob{Spec: spec, Points: points, Shards: shards, Dir: dir, WorkDir: wd, Exe: filepath.Join(sweep.SlurmDir(dir), "sparsesim"), Opts: o, Jobs: jobs, Limits: limitArgs}
 	w := cmd.OutOrStdout()
 	if dryRun {
 		fmt.Fprintf(w, "# %s (array job: %d shards of %d points)\n%s\n# %s (after the array job succeeds: sbatch --dependency=afterok:ARRAY_ID)\n%s",
