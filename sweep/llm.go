@@ -17,8 +17,10 @@ func IsLLMPhase(phase string) bool { return phase == arch.PhaseDecode || phase =
 // tpot only when it runs a decode step); and with a kv_sparsity.method
 // the block's speedups and quality (docs/kv-sparsity.md) — so a sweep
 // over budget, page_size, channels or k draws the speedup–quality front
-// (objectives seconds,mass_lost). An LLM run reports no stalls, DRAM
-// read/write split or energy, so those metrics do not apply (nil).
+// (objectives seconds,mass_lost); dram_bytes is a decode step's mean
+// (reads and writes: weights, KV cache, activations). An LLM run reports
+// no stalls, DRAM read/write split or energy, so those metrics do not
+// apply (nil).
 func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 	m, err := llm.Resolve(spec.Workload)
 	if err != nil {
@@ -62,6 +64,9 @@ func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 	}
 	if s.TokensPerSecond > 0 {
 		out.TokensPerSecond = ptr(s.TokensPerSecond)
+	}
+	if s.DecodeSteps > 0 {
+		out.DRAMBytes = ptr(float64(s.DecodeDRAMBytes.Total()) / float64(s.DecodeSteps))
 	}
 	if k := rep.KVSparsity; k != nil {
 		out.AttentionSpeedup, out.TPOTSpeedup = ptr(k.AttentionSpeedup), ptr(k.TPOTSpeedup)

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,6 +79,15 @@ func TestLLMPointMetricsApplyOrAreAbsent(t *testing.T) {
 		}
 		if _, ok := r.Metrics.Get("ttft_seconds"); ok != (phase == "generate") {
 			t.Errorf("%s: ttft_seconds applies: %v", phase, ok)
+		}
+		// dram_bytes is a decode step's mean, as the seconds it goes with.
+		var steps, stepBytes float64
+		for _, st := range res.Steps {
+			steps++
+			stepBytes += float64(st.Bytes.Total())
+		}
+		if got, ok := r.Metrics.Get("dram_bytes"); !ok || math.Abs(got-stepBytes/steps) > 1e-6*got {
+			t.Errorf("%s: dram_bytes %g (applies %v), the steps' mean %g", phase, got, ok, stepBytes/steps)
 		}
 		j := string(r.jsonLine())
 		cells := strings.Split(strings.TrimSpace(string(r.csvLine(nil))), ",")

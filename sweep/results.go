@@ -28,6 +28,10 @@ type Metrics struct {
 	Seconds        float64  `json:"seconds"`
 	DRAMReadBytes  *int64   `json:"dram_read_bytes,omitempty"`
 	DRAMWriteBytes *int64   `json:"dram_write_bytes,omitempty"`
+	// DRAMBytes is every byte the DRAM moved for what Seconds times: the
+	// run (GEMM points: reads + writes) or one decode step on average
+	// (LLM points, whose seconds is the TPOT).
+	DRAMBytes      *float64 `json:"dram_bytes,omitempty"`
 	EnergyPJ       *float64 `json:"energy_pj,omitempty"`
 	EnergyCompute  *float64 `json:"energy_compute_pj,omitempty"`
 	EnergySRAM     *float64 `json:"energy_sram_pj,omitempty"`
@@ -59,7 +63,7 @@ type Metrics struct {
 }
 
 // MetricNames are the CSV metric columns, in order.
-var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seconds", "dram_read_bytes", "dram_write_bytes",
+var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seconds", "dram_read_bytes", "dram_write_bytes", "dram_bytes",
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
 	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz",
 	"ttft_seconds", "tpot_seconds", "tokens_per_second",
@@ -71,7 +75,7 @@ var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seco
 // that does not apply to the point (a nil one) is NaN.
 func (m Metrics) Values() []float64 {
 	return []float64{float64(m.PEs), float64(m.Cycles), opt(m.StallCycles), opt(m.Utilization), m.Seconds,
-		opt(m.DRAMReadBytes), opt(m.DRAMWriteBytes), opt(m.EnergyPJ), opt(m.EnergyCompute), opt(m.EnergySRAM),
+		opt(m.DRAMReadBytes), opt(m.DRAMWriteBytes), opt(m.DRAMBytes), opt(m.EnergyPJ), opt(m.EnergyCompute), opt(m.EnergySRAM),
 		opt(m.EnergyDRAM), opt(m.EnergyOther), opt(m.PowerW), opt(m.GOPS), opt(m.GOPSPerW), opt(m.SpeedupVsDense),
 		opt(m.LUT), opt(m.FF), opt(m.DSP), opt(m.BRAM36), opt(m.URAM), opt(m.EstClockMHz),
 		opt(m.TTFTSeconds), opt(m.TPOTSeconds), opt(m.TokensPerSecond),
@@ -133,7 +137,8 @@ func metricsOf(rep *report.Report) Metrics {
 	t := rep.Total
 	m := Metrics{PEs: rep.Config.PEArray.Rows * rep.Config.PEArray.Cols, Cycles: t.Cycles, StallCycles: ptr(t.StallCycles),
 		Utilization: ptr(t.Utilization), Seconds: t.Seconds, DRAMReadBytes: ptr(t.DRAMReadBytes), DRAMWriteBytes: ptr(t.DRAMWriteBytes),
-		EnergyPJ: ptr(t.EnergyPJ), GOPS: ptr(t.GOPS), GOPSPerW: ptr(t.GOPSPerW)}
+		DRAMBytes: ptr(float64(t.DRAMReadBytes + t.DRAMWriteBytes)),
+		EnergyPJ:  ptr(t.EnergyPJ), GOPS: ptr(t.GOPS), GOPSPerW: ptr(t.GOPSPerW)}
 	if t.SpeedupVsDense != 0 { // the report's own rule: set on sparse points only
 		m.SpeedupVsDense = ptr(t.SpeedupVsDense)
 	}
