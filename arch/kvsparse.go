@@ -124,6 +124,12 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	r := &KVResult{}
 	do := o
 	do.Attention, do.RecordOps = nil, false
+	if o.Memo == nil {
+		// The sparse run copies the dense run's GEMMs (projections, FFN,
+		// LM head: a second of lm_head alone at 8B) instead of simulating
+		// them again, its counters unchanged (LayerMemo.Borrow).
+		do.Memo = NewLayerMemo(cfg)
+	}
 	do.Observe = func(op llm.Op, rec OpRecord) {
 		if rec.Step >= 0 && op.Class == llm.ClassAttention {
 			r.DenseAttentionCycles += rec.Cycles
@@ -142,6 +148,10 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	r.Steps = make([]KVStep, steps)
 	so := o
 	so.Attention = pr.pl
+	if o.Memo == nil {
+		so.Memo = NewLayerMemo(cfg)
+		so.Memo.Borrow(do.Memo)
+	}
 	rb := int64(cfg.DRAM.RequestBytes)
 	so.Observe = func(op llm.Op, rec OpRecord) {
 		if rec.Step < 1 || op.Class != llm.ClassAttention {

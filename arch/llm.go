@@ -293,7 +293,7 @@ func (r *replayRunner) vector(vectorJob) (int64, error) {
 	return r.vectors[r.vi-1], nil
 }
 
-func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
+func jobOf(cfg *configs.Config, op *llm.Op) vectorJob {
 	if op.Kind == llm.OpTopK {
 		return vectorJob{topK: true, cycles: TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
 	}
@@ -307,7 +307,7 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(cfg *configs.Config, op llm.Op, st LayerStats) Bytes {
+func opBytes(cfg *configs.Config, op *llm.Op, st LayerStats) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -405,16 +405,17 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			res.Events = mr.layers.Events - ev0 + mr.events
 		}()
 	}
+	var buf []llm.Op // every step's operators, one after another
 	if prefill != nil {
 		res.Prefill = newPhase()
-		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res); err != nil {
+		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
 			return nil, err
 		}
 	}
 	if o.Phase != PhasePrefill {
 		res.Decode = newPhase()
 		for _, s := range decode {
-			st, err := runStep(cfg, m, s, run, res.Decode, res)
+			st, err := runStep(cfg, m, s, run, res.Decode, res, &buf)
 			if err != nil {
 				return nil, err
 			}
@@ -426,13 +427,27 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	return res, nil
 }
 
-// runStep measures one forward pass into ph.
-func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult) (StepStats, error) {
+// runStep measures one forward pass into ph, lowering it into *buf (a
+// buffer the run reuses step after step).
+func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]llm.Op) (StepStats, error) {
 	st := StepStats{Context: m.AttentionLength(s.Context)}
-	for _, op := range m.Ops(s) {
+	*buf = m.AppendOps((*buf)[:0], s)
+	for i := range *buf {
+		op := &(*buf)[i]
 		var rec OpRecord
 		cs := &ph.Classes[classIndex(op.Class)]
 		cs.Ops++
+		// A gather's summary and a vector job are the operator's alone:
+		// made once for all its repeats.
+		var g GatherSummary
+		var j vectorJob
+		switch op.Kind {
+		case llm.OpGather:
+			g = summarizeOp(op.Gather, int64(cfg.DRAM.RequestBytes))
+		case llm.OpGEMM, llm.OpAttention:
+		default:
+			j = jobOf(cfg, op)
+		}
 		// A repeated operator runs Repeat times, each measured as it
 		// comes (the boundary state may move between them).
 		for range max(op.Repeat, 1) {
@@ -459,8 +474,6 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			} else if op.Kind == llm.OpGather {
-				g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
-				g.Write = op.Gather.Write
 				c, err := run.gather(g)
 				if err != nil {
 					return st, err
@@ -471,7 +484,6 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				rec.Bytes.add(gatherBytes(op.Gather.Bytes, g.UsefulBytes))
 				st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
 			} else {
-				j := jobOf(cfg, op)
 				c, err := run.vector(j)
 				if err != nil {
 					return st, err
@@ -483,7 +495,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				}
 			}
 		}
-		res.MoE.observe(op, rec.Cycles, s.Prefill)
+		res.MoE.observe(*op, rec.Cycles, s.Prefill)
 		cs.Cycles += rec.Cycles
 		cs.Bytes.add(rec.Bytes)
 		st.Cycles += rec.Cycles
@@ -495,7 +507,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			res.Ops = append(res.Ops, rec)
 		}
 		if res.Options.Observe != nil {
-			res.Options.Observe(op, rec)
+			res.Options.Observe(*op, rec)
 		}
 	}
 	ph.Steps++
@@ -516,8 +528,10 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	if prefill != nil {
 		specs = append([]llm.StepSpec{*prefill}, decode...)
 	}
+	var ops []llm.Op
 	for _, s := range specs {
-		for _, op := range m.Ops(s) {
+		ops = m.AppendOps(ops[:0], s)
+		for _, op := range ops {
 			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
 				continue // on drained machines of their own (replayRunner.gather, .attention)
 			}
@@ -525,7 +539,7 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 				if op.Kind == llm.OpGEMM {
 					w.Layers = append(w.Layers, op.Layer)
 				} else {
-					jobs = append(jobs, jobOf(cfg, op))
+					jobs = append(jobs, jobOf(cfg, &op))
 				}
 			}
 			if op.Kind == llm.OpGEMM {
@@ -538,7 +552,7 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 					return nil, 0, usererr.New("%s: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen", why, MaxNoMemoLayers)
 				}
 			} else {
-				jobs = append(jobs, jobOf(cfg, op))
+				jobs = append(jobs, jobOf(cfg, &op))
 			}
 		}
 	}

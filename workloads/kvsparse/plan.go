@@ -59,6 +59,13 @@ type Plan struct {
 	pruneK, pruneV []float32
 	// headBufs are the sampled heads' arrays, redrawn layer by layer.
 	headBufs []*Head
+	// tmpls are the step tmplAt's lowerings, one per sampled layer
+	// (AppendAttention); names and costs are the operator names and
+	// plan-kept regions' measurements made so far.
+	tmplAt tmplKey
+	tmpls  [][]llm.Op
+	names  map[[2]string]string
+	costs  map[costKey]llm.GatherCost
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -321,7 +328,7 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
-		tokenRegions: map[tokenRowsKey]memory.Region{}}
+		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]llm.GatherCost{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
