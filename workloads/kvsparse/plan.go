@@ -199,6 +199,7 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 	p := pl.P
 	g, D := pl.Model.QueryGroup(), pl.Model.HeadSize()
 	heads := make([]*Head, len(pl.Heads))
+	var draw []int // the heads to draw (synthetic)
 	for i, h := range pl.Heads {
 		if dumped != nil {
 			heads[i] = dumped
@@ -216,7 +217,14 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		if i >= len(pl.headBufs) {
 			pl.headBufs = append(pl.headBufs, nil)
 		}
-		heads[i] = newHeadInto(pl.headBufs[i], syn, p.Seed, li, h, D, prompt+steps)
+		draw = append(draw, i)
+	}
+	// Each synthetic head has its own random source: drawn at once.
+	parallel(len(draw), func(j int) {
+		i := draw[j]
+		heads[i] = newHeadInto(pl.headBufs[i], syn, p.Seed, li, pl.Heads[i], D, prompt+steps)
+	})
+	for _, i := range draw {
 		pl.headBufs[i] = heads[i]
 	}
 	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
@@ -248,6 +256,27 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			iou = append(iou, IoU(h.Tokens, flat.Tokens))
 		}
 	}
+	// Eviction follows every step and draws nothing at random: each
+	// head's run alone, the heads at once.
+	var evicted [][]Selection
+	if p.Method == configs.KVEvict {
+		evicted = make([][]Selection, len(heads))
+		parallel(len(heads), func(hi int) {
+			ev := newEvictor(heads[hi], p, g, prompt)
+			for st := 1; st <= steps && len(evicted[hi]) < len(pl.StepsAt); st++ {
+				ev.step(prompt + st)
+				if sampled[st] {
+					evicted[hi] = append(evicted[hi], ev.selection(prompt+st))
+				}
+			}
+		})
+	}
+	type job struct {
+		i          int // in out.samples
+		keys, vals []float32
+		qs         [][]float32
+		w          window
+	}
 	for hi, h := range heads {
 		var labels []int
 		if p.Method == configs.KVDoubleSparsity {
@@ -261,28 +290,26 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			}
 			mk, mv = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
 		}
-		var ev *evictor
-		if p.Method == configs.KVEvict {
-			ev = newEvictor(h, p, g, prompt)
+		var pb *pageBounds
+		if p.Method == configs.KVQuest {
+			pb = newPageBounds(h, p.PageSize)
 		}
+		var jobs []job
 		si := 0
 		for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
-			ctx := prompt + st
-			if ev != nil {
-				ev.step(ctx)
-			}
 			if !sampled[st] {
 				continue
 			}
+			ctx := prompt + st
 			w := window{0, ctx}
 			qs := groupQueries(h, g, ctx-1)
 			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
 			keys, vals := h.K, h.V
 			switch p.Method {
 			case configs.KVEvict:
-				s.Sel = ev.selection(ctx)
+				s.Sel = evicted[hi][si]
 			case configs.KVQuest:
-				s.Sel = quest(h, qs, w, p, rng)
+				s.Sel = quest(h, qs, w, p, pb, rng)
 			case configs.KVDoubleSparsity:
 				s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
 			case configs.KVDSA, configs.KVHISA:
@@ -306,10 +333,18 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 				out.err = fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
 				return out
 			}
-			s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
+			jobs = append(jobs, job{len(out.samples), keys, vals, qs, w})
 			out.samples = append(out.samples, s)
 			si++
 		}
+		// The head's measurements draw nothing and depend on nothing but
+		// their sample: all at once, before the next head's pruning
+		// overwrites mk and mv.
+		parallel(len(jobs), func(j int) {
+			jb := jobs[j]
+			s := &out.samples[jb.i]
+			s.Quality = measure(h, jb.keys, jb.vals, jb.qs, jb.w, s.Sel.Tokens)
+		})
 	}
 	return out
 }
