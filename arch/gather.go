@@ -170,10 +170,11 @@ type GatherTotals struct {
 // WastedBytes is the burst waste of the gathers.
 func (g GatherTotals) WastedBytes() int64 { return g.TransferredBytes - g.UsefulBytes }
 
-func (g *GatherTotals) add(s GatherSummary, requestBytes int64) {
-	g.Ops++
-	g.UsefulBytes += s.UsefulBytes
-	g.TransferredBytes += s.TransferredBytes(requestBytes)
+// add counts n gathers of s.
+func (g *GatherTotals) add(s GatherSummary, requestBytes, n int64) {
+	g.Ops += n
+	g.UsefulBytes += n * s.UsefulBytes
+	g.TransferredBytes += n * s.TransferredBytes(requestBytes)
 }
 
 // gatherBytes puts a gather's useful bytes in the split it names.

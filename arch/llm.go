@@ -184,9 +184,12 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 
 // runner measures operators, memoized or replayed from one engine.
 type runner interface {
-	gemm(l workloads.Layer) (LayerStats, error)
-	vector(j vectorJob) (int64, error)
-	gather(s GatherSummary) (int64, error)
+	// gemms measures n runs of l back to back, handing each to each in
+	// order, with times > 1 for runs known to be alike.
+	gemms(l workloads.Layer, n int, each func(ls LayerStats, times int)) error
+	// vectorRuns and gatherRuns are the total cycles of n runs.
+	vectorRuns(j vectorJob, n int) (int64, error)
+	gatherRuns(s GatherSummary, n int) (int64, error)
 	attention(s llm.AttnSpec) (engineAttention, error)
 }
 
@@ -232,10 +235,39 @@ func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
 	return a, nil
 }
 
-func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
-	st, _, end, err := r.layers.Layer(l, r.state)
-	r.state = end
-	return st, err
+// gemms runs l from the boundary state it left: once it comes back
+// unchanged, every further run starts where the last did and is the
+// table's answer again — counted as the reuses they are, not looked up
+// one by one (a chunked attention repeats its operators tens of times a
+// layer).
+func (r *memoRunner) gemms(l workloads.Layer, n int, each func(LayerStats, int)) error {
+	for n > 0 {
+		start := r.state
+		st, _, end, err := r.layers.Layer(l, start)
+		if err != nil {
+			return err
+		}
+		r.state = end
+		n--
+		if end == start && n > 0 {
+			r.layers.Reused += int64(n)
+			each(st, n+1)
+			return nil
+		}
+		each(st, 1)
+	}
+	return nil
+}
+
+// vectorRuns and gatherRuns: a memoized job is the same every run.
+func (r *memoRunner) vectorRuns(j vectorJob, n int) (int64, error) {
+	c, err := r.vector(j)
+	return c * int64(n), err
+}
+
+func (r *memoRunner) gatherRuns(s GatherSummary, n int) (int64, error) {
+	c, err := r.gather(s)
+	return c * int64(n), err
 }
 
 func (r *memoRunner) vector(j vectorJob) (int64, error) {
@@ -283,6 +315,43 @@ func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
 	}
 	r.li++
 	return r.layers[r.li-1], nil
+}
+
+// gemms, vectorRuns and gatherRuns replay each run: one engine's runs of the
+// same layer need not be alike.
+func (r *replayRunner) gemms(l workloads.Layer, n int, each func(LayerStats, int)) error {
+	for range n {
+		st, err := r.gemm(l)
+		if err != nil {
+			return err
+		}
+		each(st, 1)
+	}
+	return nil
+}
+
+func (r *replayRunner) vectorRuns(j vectorJob, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.vector(j)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
+}
+
+func (r *replayRunner) gatherRuns(s GatherSummary, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.gather(s)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
 }
 
 func (r *replayRunner) vector(vectorJob) (int64, error) {
@@ -449,22 +518,28 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			j = jobOf(cfg, op)
 		}
 		// A repeated operator runs Repeat times, each measured as it
-		// comes (the boundary state may move between them).
-		for range max(op.Repeat, 1) {
-			if op.Kind == llm.OpGEMM {
-				ls, err := run.gemm(op.Layer)
-				if err != nil {
-					return st, err
-				}
+		// comes (the boundary state may move between them); runs the
+		// runner knows to be alike come as one measurement and a count.
+		reps := max(op.Repeat, 1)
+		switch op.Kind {
+		case llm.OpGEMM:
+			err := run.gemms(op.Layer, reps, func(ls LayerStats, times int) {
+				k := int64(times)
 				// Where a layer starts is the run's business, not the
 				// layer's: the one-engine run counts GEMM time only.
 				ls.StartCycle = 0
-				rec.Cycles += ls.Elapsed
-				rec.Bytes.add(opBytes(cfg, op, ls))
+				rec.Cycles += k * ls.Elapsed
+				b := opBytes(cfg, op, ls)
+				rec.Bytes.add(Bytes{Weights: k * b.Weights, KV: k * b.KV, Activations: k * b.Activations})
 				rec.Stats = ls
-				cs.ComputeCycles += ls.ComputeCycles
-				cs.MACs += ls.MACs
-			} else if op.Kind == llm.OpAttention {
+				cs.ComputeCycles += k * ls.ComputeCycles
+				cs.MACs += k * ls.MACs
+			})
+			if err != nil {
+				return st, err
+			}
+		case llm.OpAttention:
+			for range reps {
 				a, err := run.attention(*op.Attn)
 				if err != nil {
 					return st, err
@@ -473,26 +548,28 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				rec.Bytes.add(a.Bytes)
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
-			} else if op.Kind == llm.OpGather {
-				c, err := run.gather(g)
-				if err != nil {
-					return st, err
-				}
-				rec.Cycles += c
-				rec.Gather.UsefulBytes += g.UsefulBytes
-				rec.Gather.Requests += g.Requests
-				rec.Bytes.add(gatherBytes(op.Gather.Bytes, g.UsefulBytes))
-				st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
-			} else {
-				c, err := run.vector(j)
-				if err != nil {
-					return st, err
-				}
-				rec.Cycles += c
-				cs.ComputeCycles += j.cycles
-				if op.Kind == llm.OpVector {
-					cs.MACs += op.Elems * int64(op.OpsPerElem)
-				}
+			}
+		case llm.OpGather:
+			c, err := run.gatherRuns(g, reps)
+			if err != nil {
+				return st, err
+			}
+			k, req := int64(reps), int64(cfg.DRAM.RequestBytes)
+			rec.Cycles += c
+			rec.Gather.UsefulBytes += k * g.UsefulBytes
+			rec.Gather.Requests += k * g.Requests
+			rec.Bytes.add(gatherBytes(op.Gather.Bytes, k*g.UsefulBytes))
+			st.Gather.add(g, req, k)
+		default:
+			c, err := run.vectorRuns(j, reps)
+			if err != nil {
+				return st, err
+			}
+			k := int64(reps)
+			rec.Cycles += c
+			cs.ComputeCycles += k * j.cycles
+			if op.Kind == llm.OpVector {
+				cs.MACs += k * op.Elems * int64(op.OpsPerElem)
 			}
 		}
 		res.MoE.observe(*op, rec.Cycles, s.Prefill)

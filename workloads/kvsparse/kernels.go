@@ -48,10 +48,17 @@ func (w window) n() int { return w.hi - w.lo }
 func probs(k []float32, D int, q []float32, w window, out []float64) []float64 {
 	out = out[:0]
 	scale := 1 / math.Sqrt(float64(D))
-	mx := math.Inf(-1)
 	for t := w.lo; t < w.hi; t++ {
-		v := float64(dot(q, row(k, D, t))) * scale
-		out = append(out, v)
+		out = append(out, float64(dot(q, row(k, D, t)))*scale)
+	}
+	softmax(out)
+	return out
+}
+
+// softmax turns logits into probabilities in place.
+func softmax(out []float64) {
+	mx := math.Inf(-1)
+	for _, v := range out {
 		mx = max(mx, v)
 	}
 	var s float64
@@ -62,20 +69,68 @@ func probs(k []float32, D int, q []float32, w window, out []float64) []float64 {
 	for i := range out {
 		out[i] /= s
 	}
-	return out
 }
 
-// output is Σ p_t v_t over the window.
-func output(v []float32, D int, p []float64, w window) []float64 {
-	o := make([]float64, D)
-	for i, pi := range p {
-		if pi == 0 {
+// groupProbs is probs for each of a group's queries, every key row read
+// once for all of them (each query's sums run in token order, as probs
+// runs them). With pk, the keys are its pruned rows.
+func groupProbs(k []float32, pk *pruned, D int, qs [][]float32, w window, out [][]float64) {
+	scale := 1 / math.Sqrt(float64(D))
+	for j := range qs {
+		out[j] = out[j][:w.n()]
+	}
+	for t := w.lo; t < w.hi; t++ {
+		if pk != nil {
+			for j, q := range qs {
+				out[j][t-w.lo] = float64(pk.dot(q, t)) * scale
+			}
 			continue
 		}
-		r := row(v, D, w.lo+i)
-		r = r[:len(o)] // one bounds check a row, not one an element
-		for c, x := range r {
-			o[c] += pi * float64(x)
+		r := row(k, D, t)
+		for j, q := range qs {
+			out[j][t-w.lo] = float64(dot(q, r)) * scale
+		}
+	}
+	for j := range qs {
+		softmax(out[j])
+	}
+}
+
+// groupOutput is Σ_t p[j]_t v_t over the window for each query j, every
+// value row read once for all of them (each output channel sums in token
+// order, as output does); with pv, the values are its pruned rows (a
+// pruned zero adds nothing: o_c + p·0 is o_c, o_c never being −0).
+func groupOutput(v []float32, pv *pruned, D int, p [][]float64, w window) [][]float64 {
+	o := make([][]float64, len(p))
+	for j := range o {
+		o[j] = make([]float64, D)
+	}
+	for i := 0; i < w.n(); i++ {
+		t := w.lo + i
+		if pv != nil {
+			idx, val := pv.row(t)
+			for j, pj := range p {
+				pi := pj[i]
+				if pi == 0 {
+					continue
+				}
+				oj := o[j]
+				for k, c := range idx {
+					oj[c] += pi * float64(val[k])
+				}
+			}
+			continue
+		}
+		r := row(v, D, t)
+		for j, pj := range p {
+			pi := pj[i]
+			if pi == 0 {
+				continue
+			}
+			oj := o[j][:len(r)] // one bounds check a row, not one an element
+			for c, x := range r {
+				oj[c] += pi * float64(x)
+			}
 		}
 	}
 	return o
@@ -93,62 +148,82 @@ func relErr(a, b []float64) float64 {
 	return math.Sqrt(d / n)
 }
 
-// measure compares the method's attention (keys mk, values mv, tokens
-// sel or all) with dense attention for each query. A selection with the
-// dense keys reuses the dense probabilities, renormalized over sel.
-func measure(h *Head, mk, mv []float32, qs [][]float32, w window, sel []int32) Quality {
+// measure compares the method's attention — tokens sel (all when nil)
+// of the dense cache, or of Mustafar's pruned keys and values pk, pv —
+// with dense attention for each query. A selection of the dense keys
+// reuses the dense probabilities, renormalized over sel. The group's
+// queries run together, each with its own sums in the order of one
+// query alone.
+func measure(h *Head, pk, pv *pruned, qs [][]float32, w window, sel []int32) Quality {
 	var q Quality
-	var dense, meth []float64
-	sameKeys := &mk[0] == &h.K[0]
-	for _, qv := range qs {
-		dense = probs(h.K, h.D, qv, w, dense)
-		o := output(h.V, h.D, dense, w)
-		var om []float64
-		var overlap float64
-		if sel != nil && sameKeys {
-			// Renormalized over the selection: p̃ = p/m on sel, so
-			// Σ min(p, p̃) = m, the selected mass.
+	g := len(qs)
+	dense := make([][]float64, g)
+	for j := range dense {
+		dense[j] = make([]float64, w.n())
+	}
+	groupProbs(h.K, nil, h.D, qs, w, dense)
+	o := groupOutput(h.V, nil, h.D, dense, w)
+	overlap := make([]float64, g)
+	var om [][]float64
+	if sel != nil && pk == nil {
+		// Renormalized over the selection: p̃ = p/m on sel, so
+		// Σ min(p, p̃) = m, the selected mass.
+		om = make([][]float64, g)
+		for j := range qs {
 			var m float64
 			for _, t := range sel {
-				m += dense[int(t)-w.lo]
+				m += dense[j][int(t)-w.lo]
 			}
-			overlap = m
-			om = make([]float64, h.D)
-			for _, t := range sel {
-				pi := dense[int(t)-w.lo] / m
-				r := row(mv, h.D, int(t))
-				for c := range om {
-					om[c] += pi * float64(r[c])
-				}
-			}
-		} else {
-			meth = probs(mk, h.D, qv, w, meth)
-			if sel != nil {
-				keep := make([]bool, len(meth))
-				for _, t := range sel {
-					keep[int(t)-w.lo] = true
-				}
-				var s float64
-				for i := range meth {
-					if !keep[i] {
-						meth[i] = 0
-					}
-					s += meth[i]
-				}
-				for i := range meth {
-					meth[i] /= s
-				}
-			}
-			for i := range dense {
-				overlap += min(dense[i], meth[i])
-			}
-			om = output(mv, h.D, meth, w)
+			overlap[j] = m
+			om[j] = make([]float64, h.D)
 		}
-		q.MassRecall += overlap
-		q.OutputRelError += relErr(om, o)
+		for _, t := range sel {
+			r := row(h.V, h.D, int(t))
+			for j := range qs {
+				pi := dense[j][int(t)-w.lo] / overlap[j]
+				oj := om[j][:len(r)]
+				for c, x := range r {
+					oj[c] += pi * float64(x)
+				}
+			}
+		}
+	} else {
+		meth := make([][]float64, g)
+		for j := range meth {
+			meth[j] = make([]float64, w.n())
+		}
+		groupProbs(h.K, pk, h.D, qs, w, meth)
+		if sel != nil {
+			keep := make([]bool, w.n())
+			for _, t := range sel {
+				keep[int(t)-w.lo] = true
+			}
+			for _, mj := range meth {
+				var s float64
+				for i := range mj {
+					if !keep[i] {
+						mj[i] = 0
+					}
+					s += mj[i]
+				}
+				for i := range mj {
+					mj[i] /= s
+				}
+			}
+		}
+		for j := range qs {
+			for i := range dense[j] {
+				overlap[j] += min(dense[j][i], meth[j][i])
+			}
+		}
+		om = groupOutput(h.V, pv, h.D, meth, w)
 	}
-	q.MassRecall /= float64(len(qs))
-	q.OutputRelError /= float64(len(qs))
+	for j := range qs {
+		q.MassRecall += overlap[j]
+		q.OutputRelError += relErr(om[j], o[j])
+	}
+	q.MassRecall /= float64(g)
+	q.OutputRelError /= float64(g)
 	return q
 }
 
@@ -341,24 +416,79 @@ func doubleSparsity(h *Head, qs [][]float32, w window, labels []int, p configs.K
 	return Selection{Tokens: sel, Rounds: rounds}
 }
 
+// pruned is Mustafar's pruned cache of one head: each token row's kept
+// channels, ascending, and their values — Kept of every row, the rest
+// zero — instead of the zeros too (a third of the work to attend with).
+type pruned struct {
+	D, kept int
+	idx     []uint16 // row t: idx[t·kept : (t+1)·kept]
+	val     []float32
+}
+
+func (pr *pruned) row(t int) ([]uint16, []float32) {
+	return pr.idx[t*pr.kept : (t+1)*pr.kept], pr.val[t*pr.kept : (t+1)*pr.kept]
+}
+
+// dot is dot(q, the dense pruned row t): each product goes to the
+// accumulator dot gives its channel, in channel order; the zeros dot
+// would add change nothing (s + ±0 is s, s never being −0).
+func (pr *pruned) dot(q []float32, t int) float32 {
+	idx, val := pr.row(t)
+	val = val[:len(idx)]
+	n4 := pr.D &^ 3 // dot's tail channels go to its first accumulator
+	var s [4]float32
+	for k, c := range idx {
+		a := int(c) & 3
+		if int(c) >= n4 {
+			a = 0
+		}
+		s[a] += q[c] * val[k]
+	}
+	return s[0] + s[1] + s[2] + s[3]
+}
+
+// dense is the pruned rows with their zeros (len(rows)·D elements).
+func (pr *pruned) dense() []float32 {
+	out := make([]float32, len(pr.idx)/max(pr.kept, 1)*pr.D)
+	if pr.kept == 0 {
+		return out
+	}
+	for t := 0; t < len(pr.idx)/pr.kept; t++ {
+		idx, val := pr.row(t)
+		o := row(out, pr.D, t)
+		for k, c := range idx {
+			o[c] = val[k]
+		}
+	}
+	return out
+}
+
 // mustafarPrune keeps, per token row, the round((1−s)·D) elements of
 // largest magnitude (ties: the lower channels) and zeroes the rest.
 func mustafarPrune(x []float32, D int, sparsity float64) []float32 {
-	return mustafarPruneInto(make([]float32, len(x)), x, D, sparsity)
+	if Kept(D, sparsity) == 0 {
+		return make([]float32, len(x))
+	}
+	return mustafarPruneInto(nil, x, D, sparsity).dense()
 }
 
-// mustafarPruneInto is mustafarPrune writing into out (len(x) elements,
-// overwritten): a plan reuses one buffer for every sampled head instead
-// of leaving a cache-sized array to the collector per head.
-func mustafarPruneInto(out, x []float32, D int, sparsity float64) []float32 {
+// mustafarPruneInto is mustafarPrune's kept elements of every whole row
+// of x, written into out's arrays when they are large enough (a plan
+// reuses them head after head).
+func mustafarPruneInto(out *pruned, x []float32, D int, sparsity float64) *pruned {
 	kept := Kept(D, sparsity)
-	out = out[:len(x)]
+	rows := len(x) / D
+	if out == nil {
+		out = &pruned{}
+	}
+	out.D, out.kept = D, kept
+	if cap(out.idx) < rows*kept {
+		out.idx, out.val = make([]uint16, rows*kept), make([]float32, rows*kept)
+	}
+	out.idx, out.val = out.idx[:rows*kept], out.val[:rows*kept]
 	if kept == 0 {
-		clear(out)
 		return out
 	}
-	rows := len(x) / D
-	clear(out[rows*D:])
 	// Rows are pruned independently: pieces of rows at once.
 	parallelRange(rows, 2048, func(lo, hi int) {
 		mag := make([]float32, D)
@@ -370,22 +500,23 @@ func mustafarPruneInto(out, x []float32, D int, sparsity float64) []float32 {
 			}
 			copy(sel, mag)
 			th := kthLargest(sel, kept)
-			o := row(out, D, t)
-			clear(o)
 			above := 0
-			for c, m := range mag {
+			for _, m := range mag {
 				if m > th {
-					o[c] = r[c]
 					above++
 				}
 			}
-			for c, m := range mag { // ties at the threshold, lowest channels first
-				if above == kept {
-					break
-				}
-				if m == th {
-					o[c] = r[c]
-					above++
+			// Every element above the threshold, and ties at it from the
+			// lowest channel until kept: in channel order.
+			idx, val := out.row(t)
+			n, ties := 0, kept-above
+			for c, m := range mag {
+				if m > th || (m == th && ties > 0) {
+					if m == th {
+						ties--
+					}
+					idx[n], val[n] = uint16(c), r[c]
+					n++
 				}
 			}
 		}

@@ -56,7 +56,7 @@ type Plan struct {
 	indexer      string // IndexerSource
 	// pruneK and pruneV are Mustafar's pruned K and V of the head being
 	// measured, reused head to head (layers run one at a time).
-	pruneK, pruneV []float32
+	pruneK, pruneV *pruned
 	// headBufs are the sampled heads' arrays, redrawn layer by layer.
 	headBufs []*Head
 	// tmpls are the step tmplAt's lowerings, one per sampled layer
@@ -272,8 +272,8 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		})
 	}
 	type job struct {
-		i          int // in out.samples
-		keys, vals []float32
+		i          int     // in out.samples
+		keys, vals *pruned // nil: the dense cache
 		qs         [][]float32
 		w          window
 	}
@@ -283,12 +283,10 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			labels = labelChannels(h, g, p.Channels, prompt)
 			out.labels = append(out.labels, labels)
 		}
-		var mk, mv []float32
+		var mk, mv *pruned
 		if p.Method == configs.KVMustafar {
-			if len(pl.pruneK) < len(h.K) {
-				pl.pruneK, pl.pruneV = make([]float32, len(h.K)), make([]float32, len(h.V))
-			}
-			mk, mv = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
+			pl.pruneK, pl.pruneV = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
+			mk, mv = pl.pruneK, pl.pruneV
 		}
 		var pb *pageBounds
 		if p.Method == configs.KVQuest {
@@ -304,7 +302,7 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			w := window{0, ctx}
 			qs := groupQueries(h, g, ctx-1)
 			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
-			keys, vals := h.K, h.V
+			var keys, vals *pruned
 			switch p.Method {
 			case configs.KVEvict:
 				s.Sel = evicted[hi][si]
