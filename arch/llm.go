@@ -184,9 +184,10 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 
 // runner measures operators, memoized or replayed from one engine.
 type runner interface {
-	// gemms measures n runs of l back to back, handing each to each in
-	// order, with times > 1 for runs known to be alike.
-	gemms(l workloads.Layer, n int, each func(ls LayerStats, times int)) error
+	// gemmRuns measures the next of left runs of l back to back: its
+	// stats, and how many runs from it on (times ≤ left) are known to be
+	// alike.
+	gemmRuns(l workloads.Layer, left int) (ls LayerStats, times int, err error)
 	// vectorRuns and gatherRuns are the total cycles of n runs.
 	vectorRuns(j vectorJob, n int) (int64, error)
 	gatherRuns(s GatherSummary, n int) (int64, error)
@@ -235,28 +236,23 @@ func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
 	return a, nil
 }
 
-// gemms runs l from the boundary state it left: once it comes back
-// unchanged, every further run starts where the last did and is the
-// table's answer again — counted as the reuses they are, not looked up
-// one by one (a chunked attention repeats its operators tens of times a
-// layer).
-func (r *memoRunner) gemms(l workloads.Layer, n int, each func(LayerStats, int)) error {
-	for n > 0 {
-		start := r.state
-		st, _, end, err := r.layers.Layer(l, start)
-		if err != nil {
-			return err
-		}
-		r.state = end
-		n--
-		if end == start && n > 0 {
-			r.layers.Reused += int64(n)
-			each(st, n+1)
-			return nil
-		}
-		each(st, 1)
+// gemmRuns runs l from the boundary state the last operator left: when
+// it comes back unchanged, every further run starts where this one did
+// and is the table's answer again — counted as the reuses they are, not
+// looked up one by one (a chunked attention repeats its operators tens
+// of times a layer).
+func (r *memoRunner) gemmRuns(l workloads.Layer, left int) (LayerStats, int, error) {
+	start := r.state
+	st, _, end, err := r.layers.Layer(l, start)
+	if err != nil {
+		return st, 0, err
 	}
-	return nil
+	r.state = end
+	if end == start && left > 1 {
+		r.layers.Reused += int64(left - 1)
+		return st, left, nil
+	}
+	return st, 1, nil
 }
 
 // vectorRuns and gatherRuns: a memoized job is the same every run.
@@ -317,17 +313,11 @@ func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
 	return r.layers[r.li-1], nil
 }
 
-// gemms, vectorRuns and gatherRuns replay each run: one engine's runs of the
-// same layer need not be alike.
-func (r *replayRunner) gemms(l workloads.Layer, n int, each func(LayerStats, int)) error {
-	for range n {
-		st, err := r.gemm(l)
-		if err != nil {
-			return err
-		}
-		each(st, 1)
-	}
-	return nil
+// gemmRuns, vectorRuns and gatherRuns replay each run: one engine's runs
+// of the same layer need not be alike.
+func (r *replayRunner) gemmRuns(l workloads.Layer, left int) (LayerStats, int, error) {
+	st, err := r.gemm(l)
+	return st, 1, err
 }
 
 func (r *replayRunner) vectorRuns(j vectorJob, n int) (int64, error) {
@@ -523,7 +513,12 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 		reps := max(op.Repeat, 1)
 		switch op.Kind {
 		case llm.OpGEMM:
-			err := run.gemms(op.Layer, reps, func(ls LayerStats, times int) {
+			for left := reps; left > 0; {
+				ls, times, err := run.gemmRuns(op.Layer, left)
+				if err != nil {
+					return st, err
+				}
+				left -= times
 				k := int64(times)
 				// Where a layer starts is the run's business, not the
 				// layer's: the one-engine run counts GEMM time only.
@@ -534,9 +529,6 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				rec.Stats = ls
 				cs.ComputeCycles += k * ls.ComputeCycles
 				cs.MACs += k * ls.MACs
-			})
-			if err != nil {
-				return st, err
 			}
 		case llm.OpAttention:
 			for range reps {
