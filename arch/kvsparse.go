@@ -1,8 +1,6 @@
 package arch
 
 import (
-	"time"
-
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
@@ -107,19 +105,20 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	}
 	steps := KVDecodeSteps(o)
 	type planned struct {
-		pl   *kvsparse.Plan
-		err  error
-		secs float64
+		pl  *kvsparse.Plan
+		err error
 	}
 	ch := make(chan planned, 1)
 	go func() {
 		if replay != nil {
-			ch <- planned{replay, nil, 0}
+			ch <- planned{replay, nil}
 			return
 		}
-		start := time.Now()
-		pl, err := kvsparse.NewPlan(cfg, m, o.Prompt, steps)
-		ch <- planned{pl, err, time.Since(start).Seconds()}
+		// The plan is handed over once its selections are made: its last
+		// quality measurements run on beside the sparse decode, which
+		// reads selections only.
+		pl, err := kvsparse.StartPlan(cfg, m, o.Prompt, steps)
+		ch <- planned{pl, err}
 	}()
 	r := &KVResult{}
 	do := o
@@ -144,7 +143,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	if pr.err != nil {
 		return nil, usererr.New("%v", pr.err)
 	}
-	r.Plan, r.Dense, r.KernelSeconds = pr.pl, dense, pr.secs
+	r.Plan, r.Dense = pr.pl, dense
 	r.Steps = make([]KVStep, steps)
 	so := o
 	so.Attention = pr.pl
@@ -184,6 +183,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 		}
 	}
 	sparse, err := SimulateLLM(cfg, m, so)
+	r.KernelSeconds = pr.pl.Wait()
 	if err != nil {
 		return nil, err
 	}

@@ -55,3 +55,33 @@ func TestQuestPageBoundsAreRemade(t *testing.T) {
 		}
 	}
 }
+
+// TestStartPlanHandsOverSelections: StartPlan's plan has every sample's
+// selection when it returns (the last layer's measurements still
+// running), and once waited for it is NewPlan's plan.
+func TestStartPlanHandsOverSelections(t *testing.T) {
+	m, _ := llm.Lookup("llama-3.2-1b")
+	for _, method := range []string{"quest", "mustafar"} {
+		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=512", "kv_sparsity.sample_steps=3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := NewPlan(cfg, m, 5000, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, err := StartPlan(cfg, m, 5000, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range pl.Samples {
+			got, w := &pl.Samples[i], want.Samples[i] // the selection only: Quality is still being written
+			if !reflect.DeepEqual(got.Sel, w.Sel) || got.Layer != w.Layer || got.Head != w.Head || got.Context != w.Context {
+				t.Fatalf("%s sample %d: selection not in the plan when StartPlan returned", method, i)
+			}
+		}
+		if secs := pl.Wait(); secs <= 0 || !reflect.DeepEqual(pl.Samples, want.Samples) || pl.Quality() != want.Quality() {
+			t.Errorf("%s: the started plan, waited for (%.3f s), differs from NewPlan's", method, secs)
+		}
+	}
+}

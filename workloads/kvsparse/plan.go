@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
+	"time"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -59,6 +59,10 @@ type Plan struct {
 	pruneK, pruneV *pruned
 	// headBufs are the sampled heads' arrays, redrawn layer by layer.
 	headBufs []*Head
+	// measured is closed once every sample's quality is in (StartPlan;
+	// nil: always), kernelSeconds the host time it took.
+	measured      chan struct{}
+	kernelSeconds float64
 	// tmpls are the step tmplAt's lowerings, one per sampled layer
 	// (AppendAttention); names and costs are the operator names and
 	// plan-kept regions' measurements made so far.
@@ -98,8 +102,37 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	return NewPlanSynth(cfg, m, prompt, steps, DefaultSynth)
 }
 
+// StartPlan is NewPlan returning as soon as every sample's selection is
+// made, the last sampled layer's quality measurements still running
+// beside the caller: the lowering reads selections only, so a decode can
+// run on the plan meanwhile. Quality, WriteTrace and Wait wait for the
+// measurements; nothing else of the plan changes after StartPlan returns.
+func StartPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
+	return startPlan(cfg, m, prompt, steps, DefaultSynth)
+}
+
 // NewPlanSynth is NewPlan on synthetic tensors drawn from syn.
 func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+	pl, err := startPlan(cfg, m, prompt, steps, syn)
+	if err != nil {
+		return nil, err
+	}
+	pl.Wait()
+	return pl, nil
+}
+
+// Wait blocks until every sample's quality is measured (StartPlan) and
+// returns the kernels' host seconds, selections and measurements (0 for
+// a replayed plan).
+func (pl *Plan) Wait() float64 {
+	if pl.measured != nil {
+		<-pl.measured
+	}
+	return pl.kernelSeconds
+}
+
+func startPlan(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+	start := time.Now()
 	p := cfg.KVSparsity
 	pl := newPlan(cfg, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
@@ -143,38 +176,41 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 			}
 		}
 	}
-	// Sampled layers are independent (each its own heads and seeded
-	// random source) and could run at once, results kept in layer order;
-	// one at a time keeps a 32K-context run within its 300 MB target (two
-	// layers' heads at once took it to 330–370 MB).
-	outs := make([]layerOut, len(pl.Layers))
-	const workers = 1 // more would need their own pruneK/pruneV and headBufs
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
+	// Sampled layers run one after another, each drawing its heads into
+	// the same arrays: two layers' heads at once took a 32K-context run
+	// past its 300 MB target. A layer's selections come first, then its
+	// measurements; the last layer's run on after this returns.
+	pl.Samples = make([]Sample, len(pl.Layers)*len(pl.Heads)*len(pl.StepsAt))
+	var last func()
 	for i, li := range pl.Layers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			outs[i] = pl.layerSamples(li, syn, dumped, sampled, prompt, steps)
-			<-sem
-		}()
-	}
-	wg.Wait()
-	pl.pruneK, pl.pruneV, pl.headBufs = nil, nil, nil
-	for _, o := range outs {
+		o := pl.layerSamples(i, li, syn, dumped, sampled, prompt, steps)
 		if o.err != nil {
 			return nil, o.err
 		}
-		pl.Samples = append(pl.Samples, o.samples...)
 		pl.Labels = append(pl.Labels, o.labels...)
+		if i < len(pl.Layers)-1 {
+			o.measure()
+		} else {
+			last = o.measure
+		}
 	}
+	pl.measured = make(chan struct{})
+	go func() {
+		if last != nil {
+			last()
+		}
+		pl.pruneK, pl.pruneV, pl.headBufs = nil, nil, nil
+		pl.kernelSeconds = time.Since(start).Seconds()
+		close(pl.measured)
+	}()
 	return pl, nil
 }
 
+// layerOut is a sampled layer's labels (double_sparsity) and what is
+// left to do once its selections are in the plan: its measurements.
 type layerOut struct {
-	samples []Sample
 	labels  [][]int
+	measure func()
 	err     error
 }
 
@@ -194,8 +230,10 @@ func (pl *Plan) indexDump(li int) (string, bool) {
 // none had (a mix is refused); "" for the other methods.
 func (pl *Plan) IndexerSource() string { return pl.indexer }
 
-// layerSamples runs the kernel on one sampled layer's heads and steps.
-func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
+// layerSamples runs the kernel on one sampled layer's heads and steps
+// (model layer li, the plan's layer li0): the selections into the plan's
+// samples, and the measurements as out.measure.
+func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
 	p := pl.P
 	g, D := pl.Model.QueryGroup(), pl.Model.HeadSize()
 	heads := make([]*Head, len(pl.Heads))
@@ -272,27 +310,21 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		})
 	}
 	type job struct {
-		i          int     // in out.samples
-		keys, vals *pruned // nil: the dense cache
-		qs         [][]float32
-		w          window
+		s  *Sample
+		qs [][]float32
+		w  window
 	}
+	jobs := make([][]job, len(heads))
 	for hi, h := range heads {
 		var labels []int
 		if p.Method == configs.KVDoubleSparsity {
 			labels = labelChannels(h, g, p.Channels, prompt)
 			out.labels = append(out.labels, labels)
 		}
-		var mk, mv *pruned
-		if p.Method == configs.KVMustafar {
-			pl.pruneK, pl.pruneV = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
-			mk, mv = pl.pruneK, pl.pruneV
-		}
 		var pb *pageBounds
 		if p.Method == configs.KVQuest {
 			pb = newPageBounds(h, p.PageSize)
 		}
-		var jobs []job
 		si := 0
 		for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
 			if !sampled[st] {
@@ -301,8 +333,8 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 			ctx := prompt + st
 			w := window{0, ctx}
 			qs := groupQueries(h, g, ctx-1)
-			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
-			var keys, vals *pruned
+			s := &pl.Samples[(li0*len(heads)+hi)*len(pl.StepsAt)+si]
+			*s = Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
 			switch p.Method {
 			case configs.KVEvict:
 				s.Sel = evicted[hi][si]
@@ -316,7 +348,6 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 					s.IoU = iou[si]
 				}
 			case configs.KVMustafar:
-				keys, vals = mk, mv
 				// The new token's rows are pruned on the top-k engine:
 				// a quick-select over each row's magnitudes.
 				for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
@@ -331,18 +362,29 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 				out.err = fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
 				return out
 			}
-			jobs = append(jobs, job{len(out.samples), keys, vals, qs, w})
-			out.samples = append(out.samples, s)
+			jobs[hi] = append(jobs[hi], job{s, qs, w})
 			si++
 		}
-		// The head's measurements draw nothing and depend on nothing but
-		// their sample: all at once, before the next head's pruning
-		// overwrites mk and mv.
-		parallel(len(jobs), func(j int) {
-			jb := jobs[j]
-			s := &out.samples[jb.i]
-			s.Quality = measure(h, jb.keys, jb.vals, jb.qs, jb.w, s.Sel.Tokens)
-		})
+		if si != len(pl.StepsAt) {
+			out.err = fmt.Errorf("layer %d head %d: %d of %d sampled steps", li, pl.Heads[hi], si, len(pl.StepsAt))
+			return out
+		}
+	}
+	out.measure = func() {
+		for hi, h := range heads {
+			var mk, mv *pruned // nil: the dense cache
+			if p.Method == configs.KVMustafar {
+				pl.pruneK, pl.pruneV = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
+				mk, mv = pl.pruneK, pl.pruneV
+			}
+			// The head's measurements draw nothing and depend on nothing
+			// but their sample: all at once, before the next head's
+			// pruning overwrites mk and mv.
+			parallel(len(jobs[hi]), func(j int) {
+				jb := jobs[hi][j]
+				jb.s.Quality = measure(h, mk, mv, jb.qs, jb.w, jb.s.Sel.Tokens)
+			})
+		}
 	}
 	return out
 }
@@ -413,8 +455,9 @@ type Stats struct {
 	IoU, IoUMin        float64 // hisa
 }
 
-// Quality averages the samples.
+// Quality averages the samples (once measured: Wait).
 func (pl *Plan) Quality() Stats {
+	pl.Wait()
 	var st Stats
 	n := float64(len(pl.Samples))
 	st.Samples = len(pl.Samples)
