@@ -98,8 +98,10 @@ func groupProbs(k []float32, pk *pruned, D int, qs [][]float32, w window, out []
 
 // groupOutput is Σ_t p[j]_t v_t over the window for each query j, every
 // value row read once for all of them (each output channel sums in token
-// order, as output does); with pv, the values are its pruned rows (a
-// pruned zero adds nothing: o_c + p·0 is o_c, o_c never being −0).
+// order, as one query alone does); with pv, the values are its pruned
+// rows. Adding p·0 — a pruned zero, or a zero probability — leaves a
+// channel's sum as it was (o_c + ±0 is o_c, o_c never being −0), so the
+// zeros need not be skipped one by one.
 func groupOutput(v []float32, pv *pruned, D int, p [][]float64, w window) [][]float64 {
 	o := make([][]float64, len(p))
 	for j := range o {
@@ -109,12 +111,21 @@ func groupOutput(v []float32, pv *pruned, D int, p [][]float64, w window) [][]fl
 		t := w.lo + i
 		if pv != nil {
 			idx, val := pv.row(t)
-			for j, pj := range p {
-				pi := pj[i]
-				if pi == 0 {
-					continue
+			j := 0
+			for ; j+4 <= len(p); j += 4 {
+				p0, p1, p2, p3 := p[j][i], p[j+1][i], p[j+2][i], p[j+3][i]
+				o0, o1, o2, o3 := o[j], o[j+1], o[j+2], o[j+3]
+				val := val[:len(idx)]
+				for k, c := range idx {
+					x := float64(val[k])
+					o0[c] += p0 * x
+					o1[c] += p1 * x
+					o2[c] += p2 * x
+					o3[c] += p3 * x
 				}
-				oj := o[j]
+			}
+			for ; j < len(p); j++ {
+				pi, oj := p[j][i], o[j]
 				for k, c := range idx {
 					oj[c] += pi * float64(val[k])
 				}
@@ -122,18 +133,35 @@ func groupOutput(v []float32, pv *pruned, D int, p [][]float64, w window) [][]fl
 			continue
 		}
 		r := row(v, D, t)
-		for j, pj := range p {
-			pi := pj[i]
-			if pi == 0 {
-				continue
-			}
-			oj := o[j][:len(r)] // one bounds check a row, not one an element
-			for c, x := range r {
-				oj[c] += pi * float64(x)
-			}
+		j := 0
+		for ; j+4 <= len(p); j += 4 {
+			axpy4(o[j], o[j+1], o[j+2], o[j+3], p[j][i], p[j+1][i], p[j+2][i], p[j+3][i], r)
+		}
+		for ; j < len(p); j++ {
+			axpy(o[j], p[j][i], r)
 		}
 	}
 	return o
+}
+
+// axpy is o += a·x, channel by channel.
+func axpy(o []float64, a float64, x []float32) {
+	o = o[:len(x)] // one bounds check a row, not one an element
+	for c, v := range x {
+		o[c] += a * float64(v)
+	}
+}
+
+// axpy4 is axpy for four outputs of one row, each element widened once.
+func axpy4(o0, o1, o2, o3 []float64, a0, a1, a2, a3 float64, x []float32) {
+	o0, o1, o2, o3 = o0[:len(x)], o1[:len(x)], o2[:len(x)], o3[:len(x)]
+	for c, v := range x {
+		f := float64(v)
+		o0[c] += a0 * f
+		o1[c] += a1 * f
+		o2[c] += a2 * f
+		o3[c] += a3 * f
+	}
 }
 
 func relErr(a, b []float64) float64 {
@@ -179,12 +207,14 @@ func measure(h *Head, pk, pv *pruned, qs [][]float32, w window, sel []int32) Qua
 		}
 		for _, t := range sel {
 			r := row(h.V, h.D, int(t))
-			for j := range qs {
-				pi := dense[j][int(t)-w.lo] / overlap[j]
-				oj := om[j][:len(r)]
-				for c, x := range r {
-					oj[c] += pi * float64(x)
-				}
+			j := 0
+			for ; j+4 <= g; j += 4 {
+				i := int(t) - w.lo
+				axpy4(om[j], om[j+1], om[j+2], om[j+3], dense[j][i]/overlap[j], dense[j+1][i]/overlap[j+1],
+					dense[j+2][i]/overlap[j+2], dense[j+3][i]/overlap[j+3], r)
+			}
+			for ; j < g; j++ {
+				axpy(om[j], dense[j][int(t)-w.lo]/overlap[j], r)
 			}
 		}
 	} else {

@@ -87,7 +87,7 @@ func TestMeasureIsOneQueryAtATime(t *testing.T) {
 		D, L, g  int
 		sparsity float64
 		zeros    bool
-	}{{128, 700, 4, 0.7, false}, {64, 500, 2, 0.5, false}, {30, 300, 3, 0.7, false}, {16, 200, 2, 0.7, true}} {
+	}{{128, 700, 4, 0.7, false}, {64, 500, 2, 0.5, false}, {30, 300, 6, 0.7, false}, {16, 200, 5, 0.7, true}} {
 		h := NewHead(DefaultSynth, 1, 2, 0, c.D, c.L)
 		if c.zeros {
 			for i := range h.K {
