@@ -163,13 +163,22 @@ func (ix *Indexer) key(t int) []float32 { return ix.keys[t*ix.Dim : (t+1)*ix.Dim
 
 // DSA scores every token of the window and keeps the top k.
 func (ix *Indexer) DSA(pos, g int, w window, k int, rng *rand.Rand) Selection {
-	qs := ix.queries(pos, g)
+	return ix.dsa(ix.scores(ix.queries(pos, g), w), w, k, rng)
+}
+
+// scores is every window token's score for the index queries qs.
+func (ix *Indexer) scores(qs indexQuery, w window) []float64 {
 	scores := make([]float64, w.n())
 	parallelRange(len(scores), 2048, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			scores[i] = ix.score(qs, ix.key(w.lo+i))
 		}
 	})
+	return scores
+}
+
+// dsa keeps the top k of the window's scores.
+func (ix *Indexer) dsa(scores []float64, w window, k int, rng *rand.Rand) Selection {
 	keep, rounds := topK(scores, k, rng)
 	sel := make([]int32, len(keep))
 	for i, x := range keep {
@@ -182,7 +191,13 @@ func (ix *Indexer) DSA(pos, g int, w window, k int, rng *rand.Rand) Selection {
 // p.BlockTop blocks plus the newest (partial) one, then runs the indexer
 // on the kept blocks' tokens only and keeps the top k.
 func (ix *Indexer) HISA(pos, g int, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
-	qs := ix.queries(pos, g)
+	return ix.hisa(ix.queries(pos, g), nil, w, p, rng)
+}
+
+// hisa is HISA for the index queries qs; flat, when not nil, is the
+// window's token scores for qs already made (the flat indexer's at the
+// same position), a candidate's score being its token's there.
+func (ix *Indexer) hisa(qs indexQuery, flat []float64, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
 	B := p.Block
 	nb := (w.n() + B - 1) / B
 	bscores := make([]float64, nb)
@@ -217,7 +232,11 @@ func (ix *Indexer) HISA(pos, g int, w window, p configs.KVSparsity, rng *rand.Ra
 	scores := make([]float64, len(cand))
 	parallelRange(len(cand), 2048, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			scores[i] = ix.score(qs, ix.key(cand[i]))
+			if flat != nil {
+				scores[i] = flat[cand[i]-w.lo]
+			} else {
+				scores[i] = ix.score(qs, ix.key(cand[i]))
+			}
 		}
 	})
 	keep, r2 := topK(scores, p.K, rng)

@@ -85,3 +85,22 @@ func TestStartPlanHandsOverSelections(t *testing.T) {
 		}
 	}
 }
+
+// TestHISAReusesTheFlatScores: HISA's selection from the flat indexer's
+// scores at the same position is the one it makes scoring its candidates
+// itself.
+func TestHISAReusesTheFlatScores(t *testing.T) {
+	const D, L, g = 64, 3000, 2
+	heads := []*Head{NewHead(DefaultSynth, 1, 3, 0, D, L), NewHead(DefaultSynth, 1, 3, 1, D, L)}
+	ix := NewIndexer(heads, 32, 9)
+	p := params(t, "kv_sparsity.k=256", "kv_sparsity.block=64", "kv_sparsity.block_top=8")
+	for _, ctx := range []int{3000, 2950} {
+		w := window{0, ctx}
+		qs := ix.queries(ctx-1, g)
+		a := ix.hisa(qs, ix.scores(qs, w), w, p, rand.New(rand.NewSource(1)))
+		b := ix.HISA(ctx-1, g, w, p, rand.New(rand.NewSource(1)))
+		if !reflect.DeepEqual(a, b) || len(a.Tokens) == 0 {
+			t.Errorf("context %d: with the flat scores %v, scoring itself %v", ctx, a.Starts, b.Starts)
+		}
+	}
+}

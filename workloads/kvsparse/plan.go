@@ -284,12 +284,16 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 		for _, st := range pl.StepsAt {
 			ctx := prompt + st
 			w := window{0, ctx}
-			flat := ix.DSA(ctx-1, g, w, p.K, rng)
+			qs := ix.queries(ctx-1, g)
+			scores := ix.scores(qs, w)
+			flat := ix.dsa(scores, w, p.K, rng)
 			if p.Method == configs.KVDSA {
 				shared = append(shared, flat)
 				continue
 			}
-			h := ix.HISA(ctx-1, g, w, p, rng)
+			// HISA's candidates are scored as the flat indexer scored
+			// them at this step: its scores are reused, not remade.
+			h := ix.hisa(qs, scores, w, p, rng)
 			shared = append(shared, h)
 			iou = append(iou, IoU(h.Tokens, flat.Tokens))
 		}
