@@ -126,3 +126,52 @@ func TestMeasureIsOneQueryAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestKthSelectorIsQuickSelect: the radix selection of a row's k-th
+// largest magnitude, and the count above it, are quick-select's, for
+// every k, on rows with ties,
+// zeros (−0 among them), subnormals and infinities, and a row with a NaN.
+func TestKthSelectorIsQuickSelect(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	var ks kthSelector
+	neg0 := float32(math.Copysign(0, -1))
+	for r := 0; r < 300; r++ {
+		n := 1 + rng.Intn(200)
+		mag := make([]float32, n)
+		for i := range mag {
+			switch rng.Intn(8) {
+			case 0:
+				mag[i] = 0
+			case 1:
+				mag[i] = neg0
+			case 2:
+				mag[i] = float32(rng.Intn(4)) // ties
+			case 3:
+				mag[i] = math.SmallestNonzeroFloat32 * float32(rng.Intn(3))
+			case 4:
+				if r%50 == 0 {
+					mag[i] = float32(math.Inf(1))
+				}
+			default:
+				mag[i] = abs32(float32(rng.NormFloat64() * 3))
+			}
+		}
+		if r == 7 {
+			mag[n/2] = float32(math.NaN())
+		}
+		for k := 1; k <= n; k++ {
+			sel := append([]float32(nil), mag...)
+			want := kthLargest(sel, k)
+			above := 0
+			for _, m := range mag {
+				if m > want {
+					above++
+				}
+			}
+			got, gotAbove := ks.kth(mag, k)
+			if (got != want && !(got != got && want != want)) || gotAbove != above {
+				t.Fatalf("row %d (%d values), k %d: radix %g (%d above), quick-select %g (%d above)", r, n, k, got, gotAbove, want, above)
+			}
+		}
+	}
+}
