@@ -88,7 +88,9 @@ func KVDecodeSteps(o LLMOptions) int {
 
 // SimulateKVSparse runs the configured method's reference kernels on
 // their samples (in parallel with the dense decode it is compared with),
-// then the decode with every layer's attention lowered by the method.
+// then the decode with every layer's attention lowered by the method —
+// started once the selections are made and the dense decode is done,
+// while the kernels' last quality measurements finish beside it.
 func SimulateKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*KVResult, error) {
 	return SimulateKVSparsePlan(cfg, m, o, nil)
 }
