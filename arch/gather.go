@@ -75,6 +75,19 @@ func SummarizeGather(t memory.Tensor, r memory.Region, requestBytes int64) Gathe
 	return GatherSummary{UsefulBytes: t.Bytes(r.Elems()), Requests: reqs}
 }
 
+// summarizeOp is SummarizeGather of an operator's gather, from the cost
+// its lowering measured when it has one for these requests.
+func summarizeOp(g *llm.Gather, requestBytes int64) GatherSummary {
+	var s GatherSummary
+	if c := g.Cost; c != nil && c.RequestBytes == requestBytes && !g.Rows.Empty() {
+		s = GatherSummary{UsefulBytes: g.Tensor.Bytes(c.Elems), Requests: c.Requests}
+	} else {
+		s = SummarizeGather(g.Tensor, g.Rows, requestBytes)
+	}
+	s.Write = g.Write
+	return s
+}
+
 // TransferredBytes is what crosses the DRAM bus.
 func (s GatherSummary) TransferredBytes(requestBytes int64) int64 { return s.Requests * requestBytes }
 
@@ -157,10 +170,11 @@ type GatherTotals struct {
 // WastedBytes is the burst waste of the gathers.
 func (g GatherTotals) WastedBytes() int64 { return g.TransferredBytes - g.UsefulBytes }
 
-func (g *GatherTotals) add(s GatherSummary, requestBytes int64) {
-	g.Ops++
-	g.UsefulBytes += s.UsefulBytes
-	g.TransferredBytes += s.TransferredBytes(requestBytes)
+// add counts n gathers of s.
+func (g *GatherTotals) add(s GatherSummary, requestBytes, n int64) {
+	g.Ops += n
+	g.UsefulBytes += n * s.UsefulBytes
+	g.TransferredBytes += n * s.TransferredBytes(requestBytes)
 }
 
 // gatherBytes puts a gather's useful bytes in the split it names.

@@ -233,3 +233,64 @@ func TestLLMGatherMemoEqualsOneEngine(t *testing.T) {
 		t.Errorf("gathered %d (phase %d), want %d; KV split %d", gathered, memo.Decode.Gather.UsefulBytes, want, memo.Decode.Bytes.KV)
 	}
 }
+
+// repeatLowering is gatherLowering with each operator repeated reps
+// times back to back: by Repeat, or unrolled into reps operators.
+type repeatLowering struct {
+	reps   int
+	unroll bool
+}
+
+func (r repeatLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+	ops := gatherLowering{}.Attention(m, layer, p, s, L)
+	ops = append(ops, llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: p + "v", Elems: int64(L), OpsPerElem: 3})
+	var out []llm.Op
+	for _, op := range ops {
+		if r.unroll {
+			for range r.reps {
+				out = append(out, op)
+			}
+			continue
+		}
+		op.Repeat = r.reps
+		out = append(out, op)
+	}
+	return out
+}
+
+// TestRepeatedOpsAreTheirRuns: an operator repeated by Repeat measures
+// as its runs unrolled into operators of their own — the same steps,
+// phase totals, simulations, reuses and events — memoized on one DRAM
+// channel (every run starts where the last did: measured once and
+// counted) and on four (the boundary state moves), and the same as one
+// engine operator by operator.
+func TestRepeatedOpsAreTheirRuns(t *testing.T) {
+	for _, ch := range []string{"1", "4"} {
+		cfg := loadCfg(t, "llm-128x128", "dram.channels="+ch, "dram.bandwidth_gbps=204.8")
+		m := zooModel(t, "llama-3.2-1b")
+		m.NumHiddenLayers, m.VocabSize = 2, 512
+		o := LLMOptions{Phase: PhaseDecode, Prompt: 40, Gen: 3, Batch: 1, Attention: repeatLowering{reps: 5}}
+		rep, err := SimulateLLM(cfg, m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Attention = repeatLowering{reps: 5, unroll: true}
+		unrolled, err := SimulateLLM(cfg, m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range unrolled.Decode.Classes {
+			unrolled.Decode.Classes[i].Ops = rep.Decode.Classes[i].Ops
+		}
+		if !reflect.DeepEqual(rep.Steps, unrolled.Steps) || !reflect.DeepEqual(rep.Decode, unrolled.Decode) ||
+			rep.Simulated != unrolled.Simulated || rep.Reused != unrolled.Reused || rep.Events != unrolled.Events {
+			t.Errorf("%s channels: repeated %d simulated, %d reused, %d events; unrolled %d, %d, %d (or the totals differ)",
+				ch, rep.Simulated, rep.Reused, rep.Events, unrolled.Simulated, unrolled.Reused, unrolled.Events)
+		}
+		o.Attention, o.RecordOps = repeatLowering{reps: 5}, true
+		memo, one := memoAndOneEngine(t, cfg, m, o)
+		if !reflect.DeepEqual(memo.Ops, one.Ops) || !reflect.DeepEqual(memo.Steps, one.Steps) || !reflect.DeepEqual(memo.Decode, one.Decode) {
+			t.Errorf("%s channels: repeated operators differ memoized and on one engine", ch)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package arch
 
 import (
-	"time"
-
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
@@ -98,7 +96,9 @@ func KVDecodeSteps(o LLMOptions) int {
 
 // SimulateKVSparse runs the configured method's reference kernels on
 // their samples (in parallel with the dense decode it is compared with),
-// then the decode with every layer's attention lowered by the method.
+// then the decode with every layer's attention lowered by the method —
+// started once the selections are made and the dense decode is done,
+// while the kernels' last quality measurements finish beside it.
 func SimulateKVSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*KVResult, error) {
 	return SimulateKVSparsePlan(cfg, m, o, nil)
 }
@@ -115,23 +115,30 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	}
 	steps := KVDecodeSteps(o)
 	type planned struct {
-		pl   *kvsparse.Plan
-		err  error
-		secs float64
+		pl  *kvsparse.Plan
+		err error
 	}
 	ch := make(chan planned, 1)
 	go func() {
 		if replay != nil {
-			ch <- planned{replay, nil, 0}
+			ch <- planned{replay, nil}
 			return
 		}
-		start := time.Now()
-		pl, err := kvsparse.NewPlan(cfg, m, o.Prompt, steps)
-		ch <- planned{pl, err, time.Since(start).Seconds()}
+		// The plan is handed over once its selections are made: its last
+		// quality measurements run on beside the sparse decode, which
+		// reads selections only.
+		pl, err := kvsparse.StartPlan(cfg, m, o.Prompt, steps)
+		ch <- planned{pl, err}
 	}()
 	r := &KVResult{}
 	do := o
 	do.Attention, do.RecordOps = nil, false
+	if o.Memo == nil {
+		// The sparse run copies the dense run's GEMMs (projections, FFN,
+		// LM head: a second of lm_head alone at 8B) instead of simulating
+		// them again, its counters unchanged (LayerMemo.Borrow).
+		do.Memo = NewLayerMemo(cfg)
+	}
 	do.Observe = func(op llm.Op, rec OpRecord) {
 		if rec.Step >= 0 && op.Class == llm.ClassAttention {
 			r.DenseAttentionCycles += rec.Cycles
@@ -146,10 +153,14 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	if pr.err != nil {
 		return nil, usererr.New("%v", pr.err)
 	}
-	r.Plan, r.Dense, r.KernelSeconds = pr.pl, dense, pr.secs
+	r.Plan, r.Dense = pr.pl, dense
 	r.Steps = make([]KVStep, steps)
 	so := o
 	so.Attention = pr.pl
+	if o.Memo == nil {
+		so.Memo = NewLayerMemo(cfg)
+		so.Memo.Borrow(do.Memo)
+	}
 	rb := int64(cfg.DRAM.RequestBytes)
 	so.Observe = func(op llm.Op, rec OpRecord) {
 		if rec.Step < 1 || op.Class != llm.ClassAttention {
@@ -182,6 +193,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 		}
 	}
 	sparse, err := SimulateLLM(cfg, m, so)
+	r.KernelSeconds = pr.pl.Wait()
 	if err != nil {
 		return nil, err
 	}

@@ -184,9 +184,13 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 
 // runner measures operators, memoized or replayed from one engine.
 type runner interface {
-	gemm(l workloads.Layer) (LayerStats, error)
-	vector(j vectorJob) (int64, error)
-	gather(s GatherSummary) (int64, error)
+	// gemmRuns measures the next of left runs of l back to back: its
+	// stats, and how many runs from it on (times ≤ left) are known to be
+	// alike.
+	gemmRuns(l workloads.Layer, left int) (ls LayerStats, times int, err error)
+	// vectorRuns and gatherRuns are the total cycles of n runs.
+	vectorRuns(j vectorJob, n int) (int64, error)
+	gatherRuns(s GatherSummary, n int) (int64, error)
 	attention(s llm.AttnSpec) (engineAttention, error)
 }
 
@@ -232,10 +236,34 @@ func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
 	return a, nil
 }
 
-func (r *memoRunner) gemm(l workloads.Layer) (LayerStats, error) {
-	st, _, end, err := r.layers.Layer(l, r.state)
+// gemmRuns runs l from the boundary state the last operator left: when
+// it comes back unchanged, every further run starts where this one did
+// and is the table's answer again — counted as the reuses they are, not
+// looked up one by one (a chunked attention repeats its operators tens
+// of times a layer).
+func (r *memoRunner) gemmRuns(l workloads.Layer, left int) (LayerStats, int, error) {
+	start := r.state
+	st, _, end, err := r.layers.Layer(l, start)
+	if err != nil {
+		return st, 0, err
+	}
 	r.state = end
-	return st, err
+	if end == start && left > 1 {
+		r.layers.Reused += int64(left - 1)
+		return st, left, nil
+	}
+	return st, 1, nil
+}
+
+// vectorRuns and gatherRuns: a memoized job is the same every run.
+func (r *memoRunner) vectorRuns(j vectorJob, n int) (int64, error) {
+	c, err := r.vector(j)
+	return c * int64(n), err
+}
+
+func (r *memoRunner) gatherRuns(s GatherSummary, n int) (int64, error) {
+	c, err := r.gather(s)
+	return c * int64(n), err
 }
 
 func (r *memoRunner) vector(j vectorJob) (int64, error) {
@@ -285,6 +313,37 @@ func (r *replayRunner) gemm(l workloads.Layer) (LayerStats, error) {
 	return r.layers[r.li-1], nil
 }
 
+// gemmRuns, vectorRuns and gatherRuns replay each run: one engine's runs
+// of the same layer need not be alike.
+func (r *replayRunner) gemmRuns(l workloads.Layer, left int) (LayerStats, int, error) {
+	st, err := r.gemm(l)
+	return st, 1, err
+}
+
+func (r *replayRunner) vectorRuns(j vectorJob, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.vector(j)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
+}
+
+func (r *replayRunner) gatherRuns(s GatherSummary, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.gather(s)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
+}
+
 func (r *replayRunner) vector(vectorJob) (int64, error) {
 	if r.vi >= len(r.vectors) {
 		return 0, fmt.Errorf("LLM replay out of step at vector job %d", r.vi)
@@ -293,7 +352,7 @@ func (r *replayRunner) vector(vectorJob) (int64, error) {
 	return r.vectors[r.vi-1], nil
 }
 
-func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
+func jobOf(cfg *configs.Config, op *llm.Op) vectorJob {
 	if op.Kind == llm.OpTopK {
 		return vectorJob{topK: true, cycles: TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
 	}
@@ -307,7 +366,7 @@ func jobOf(cfg *configs.Config, op llm.Op) vectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(cfg *configs.Config, op llm.Op, st LayerStats) Bytes {
+func opBytes(cfg *configs.Config, op *llm.Op, st LayerStats) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -405,16 +464,17 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			res.Events = mr.layers.Events - ev0 + mr.events
 		}()
 	}
+	var buf []llm.Op // every step's operators, one after another
 	if prefill != nil {
 		res.Prefill = newPhase()
-		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res); err != nil {
+		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
 			return nil, err
 		}
 	}
 	if o.Phase != PhasePrefill {
 		res.Decode = newPhase()
 		for _, s := range decode {
-			st, err := runStep(cfg, m, s, run, res.Decode, res)
+			st, err := runStep(cfg, m, s, run, res.Decode, res, &buf)
 			if err != nil {
 				return nil, err
 			}
@@ -426,30 +486,52 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	return res, nil
 }
 
-// runStep measures one forward pass into ph.
-func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult) (StepStats, error) {
+// runStep measures one forward pass into ph, lowering it into *buf (a
+// buffer the run reuses step after step).
+func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]llm.Op) (StepStats, error) {
 	st := StepStats{Context: m.AttentionLength(s.Context)}
-	for _, op := range m.Ops(s) {
+	*buf = m.AppendOps((*buf)[:0], s)
+	for i := range *buf {
+		op := &(*buf)[i]
 		var rec OpRecord
 		cs := &ph.Classes[classIndex(op.Class)]
 		cs.Ops++
+		// A gather's summary and a vector job are the operator's alone:
+		// made once for all its repeats.
+		var g GatherSummary
+		var j vectorJob
+		switch op.Kind {
+		case llm.OpGather:
+			g = summarizeOp(op.Gather, int64(cfg.DRAM.RequestBytes))
+		case llm.OpGEMM, llm.OpAttention:
+		default:
+			j = jobOf(cfg, op)
+		}
 		// A repeated operator runs Repeat times, each measured as it
-		// comes (the boundary state may move between them).
-		for range max(op.Repeat, 1) {
-			if op.Kind == llm.OpGEMM {
-				ls, err := run.gemm(op.Layer)
+		// comes (the boundary state may move between them); runs the
+		// runner knows to be alike come as one measurement and a count.
+		reps := max(op.Repeat, 1)
+		switch op.Kind {
+		case llm.OpGEMM:
+			for left := reps; left > 0; {
+				ls, times, err := run.gemmRuns(op.Layer, left)
 				if err != nil {
 					return st, err
 				}
+				left -= times
+				k := int64(times)
 				// Where a layer starts is the run's business, not the
 				// layer's: the one-engine run counts GEMM time only.
 				ls.StartCycle = 0
-				rec.Cycles += ls.Elapsed
-				rec.Bytes.add(opBytes(cfg, op, ls))
+				rec.Cycles += k * ls.Elapsed
+				b := opBytes(cfg, op, ls)
+				rec.Bytes.add(Bytes{Weights: k * b.Weights, KV: k * b.KV, Activations: k * b.Activations})
 				rec.Stats = ls
-				cs.ComputeCycles += ls.ComputeCycles
-				cs.MACs += ls.MACs
-			} else if op.Kind == llm.OpAttention {
+				cs.ComputeCycles += k * ls.ComputeCycles
+				cs.MACs += k * ls.MACs
+			}
+		case llm.OpAttention:
+			for range reps {
 				a, err := run.attention(*op.Attn)
 				if err != nil {
 					return st, err
@@ -458,32 +540,31 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				rec.Bytes.add(a.Bytes)
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
-			} else if op.Kind == llm.OpGather {
-				g := SummarizeGather(op.Gather.Tensor, op.Gather.Rows, int64(cfg.DRAM.RequestBytes))
-				g.Write = op.Gather.Write
-				c, err := run.gather(g)
-				if err != nil {
-					return st, err
-				}
-				rec.Cycles += c
-				rec.Gather.UsefulBytes += g.UsefulBytes
-				rec.Gather.Requests += g.Requests
-				rec.Bytes.add(gatherBytes(op.Gather.Bytes, g.UsefulBytes))
-				st.Gather.add(g, int64(cfg.DRAM.RequestBytes))
-			} else {
-				j := jobOf(cfg, op)
-				c, err := run.vector(j)
-				if err != nil {
-					return st, err
-				}
-				rec.Cycles += c
-				cs.ComputeCycles += j.cycles
-				if op.Kind == llm.OpVector {
-					cs.MACs += op.Elems * int64(op.OpsPerElem)
-				}
+			}
+		case llm.OpGather:
+			c, err := run.gatherRuns(g, reps)
+			if err != nil {
+				return st, err
+			}
+			k, req := int64(reps), int64(cfg.DRAM.RequestBytes)
+			rec.Cycles += c
+			rec.Gather.UsefulBytes += k * g.UsefulBytes
+			rec.Gather.Requests += k * g.Requests
+			rec.Bytes.add(gatherBytes(op.Gather.Bytes, k*g.UsefulBytes))
+			st.Gather.add(g, req, k)
+		default:
+			c, err := run.vectorRuns(j, reps)
+			if err != nil {
+				return st, err
+			}
+			k := int64(reps)
+			rec.Cycles += c
+			cs.ComputeCycles += k * j.cycles
+			if op.Kind == llm.OpVector {
+				cs.MACs += k * op.Elems * int64(op.OpsPerElem)
 			}
 		}
-		res.MoE.observe(op, rec.Cycles, s.Prefill)
+		res.MoE.observe(*op, rec.Cycles, s.Prefill)
 		cs.Cycles += rec.Cycles
 		cs.Bytes.add(rec.Bytes)
 		st.Cycles += rec.Cycles
@@ -495,7 +576,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			res.Ops = append(res.Ops, rec)
 		}
 		if res.Options.Observe != nil {
-			res.Options.Observe(op, rec)
+			res.Options.Observe(*op, rec)
 		}
 	}
 	ph.Steps++
@@ -516,8 +597,10 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 	if prefill != nil {
 		specs = append([]llm.StepSpec{*prefill}, decode...)
 	}
+	var ops []llm.Op
 	for _, s := range specs {
-		for _, op := range m.Ops(s) {
+		ops = m.AppendOps(ops[:0], s)
+		for _, op := range ops {
 			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
 				continue // on drained machines of their own (replayRunner.gather, .attention)
 			}
@@ -525,7 +608,7 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 				if op.Kind == llm.OpGEMM {
 					w.Layers = append(w.Layers, op.Layer)
 				} else {
-					jobs = append(jobs, jobOf(cfg, op))
+					jobs = append(jobs, jobOf(cfg, &op))
 				}
 			}
 			if op.Kind == llm.OpGEMM {
@@ -538,7 +621,7 @@ func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decod
 					return nil, 0, usererr.New("%s: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen", why, MaxNoMemoLayers)
 				}
 			} else {
-				jobs = append(jobs, jobOf(cfg, op))
+				jobs = append(jobs, jobOf(cfg, &op))
 			}
 		}
 	}

@@ -77,7 +77,8 @@ type memoEntry struct {
 	stats    LayerStats
 	channels []ChannelStats
 	end      BoundaryState
-	ahead    bool // made by Precompute and not asked for yet
+	events   int64 // the engine events of its simulation
+	ahead    bool  // made by Precompute and not asked for yet
 }
 
 // LayerMemo simulates each distinct (layer, boundary state) once for one
@@ -86,9 +87,38 @@ type LayerMemo struct {
 	cfg     *configs.Config
 	print   string
 	entries map[memoKey]memoEntry
+	// from is a finished table on the same configuration whose entries
+	// this one copies instead of simulating them again (Borrow); lent
+	// counts the copies.
+	from *LayerMemo
+	lent int64
 	// Simulated and Reused count layers run and layers answered from the
 	// table; Events are the engine events of the runs.
 	Simulated, Reused, Events int64
+}
+
+// Borrow makes m copy from's entries instead of simulating the same
+// layers again: from is another run's table on the same configuration
+// that is no longer written (the dense baseline of a sparse run). A
+// copied entry is the simulation m would have run — the same key, a
+// deterministic engine — and counts in m's Simulated and Events with its
+// simulation's events, so m's counters stay its own run's distinct work,
+// the same as without the loan. Tables of different configurations lend
+// nothing.
+func (m *LayerMemo) Borrow(from *LayerMemo) {
+	if from != nil && from.print == m.print && from != m {
+		m.from = from
+	}
+}
+
+// borrowed is from's entry for key, if m has a lender that holds it.
+func (m *LayerMemo) borrowed(key memoKey) (memoEntry, bool) {
+	if m.from == nil {
+		return memoEntry{}, false
+	}
+	e, ok := m.from.entries[key]
+	e.ahead = false
+	return e, ok
 }
 
 // NewLayerMemo starts an empty table for cfg.
@@ -111,21 +141,27 @@ func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (LayerStats, [
 		e.stats.Layer = l
 		return e.stats, e.channels, e.end, nil
 	}
-	e, events, err := m.simulate(l, start)
-	if err != nil {
-		return LayerStats{}, nil, BoundaryState{}, err
+	e, ok := m.borrowed(key)
+	if ok {
+		m.lent++
+	} else {
+		var err error
+		if e, err = m.simulate(l, start); err != nil {
+			return LayerStats{}, nil, BoundaryState{}, err
+		}
 	}
 	m.entries[key] = e
 	m.Simulated++
-	m.Events += events
+	m.Events += e.events
+	e.stats.Layer = l
 	return e.stats, e.channels, e.end, nil
 }
 
 // simulate runs l alone on a fresh accelerator put in state start.
-func (m *LayerMemo) simulate(l workloads.Layer, start BoundaryState) (memoEntry, int64, error) {
+func (m *LayerMemo) simulate(l workloads.Layer, start BoundaryState) (memoEntry, error) {
 	a, err := Build(m.cfg)
 	if err != nil {
-		return memoEntry{}, 0, err
+		return memoEntry{}, err
 	}
 	for o := range a.buffers {
 		a.buffers[o].nextChannel = start.NextChannel[o]
@@ -133,9 +169,9 @@ func (m *LayerMemo) simulate(l workloads.Layer, start BoundaryState) (memoEntry,
 	a.keepFirstInput = start.Residency == inputHeld
 	res, err := a.Run(workloads.Workload{Name: l.Name, Layers: []workloads.Layer{l}})
 	if err != nil {
-		return memoEntry{}, 0, err
+		return memoEntry{}, err
 	}
-	return memoEntry{stats: res.Layers[0], channels: res.Channels, end: a.boundary()}, res.Events, nil
+	return memoEntry{stats: res.Layers[0], channels: res.Channels, end: a.boundary(), events: res.Events}, nil
 }
 
 // Precompute simulates, on up to workers goroutines, every layer of ls not
@@ -149,7 +185,8 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 	seen := map[memoKey]bool{}
 	for _, l := range ls {
 		k := keyOf(m.print, l, start)
-		if _, ok := m.entries[k]; !ok && !seen[k] {
+		_, lent := m.borrowed(k)
+		if _, ok := m.entries[k]; !ok && !lent && !seen[k] {
 			seen[k] = true
 			todo = append(todo, l)
 		}
@@ -158,9 +195,8 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 		return nil
 	}
 	type done struct {
-		e      memoEntry
-		events int64
-		err    error
+		e   memoEntry
+		err error
 	}
 	out := make([]done, len(todo))
 	next := make(chan int)
@@ -170,7 +206,7 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i].e, out[i].events, out[i].err = m.simulate(todo[i], start)
+				out[i].e, out[i].err = m.simulate(todo[i], start)
 			}
 		}()
 	}
@@ -189,7 +225,7 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 		e.ahead = true
 		m.entries[keyOf(m.print, l, start)] = e
 		m.Simulated++
-		m.Events += out[i].events
+		m.Events += e.events
 	}
 	return nil
 }

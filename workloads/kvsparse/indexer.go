@@ -62,18 +62,20 @@ func NewIndexer(heads []*Head, dim int, seed int64) *Indexer {
 	for hi, h := range heads {
 		means[hi] = channelMeans(h, min(L, IndexCalibration))
 	}
-	for t := 0; t < L; t++ {
-		k := ix.keys[t*dim : (t+1)*dim]
-		for hi, h := range heads {
-			r := row(h.K, D, t)
-			for i, c := range ix.proj[hi] {
-				k[i] += ix.sign[hi][i] * ix.scale * (r[c] - means[hi][c])
+	parallelRange(L, 2048, func(lo, hi int) { // each token's key alone
+		for t := lo; t < hi; t++ {
+			k := ix.keys[t*dim : (t+1)*dim]
+			for j, h := range heads {
+				r := row(h.K, D, t)
+				for i, c := range ix.proj[j] {
+					k[i] += ix.sign[j][i] * ix.scale * (r[c] - means[j][c])
+				}
+			}
+			for i := range k {
+				k[i] = FP8(k[i])
 			}
 		}
-		for i := range k {
-			k[i] = FP8(k[i])
-		}
-	}
+	})
 	return ix
 }
 
@@ -161,11 +163,22 @@ func (ix *Indexer) key(t int) []float32 { return ix.keys[t*ix.Dim : (t+1)*ix.Dim
 
 // DSA scores every token of the window and keeps the top k.
 func (ix *Indexer) DSA(pos, g int, w window, k int, rng *rand.Rand) Selection {
-	qs := ix.queries(pos, g)
+	return ix.dsa(ix.scores(ix.queries(pos, g), w), w, k, rng)
+}
+
+// scores is every window token's score for the index queries qs.
+func (ix *Indexer) scores(qs indexQuery, w window) []float64 {
 	scores := make([]float64, w.n())
-	for i := range scores {
-		scores[i] = ix.score(qs, ix.key(w.lo+i))
-	}
+	parallelRange(len(scores), 2048, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			scores[i] = ix.score(qs, ix.key(w.lo+i))
+		}
+	})
+	return scores
+}
+
+// dsa keeps the top k of the window's scores.
+func (ix *Indexer) dsa(scores []float64, w window, k int, rng *rand.Rand) Selection {
 	keep, rounds := topK(scores, k, rng)
 	sel := make([]int32, len(keep))
 	for i, x := range keep {
@@ -178,38 +191,54 @@ func (ix *Indexer) DSA(pos, g int, w window, k int, rng *rand.Rand) Selection {
 // p.BlockTop blocks plus the newest (partial) one, then runs the indexer
 // on the kept blocks' tokens only and keeps the top k.
 func (ix *Indexer) HISA(pos, g int, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
-	qs := ix.queries(pos, g)
+	return ix.hisa(ix.queries(pos, g), nil, w, p, rng)
+}
+
+// hisa is HISA for the index queries qs; flat, when not nil, is the
+// window's token scores for qs already made (the flat indexer's at the
+// same position), a candidate's score being its token's there.
+func (ix *Indexer) hisa(qs indexQuery, flat []float64, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
 	B := p.Block
-	var bscores []float64
-	var starts []int
-	mean := make([]float32, ix.Dim)
-	for s := w.lo; s < w.hi; s += B {
-		e := min(s+B, w.hi)
-		clear(mean)
-		for t := s; t < e; t++ {
-			for i, x := range ix.key(t) {
-				mean[i] += x
+	nb := (w.n() + B - 1) / B
+	bscores := make([]float64, nb)
+	parallelRange(nb, 32, func(lo, hi int) { // each block's pooled key alone
+		mean := make([]float32, ix.Dim)
+		for b := lo; b < hi; b++ {
+			s := w.lo + b*B
+			e := min(s+B, w.hi)
+			clear(mean)
+			for t := s; t < e; t++ {
+				for i, x := range ix.key(t) {
+					mean[i] += x
+				}
 			}
+			for i := range mean {
+				mean[i] = FP8(mean[i] / float32(e-s))
+			}
+			bscores[b] = ix.score(qs, mean)
 		}
-		for i := range mean {
-			mean[i] = FP8(mean[i] / float32(e-s))
-		}
-		bscores = append(bscores, ix.score(qs, mean))
-		starts = append(starts, s)
-	}
-	last := len(starts) - 1
-	bscores[last] = math.Inf(1) // the newest block is always kept
+	})
+	bscores[nb-1] = math.Inf(1) // the newest block is always kept
 	blocks, rounds := topK(bscores, p.BlockTop, rng)
 	var cand []int
-	var scores []float64
 	var st []int32
 	for _, b := range blocks {
-		st = append(st, int32(starts[b]))
-		for t := starts[b]; t < min(starts[b]+B, w.hi); t++ {
+		s := w.lo + b*B
+		st = append(st, int32(s))
+		for t := s; t < min(s+B, w.hi); t++ {
 			cand = append(cand, t)
-			scores = append(scores, ix.score(qs, ix.key(t)))
 		}
 	}
+	scores := make([]float64, len(cand))
+	parallelRange(len(cand), 2048, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if flat != nil {
+				scores[i] = flat[cand[i]-w.lo]
+			} else {
+				scores[i] = ix.score(qs, ix.key(cand[i]))
+			}
+		}
+	})
 	keep, r2 := topK(scores, p.K, rng)
 	sel := make([]int32, len(keep))
 	for i, x := range keep {

@@ -128,11 +128,11 @@ func TestQualityOfFullSelection(t *testing.T) {
 	for i := range all {
 		all[i] = int32(i)
 	}
-	q := measure(h, h.K, h.V, qs, window{0, 512}, all)
+	q := measure(h, nil, nil, qs, window{0, 512}, all)
 	if q.MassRecall < 1-1e-9 || q.OutputRelError > 1e-9 {
 		t.Errorf("all tokens: %+v", q)
 	}
-	half := measure(h, h.K, h.V, qs, window{0, 512}, all[:256])
+	half := measure(h, nil, nil, qs, window{0, 512}, all[:256])
 	if half.MassRecall >= q.MassRecall || half.MassRecall <= 0 {
 		t.Errorf("first half: %+v", half)
 	}

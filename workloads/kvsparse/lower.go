@@ -60,8 +60,33 @@ func (lw *lowering) gather(name, tag string, t memory.Tensor, r memory.Region) {
 	if r.Empty() {
 		return
 	}
-	bytes := llm.BytesKV
-	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: bytes, Tag: tag}))
+	c := llm.MeasureGather(t, r, lw.pl.requestBytes)
+	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: llm.BytesKV, Tag: tag, Cost: &c}))
+}
+
+// gatherOwned is gather of a region the plan keeps (cachedRows,
+// cachedTokenRows), measured once for all the steps that read it.
+func (lw *lowering) gatherOwned(name, tag string, t memory.Tensor, r memory.Region) {
+	if r.Empty() {
+		return
+	}
+	k := costKey{seg: &r.Segs[0], segs: len(r.Segs), t: t}
+	k.t.Name = ""
+	c, ok := lw.pl.costs[k]
+	if !ok {
+		c = llm.MeasureGather(t, r, lw.pl.requestBytes)
+		lw.pl.costs[k] = c
+	}
+	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: llm.BytesKV, Tag: tag, Cost: &c}))
+}
+
+// costKey identifies a plan-kept region (its segments, which the plan
+// holds and never changes, so no other region shares their address) and
+// the tensor it is measured in (the name aside: Runs does not read it).
+type costKey struct {
+	seg  *memory.Seg
+	segs int
+	t    memory.Tensor
 }
 
 // writeRows scatters the new token's rows of t — pixel rows[i], all
@@ -72,7 +97,8 @@ func (lw *lowering) writeRows(name, tag string, t memory.Tensor, rows []int64) {
 		pix[i] = memory.Span{Lo: r, Hi: r + 1}
 	}
 	reg := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: t.Channels}, Pix: pix}})
-	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: reg, Bytes: llm.BytesKV, Tag: tag, Write: true}))
+	c := llm.MeasureGather(t, reg, lw.pl.requestBytes)
+	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: reg, Bytes: llm.BytesKV, Tag: tag, Write: true, Cost: &c}))
 }
 
 // strided is n rows, the i-th at i·stride + at.
@@ -289,7 +315,7 @@ func (lw *lowering) attendTokens(tokens [][]int32, stride int, owned bool) {
 			t = headRows(t, lw.kv)
 		}
 		if owned {
-			lw.gather(name, TagKV, t, lw.cachedRows(part, lw.hd, int64(stride)))
+			lw.gatherOwned(name, TagKV, t, lw.cachedRows(part, lw.hd, int64(stride)))
 		} else {
 			lw.gather(name, TagKV, t, lw.rowsOf(part, lw.hd, int64(stride)))
 		}
@@ -356,8 +382,9 @@ func (lw *lowering) mustafar(layer, step int) {
 
 // score is a scoring product (label cache or indexer) of M queries of
 // depth K against n keys per group whose keys were gathered chunk by
-// chunk: on the array as GEMMs from SRAM, or on the vector unit.
-func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, keys func(lo, hi int) memory.Region, n int) {
+// chunk: on the array as GEMMs from SRAM, or on the vector unit. owned
+// says keys' regions are kept by the plan (gatherOwned).
+func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, keys func(lo, hi int) memory.Region, n int, owned bool) {
 	perToken := int64(groups) * int64(K) * int64(lw.pl.wordBytes)
 	c := lw.chunkTokens(perToken, lw.s.ChunkN)
 	if lw.pl.P.Unit == "vector" {
@@ -365,7 +392,11 @@ func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, k
 	}
 	for lo := 0; lo < n; lo += c {
 		hi := min(lo+c, n)
-		lw.gather(name+"_gather", tag, t, keys(lo, hi))
+		if owned {
+			lw.gatherOwned(name+"_gather", tag, t, keys(lo, hi))
+		} else {
+			lw.gather(name+"_gather", tag, t, keys(lo, hi))
+		}
 		if lw.pl.P.Unit == "array" {
 			lw.gemm(name, "gemm", M, K, hi-lo, groups, lw.s.ChunkN, false)
 		}
@@ -429,6 +460,80 @@ type pageKey struct {
 // (llm.AttentionLowering): the method's selection work, the gathers of
 // what it reads, and attention over it.
 func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+	return pl.AppendAttention(nil, m, layer, p, s, L)
+}
+
+// tmplKey is the decode step a plan's lowering templates are for: what
+// a layer's lowering reads of the step besides the layer.
+type tmplKey struct {
+	m                                   llm.Model
+	ctx, step, batch, chunkN, chunkK, L int
+}
+
+// AppendAttention is Attention appending to dst (llm.AttentionAppender).
+//
+// A layer's lowering depends on the layer only through the sampled layer
+// whose selections it reuses (nearest) and its operators' names: within a
+// step, the layers that reuse one sampled layer lower alike. So each step
+// lowers once per sampled layer, without names (the template), and every
+// layer copies its sampled layer's template under its own names — what
+// lowering it afresh gives (TestAppendAttentionIsAFreshLowering), for a
+// sixteenth of the work with two sampled layers of 32.
+func (pl *Plan) AppendAttention(dst []llm.Op, m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+	if len(pl.Layers) == 0 || !lowered(pl.P.Method) {
+		return append(dst, pl.lower(m, layer, p, s, L)...)
+	}
+	k := tmplKey{m: m, ctx: s.Context, step: s.Step, batch: s.Batch, chunkN: s.ChunkN, chunkK: s.ChunkK, L: L}
+	if k != pl.tmplAt || pl.tmpls == nil {
+		pl.tmplAt, pl.tmpls = k, make([][]llm.Op, len(pl.Layers))
+	}
+	li := nearest(pl.Layers, layer)
+	t := pl.tmpls[li]
+	if t == nil {
+		t = pl.lower(m, layer, "", s, L)
+		pl.tmpls[li] = t
+	}
+	for _, op := range t {
+		op.Name = pl.name(p, op.Name)
+		if op.Kind == llm.OpGEMM {
+			op.Layer.Name = op.Name
+		}
+		if op.Gather != nil {
+			g := *op.Gather
+			g.Tensor.Name = pl.name(p, g.Tensor.Name)
+			op.Gather = &g
+		}
+		dst = append(dst, op)
+	}
+	return dst
+}
+
+// lowered reports whether the method has a lowering of its own (else
+// the dense one).
+func lowered(method string) bool {
+	switch method {
+	case configs.KVEvict, configs.KVQuest, configs.KVDoubleSparsity, configs.KVDSA, configs.KVHISA, configs.KVMustafar:
+		return true
+	}
+	return false
+}
+
+// name is prefix p and operator name s, made once per pair.
+func (pl *Plan) name(p, s string) string {
+	if p == "" {
+		return s
+	}
+	k := [2]string{p, s}
+	if n, ok := pl.names[k]; ok {
+		return n
+	}
+	n := p + s
+	pl.names[k] = n
+	return n
+}
+
+// lower is one layer's attention at one step, lowered afresh.
+func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
 	lw := &lowering{pl: pl, m: m, p: p, s: s, L: L, g: m.QueryGroup(), hd: m.HeadSize(), kv: m.KVHeads(), seq: s.Batch}
 	ctx, P := s.Context, pl.P
 	perHead := func(f func(sm *Sample) []int32) [][]int32 {
@@ -492,7 +597,7 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 				pix = append(pix, memory.Span{Lo: int64(i*pl.cap + lo), Hi: int64(i*pl.cap + hi)})
 			}
 			return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(P.Channels)}, Pix: pix}})
-		}, L)
+		}, L, false)
 		lw.vec("ds_softmax", heads*int64(L), opsSoftmax)
 		lw.topk("ds_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, L) }))
 		lw.attendTokens(perHead(func(sm *Sample) []int32 { return sm.Sel.Tokens }), pl.cap, true)
@@ -511,7 +616,7 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 		if P.Method == configs.KVDSA {
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.seqRows(lo, hi, pl.cap, P.IndexDim)
-			}, L)
+			}, L, false)
 			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(L), opsReLUWeight)
 			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds, L), lw.seq))
 		} else {
@@ -521,14 +626,14 @@ func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L in
 			bkeys := lw.tensor("block_keys", int64(lw.seq*capB), int64(P.IndexDim), P.IndexBits)
 			lw.score("block_scores", TagIndexer, bkeys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.seqRows(lo, hi, capB, P.IndexDim)
-			}, nb)
+			}, nb, false)
 			lw.vec("block_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nb), opsReLUWeight)
 			lw.topk("block_topk", repeat(rebase(sm.Sel.Rounds[:sm.Sel.Split], nb), lw.seq))
 			cand := pl.pagesNow(sm, B, ctx)
 			nc := len(cand)
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.cachedTokenRows(cand[lo:hi], pl.cap, P.IndexDim)
-			}, nc)
+			}, nc, true)
 			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nc), opsReLUWeight)
 			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds[sm.Sel.Split:], nc), lw.seq))
 			// The newest block's pooled key takes the new index key and is

@@ -1,11 +1,15 @@
 package kvsparse
 
 import (
+	"fmt"
 	"math/rand"
+	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // TestHeadRowsSameRequests: a per-head gather read as (token, head) rows
@@ -50,6 +54,48 @@ func TestHeadRowsSameRequests(t *testing.T) {
 		if got != want || rows.Elems() != perSlice.Elems() {
 			t.Errorf("head %d ch × %d bits: (token, head) rows %d requests, %d elements; channel slices %d, %d",
 				c.hd, c.bits, got, rows.Elems(), want, perSlice.Elems())
+		}
+	}
+}
+
+// TestAppendAttentionIsAFreshLowering: the step templates a plan copies
+// layer by layer (AppendAttention) give, for every layer and step, the
+// operators a fresh lowering of that layer gives — names, regions and
+// all — and every gather's measured cost is what Tensor.Runs and
+// Region.Elems give for its rows, for every method.
+func TestAppendAttentionIsAFreshLowering(t *testing.T) {
+	m, _ := llm.Lookup("llama-3.2-1b")
+	const prompt, steps = 1000, 24
+	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
+		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=256", "kv_sparsity.recent=64",
+			"kv_sparsity.k=256", "kv_sparsity.block_top=4", "kv_sparsity.sample_steps=3", "kv_sparsity.sample_layers=3",
+			"buffers.filter_kb=64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, err := NewPlan(cfg, m, prompt, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := int64(cfg.DRAM.RequestBytes)
+		var buf []llm.Op
+		for st := 1; st <= steps; st++ {
+			s := llm.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}
+			for layer := 0; layer < m.NumHiddenLayers; layer++ {
+				p := fmt.Sprintf("L%d.", layer)
+				buf = pl.AppendAttention(buf[:0], m, layer, p, s, s.Context)
+				fresh := pl.lower(m, layer, p, s, s.Context)
+				if !reflect.DeepEqual(buf, fresh) {
+					t.Fatalf("%s step %d layer %d: the template's operators differ from a fresh lowering", method, st, layer)
+				}
+				for _, op := range buf {
+					if g := op.Gather; g != nil {
+						if want := llm.MeasureGather(g.Tensor, g.Rows, req); g.Cost == nil || *g.Cost != want {
+							t.Fatalf("%s step %d %s: cost %+v, the rows give %+v", method, st, op.Name, g.Cost, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }

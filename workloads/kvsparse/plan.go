@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
+	"time"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -56,9 +56,20 @@ type Plan struct {
 	indexer      string // IndexerSource
 	// pruneK and pruneV are Mustafar's pruned K and V of the head being
 	// measured, reused head to head (layers run one at a time).
-	pruneK, pruneV []float32
+	pruneK, pruneV *pruned
 	// headBufs are the sampled heads' arrays, redrawn layer by layer.
 	headBufs []*Head
+	// measured is closed once every sample's quality is in (StartPlan;
+	// nil: always), kernelSeconds the host time it took.
+	measured      chan struct{}
+	kernelSeconds float64
+	// tmpls are the step tmplAt's lowerings, one per sampled layer
+	// (AppendAttention); names and costs are the operator names and
+	// plan-kept regions' measurements made so far.
+	tmplAt tmplKey
+	tmpls  [][]llm.Op
+	names  map[[2]string]string
+	costs  map[costKey]llm.GatherCost
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -91,8 +102,37 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 	return NewPlanSynth(cfg, m, prompt, steps, DefaultSynth)
 }
 
+// StartPlan is NewPlan returning as soon as every sample's selection is
+// made, the last sampled layer's quality measurements still running
+// beside the caller: the lowering reads selections only, so a decode can
+// run on the plan meanwhile. Quality, WriteTrace and Wait wait for the
+// measurements; nothing else of the plan changes after StartPlan returns.
+func StartPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
+	return startPlan(cfg, m, prompt, steps, DefaultSynth)
+}
+
 // NewPlanSynth is NewPlan on synthetic tensors drawn from syn.
 func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+	pl, err := startPlan(cfg, m, prompt, steps, syn)
+	if err != nil {
+		return nil, err
+	}
+	pl.Wait()
+	return pl, nil
+}
+
+// Wait blocks until every sample's quality is measured (StartPlan) and
+// returns the kernels' host seconds, selections and measurements (0 for
+// a replayed plan).
+func (pl *Plan) Wait() float64 {
+	if pl.measured != nil {
+		<-pl.measured
+	}
+	return pl.kernelSeconds
+}
+
+func startPlan(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+	start := time.Now()
 	p := cfg.KVSparsity
 	pl := newPlan(cfg, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
@@ -136,38 +176,41 @@ func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth
 			}
 		}
 	}
-	// Sampled layers are independent (each its own heads and seeded
-	// random source) and could run at once, results kept in layer order;
-	// one at a time keeps a 32K-context run within its 300 MB target (two
-	// layers' heads at once took it to 330–370 MB).
-	outs := make([]layerOut, len(pl.Layers))
-	const workers = 1 // more would need their own pruneK/pruneV and headBufs
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
+	// Sampled layers run one after another, each drawing its heads into
+	// the same arrays: two layers' heads at once took a 32K-context run
+	// past its 300 MB target. A layer's selections come first, then its
+	// measurements; the last layer's run on after this returns.
+	pl.Samples = make([]Sample, len(pl.Layers)*len(pl.Heads)*len(pl.StepsAt))
+	var last func()
 	for i, li := range pl.Layers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			outs[i] = pl.layerSamples(li, syn, dumped, sampled, prompt, steps)
-			<-sem
-		}()
-	}
-	wg.Wait()
-	pl.pruneK, pl.pruneV, pl.headBufs = nil, nil, nil
-	for _, o := range outs {
+		o := pl.layerSamples(i, li, syn, dumped, sampled, prompt, steps)
 		if o.err != nil {
 			return nil, o.err
 		}
-		pl.Samples = append(pl.Samples, o.samples...)
 		pl.Labels = append(pl.Labels, o.labels...)
+		if i < len(pl.Layers)-1 {
+			o.measure()
+		} else {
+			last = o.measure
+		}
 	}
+	pl.measured = make(chan struct{})
+	go func() {
+		if last != nil {
+			last()
+		}
+		pl.pruneK, pl.pruneV, pl.headBufs = nil, nil, nil
+		pl.kernelSeconds = time.Since(start).Seconds()
+		close(pl.measured)
+	}()
 	return pl, nil
 }
 
+// layerOut is a sampled layer's labels (double_sparsity) and what is
+// left to do once its selections are in the plan: its measurements.
 type layerOut struct {
-	samples []Sample
 	labels  [][]int
+	measure func()
 	err     error
 }
 
@@ -187,11 +230,14 @@ func (pl *Plan) indexDump(li int) (string, bool) {
 // none had (a mix is refused); "" for the other methods.
 func (pl *Plan) IndexerSource() string { return pl.indexer }
 
-// layerSamples runs the kernel on one sampled layer's heads and steps.
-func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
+// layerSamples runs the kernel on one sampled layer's heads and steps
+// (model layer li, the plan's layer li0): the selections into the plan's
+// samples, and the measurements as out.measure.
+func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[int]bool, prompt, steps int) (out layerOut) {
 	p := pl.P
 	g, D := pl.Model.QueryGroup(), pl.Model.HeadSize()
 	heads := make([]*Head, len(pl.Heads))
+	var draw []int // the heads to draw (synthetic)
 	for i, h := range pl.Heads {
 		if dumped != nil {
 			heads[i] = dumped
@@ -209,7 +255,14 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		if i >= len(pl.headBufs) {
 			pl.headBufs = append(pl.headBufs, nil)
 		}
-		heads[i] = newHeadInto(pl.headBufs[i], syn, p.Seed, li, h, D, prompt+steps)
+		draw = append(draw, i)
+	}
+	// Each synthetic head has its own random source: drawn at once.
+	parallel(len(draw), func(j int) {
+		i := draw[j]
+		heads[i] = newHeadInto(pl.headBufs[i], syn, p.Seed, li, pl.Heads[i], D, prompt+steps)
+	})
+	for _, i := range draw {
 		pl.headBufs[i] = heads[i]
 	}
 	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
@@ -231,51 +284,66 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 		for _, st := range pl.StepsAt {
 			ctx := prompt + st
 			w := window{0, ctx}
-			flat := ix.DSA(ctx-1, g, w, p.K, rng)
+			qs := ix.queries(ctx-1, g)
+			scores := ix.scores(qs, w)
+			flat := ix.dsa(scores, w, p.K, rng)
 			if p.Method == configs.KVDSA {
 				shared = append(shared, flat)
 				continue
 			}
-			h := ix.HISA(ctx-1, g, w, p, rng)
+			// HISA's candidates are scored as the flat indexer scored
+			// them at this step: its scores are reused, not remade.
+			h := ix.hisa(qs, scores, w, p, rng)
 			shared = append(shared, h)
 			iou = append(iou, IoU(h.Tokens, flat.Tokens))
 		}
 	}
+	// Eviction follows every step and draws nothing at random: each
+	// head's run alone, the heads at once.
+	var evicted [][]Selection
+	if p.Method == configs.KVEvict {
+		evicted = make([][]Selection, len(heads))
+		parallel(len(heads), func(hi int) {
+			ev := newEvictor(heads[hi], p, g, prompt)
+			for st := 1; st <= steps && len(evicted[hi]) < len(pl.StepsAt); st++ {
+				ev.step(prompt + st)
+				if sampled[st] {
+					evicted[hi] = append(evicted[hi], ev.selection(prompt+st))
+				}
+			}
+		})
+	}
+	type job struct {
+		s  *Sample
+		qs [][]float32
+		w  window
+	}
+	jobs := make([][]job, len(heads))
 	for hi, h := range heads {
 		var labels []int
 		if p.Method == configs.KVDoubleSparsity {
 			labels = labelChannels(h, g, p.Channels, prompt)
 			out.labels = append(out.labels, labels)
 		}
-		var mk, mv []float32
-		if p.Method == configs.KVMustafar {
-			if len(pl.pruneK) < len(h.K) {
-				pl.pruneK, pl.pruneV = make([]float32, len(h.K)), make([]float32, len(h.V))
-			}
-			mk, mv = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
-		}
-		var ev *evictor
-		if p.Method == configs.KVEvict {
-			ev = newEvictor(h, p, g, prompt)
+		var pb *pageBounds
+		if p.Method == configs.KVQuest {
+			pb = newPageBounds(h, p.PageSize)
 		}
 		si := 0
 		for st := 1; st <= steps && si < len(pl.StepsAt); st++ {
-			ctx := prompt + st
-			if ev != nil {
-				ev.step(ctx)
-			}
 			if !sampled[st] {
 				continue
 			}
+			ctx := prompt + st
 			w := window{0, ctx}
 			qs := groupQueries(h, g, ctx-1)
-			s := Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
-			keys, vals := h.K, h.V
+			s := &pl.Samples[(li0*len(heads)+hi)*len(pl.StepsAt)+si]
+			*s = Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
 			switch p.Method {
 			case configs.KVEvict:
-				s.Sel = ev.selection(ctx)
+				s.Sel = evicted[hi][si]
 			case configs.KVQuest:
-				s.Sel = quest(h, qs, w, p, rng)
+				s.Sel = quest(h, qs, w, p, pb, rng)
 			case configs.KVDoubleSparsity:
 				s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
 			case configs.KVDSA, configs.KVHISA:
@@ -284,7 +352,6 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 					s.IoU = iou[si]
 				}
 			case configs.KVMustafar:
-				keys, vals = mk, mv
 				// The new token's rows are pruned on the top-k engine:
 				// a quick-select over each row's magnitudes.
 				for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
@@ -299,9 +366,28 @@ func (pl *Plan) layerSamples(li int, syn Synth, dumped *Head, sampled map[int]bo
 				out.err = fmt.Errorf("kv_sparsity.method %s has no kernel", p.Method)
 				return out
 			}
-			s.Quality = measure(h, keys, vals, qs, w, s.Sel.Tokens)
-			out.samples = append(out.samples, s)
+			jobs[hi] = append(jobs[hi], job{s, qs, w})
 			si++
+		}
+		if si != len(pl.StepsAt) {
+			out.err = fmt.Errorf("layer %d head %d: %d of %d sampled steps", li, pl.Heads[hi], si, len(pl.StepsAt))
+			return out
+		}
+	}
+	out.measure = func() {
+		for hi, h := range heads {
+			var mk, mv *pruned // nil: the dense cache
+			if p.Method == configs.KVMustafar {
+				pl.pruneK, pl.pruneV = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
+				mk, mv = pl.pruneK, pl.pruneV
+			}
+			// The head's measurements draw nothing and depend on nothing
+			// but their sample: all at once, before the next head's
+			// pruning overwrites mk and mv.
+			parallel(len(jobs[hi]), func(j int) {
+				jb := jobs[hi][j]
+				jb.s.Quality = measure(h, mk, mv, jb.qs, jb.w, jb.s.Sel.Tokens)
+			})
 		}
 	}
 	return out
@@ -321,7 +407,7 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
 		requestBytes: int64(cfg.DRAM.RequestBytes),
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
-		tokenRegions: map[tokenRowsKey]memory.Region{}}
+		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]llm.GatherCost{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
@@ -373,8 +459,9 @@ type Stats struct {
 	IoU, IoUMin        float64 // hisa
 }
 
-// Quality averages the samples.
+// Quality averages the samples (once measured: Wait).
 func (pl *Plan) Quality() Stats {
+	pl.Wait()
 	var st Stats
 	n := float64(len(pl.Samples))
 	st.Samples = len(pl.Samples)

@@ -41,8 +41,9 @@ type traceSample struct {
 	IoU                        float64    `json:"iou,omitempty"`
 }
 
-// WriteTrace records the plan's selections.
+// WriteTrace records the plan's selections (once measured: Wait).
 func (pl *Plan) WriteTrace(w io.Writer) error {
+	pl.Wait()
 	t := trace{Format: TraceFormat, Version: 1, Params: pl.P, Model: pl.Model.Name, Prompt: pl.Prompt, Steps: pl.Steps,
 		Layers: pl.Layers, Heads: pl.Heads, StepsAt: pl.StepsAt}
 	for _, s := range pl.Samples {

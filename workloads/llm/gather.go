@@ -25,6 +25,28 @@ type Gather struct {
 	// Write makes the op a scatter: the DMA writes the rows from SRAM to
 	// DRAM (a new token's metadata), with the same burst accounting.
 	Write bool
+	// Cost, when set, is Rows measured once by the lowering (GatherCost);
+	// nil: SimulateLLM measures the region itself.
+	Cost *GatherCost
+}
+
+// GatherCost is a gather's rows measured for DRAM requests of
+// RequestBytes: the region's elements and the requests that cover it
+// (memory.Tensor.Runs of Tensor). A lowering that gathers the same rows
+// step after step (a sample's selection reused by every layer and step
+// until the next sample) measures them once instead of having every
+// operator walk the region's spans again; it must be exactly what
+// Tensor.Runs and Rows.Elems give, and it is used only when
+// RequestBytes matches the run's.
+type GatherCost struct {
+	RequestBytes, Elems, Requests int64
+}
+
+// MeasureGather is the GatherCost of rows r of t for requests of
+// requestBytes.
+func MeasureGather(t memory.Tensor, r memory.Region, requestBytes int64) GatherCost {
+	_, reqs := t.Runs(r, requestBytes)
+	return GatherCost{RequestBytes: requestBytes, Elems: r.Elems(), Requests: reqs}
 }
 
 // GatherOp is an OpGather of class class.

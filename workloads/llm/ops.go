@@ -2,6 +2,7 @@ package llm
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/moe"
@@ -132,6 +133,13 @@ type AttentionLowering interface {
 	Attention(m Model, layer int, p string, s StepSpec, L int) []Op
 }
 
+// AttentionAppender is an AttentionLowering that can append its
+// operators to dst (AppendOps) instead of returning a slice of its own:
+// a decode step's operators then go into one reused buffer.
+type AttentionAppender interface {
+	AppendAttention(dst []Op, m Model, layer int, p string, s StepSpec, L int) []Op
+}
+
 // DenseAttention is the dense lowering Ops uses without an
 // AttentionLowering (a sparse lowering may fall back to it).
 func (m Model) DenseAttention(p string, s StepSpec, L int) []Op { return m.attention(p, s, L) }
@@ -163,8 +171,14 @@ func (s StepSpec) attnGEMM(name, kind string, m, n, k, groups int) Op {
 // layer norm, QKV, RoPE, attention, output projection, residual, norm,
 // feed-forward (or router, top-k, experts, shared experts), residual; then
 // the final norm and the LM head for the last token of each sequence.
-func (m Model) Ops(s StepSpec) []Op {
-	var ops []Op
+func (m Model) Ops(s StepSpec) []Op { return m.AppendOps(nil, s) }
+
+// AppendOps appends Ops(s) to dst: a run that lowers step after step
+// reuses one buffer (a 32-layer decode step is hundreds of operators, and
+// growing a fresh slice for each step was most of a long decode's
+// allocation).
+func (m Model) AppendOps(dst []Op, s StepSpec) []Op {
+	ops := dst
 	T := s.Batch * s.New // tokens in flight
 	h, hd := m.HiddenSize, m.HeadSize()
 	heads, kv := m.NumAttentionHeads, m.KVHeads()
@@ -176,42 +190,79 @@ func (m Model) Ops(s StepSpec) []Op {
 	t64 := int64(T)
 	for li := 0; li < m.NumHiddenLayers; li++ {
 		p := layerPrefix(li)
-		ops = append(ops, vec(p+"attn_norm", t64*int64(h), norm))
+		n := layerNamesOf(li)
+		ops = append(ops, vec(n.attnNorm, t64*int64(h), norm))
 		if nb := s.narrowKV(); nb > 0 {
-			q := gemm(ClassQKV, p+"q_proj", workloads.GEMM("", T, heads*hd, h))
-			kvp := gemm(ClassQKV, p+"kv_proj", workloads.GEMM("", T, 2*kv*hd, h))
+			q := gemm(ClassQKV, n.qProj, workloads.GEMM("", T, heads*hd, h))
+			kvp := gemm(ClassQKV, n.kvProj, workloads.GEMM("", T, 2*kv*hd, h))
 			kvp.Layer.OutBits, kvp.KVWriteCols = nb, 2*kv*hd
 			ops = append(ops, q, kvp)
 		} else {
-			qkv := gemm(ClassQKV, p+"qkv", workloads.GEMM("", T, (heads+2*kv)*hd, h))
+			qkv := gemm(ClassQKV, n.qkv, workloads.GEMM("", T, (heads+2*kv)*hd, h))
 			qkv.KVWriteCols = 2 * kv * hd
 			ops = append(ops, qkv)
 		}
 		if m.ModelType != "gpt2" { // GPT-2 adds learned positions instead
-			ops = append(ops, vec(p+"rope", t64*int64((heads+kv)*hd), opsRoPE))
+			ops = append(ops, vec(n.rope, t64*int64((heads+kv)*hd), opsRoPE))
 		}
-		if s.Attention != nil && !s.Prefill {
+		if a, ok := s.Attention.(AttentionAppender); ok && !s.Prefill {
+			ops = a.AppendAttention(ops, m, li, p, s, L)
+		} else if s.Attention != nil && !s.Prefill {
 			ops = append(ops, s.Attention.Attention(m, li, p, s, L)...)
 		} else {
-			ops = append(ops, m.attention(p, s, L)...)
+			ops = m.appendAttention(ops, n, s, L)
 		}
 		ops = append(ops,
-			gemm(ClassOutProj, p+"o_proj", workloads.GEMM("", T, h, heads*hd)),
-			vec(p+"attn_residual", t64*int64(h), opsResidual),
-			vec(p+"ffn_norm", t64*int64(h), norm))
+			gemm(ClassOutProj, n.oProj, workloads.GEMM("", T, h, heads*hd)),
+			vec(n.attnResidual, t64*int64(h), opsResidual),
+			vec(n.ffnNorm, t64*int64(h), norm))
 		if m.MoE() {
 			ops = append(ops, m.moe(p, s, li, T)...)
 		} else if s.FFN != nil {
 			ops = append(ops, s.FFN(p, li, s.Step, T)...)
 		} else {
-			ops = append(ops, m.ffn(p, ClassFFN, "", T, m.IntermediateSize)...)
+			ops = m.appendFFN(ops, ClassFFN, n.up, n.act, n.down, T, m.IntermediateSize)
 		}
-		ops = append(ops, vec(p+"ffn_residual", t64*int64(h), opsResidual))
+		ops = append(ops, vec(n.ffnResidual, t64*int64(h), opsResidual))
 	}
 	last := int64(s.Batch)
 	ops = append(ops, vec("final_norm", last*int64(h), norm),
 		gemm(ClassLMHead, "lm_head", workloads.GEMM("", s.Batch, m.VocabSize, h)))
 	return ops
+}
+
+// layerNames are one decoder layer's operator names (its prefix and the
+// operator's), made once per layer instead of once per step.
+type layerNames struct {
+	attnNorm, qProj, kvProj, qkv, rope, oProj, attnResidual, ffnNorm, ffnResidual string
+	attnQK, attnQKTail, softmax, attnPV, attnPVTail, attnCombine                  string
+	up, act, down                                                                 string
+}
+
+func newLayerNames(p string) *layerNames {
+	return &layerNames{attnNorm: p + "attn_norm", qProj: p + "q_proj", kvProj: p + "kv_proj", qkv: p + "qkv", rope: p + "rope",
+		oProj: p + "o_proj", attnResidual: p + "attn_residual", ffnNorm: p + "ffn_norm", ffnResidual: p + "ffn_residual",
+		attnQK: p + "attn_qk", attnQKTail: p + "attn_qk_tail", softmax: p + "softmax", attnPV: p + "attn_pv",
+		attnPVTail: p + "attn_pv_tail", attnCombine: p + "attn_combine", up: p + "up", act: p + "act", down: p + "down"}
+}
+
+// namedLayers is how many layers' names are made once.
+const namedLayers = 512
+
+// names caches the first layers' names (Ops may run on several
+// goroutines: a layer built twice at once is built alike).
+var names [namedLayers]atomic.Pointer[layerNames]
+
+func layerNamesOf(li int) *layerNames {
+	if li >= len(names) {
+		return newLayerNames(layerPrefix(li))
+	}
+	if n := names[li].Load(); n != nil {
+		return n
+	}
+	n := newLayerNames(layerPrefix(li))
+	names[li].Store(n)
+	return n
 }
 
 // attention is the scores, softmax and probability×V products over L
@@ -221,52 +272,61 @@ func (m Model) Ops(s StepSpec) []Op {
 // groups of one GEMM, the partial block a second one, and the vector unit
 // rescales and adds the per-block partial outputs.
 func (m Model) attention(p string, s StepSpec, L int) []Op {
+	return m.appendAttention(nil, newLayerNames(p), s, L)
+}
+
+// appendAttention appends attention's operators, named by n, to ops.
+func (m Model) appendAttention(ops []Op, n *layerNames, s StepSpec, L int) []Op {
 	hd, kv, g := m.HeadSize(), m.KVHeads(), m.QueryGroup()
 	bk := s.Batch * kv
 	scores := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) * int64(L)
 	if s.Prefill || s.ChunkN <= 0 || s.ChunkK <= 0 {
-		return []Op{
-			s.attnGEMM(p+"attn_qk", "attn_qk", g*s.New, L, hd, bk),
-			vec(p+"softmax", scores, opsSoftmax),
-			s.attnGEMM(p+"attn_pv", "attn_av", g*s.New, hd, L, bk),
-		}
+		return append(ops,
+			s.attnGEMM(n.attnQK, "attn_qk", g*s.New, L, hd, bk),
+			vec(n.softmax, scores, opsSoftmax),
+			s.attnGEMM(n.attnPV, "attn_av", g*s.New, hd, L, bk),
+		)
 	}
-	var ops []Op
 	if full := L / s.ChunkN; full > 0 {
-		ops = append(ops, s.attnGEMM(p+"attn_qk", "attn_qk", g, s.ChunkN, hd, bk*full))
+		ops = append(ops, s.attnGEMM(n.attnQK, "attn_qk", g, s.ChunkN, hd, bk*full))
 	}
 	if r := L % s.ChunkN; r > 0 {
-		ops = append(ops, s.attnGEMM(p+"attn_qk_tail", "attn_qk", g, r, hd, bk))
+		ops = append(ops, s.attnGEMM(n.attnQKTail, "attn_qk", g, r, hd, bk))
 	}
-	ops = append(ops, vec(p+"softmax", scores, opsSoftmax))
+	ops = append(ops, vec(n.softmax, scores, opsSoftmax))
 	blocks := 0
 	if full := L / s.ChunkK; full > 0 {
-		ops = append(ops, s.attnGEMM(p+"attn_pv", "attn_av", g, hd, s.ChunkK, bk*full))
+		ops = append(ops, s.attnGEMM(n.attnPV, "attn_av", g, hd, s.ChunkK, bk*full))
 		blocks += full
 	}
 	if r := L % s.ChunkK; r > 0 {
-		ops = append(ops, s.attnGEMM(p+"attn_pv_tail", "attn_av", g, hd, r, bk))
+		ops = append(ops, s.attnGEMM(n.attnPVTail, "attn_av", g, hd, r, bk))
 		blocks++
 	}
 	if blocks > 1 {
-		ops = append(ops, vec(p+"attn_combine", int64(s.Batch)*int64(m.NumAttentionHeads)*int64(hd)*int64(blocks), opsCombine))
+		ops = append(ops, vec(n.attnCombine, int64(s.Batch)*int64(m.NumAttentionHeads)*int64(hd)*int64(blocks), opsCombine))
 	}
 	return ops
 }
 
 // ffn is a dense feed-forward of width inter over T tokens.
 func (m Model) ffn(p, class, tag string, T, inter int) []Op {
+	return m.appendFFN(nil, class, p+tag+"up", p+tag+"act", p+tag+"down", T, inter)
+}
+
+// appendFFN appends ffn's up, activation and down operators, so named.
+func (m Model) appendFFN(ops []Op, class, up, act, down string, T, inter int) []Op {
 	h := m.HiddenSize
-	act, actOps := "act", opsGELU
-	up := inter
+	actOps := opsGELU
+	cols := inter
 	if m.Gated {
-		up, actOps = 2*inter, opsSiLUGate
+		cols, actOps = 2*inter, opsSiLUGate
 	}
-	return []Op{
-		gemm(class, p+tag+"up", workloads.GEMM("", T, up, h)),
-		vec(p+tag+act, int64(T)*int64(inter), actOps),
-		gemm(class, p+tag+"down", workloads.GEMM("", T, h, inter)),
-	}
+	return append(ops,
+		gemm(class, up, workloads.GEMM("", T, cols, h)),
+		vec(act, int64(T)*int64(inter), actOps),
+		gemm(class, down, workloads.GEMM("", T, h, inter)),
+	)
 }
 
 // moe is the router GEMM and softmax, top-k per token on the top-k engine
@@ -320,7 +380,7 @@ var expertTags = func() []string {
 // prefixes are the layer name prefixes, made once (decode makes them for
 // every step otherwise).
 var prefixes = func() []string {
-	s := make([]string, 512)
+	s := make([]string, namedLayers)
 	for i := range s {
 		s[i] = fmt.Sprintf("L%d.", i)
 	}
