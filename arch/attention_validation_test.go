@@ -184,18 +184,29 @@ func TestAttentionBounds(t *testing.T) {
 	peak := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
 	for _, name := range []string{"summary-gpt2-small-wikitext2-per8.csv", "summary-gpt2-small-wikitext2-per8-step1+dedic.csv"} {
 		r := spattenRun(t, "spatten", name)
-		var sum int64
+		mults := int64(cfg.Attention.QKMultipliers + cfg.Attention.PVMultipliers)
+		var sum, cycles, macs int64
 		for _, l := range r.Layers {
 			// Raw, not StallCycles (which clamps at 0).
-			if l.Elapsed < l.ComputeCycles {
-				t.Errorf("%s %s: compute %d cycles in a %d-cycle span", name, l.Layer.Name, l.ComputeCycles, l.Elapsed)
+			if l.Elapsed < l.ComputeCycles || l.Cycles() < l.ComputeCycles {
+				t.Errorf("%s %s: compute %d cycles in a %d-cycle span (%d cycles)", name, l.Layer.Name, l.ComputeCycles, l.Elapsed, l.Cycles())
+			}
+			if l.WindowMACs > mults*l.Cycles() {
+				t.Errorf("%s %s: %d MACs done in %d cycles on %d multipliers", name, l.Layer.Name, l.WindowMACs, l.Cycles(), mults)
 			}
 			sum += l.Elapsed
+			cycles += l.Cycles()
+			macs += l.WindowMACs
 		}
 		// Layers overlap in the pipeline; their charged spans must still
-		// partition the run, as the systolic engine's do.
-		if sum != r.Span.Elapsed {
-			t.Errorf("%s: layer spans add up to %d cycles, the run took %d", name, sum, r.Span.Elapsed)
+		// partition the run, as the systolic engine's do, and so must
+		// their cycles (SCALE-Sim's −1 taken once) and the MACs done in
+		// them.
+		if sum != r.Span.Elapsed || cycles != r.Span.Elapsed-1 {
+			t.Errorf("%s: layer spans add up to %d cycles (cycles %d), the run took %d", name, sum, cycles, r.Span.Elapsed)
+		}
+		if macs != r.Attention.MACs {
+			t.Errorf("%s: %d MACs done in the layers' spans, %d in the run", name, macs, r.Attention.MACs)
 		}
 		cycles, bytes := totals(r)
 		if float64(cycles) < float64(bytes)/peak {
