@@ -486,12 +486,19 @@ func (c *attnController) progress() {
 	for len(c.jobs)-c.head < attnWindow && c.nextRow < len(c.rows) {
 		c.jobs = append(c.jobs, c.nextJob())
 	}
+	// waiting[s]: an older request is waiting for SRAM s. The RTL's
+	// buffer managers take allocations from one stream, first in first
+	// out (SpAttenController.scala:52,85,621-623; BufferManager.scala
+	// halts the stream while the request at its head does not fit), so
+	// a younger request never takes the space an older one waits for.
+	var waiting [2]bool
 	for j := c.head; j < len(c.jobs); j++ {
 		job := &c.jobs[j]
 		for !job.running && !job.done {
 			s := &job.steps[job.next]
 			if s.acquire >= 0 {
-				if !c.canAcquire(s.acquire, s.hold) {
+				if waiting[s.acquire] || !c.canAcquire(s.acquire, s.hold) {
+					waiting[s.acquire] = true
 					break
 				}
 				c.slots[s.acquire]++

@@ -281,3 +281,61 @@ func TestSampledSummaryError(t *testing.T) {
 		t.Errorf("sampling error %.2f%% cycles, %.2f%% bytes; the documented bound is 3%%", 100*ec, 100*eb)
 	}
 }
+
+// The K SRAM takes requests first in first out, as the RTL's buffer
+// manager does (SpAttenController.scala:52,85; BufferManager.scala halts
+// its allocation stream while the request at its head does not fit): a
+// younger request that would fit never starts its key fetch before an
+// older one that waits for space. Rows (8-bit keys, 100 KiB K SRAM, 768 B
+// a line of 8 keys): 512 keys (49,152 B), then 1,000 (96,768 B: not beside
+// the first), then 256 (24,576 B: would fit beside the first). On the
+// full GPT-2 trace likewise every request's first key fetch starts in
+// request order. Before, the third row's fetch went first, and on
+// GPT-2-small kernels layer8's requests ran ahead of layers 6 and 7.
+func TestKeySRAMAdmitsInOrder(t *testing.T) {
+	row := func(layer, keys int) string {
+		n := itoa(keys)
+		return "0," + itoa(layer) + ",0,64," + n + "," + n + ",8,16,0.05,False,4," + n + ",8,False,False,False,-1\n"
+	}
+	crafted := writeTrace(t, row(0, 512)+row(1, 1000)+row(2, 256))
+	full, err := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		w    workloads.Workload
+		sets []string
+	}{
+		{"crafted", crafted, []string{"buffers.ifmap_kb=100"}},
+		{"full trace", full, nil},
+	} {
+		cfg, err := configs.Load("spatten", tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl := NewTimeline(1 << 30)
+		if _, err := simulateAttention(cfg, tc.w, tl); err != nil {
+			t.Fatal(err)
+		}
+		first := map[int]float64{} // request → start of its first key fill
+		for _, e := range tl.events {
+			if e.ph != "X" || tl.trackName[e.track] != "Accel.IfmapBuffer" {
+				continue
+			}
+			j := e.args["step"].(int)
+			if s, ok := first[j]; !ok || e.start < s {
+				first[j] = e.start
+			}
+		}
+		if len(first) < 3 {
+			t.Fatalf("%s: %d key fetches on the timeline", tc.name, len(first))
+		}
+		for j := 1; j < len(first); j++ {
+			if first[j] < first[j-1] {
+				t.Errorf("%s: request %d's key fetch starts at %g, before request %d's at %g", tc.name, j, first[j], j-1, first[j-1])
+				break
+			}
+		}
+	}
+}
