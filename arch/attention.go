@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand"
 	"sort"
 	"time"
@@ -168,8 +169,9 @@ type attnController struct {
 	// groups lists every (layer, iteration) span in the order it began:
 	// layer li's span k is groups[g] = {li, k}.
 	groups [][2]int
-	// busyLog is each unit's jobs as [start, end) cycles, in time order.
-	busyLog    [numAttnUnits][][2]int64
+	// busyLog is each unit's jobs as [start, end) cycles and the job's
+	// MACs, in time order.
+	busyLog    [numAttnUnits][]busyEntry
 	layerSlots [][2]int64 // line-words of lines used, for mapping efficiency
 	Finished   bool
 	endTime    int64
@@ -484,12 +486,19 @@ func (c *attnController) progress() {
 	for len(c.jobs)-c.head < attnWindow && c.nextRow < len(c.rows) {
 		c.jobs = append(c.jobs, c.nextJob())
 	}
+	// waiting[s]: an older request is waiting for SRAM s. The RTL's
+	// buffer managers take allocations from one stream, first in first
+	// out (SpAttenController.scala:52,85,621-623; BufferManager.scala
+	// halts the stream while the request at its head does not fit), so
+	// a younger request never takes the space an older one waits for.
+	var waiting [2]bool
 	for j := c.head; j < len(c.jobs); j++ {
 		job := &c.jobs[j]
 		for !job.running && !job.done {
 			s := &job.steps[job.next]
 			if s.acquire >= 0 {
-				if !c.canAcquire(s.acquire, s.hold) {
+				if waiting[s.acquire] || !c.canAcquire(s.acquire, s.hold) {
+					waiting[s.acquire] = true
 					break
 				}
 				c.slots[s.acquire]++
@@ -519,7 +528,7 @@ func (c *attnController) progress() {
 			c.touch(li, it)
 			c.unitBusy[s.unit] = true
 			now := c.now()
-			c.busyLog[s.unit] = append(c.busyLog[s.unit], [2]int64{now, now + s.cycles})
+			c.busyLog[s.unit] = append(c.busyLog[s.unit], busyEntry{now, now + s.cycles, s.macs})
 			if s.side {
 				c.sideRuns[s.unit] = append(c.sideRuns[s.unit], [2]int{li, it})
 				c.send(c.units[s.unit], &ComputeReq{Fold: -1 - s.unit, Cycles: s.cycles})
@@ -530,6 +539,31 @@ func (c *attnController) progress() {
 			c.send(c.units[s.unit], &ComputeReq{Fold: j, Cycles: s.cycles, Latency: s.latency, MACs: s.macs})
 		}
 	}
+}
+
+// busyEntry is one job on a unit: busy over [start, end), doing macs.
+type busyEntry struct{ start, end, macs int64 }
+
+// macsIn is the part of the job's MACs done within [lo, hi), taken pro
+// rata to its cycles (a Q×K or prob×V job streams one buffer line a
+// cycle). The shares of adjacent windows telescope, so a job's MACs are
+// split exactly, none lost to rounding.
+func (b busyEntry) macsIn(lo, hi int64) int64 {
+	if b.end <= b.start {
+		if lo <= b.start && b.start < hi {
+			return b.macs
+		}
+		return 0
+	}
+	upTo := func(x int64) int64 {
+		x = min(max(x, b.start), b.end) - b.start
+		// macs × x ÷ cycles in 128 bits: the product can pass 2⁶³ on
+		// long rows; the quotient is at most macs.
+		h, l := bits.Mul64(uint64(b.macs), uint64(x))
+		q, _ := bits.Div64(h, l, uint64(b.end-b.start))
+		return int64(q)
+	}
+	return upTo(hi) - upTo(lo)
 }
 
 // groupSpan is the time one layer of one iteration was active.
@@ -682,8 +716,11 @@ func (c *attnController) sidesDone() bool {
 // group's last completion (in the order the groups began) to its own last
 // completion, so the layers' cycles add up to the run; its compute cycles
 // are its busiest unit's busy time within those windows (whoever's job it
-// was), so its stalls = elapsed − compute are never negative. DRAM bytes
-// come from the memory model's ledger.
+// was), so its stalls = elapsed − compute are never negative, and its
+// WindowMACs the MACs done within them, likewise whoever's — the layer's
+// own MACs (MACs) include work done in a neighbour's window, so over its
+// windows they could exceed what the multipliers can do. DRAM bytes come
+// from the memory model's ledger.
 func (c *attnController) finish() {
 	c.Finished = true
 	c.endTime = c.now()
@@ -692,7 +729,8 @@ func (c *attnController) finish() {
 	var ptr [numAttnUnits]int
 	var prevEnd int64
 	for i := range c.Layers {
-		c.Layers[i].Elapsed = 0
+		c.Layers[i].Elapsed, c.Layers[i].WindowMACs = 0, 0
+		c.Layers[i].RunShare, c.Layers[i].RunStart = true, false
 	}
 	for _, g := range c.groups {
 		li := g[0]
@@ -702,14 +740,18 @@ func (c *attnController) finish() {
 		}
 		lo, hi := prevEnd, end
 		prevEnd = end
+		if lo == 0 {
+			c.Layers[li].RunStart = true // its cycles lose SCALE-Sim's −1
+		}
 		c.Layers[li].Elapsed += hi - lo
 		for u := range c.busyLog {
 			log := c.busyLog[u]
-			for ptr[u] < len(log) && log[ptr[u]][1] <= lo {
+			for ptr[u] < len(log) && log[ptr[u]].end <= lo && log[ptr[u]].start < lo {
 				ptr[u]++
 			}
-			for k := ptr[u]; k < len(log) && log[k][0] < hi; k++ {
-				busy[li][u] += min(hi, log[k][1]) - max(lo, log[k][0])
+			for k := ptr[u]; k < len(log) && log[k].start < hi; k++ {
+				busy[li][u] += max(0, min(hi, log[k].end)-max(lo, log[k].start))
+				c.Layers[li].WindowMACs += log[k].macsIn(lo, hi)
 			}
 		}
 	}

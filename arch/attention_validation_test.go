@@ -184,18 +184,29 @@ func TestAttentionBounds(t *testing.T) {
 	peak := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
 	for _, name := range []string{"summary-gpt2-small-wikitext2-per8.csv", "summary-gpt2-small-wikitext2-per8-step1+dedic.csv"} {
 		r := spattenRun(t, "spatten", name)
-		var sum int64
+		mults := int64(cfg.Attention.QKMultipliers + cfg.Attention.PVMultipliers)
+		var sum, cycles, macs int64
 		for _, l := range r.Layers {
 			// Raw, not StallCycles (which clamps at 0).
-			if l.Elapsed < l.ComputeCycles {
-				t.Errorf("%s %s: compute %d cycles in a %d-cycle span", name, l.Layer.Name, l.ComputeCycles, l.Elapsed)
+			if l.Elapsed < l.ComputeCycles || l.Cycles() < l.ComputeCycles {
+				t.Errorf("%s %s: compute %d cycles in a %d-cycle span (%d cycles)", name, l.Layer.Name, l.ComputeCycles, l.Elapsed, l.Cycles())
+			}
+			if l.WindowMACs > mults*l.Cycles() {
+				t.Errorf("%s %s: %d MACs done in %d cycles on %d multipliers", name, l.Layer.Name, l.WindowMACs, l.Cycles(), mults)
 			}
 			sum += l.Elapsed
+			cycles += l.Cycles()
+			macs += l.WindowMACs
 		}
 		// Layers overlap in the pipeline; their charged spans must still
-		// partition the run, as the systolic engine's do.
-		if sum != r.Span.Elapsed {
-			t.Errorf("%s: layer spans add up to %d cycles, the run took %d", name, sum, r.Span.Elapsed)
+		// partition the run, as the systolic engine's do, and so must
+		// their cycles (SCALE-Sim's −1 taken once) and the MACs done in
+		// them.
+		if sum != r.Span.Elapsed || cycles != r.Span.Elapsed-1 {
+			t.Errorf("%s: layer spans add up to %d cycles (cycles %d), the run took %d", name, sum, cycles, r.Span.Elapsed)
+		}
+		if macs != r.Attention.MACs {
+			t.Errorf("%s: %d MACs done in the layers' spans, %d in the run", name, macs, r.Attention.MACs)
 		}
 		cycles, bytes := totals(r)
 		if float64(cycles) < float64(bytes)/peak {
@@ -268,5 +279,63 @@ func TestSampledSummaryError(t *testing.T) {
 	t.Logf("sampled vs all queries: cycles %d vs %d (%.2f%%), bytes %d vs %d (%.2f%%)", sc, fc, 100*ec, sb, fb, 100*eb)
 	if ec > 0.03 || eb > 0.03 {
 		t.Errorf("sampling error %.2f%% cycles, %.2f%% bytes; the documented bound is 3%%", 100*ec, 100*eb)
+	}
+}
+
+// The K SRAM takes requests first in first out, as the RTL's buffer
+// manager does (SpAttenController.scala:52,85; BufferManager.scala halts
+// its allocation stream while the request at its head does not fit): a
+// younger request that would fit never starts its key fetch before an
+// older one that waits for space. Rows (8-bit keys, 100 KiB K SRAM, 768 B
+// a line of 8 keys): 512 keys (49,152 B), then 1,000 (96,768 B: not beside
+// the first), then 256 (24,576 B: would fit beside the first). On the
+// full GPT-2 trace likewise every request's first key fetch starts in
+// request order. Before, the third row's fetch went first, and on
+// GPT-2-small kernels layer8's requests ran ahead of layers 6 and 7.
+func TestKeySRAMAdmitsInOrder(t *testing.T) {
+	row := func(layer, keys int) string {
+		n := itoa(keys)
+		return "0," + itoa(layer) + ",0,64," + n + "," + n + ",8,16,0.05,False,4," + n + ",8,False,False,False,-1\n"
+	}
+	crafted := writeTrace(t, row(0, 512)+row(1, 1000)+row(2, 256))
+	full, err := traces.ReadSpAttenTrace(spattenDir + "summary-gpt2-small-wikitext2-per8.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		w    workloads.Workload
+		sets []string
+	}{
+		{"crafted", crafted, []string{"buffers.ifmap_kb=100"}},
+		{"full trace", full, nil},
+	} {
+		cfg, err := configs.Load("spatten", tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl := NewTimeline(1 << 30)
+		if _, err := simulateAttention(cfg, tc.w, tl); err != nil {
+			t.Fatal(err)
+		}
+		first := map[int]float64{} // request → start of its first key fill
+		for _, e := range tl.events {
+			if e.ph != "X" || tl.trackName[e.track] != "Accel.IfmapBuffer" {
+				continue
+			}
+			j := e.args["step"].(int)
+			if s, ok := first[j]; !ok || e.start < s {
+				first[j] = e.start
+			}
+		}
+		if len(first) < 3 {
+			t.Fatalf("%s: %d key fetches on the timeline", tc.name, len(first))
+		}
+		for j := 1; j < len(first); j++ {
+			if first[j] < first[j-1] {
+				t.Errorf("%s: request %d's key fetch starts at %g, before request %d's at %g", tc.name, j, first[j], j-1, first[j-1])
+				break
+			}
+		}
 	}
 }

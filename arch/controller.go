@@ -46,7 +46,17 @@ type LayerStats struct {
 	// FilterHeld: the layer asked for its K×N operand on chip
 	// (Layer.FilterOnChip) and it fitted the filter buffer, so it was
 	// not read from DRAM.
-	FilterHeld    bool
+	FilterHeld bool
+	// RunShare marks a layer whose Elapsed is its share of one run that
+	// layers overlapping in time partition (the attention engine). The
+	// run has one last busy cycle, so SCALE-Sim's −1 is taken once, from
+	// the share that holds the run's cycle 0 (RunStart): the layers'
+	// cycles then add up to the run's.
+	RunShare, RunStart bool
+	// WindowMACs (RunShare layers) are the MACs done within the layer's
+	// share, whichever layer's work they were: utilization's numerator,
+	// beside cycles that are time shares, not the layer's own span.
+	WindowMACs    int64
 	MaskGenCycles int64 // mask-generation unit time before the first fold
 	MaskGroups    int64 // groups of MaskM weights the mask unit sorted
 	MaskM         int
@@ -55,8 +65,15 @@ type LayerStats struct {
 }
 
 // Cycles is SCALE-Sim's convention: the index of the last busy cycle,
-// counting from 0, i.e. elapsed − 1.
-func (l LayerStats) Cycles() int64 { return l.Elapsed - 1 }
+// counting from 0, i.e. elapsed − 1. A share of a partitioned run
+// (RunShare) other than the first counts from the previous share's last
+// busy cycle: its elapsed time.
+func (l LayerStats) Cycles() int64 {
+	if l.RunShare && !l.RunStart {
+		return l.Elapsed
+	}
+	return l.Elapsed - 1
+}
 
 // StallCycles are cycles the PE array waited for data or for write-back.
 func (l LayerStats) StallCycles() int64 { return max(0, l.Elapsed-l.ComputeCycles-l.MaskGenCycles) }

@@ -104,6 +104,10 @@ type Layer struct {
 	// SpeedupVsDense is the dense run's cycles over this run's, when the
 	// run had a dense baseline (sparse configs).
 	SpeedupVsDense float64 `json:"speedup_vs_dense,omitempty"`
+	// WindowMACs (attention runs) are the MACs done within the layer's
+	// cycles, whichever layer's work they were: utilization's numerator
+	// there, since a layer's own MACs partly run in a neighbour's cycles.
+	WindowMACs *int64 `json:"window_macs,omitempty"`
 	// Memory is the layer's DRAM traffic by tensor, beside the compulsory
 	// traffic, and what bounds the layer (docs/memory.md).
 	Memory *LayerMemory `json:"memory,omitempty"`
@@ -182,21 +186,38 @@ func Effective(cfg *configs.Config) *configs.Config {
 func New(r *arch.Result, base *arch.Result) (*Report, error) {
 	cfg := r.Config
 	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	if r.Attention != nil {
+		// The attention engine's multipliers are its Q×K and prob×V
+		// modules' (the shipped configs also set pe_array to their sum);
+		// a pe_array set apart from them must not move utilization.
+		pes = float64(cfg.Attention.QKMultipliers + cfg.Attention.PVMultipliers)
+	}
 	hz := cfg.ClockMHz * 1e6
 	rep := &Report{SchemaVersion: SchemaVersion, Config: Effective(cfg),
 		Workload: WorkloadInfo{Name: r.Workload.Name, Source: r.Workload.Source, Layers: len(r.Workload.Layers)}}
 	var elapsed int64
 	for _, s := range r.Layers {
+		// A share of a partitioned run (attention) is utilised by the
+		// MACs done within it, whoever's: its own MACs partly ran in a
+		// neighbour's share (docs/report.md).
+		work := s.MACs
+		if s.RunShare {
+			work = s.WindowMACs
+		}
 		l := Layer{
 			Name: s.Layer.Name, Kind: s.Layer.Kind, Phase: s.Layer.Phase, Dataflow: s.Dataflow, NM: s.Pattern,
 			MaskGenCycles: s.MaskGenCycles, M: s.Layer.M, N: s.Layer.N, K: s.Layer.K, Groups: s.Layer.Groups,
 			Folds: s.Folds, MACs: s.MACs, DenseMACs: s.DenseMACs,
 			Cycles: s.Cycles(), ComputeCycles: s.ComputeCycles, StallCycles: s.StallCycles(),
-			Utilization:       float64(s.MACs) / (float64(s.Cycles()) * pes),
+			Utilization:       utilization(work, s.Cycles(), pes),
 			MappingEfficiency: s.MappingEfficiency,
 			SRAMReads:         perBuffer(s.SRAMReads), SRAMWrites: perBuffer(s.SRAMWrites),
 			DRAMReadBytes: s.DRAMReadBytes, DRAMWriteBytes: s.DRAMWriteBytes, MetadataBytes: s.MetadataBytes,
 			Seconds: float64(s.Cycles()) / hz,
+		}
+		if s.RunShare {
+			wm := s.WindowMACs
+			l.WindowMACs = &wm
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
 		if r.Attention == nil {
@@ -237,9 +258,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		t.SpeedupVsDense = float64(t.DenseCycles) / float64(t.Cycles)
 	}
 	t.Seconds = float64(t.Cycles) / hz
-	if t.Cycles > 0 {
-		t.Utilization = float64(t.MACs) / (float64(t.Cycles) * pes)
-	}
+	t.Utilization = utilization(t.MACs, t.Cycles, pes)
 	t.AchievedBandwidthGBps = gbps(t.DRAMReadBytes+t.DRAMWriteBytes, float64(elapsed)/hz)
 	if cfg.DRAM.Model != configs.DRAMIdeal {
 		t.PeakBandwidthGBps = cfg.DRAM.BandwidthGBps * float64(cfg.DRAM.Channels)
@@ -287,6 +306,16 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		rep.Sim.CyclesPerSecond = float64(elapsed) / r.WallSeconds
 	}
 	return rep, nil
+}
+
+// utilization is macs over what pes multipliers could do in cycles; 0
+// for a layer charged no cycles (a share of an overlapped run can be
+// empty), not NaN.
+func utilization(macs, cycles int64, pes float64) float64 {
+	if cycles <= 0 || pes <= 0 {
+		return 0
+	}
+	return float64(macs) / (float64(cycles) * pes)
 }
 
 func gbps(bytes int64, seconds float64) float64 {
