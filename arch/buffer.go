@@ -15,14 +15,14 @@ import (
 // writes: a request whose data is already on chip still waits for the
 // fetches before it, which may be bringing that data.
 type Buffer struct {
-	*node
+	*Node
 	channels     []sim.Port
 	requestBytes int64
-	nextChannel  int
+	NextChannel  int
 	nextAddr     uint64
-	ledger       *memory.Ledger
-	read         *memory.ReadBuffer
-	acc          *memory.AccumBuffer
+	Ledger       *memory.Ledger
+	ReadBuf      *memory.ReadBuffer
+	Acc          *memory.AccumBuffer
 	queues       [2][]*bufOp // reads, writes
 	// fast is set for the channel and ideal DRAM models: transfers are
 	// booked on the channels' FIFO servers directly and complete by timer,
@@ -39,27 +39,27 @@ type Buffer struct {
 // Read has region r of t brought on chip and calls done when it is there
 // (after every earlier read of this buffer).
 func (b *Buffer) Read(t memory.Tensor, r memory.Region, step int, done func()) {
-	op := &bufOp{start: b.now(), step: step, done: done}
+	op := &bufOp{start: b.Now(), step: step, done: done}
 	b.begin(op)
-	b.transfer(op, t, b.read.Request(t, r), false)
-	b.occupancy(b.read.Held())
+	b.transfer(op, t, b.ReadBuf.Request(t, r), false)
+	b.occupancy(b.ReadBuf.Held())
 	b.finish(op)
 }
 
 // AccBegin prepares output region r (see AccReq) and calls done when any
 // partial sums read back are on chip.
 func (b *Buffer) AccBegin(psum memory.Tensor, r memory.Region, prior bool, step int, done func()) {
-	op := &bufOp{start: b.now(), step: step, done: done}
+	op := &bufOp{start: b.Now(), step: step, done: done}
 	b.begin(op)
-	b.transfer(op, psum, b.acc.Begin(psum, r, prior), false)
-	b.occupancy(b.acc.Held())
+	b.transfer(op, psum, b.Acc.Begin(psum, r, prior), false)
+	b.occupancy(b.Acc.Held())
 	b.finish(op)
 }
 
 // AccEnd retires output region r (see AccReq) and calls done when its
 // writes are acknowledged.
 func (b *Buffer) AccEnd(m *AccReq, done func()) {
-	op := &bufOp{start: b.now(), write: true, step: m.Step, done: done}
+	op := &bufOp{start: b.Now(), write: true, step: m.Step, done: done}
 	b.begin(op)
 	b.retire(op, m)
 	b.finish(op)
@@ -67,7 +67,7 @@ func (b *Buffer) AccEnd(m *AccReq, done func()) {
 
 func (b *Buffer) retire(op *bufOp, m *AccReq) {
 	if !m.R.Empty() {
-		for _, s := range b.acc.End(m.Psum, m.R, m.Final) {
+		for _, s := range b.Acc.End(m.Psum, m.R, m.Final) {
 			b.transfer(op, m.Psum, s, true)
 		}
 		if m.Final {
@@ -77,7 +77,7 @@ func (b *Buffer) retire(op *bufOp, m *AccReq) {
 	if m.ExtraBytes > 0 {
 		b.transferBytes(op, m.Extra, m.ExtraBytes, (m.ExtraBytes+b.requestBytes-1)/b.requestBytes, true)
 	}
-	b.occupancy(b.acc.Held())
+	b.occupancy(b.Acc.Held())
 }
 
 // begin queues op (message mode) so answers keep their order.
@@ -98,16 +98,16 @@ func (b *Buffer) finish(op *bufOp) {
 	if op.write {
 		q = 1
 	}
-	at := max(b.now(), op.readyAt, b.lastDone[q])
+	at := max(b.Now(), op.readyAt, b.lastDone[q])
 	b.lastDone[q] = at
-	if op.bytes > 0 && b.tl != nil {
+	if op.bytes > 0 && b.TL != nil {
 		name := "fill"
 		if op.write {
 			name = "drain"
 		}
-		b.tl.slice(b.Name(), name, float64(op.start), float64(at), map[string]any{"bytes": op.bytes, "step": op.step})
+		b.TL.Slice(b.Name(), name, float64(op.start), float64(at), map[string]any{"bytes": op.bytes, "step": op.step})
 	}
-	b.at(at, op.done)
+	b.At(at, op.done)
 }
 
 // bufOp is one request in flight.
@@ -167,25 +167,25 @@ func (m *AccReq) Clone() sim.Msg      { c := *m; return &c }
 func (m *AccRsp) Clone() sim.Msg      { c := *m; return &c }
 
 func newBuffer(name string, engine sim.Engine, freq sim.Freq, requestBytes int64, ledger *memory.Ledger) *Buffer {
-	b := &Buffer{node: newNode(name, engine, freq), requestBytes: requestBytes, ledger: ledger}
-	b.onMsg = b.handle
+	b := &Buffer{Node: NewNode(name, engine, freq), requestBytes: requestBytes, Ledger: ledger}
+	b.OnMsg = b.handle
 	return b
 }
 
 func (b *Buffer) handle(msg sim.Msg) {
 	switch m := msg.(type) {
 	case *ReadReq:
-		op := &bufOp{rsp: &ReadRsp{Req: m}, to: m.Src, start: b.now(), step: m.Step}
+		op := &bufOp{rsp: &ReadRsp{Req: m}, to: m.Src, start: b.Now(), step: m.Step}
 		b.enqueue(op)
-		b.transfer(op, m.T, b.read.Request(m.T, m.R), false)
-		b.occupancy(b.read.Held())
+		b.transfer(op, m.T, b.ReadBuf.Request(m.T, m.R), false)
+		b.occupancy(b.ReadBuf.Held())
 		b.settle(op)
 	case *AccReq:
-		op := &bufOp{rsp: &AccRsp{Req: m}, to: m.Src, start: b.now(), write: !m.Begin, step: m.Step}
+		op := &bufOp{rsp: &AccRsp{Req: m}, to: m.Src, start: b.Now(), write: !m.Begin, step: m.Step}
 		b.enqueue(op)
 		if m.Begin {
-			b.transfer(op, m.Psum, b.acc.Begin(m.Psum, m.R, m.Prior), false)
-			b.occupancy(b.acc.Held())
+			b.transfer(op, m.Psum, b.Acc.Begin(m.Psum, m.R, m.Prior), false)
+			b.occupancy(b.Acc.Held())
 		} else {
 			b.retire(op, m)
 		}
@@ -215,17 +215,17 @@ func (b *Buffer) settle(op *bufOp) {
 	for len(b.queues[q]) > 0 && b.queues[q][0].pending == 0 {
 		h := b.queues[q][0]
 		b.queues[q] = b.queues[q][1:]
-		if h.bytes > 0 && b.tl != nil {
+		if h.bytes > 0 && b.TL != nil {
 			name := "fill"
 			if h.write {
 				name = "drain"
 			}
-			b.tl.slice(b.Name(), name, float64(h.start), float64(b.now()), map[string]any{"bytes": h.bytes, "step": h.step})
+			b.TL.Slice(b.Name(), name, float64(h.start), float64(b.Now()), map[string]any{"bytes": h.bytes, "step": h.step})
 		}
 		if h.done != nil {
 			h.done()
 		} else {
-			b.send(b.peer(h.to), h.rsp)
+			b.Send(b.Peer(h.to), h.rsp)
 		}
 	}
 }
@@ -240,7 +240,7 @@ func (b *Buffer) transfer(op *bufOp, t memory.Tensor, r memory.Region, write boo
 }
 
 func (b *Buffer) transferBytes(op *bufOp, t memory.Tensor, bytes, reqs int64, write bool) {
-	b.ledger.Book(t, bytes, reqs, write)
+	b.Ledger.Book(t, bytes, reqs, write)
 	if write {
 		b.DrainBytes += bytes
 		b.TilesDrained++
@@ -271,16 +271,16 @@ func (b *Buffer) send0(op *bufOp, bytes, reqs int64, write bool) {
 			part = remaining
 		}
 		remaining -= part
-		idx := (int64(b.nextChannel) + i) % nch
+		idx := (int64(b.NextChannel) + i) % nch
 		if b.fast != nil && op.done != nil {
 			op.readyAt = max(op.readyAt, b.fast[idx].book(part, n, write))
 		} else {
 			op.pending++
-			b.send(b.channels[idx], &MemReq{Bytes: part, Requests: n, Write: write, Addr: b.nextAddr, tag: op})
+			b.Send(b.channels[idx], &MemReq{Bytes: part, Requests: n, Write: write, Addr: b.nextAddr, tag: op})
 		}
 		b.nextAddr += uint64(n * b.requestBytes)
 	}
-	b.nextChannel = int((int64(b.nextChannel) + reqs) % nch)
+	b.NextChannel = int((int64(b.NextChannel) + reqs) % nch)
 }
 
 // occupancy records what the buffer holds. A step longer than a slot
@@ -288,8 +288,33 @@ func (b *Buffer) send0(op *bufOp, bytes, reqs int64, write bool) {
 // add up to more than the capacity; the timeline bounds the counter by
 // the capacity and records the peak asked for.
 func (b *Buffer) occupancy(held int64) {
-	if b.tl != nil {
-		b.tl.occupy(b.Name(), float64(b.now()), held-b.lastHeld)
+	if b.TL != nil {
+		b.TL.Occupy(b.Name(), float64(b.Now()), held-b.lastHeld)
 	}
 	b.lastHeld = held
+}
+
+// TensorRegion is one part of a transfer: region R of tensor T.
+type TensorRegion struct {
+	T memory.Tensor
+	R memory.Region
+}
+
+// Bytes is the useful bytes of the part.
+func (p TensorRegion) Bytes() int64 { return p.T.Bytes(p.R.Elems()) }
+
+// Stream moves the parts between DRAM and the buffer (reads, or writes
+// when write is set) and calls done when all are there (after every
+// earlier read, or write, of this buffer). Nothing is retained for reuse:
+// the attention controller keeps a request's K and V lines only while the
+// request runs (its own SRAM accounting), and between two requests of one
+// head (the next generation step) every other head of the model passes
+// through the SRAM, so nothing could survive.
+func (b *Buffer) Stream(parts []TensorRegion, write bool, step int, done func()) {
+	op := &bufOp{start: b.Now(), write: write, step: step, done: done}
+	b.begin(op)
+	for _, p := range parts {
+		b.transfer(op, p.T, p.R, write)
+	}
+	b.finish(op)
 }

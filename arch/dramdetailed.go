@@ -16,7 +16,7 @@ import (
 // and answers when the last burst returns. It is the opt-in, slow, detailed
 // check on the channel model.
 type detailedChannel struct {
-	*node
+	*Node
 	memPort   sim.Port
 	dramTop   sim.Port
 	access    int64
@@ -38,7 +38,7 @@ type burstGroup struct {
 }
 
 func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs.DRAMPreset, requestBytes int64) *detailedChannel {
-	c := &detailedChannel{node: newNode(name, engine, freq), access: int64(p.AccessBytes()),
+	c := &detailedChannel{Node: NewNode(name, engine, freq), access: int64(p.AccessBytes()),
 		preset: p, parent: map[string]*burstGroup{}, requestBytes: requestBytes}
 	c.zeroBurst = make([]byte, c.access)
 	c.memPort = sim.NewPort(c, 64, 64, name+".MemPort")
@@ -61,8 +61,8 @@ func newDetailedChannel(name string, engine sim.Engine, freq sim.Freq, p configs
 	conn := newLink(name+".Link", engine)
 	conn.PlugIn(c.memPort)
 	conn.PlugIn(c.dramTop)
-	c.onMsg = c.handle
-	c.onPortFree = c.drain
+	c.OnMsg = c.handle
+	c.OnPortFree = c.drain
 	return c
 }
 
@@ -85,7 +85,7 @@ func (c *detailedChannel) split(m *MemReq) {
 	// short run still occupies whole requests (memory.Tensor.Runs).
 	moved := max(m.Bytes, m.Requests*c.requestBytes)
 	bursts := (moved + c.access - 1) / c.access
-	g := &burstGroup{req: m, pending: bursts, start: c.now()}
+	g := &burstGroup{req: m, pending: bursts, start: c.Now()}
 	if m.Write {
 		c.WriteBytes += m.Bytes
 	} else {
@@ -106,7 +106,7 @@ func (c *detailedChannel) split(m *MemReq) {
 		c.queue = append(c.queue, req)
 	}
 	if bursts == 0 {
-		c.send(c.peer(m.Src), &MemRsp{Req: m})
+		c.Send(c.Peer(m.Src), &MemRsp{Req: m})
 	}
 }
 
@@ -158,7 +158,7 @@ func (c *detailedChannel) complete(id string) {
 		if g.req.Write {
 			kind = "write"
 		}
-		c.tl.slice(c.Name(), kind, float64(g.start), float64(c.now()), map[string]any{"bytes": g.req.Bytes, "requests": g.req.Requests})
-		c.send(c.peer(g.req.Src), &MemRsp{Req: g.req})
+		c.TL.Slice(c.Name(), kind, float64(g.start), float64(c.Now()), map[string]any{"bytes": g.req.Bytes, "requests": g.req.Requests})
+		c.Send(c.Peer(g.req.Src), &MemRsp{Req: g.req})
 	}
 }

@@ -52,8 +52,6 @@ import (
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/memory"
-	"github.com/sparsesim/sparsesim/workloads"
-	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // GatherSummary is what a gather costs the DRAM: useful bytes and the
@@ -73,19 +71,6 @@ func SummarizeGather(t memory.Tensor, r memory.Region, requestBytes int64) Gathe
 	}
 	_, reqs := t.Runs(r, requestBytes)
 	return GatherSummary{UsefulBytes: t.Bytes(r.Elems()), Requests: reqs}
-}
-
-// summarizeOp is SummarizeGather of an operator's gather, from the cost
-// its lowering measured when it has one for these requests.
-func summarizeOp(g *llm.Gather, requestBytes int64) GatherSummary {
-	var s GatherSummary
-	if c := g.Cost; c != nil && c.RequestBytes == requestBytes && !g.Rows.Empty() {
-		s = GatherSummary{UsefulBytes: g.Tensor.Bytes(c.Elems), Requests: c.Requests}
-	} else {
-		s = SummarizeGather(g.Tensor, g.Rows, requestBytes)
-	}
-	s.Write = g.Write
-	return s
 }
 
 // TransferredBytes is what crosses the DRAM bus.
@@ -108,82 +93,21 @@ func SimulateGather(cfg *configs.Config, s GatherSummary) (GatherResult, error) 
 	if s.Requests <= 0 {
 		return GatherResult{}, nil
 	}
-	a, err := Build(cfg)
-	if err != nil {
-		return GatherResult{}, err
-	}
-	b := a.buffers[dataflow.Filter]
-	t := memory.Tensor{Name: "gather", Kind: tensorFilter, Pixels: 1, Channels: 1, ElemBits: 8}
+	a := Build(cfg)
+	b := a.Buffers[dataflow.Filter]
+	t := memory.Tensor{Name: "gather", Kind: TensorFilter, Pixels: 1, Channels: 1, ElemBits: 8}
 	var doneAt int64 = -1
-	b.at(0, func() {
-		op := &bufOp{start: b.now(), write: s.Write, done: func() { doneAt = b.now() }}
+	b.At(0, func() {
+		op := &bufOp{start: b.Now(), write: s.Write, done: func() { doneAt = b.Now() }}
 		b.begin(op)
 		b.transferBytes(op, t, s.UsefulBytes, s.Requests, s.Write)
 		b.finish(op)
 	})
-	if err := a.engine.Run(); err != nil {
+	if err := a.Engine.Run(); err != nil {
 		return GatherResult{}, err
 	}
 	if doneAt < 0 {
 		return GatherResult{}, fmt.Errorf("gather DMA stalled: the event queue drained before %d requests returned (a lost wake-up in the model)", s.Requests)
 	}
-	return GatherResult{Cycles: doneAt, Traffic: a.ledger.Layer(0)[tensorFilter], Events: a.events.n}, nil
-}
-
-// FilterFits reports whether layer l's K×N operand fits the filter buffer
-// whole, so Layer.FilterOnChip keeps it off DRAM.
-func FilterFits(cfg *configs.Config, l workloads.Layer) bool {
-	return filterBytes(cfg, l) <= int64(cfg.Buffers.FilterKB*1024)
-}
-
-func filterBytes(cfg *configs.Config, l workloads.Layer) int64 {
-	return (int64(l.K)*int64(l.N)*int64(l.Groups)*int64(8*cfg.WordBytes()) + 7) / 8
-}
-
-// holdFilter puts a FilterOnChip layer's operand in the filter buffer at
-// the layer's start when it fits; else the layer streams it.
-func holdFilter(rb *memory.ReadBuffer, j *layerJob, st *LayerStats) {
-	if !j.layer.FilterOnChip || rb == nil {
-		return
-	}
-	ft := j.tensors.t[tensorFilter]
-	size := ft.Size()
-	if j.tensors.meta {
-		return // compressed weights with index metadata are not gathered
-	}
-	if size > rb.Capacity {
-		return
-	}
-	rb.Hold(ft, ft.All())
-	st.FilterHeld = true
-	st.CompulsoryReadBytes -= size
-}
-
-// GatherTotals sums gathers: useful bytes (the ones counted in Bytes) and
-// the bytes the bursts actually moved.
-type GatherTotals struct {
-	Ops              int64
-	UsefulBytes      int64
-	TransferredBytes int64
-}
-
-// WastedBytes is the burst waste of the gathers.
-func (g GatherTotals) WastedBytes() int64 { return g.TransferredBytes - g.UsefulBytes }
-
-// add counts n gathers of s.
-func (g *GatherTotals) add(s GatherSummary, requestBytes, n int64) {
-	g.Ops += n
-	g.UsefulBytes += n * s.UsefulBytes
-	g.TransferredBytes += n * s.TransferredBytes(requestBytes)
-}
-
-// gatherBytes puts a gather's useful bytes in the split it names.
-func gatherBytes(split string, useful int64) Bytes {
-	switch split {
-	case llm.BytesWeights:
-		return Bytes{Weights: useful}
-	case llm.BytesActivations:
-		return Bytes{Activations: useful}
-	}
-	return Bytes{KV: useful}
+	return GatherResult{Cycles: doneAt, Traffic: a.Ledger.Layer(0)[TensorFilter], Events: a.events.n}, nil
 }

@@ -3,13 +3,10 @@ package arch
 import (
 	"math"
 	"math/rand"
-	"reflect"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
-	"github.com/sparsesim/sparsesim/workloads"
-	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // gatherOracle lists the selection element by element and counts the
@@ -94,7 +91,10 @@ func TestGatherShortRowsWaste(t *testing.T) {
 // requests' bus time plus the latency (closed form from the config), and
 // the ledger books exactly the summary.
 func TestGatherTimeIsBandwidthBound(t *testing.T) {
-	cfg := loadCfg(t, "llm-128x128")
+	cfg, err := configs.Load("llm-128x128", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []GatherSummary{{UsefulBytes: 1000, Requests: 17}, {UsefulBytes: 64 << 10, Requests: 1024}} {
 		g, err := SimulateGather(cfg, s)
 		if err != nil {
@@ -127,170 +127,5 @@ func TestGatherTimeIsBandwidthBound(t *testing.T) {
 	}
 	if wr.Cycles != rd.Cycles {
 		t.Errorf("scatter %d cycles, gather %d: the same requests on one channel", wr.Cycles, rd.Cycles)
-	}
-}
-
-// TestFilterOnChipSkipsFilterReads: a GEMM whose operand a gather left on
-// chip reads no filter bytes and otherwise moves what the plain GEMM does;
-// one too big for the filter buffer streams it as the plain one does.
-func TestFilterOnChipSkipsFilterReads(t *testing.T) {
-	cfg := loadCfg(t, "llm-128x128")
-	small := workloads.Layer{Name: "qk", Kind: "attn_qk", M: 4, N: 128, K: 128, Groups: 16}
-	big := small
-	big.Groups = 4096 // 128·128·2 B · 4096 = 128 MB
-	for _, c := range []struct {
-		l    workloads.Layer
-		held bool
-	}{{small, true}, {big, false}} {
-		plain, err := Simulate(cfg, workloads.Workload{Layers: []workloads.Layer{c.l}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := c.l
-		h.FilterOnChip = true
-		held, err := Simulate(cfg, workloads.Workload{Layers: []workloads.Layer{h}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, q := plain.Layers[0], held.Layers[0]
-		if FilterFits(cfg, c.l) != c.held || q.FilterHeld != c.held || p.FilterHeld {
-			t.Fatalf("groups %d: fits %v, held %v (plain %v), want %v", c.l.Groups, FilterFits(cfg, c.l), q.FilterHeld, p.FilterHeld, c.held)
-		}
-		wantFilter := int64(c.l.K) * int64(c.l.N) * int64(c.l.Groups) * 2
-		if p.DRAMReadByOperand[dataflow.Filter] != wantFilter {
-			t.Errorf("plain filter reads %d, want %d", p.DRAMReadByOperand[dataflow.Filter], wantFilter)
-		}
-		if c.held {
-			if q.DRAMReadByOperand[dataflow.Filter] != 0 {
-				t.Errorf("held filter still read %d bytes", q.DRAMReadByOperand[dataflow.Filter])
-			}
-			if q.Elapsed > p.Elapsed {
-				t.Errorf("held filter slower: %d > %d cycles", q.Elapsed, p.Elapsed)
-			}
-		} else if !reflect.DeepEqual(p.DRAMReadByOperand, q.DRAMReadByOperand) {
-			t.Errorf("streamed operand: %v vs %v", q.DRAMReadByOperand, p.DRAMReadByOperand)
-		}
-		if p.DRAMReadByOperand[dataflow.Ifmap] != q.DRAMReadByOperand[dataflow.Ifmap] || p.DRAMWriteBytes != q.DRAMWriteBytes {
-			t.Errorf("other operands changed: %v/%d vs %v/%d", q.DRAMReadByOperand, q.DRAMWriteBytes, p.DRAMReadByOperand, p.DRAMWriteBytes)
-		}
-	}
-}
-
-// gatherLowering is a test attention: every KV head's keys of every
-// third token gathered, then a QKᵀ over them from the filter buffer.
-type gatherLowering struct{}
-
-func (gatherLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
-	hd, kv := m.HeadSize(), m.KVHeads()
-	cache := memory.Tensor{Name: "k", Pixels: int64(L), Channels: int64(kv * hd), ElemBits: 16}
-	var pix []memory.Span
-	n := 0
-	for t := 0; t < L; t += 3 {
-		pix = append(pix, memory.Span{Lo: int64(t), Hi: int64(t + 1)})
-		n++
-	}
-	g := llm.GatherOp(llm.ClassAttention, p+"k_gather", llm.Gather{Tensor: cache, Bytes: llm.BytesKV,
-		Rows: memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(kv * hd)}, Pix: pix}})})
-	qk := llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "qk", KVOperand: true,
-		Layer: workloads.Layer{Name: p + "qk", Kind: "attn_qk", M: m.QueryGroup(), N: n, K: hd, Groups: kv, FilterOnChip: true}}
-	return []llm.Op{g, qk}
-}
-
-// TestLLMGatherMemoEqualsOneEngine: a decode whose attention gathers
-// rows gives the same operators memoized and unmemoized, and the gathered
-// bytes are the KV split's share with no filter reads by the GEMM.
-func TestLLMGatherMemoEqualsOneEngine(t *testing.T) {
-	cfg := loadCfg(t, "llm-128x128", "dram.channels=4", "dram.bandwidth_gbps=204.8")
-	m := zooModel(t, "llama-3.2-1b")
-	o := LLMOptions{Phase: PhaseDecode, Prompt: 40, Gen: 3, Batch: 1, RecordOps: true, Attention: gatherLowering{}}
-	memo, one := memoAndOneEngine(t, cfg, m, o)
-	if len(memo.Ops) != len(one.Ops) || !reflect.DeepEqual(memo.Steps, one.Steps) || !reflect.DeepEqual(memo.Decode, one.Decode) {
-		t.Fatalf("memoized and one-engine runs differ")
-	}
-	for i := range memo.Ops {
-		if !reflect.DeepEqual(memo.Ops[i], one.Ops[i]) {
-			t.Fatalf("operator %d differs:\n%+v\n%+v", i, memo.Ops[i], one.Ops[i])
-		}
-	}
-	var gathered int64
-	for _, r := range memo.Ops {
-		if r.Gather.Requests > 0 {
-			gathered += r.Gather.UsefulBytes
-			if r.Cycles <= 0 {
-				t.Errorf("%s: a gather of %d requests took %d cycles", r.Name, r.Gather.Requests, r.Cycles)
-			}
-		}
-		if r.Stats.Layer.FilterOnChip && !r.Stats.FilterHeld {
-			t.Errorf("%s: gathered operand not held", r.Name)
-		}
-	}
-	// Keys of every third token: ceil(L/3) rows of kv·hd bf16 per layer.
-	var want int64
-	for _, s := range memo.Steps {
-		want += int64((s.Context+2)/3) * int64(m.KVHeads()*m.HeadSize()) * 2 * int64(m.NumHiddenLayers)
-	}
-	if gathered != want || memo.Decode.Gather.UsefulBytes != want || memo.Decode.Bytes.KV < want {
-		t.Errorf("gathered %d (phase %d), want %d; KV split %d", gathered, memo.Decode.Gather.UsefulBytes, want, memo.Decode.Bytes.KV)
-	}
-}
-
-// repeatLowering is gatherLowering with each operator repeated reps
-// times back to back: by Repeat, or unrolled into reps operators.
-type repeatLowering struct {
-	reps   int
-	unroll bool
-}
-
-func (r repeatLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
-	ops := gatherLowering{}.Attention(m, layer, p, s, L)
-	ops = append(ops, llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: p + "v", Elems: int64(L), OpsPerElem: 3})
-	var out []llm.Op
-	for _, op := range ops {
-		if r.unroll {
-			for range r.reps {
-				out = append(out, op)
-			}
-			continue
-		}
-		op.Repeat = r.reps
-		out = append(out, op)
-	}
-	return out
-}
-
-// TestRepeatedOpsAreTheirRuns: an operator repeated by Repeat measures
-// as its runs unrolled into operators of their own — the same steps,
-// phase totals, simulations, reuses and events — memoized on one DRAM
-// channel (every run starts where the last did: measured once and
-// counted) and on four (the boundary state moves), and the same as one
-// engine operator by operator.
-func TestRepeatedOpsAreTheirRuns(t *testing.T) {
-	for _, ch := range []string{"1", "4"} {
-		cfg := loadCfg(t, "llm-128x128", "dram.channels="+ch, "dram.bandwidth_gbps=204.8")
-		m := zooModel(t, "llama-3.2-1b")
-		m.NumHiddenLayers, m.VocabSize = 2, 512
-		o := LLMOptions{Phase: PhaseDecode, Prompt: 40, Gen: 3, Batch: 1, Attention: repeatLowering{reps: 5}}
-		rep, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Attention = repeatLowering{reps: 5, unroll: true}
-		unrolled, err := SimulateLLM(cfg, m, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range unrolled.Decode.Classes {
-			unrolled.Decode.Classes[i].Ops = rep.Decode.Classes[i].Ops
-		}
-		if !reflect.DeepEqual(rep.Steps, unrolled.Steps) || !reflect.DeepEqual(rep.Decode, unrolled.Decode) ||
-			rep.Simulated != unrolled.Simulated || rep.Reused != unrolled.Reused || rep.Events != unrolled.Events {
-			t.Errorf("%s channels: repeated %d simulated, %d reused, %d events; unrolled %d, %d, %d (or the totals differ)",
-				ch, rep.Simulated, rep.Reused, rep.Events, unrolled.Simulated, unrolled.Reused, unrolled.Events)
-		}
-		o.Attention, o.RecordOps = repeatLowering{reps: 5}, true
-		memo, one := memoAndOneEngine(t, cfg, m, o)
-		if !reflect.DeepEqual(memo.Ops, one.Ops) || !reflect.DeepEqual(memo.Steps, one.Steps) || !reflect.DeepEqual(memo.Decode, one.Decode) {
-			t.Errorf("%s channels: repeated operators differ memoized and on one engine", ch)
-		}
 	}
 }

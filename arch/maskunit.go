@@ -56,25 +56,26 @@ func (m *MaskGenRsp) Clone() sim.Msg     { c := *m; return &c }
 
 // MaskUnit is the mask-generation unit: one timer event per request.
 type MaskUnit struct {
-	*node
+	*Node
 	lanes int
 
 	Groups, BusyCycles int64
 }
 
-func newMaskUnit(name string, engine sim.Engine, freq sim.Freq, lanes int) *MaskUnit {
-	u := &MaskUnit{node: newNode(name, engine, freq), lanes: lanes}
-	u.onMsg = u.handle
+// NewMaskUnit is the N:M mask-generation unit with lanes comparator lanes.
+func NewMaskUnit(name string, engine sim.Engine, freq sim.Freq, lanes int) *MaskUnit {
+	u := &MaskUnit{Node: NewNode(name, engine, freq), lanes: lanes}
+	u.OnMsg = u.handle
 	return u
 }
 
 func (u *MaskUnit) handle(msg sim.Msg) {
 	req := msg.(*MaskGenReq)
 	cyc := MaskGenCycles(req.Groups, req.M, u.lanes)
-	now := float64(u.now())
-	u.tl.slice(u.Name(), "masks", now, now+float64(cyc), map[string]any{"groups": req.Groups, "m": req.M})
+	now := float64(u.Now())
+	u.TL.Slice(u.Name(), "masks", now, now+float64(cyc), map[string]any{"groups": req.Groups, "m": req.M})
 	u.Groups += req.Groups
 	u.BusyCycles += cyc
 	src := req.Src
-	u.at(u.now()+cyc, func() { u.send(u.peer(src), &MaskGenRsp{Req: req, Cycles: cyc}) })
+	u.At(u.Now()+cyc, func() { u.Send(u.Peer(src), &MaskGenRsp{Req: req, Cycles: cyc}) })
 }

@@ -118,8 +118,8 @@ func (t *Timeline) add(e tlEvent) {
 	t.events = kept
 }
 
-// slice records [start, end) cycles on a track.
-func (t *Timeline) slice(track, name string, start, end float64, args map[string]any) {
+// Slice records [start, end) cycles on a track.
+func (t *Timeline) Slice(track, name string, start, end float64, args map[string]any) {
 	if t == nil {
 		return
 	}
@@ -128,17 +128,17 @@ func (t *Timeline) slice(track, name string, start, end float64, args map[string
 	t.add(tlEvent{track: id, ph: "X", name: name, start: start, end: math.Max(start, end), args: args})
 }
 
-// counter records a counter value at a cycle.
-func (t *Timeline) counter(name string, cycle float64, key string, v float64) {
+// Counter records a counter value at a cycle.
+func (t *Timeline) Counter(name string, cycle float64, key string, v float64) {
 	if t == nil {
 		return
 	}
 	t.add(tlEvent{track: t.track(name), ph: "C", name: name, start: cycle, end: cycle, args: map[string]any{key: v}})
 }
 
-// occupy tracks bytes resident in a buffer and emits its counter, bounded
+// Occupy tracks bytes resident in a buffer and emits its counter, bounded
 // to [0, capacity].
-func (t *Timeline) occupy(buffer string, cycle float64, delta int64) {
+func (t *Timeline) Occupy(buffer string, cycle float64, delta int64) {
 	if t == nil {
 		return
 	}
@@ -154,7 +154,7 @@ func (t *Timeline) occupy(buffer string, cycle float64, delta int64) {
 		v = 0
 		t.clamped++
 	}
-	t.counter(buffer+" occupancy", cycle, "bytes", float64(v))
+	t.Counter(buffer+" occupancy", cycle, "bytes", float64(v))
 }
 
 // Sampled reports whether events were dropped to stay under MaxEvents.

@@ -8,20 +8,21 @@ import "github.com/sarchlab/akita/v4/sim"
 // the request, so a unit costs one timer event per job however many
 // operations the job does.
 type Unit struct {
-	*node
+	*Node
 	busy bool
-	// freed tells the controller the unit accepts a new job while the
+	// Freed tells the controller the unit accepts a new job while the
 	// previous one is still in its pipeline.
-	freed func()
+	Freed func()
 
 	Jobs       int64
 	BusyCycles int64
 	MACs       int64
 }
 
-func newUnit(name string, engine sim.Engine, freq sim.Freq) *Unit {
-	u := &Unit{node: newNode(name, engine, freq)}
-	u.onMsg = u.handle
+// NewUnit is a pipelined unit named name.
+func NewUnit(name string, engine sim.Engine, freq sim.Freq) *Unit {
+	u := &Unit{Node: NewNode(name, engine, freq)}
+	u.OnMsg = u.handle
 	return u
 }
 
@@ -31,23 +32,23 @@ func (u *Unit) handle(msg sim.Msg) {
 		panic(u.Name() + ": job issued while busy: controller invariant broken")
 	}
 	u.busy = true
-	now := float64(u.now())
-	u.tl.slice(u.Name(), "job", now, now+float64(req.Cycles+req.Latency), map[string]any{"macs": req.MACs, "cycles": req.Cycles})
+	now := float64(u.Now())
+	u.TL.Slice(u.Name(), "job", now, now+float64(req.Cycles+req.Latency), map[string]any{"macs": req.MACs, "cycles": req.Cycles})
 	u.Jobs++
 	u.BusyCycles += req.Cycles
 	u.MACs += req.MACs
 	src := req.Src
-	reply := func() { u.send(u.peer(src), &ComputeRsp{Req: req}) }
+	reply := func() { u.Send(u.Peer(src), &ComputeRsp{Req: req}) }
 	if req.Latency == 0 {
-		u.at(u.now()+req.Cycles, func() { u.busy = false; reply() })
+		u.At(u.Now()+req.Cycles, func() { u.busy = false; reply() })
 		return
 	}
-	u.at(u.now()+req.Cycles, func() { u.busy = false; u.notifyFree() })
-	u.at(u.now()+req.Cycles+req.Latency, reply)
+	u.At(u.Now()+req.Cycles, func() { u.busy = false; u.notifyFree() })
+	u.At(u.Now()+req.Cycles+req.Latency, reply)
 }
 
 func (u *Unit) notifyFree() {
-	if u.freed != nil {
-		u.freed()
+	if u.Freed != nil {
+		u.Freed()
 	}
 }

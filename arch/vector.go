@@ -16,19 +16,19 @@ func VectorCycles(v configs.VectorUnit, elems int64, opsPerElem int) (busy, late
 	return (elems*int64(opsPerElem) + per - 1) / per, int64(v.LatencyCycles)
 }
 
-// vectorJob is one operation for the vector unit or the top-k engine.
-type vectorJob struct {
-	topK            bool
-	cycles, latency int64
+// VectorJob is one operation for the vector unit or the top-k engine.
+type VectorJob struct {
+	TopK            bool
+	Cycles, Latency int64
 }
 
 // vectorDriver issues vector jobs one after another, each when the previous
 // one's result is back (layer boundaries drain the machine), and records
 // each job's elapsed cycles.
 type vectorDriver struct {
-	*node
+	*Node
 	vector, topK sim.Port
-	jobs         []vectorJob
+	jobs         []VectorJob
 	cur          int
 	issued       int64
 	Elapsed      []int64
@@ -40,40 +40,40 @@ func (d *vectorDriver) issue() {
 	}
 	j := d.jobs[d.cur]
 	dst := d.vector
-	if j.topK {
+	if j.TopK {
 		dst = d.topK
 	}
-	d.issued = d.now()
-	d.send(dst, &ComputeReq{Fold: d.cur, Cycles: j.cycles, Latency: j.latency})
+	d.issued = d.Now()
+	d.Send(dst, &ComputeReq{Fold: d.cur, Cycles: j.Cycles, Latency: j.Latency})
 }
 
 func (d *vectorDriver) handle(msg sim.Msg) {
 	if _, ok := msg.(*ComputeRsp); !ok {
 		panic(fmt.Sprintf("%s: unexpected %T", d.Name(), msg))
 	}
-	d.Elapsed = append(d.Elapsed, d.now()-d.issued)
+	d.Elapsed = append(d.Elapsed, d.Now()-d.issued)
 	d.cur++
 	d.issue()
 }
 
-// runVectorJobs simulates jobs in order on one engine holding the vector
+// RunVectorJobs simulates jobs in order on one engine holding the vector
 // unit and the top-k engine (both akita components, one event per job) and
 // returns each job's elapsed cycles and the events it took.
-func runVectorJobs(cfg *configs.Config, jobs []vectorJob) ([]int64, int64, error) {
+func RunVectorJobs(cfg *configs.Config, jobs []VectorJob) ([]int64, int64, error) {
 	engine := sim.NewSerialEngine()
 	var events eventCounter
 	engine.AcceptHook(&events)
 	freq := sim.Freq(cfg.ClockMHz * 1e6)
 	conn := newWire("Accel.VectorWire", engine)
-	plug := func(n *node) { n.dir = conn.byName; conn.PlugIn(n.port) }
-	vec := newUnit("Accel.VectorUnit", engine, freq)
-	plug(vec.node)
-	topk := newUnit("Accel.TopKEngine", engine, freq)
-	plug(topk.node)
-	d := &vectorDriver{node: newNode("Accel.VectorDriver", engine, freq), vector: vec.port, topK: topk.port, jobs: jobs}
-	d.onMsg = d.handle
-	plug(d.node)
-	d.at(0, d.issue)
+	plug := func(n *Node) { n.dir = conn.byName; conn.PlugIn(n.Port) }
+	vec := NewUnit("Accel.VectorUnit", engine, freq)
+	plug(vec.Node)
+	topk := NewUnit("Accel.TopKEngine", engine, freq)
+	plug(topk.Node)
+	d := &vectorDriver{Node: NewNode("Accel.VectorDriver", engine, freq), vector: vec.Port, topK: topk.Port, jobs: jobs}
+	d.OnMsg = d.handle
+	plug(d.Node)
+	d.At(0, d.issue)
 	if err := engine.Run(); err != nil {
 		return nil, 0, err
 	}

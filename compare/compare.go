@@ -8,7 +8,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/sparsesim/sparsesim/arch"
+	attnengine "github.com/sparsesim/sparsesim/arch/attention"
+	"github.com/sparsesim/sparsesim/arch/engines"
+	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -66,7 +68,7 @@ func medianTime(runs int, f func()) float64 {
 
 // timing simulates the op on the config and prices it.
 func timing(cfg *configs.Config, w workloads.Workload, r *Result, o Options) error {
-	res, err := arch.Simulate(cfg, w)
+	res, err := engines.Simulate(cfg, w)
 	if err != nil {
 		return err
 	}
@@ -127,7 +129,7 @@ func GEMM(cfg *configs.Config, x, w nm.Matrix[float64], pattern nm.Pattern, o Op
 			ref = nm.SparseGEMM(x, cw)
 		}
 	})
-	got, err := arch.FunctionalGEMM(cfg, x, w, pattern)
+	got, err := systolic.FunctionalGEMM(cfg, x, w, pattern)
 	if err != nil {
 		return r, err
 	}
@@ -222,12 +224,12 @@ func Attention(cfg *configs.Config, c AttentionCase, o Options) (Result, error) 
 	}
 	keep := attention.TopKBySort(imp, int(math.Ceil(c.TokenKeep*float64(c.Tokens))))
 	vkeep := max(1, int(math.Ceil(c.VKeep*float64(len(keep)))))
-	in := arch.AttnHeadInput{Q: q, K: k, V: v, Keep: keep, VKeep: vkeep, MSB: c.MSB, LSB: c.LSB, Tau: c.Tau, Seed: o.Seed}
+	in := attnengine.AttnHeadInput{Q: q, K: k, V: v, Keep: keep, VKeep: vkeep, MSB: c.MSB, LSB: c.LSB, Tau: c.Tau, Seed: o.Seed}
 	var refOut [][]float64
 	var refSel [][]int
 	var refRefetch []bool
 	r.CPUSeconds = medianTime(o.Runs, func() { refOut, refSel, refRefetch = referenceHead(in) })
-	got := arch.FunctionalAttention(in)
+	got := attnengine.FunctionalAttention(in)
 	r.Match = true
 	union := map[int]bool{}
 	requant := 0
@@ -265,7 +267,7 @@ func Attention(cfg *configs.Config, c AttentionCase, o Options) (Result, error) 
 
 // referenceHead is the CPU reference: the same codes in float64, the
 // refetch decision, a sort-based top-k, and the weighted sum.
-func referenceHead(in arch.AttnHeadInput) (out [][]float64, sel [][]int, refetch []bool) {
+func referenceHead(in attnengine.AttnHeadInput) (out [][]float64, sel [][]int, refetch []bool) {
 	quant := attention.NewQuantizer(in.K, in.MSB+in.LSB, in.LSB)
 	scale := 1 / math.Sqrt(float64(len(in.Q[0])))
 	msbK := make([][]float64, len(in.Keep))

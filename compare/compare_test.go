@@ -3,7 +3,7 @@ package compare
 import (
 	"testing"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads/nm"
 )
@@ -50,8 +50,8 @@ func TestGEMMMatches(t *testing.T) {
 // A planted datapath bug (the N:M mux selecting the next activation) is
 // reported as a mismatch.
 func TestPlantedBugIsCaught(t *testing.T) {
-	arch.FunctionalFault = "nm-index"
-	defer func() { arch.FunctionalFault = "" }()
+	systolic.FunctionalFault = "nm-index"
+	defer func() { systolic.FunctionalFault = "" }()
 	p := nm.Pattern{N: 2, M: 4}
 	r, err := GEMM(cfg(t, "systolic-32x32", "sparsity.nm=2:4"), RandomInts(40, 64, 1, 127), RandomInts(64, 40, 2, 127), p, opt)
 	if err != nil {

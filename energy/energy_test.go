@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy/catalog"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -57,7 +58,7 @@ func TestTableAgainstSources(t *testing.T) {
 
 func simulate(t *testing.T, cfg *configs.Config, w workloads.Workload) *arch.Result {
 	t.Helper()
-	r, err := arch.Simulate(cfg, w)
+	r, err := engines.Simulate(cfg, w)
 	if err != nil {
 		t.Fatal(err)
 	}

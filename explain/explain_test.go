@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/arch"
+	attnengine "github.com/sparsesim/sparsesim/arch/attention"
 	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
@@ -60,7 +60,7 @@ func TestTopicsRender(t *testing.T) {
 
 // The top-k walk-through shows the rounds the engine model charges: the
 // same candidate counts as attention.QuickSelect with the same seed, and
-// cycles equal to arch.TopKCycles.
+// cycles equal to attnengine.TopKCycles.
 func TestTopKAgreesWithEngine(t *testing.T) {
 	for _, size := range []int{24, 100, 300} {
 		d := run(t, "topk", size)
@@ -71,7 +71,7 @@ func TestTopKAgreesWithEngine(t *testing.T) {
 			x[i] = v.(float64)
 		}
 		_, rounds := attention.QuickSelect(x, max(1, size/5), rand.New(rand.NewSource(d.Seed+1)))
-		want := arch.TopKCycles(append(rounds, len(x)), 16)
+		want := attnengine.TopKCycles(append(rounds, len(x)), 16)
 		if final["total_cycles"].(float64) != float64(want) || final["engine_cycles"].(float64) != float64(want) {
 			t.Errorf("size %d: explained %v cycles, engine %d", size, final["total_cycles"], want)
 		}

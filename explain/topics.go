@@ -6,7 +6,9 @@ import (
 	"math/rand"
 	"strings"
 
-	"github.com/sparsesim/sparsesim/arch"
+	attnengine "github.com/sparsesim/sparsesim/arch/attention"
+	"github.com/sparsesim/sparsesim/arch/engines"
+	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/mapping"
@@ -28,7 +30,7 @@ func idealCfg(sets ...string) (*configs.Config, error) {
 }
 
 func cyclesOf(cfg *configs.Config, l workloads.Layer) (int64, error) {
-	r, err := arch.Simulate(cfg, workloads.Workload{Layers: []workloads.Layer{l}})
+	r, err := engines.Simulate(cfg, workloads.Workload{Layers: []workloads.Layer{l}})
 	if err != nil {
 		return 0, err
 	}
@@ -127,7 +129,7 @@ func explainTopK(o Options) (*Doc, error) {
 	sizes = append(sizes, n) // the final order-preserving pass
 	var total int64
 	for i, rd := range rounds {
-		cyc := arch.TopKCycles([]int{len(rd.Candidates)}, 16)
+		cyc := attnengine.TopKCycles([]int{len(rd.Candidates)}, 16)
 		total += cyc
 		next := "the k-th value is the pivot: done"
 		switch {
@@ -144,16 +146,16 @@ func explainTopK(o Options) (*Doc, error) {
 			fmt.Sprintf("cycles: ceil(%d/16) + 3 = %d (compare, prefix sum, compact)", len(rd.Candidates), cyc),
 			next)
 	}
-	final := arch.TopKCycles([]int{n}, 16)
+	final := attnengine.TopKCycles([]int{n}, 16)
 	total += final
 	kept := make([]float64, len(keep))
 	for i, j := range keep {
 		kept[i] = vals[j]
 	}
-	d.step("Final pass and total", map[string]any{"kept_indices": keep, "kept": kept, "total_cycles": total, "engine_cycles": arch.TopKCycles(sizes, 16)},
+	d.step("Final pass and total", map[string]any{"kept_indices": keep, "kept": kept, "total_cycles": total, "engine_cycles": attnengine.TopKCycles(sizes, 16)},
 		fmt.Sprintf("A last pass over all %d keeps everything above the k-th value plus ties up to k, in original order: %d cycles.", n, final),
 		"kept: "+vector(kept, "%2.0f")+fmt.Sprint(" at ", keep),
-		fmt.Sprintf("Total %d cycles — exactly what the simulator's top-k engine charges for these rounds (arch.TopKCycles = %d).", total, arch.TopKCycles(sizes, 16)))
+		fmt.Sprintf("Total %d cycles — exactly what the simulator's top-k engine charges for these rounds (attnengine.TopKCycles = %d).", total, attnengine.TopKCycles(sizes, 16)))
 	if err := d.figure(o, "topk_scores.png", scoresFigure(vals, keep)); err != nil {
 		return nil, err
 	}
@@ -220,12 +222,12 @@ func explainPQuant(o Options) (*Doc, error) {
 		return nil, err
 	}
 	row := workloads.AttnRow{D: 64, Context: 1024, Queries: 1, KeyFetch: 1024, ValueFetch: 1024, KeyBits: msb, LSBBits: lsb, ValueBits: msb}
-	res0, err := arch.Simulate(cfg, workloads.Workload{Name: "x", Attention: []workloads.AttnRow{row}})
+	res0, err := engines.Simulate(cfg, workloads.Workload{Name: "x", Attention: []workloads.AttnRow{row}})
 	if err != nil {
 		return nil, err
 	}
 	row.RequantQueries = 1
-	res1, _ := arch.Simulate(cfg, workloads.Workload{Name: "x", Attention: []workloads.AttnRow{row}})
+	res1, _ := engines.Simulate(cfg, workloads.Workload{Name: "x", Attention: []workloads.AttnRow{row}})
 	saved := 1024 * 64 * (12 - msb) / 8
 	d.step("Bytes saved and recompute paid (1,024 keys of 64 dims on spatten)", map[string]any{"cycles_msb_only": res0.Layers[0].Elapsed, "cycles_with_lsb": res1.Layers[0].Elapsed, "bytes_saved_vs_12bit": saved},
 		fmt.Sprintf("MSB-only keys: %d bytes instead of %d at 12 bits (%d saved).", 1024*64*msb/8, 1024*64*12/8, saved),
@@ -260,7 +262,7 @@ func explainSystolic(o Options) (*Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := arch.Plan(cfg, l)
+		s, err := systolic.Plan(cfg, l)
 		if err != nil {
 			return nil, err
 		}

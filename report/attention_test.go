@@ -3,7 +3,7 @@ package report
 import (
 	"testing"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/traces"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -32,7 +32,7 @@ func TestAttentionLayerAccounting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := arch.Simulate(cfg, w)
+		res, err := engines.Simulate(cfg, w)
 		if err != nil {
 			t.Fatal(err)
 		}

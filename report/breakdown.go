@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
 )
@@ -34,7 +34,7 @@ var techniques = []struct {
 // Breakdown simulates the attention workload with no technique, then adds
 // the techniques the config enables one at a time, reporting what each
 // brings. load builds the workload for a config (kernel workloads depend
-// on the switches; traces are replayed through arch.Ablate).
+// on the switches; traces are replayed through attention.Ablate).
 func Breakdown(cfg *configs.Config, load func(*configs.Config) (workloads.Workload, error)) ([]BreakdownStep, error) {
 	c := *cfg
 	for _, t := range techniques {
@@ -46,7 +46,7 @@ func Breakdown(cfg *configs.Config, load func(*configs.Config) (workloads.Worklo
 		if err != nil {
 			return err
 		}
-		r, err := arch.Simulate(&c, w)
+		r, err := engines.Simulate(&c, w)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
 )
@@ -62,9 +62,9 @@ type FFNSummary struct {
 	TopKCountError float64 `json:"topk_count_error"`
 	// Gathers are the decode phase's weight gathers: useful bytes and the
 	// bytes the DRAM bursts moved.
-	Gathers     []arch.GatherBytes `json:"gathers"`
-	SampleSteps int                `json:"sample_steps"`
-	Layers      []FFNLayer         `json:"layers"`
+	Gathers     []inference.GatherBytes `json:"gathers"`
+	SampleSteps int                     `json:"sample_steps"`
+	Layers      []FFNLayer              `json:"layers"`
 }
 
 // FFNLayer is one layer's fractions, averaged over its sampled steps.
@@ -76,7 +76,7 @@ type FFNLayer struct {
 }
 
 // NewFFN derives the report from an activation-sparse result.
-func NewFFN(r *arch.ActSparseResult) *FFNReport {
+func NewFFN(r *inference.ActSparseResult) *FFNReport {
 	rep := &FFNReport{LLMReport: NewLLM(r.Sparse)}
 	// The sim block covers both runs: the dense one the speedup is
 	// measured against, and the sparse one (which reuses its layers).

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/traces"
@@ -103,7 +103,7 @@ func simulate(t *testing.T, cfgName string, sets []string, load func(*configs.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, base, err := arch.SimulateWithBaselineMemo(cfg, w, nil, true)
+	res, base, err := engines.SimulateWithBaselineMemo(cfg, w, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}

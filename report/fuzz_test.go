@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -15,7 +16,7 @@ import (
 func FuzzPlotTimeline(f *testing.F) {
 	cfg, _ := configs.Load("systolic-32x32", nil)
 	tl := arch.NewTimeline(300)
-	if _, err := arch.SimulateTimeline(cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 64, 64, 64)}}, tl); err != nil {
+	if _, err := engines.SimulateTimeline(cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 64, 64, 64)}}, tl); err != nil {
 		f.Fatal(err)
 	}
 	var buf bytes.Buffer

@@ -6,8 +6,8 @@ import (
 	"io"
 	"math"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -30,19 +30,19 @@ type KVSparsity struct {
 	OutputRelErrorCI95 float64 `json:"output_rel_error_ci95"`
 	// Bytes are what the method's attention read over the decode, by
 	// kind; DenseBytes the dense attention's K/V reads.
-	Bytes      arch.KVKinds `json:"bytes"`
+	Bytes      inference.KVKinds `json:"bytes"`
 	DenseBytes struct {
 		KV int64 `json:"kv"`
 	} `json:"dense_bytes"`
 	// Written is what the method writes besides the K/V appends (the new
 	// token's page bounds, label-cache row, index and block keys; kv is
 	// 0); Storage its DRAM footprint at the end of the decode.
-	Written               arch.KVKinds     `json:"written"`
-	Storage               kvsparse.Storage `json:"storage"`
-	AttentionSeconds      float64          `json:"attention_seconds"`
-	DenseAttentionSeconds float64          `json:"dense_attention_seconds"`
-	TPOTSeconds           float64          `json:"tpot_seconds"`
-	DenseTPOTSeconds      float64          `json:"dense_tpot_seconds"`
+	Written               inference.KVKinds `json:"written"`
+	Storage               kvsparse.Storage  `json:"storage"`
+	AttentionSeconds      float64           `json:"attention_seconds"`
+	DenseAttentionSeconds float64           `json:"dense_attention_seconds"`
+	TPOTSeconds           float64           `json:"tpot_seconds"`
+	DenseTPOTSeconds      float64           `json:"dense_tpot_seconds"`
 	// HISAIoU is the mean (and least) IoU of HISA's selections with the
 	// flat indexer's at the sampled steps (hisa only).
 	HISAIoU    *float64    `json:"hisa_iou,omitempty"`
@@ -65,11 +65,11 @@ type KVSampling struct {
 
 // KVStepRow is one decode step.
 type KVStepRow struct {
-	Step             int          `json:"step"`
-	Context          int          `json:"context"`
-	Bytes            arch.KVKinds `json:"bytes"`
-	Written          arch.KVKinds `json:"written"`
-	AttentionSeconds float64      `json:"attention_seconds"`
+	Step             int               `json:"step"`
+	Context          int               `json:"context"`
+	Bytes            inference.KVKinds `json:"bytes"`
+	Written          inference.KVKinds `json:"written"`
+	AttentionSeconds float64           `json:"attention_seconds"`
 }
 
 func ratio(a, b float64) float64 {
@@ -81,7 +81,7 @@ func ratio(a, b float64) float64 {
 
 // NewKVSparsity derives the LLM report of a KV-sparsity run with its
 // kv_sparsity block.
-func NewKVSparsity(r *arch.KVResult) *LLMReport {
+func NewKVSparsity(r *inference.KVResult) *LLMReport {
 	rep := NewLLM(r.Sparse)
 	dense := NewLLM(r.Dense)
 	hz := r.Sparse.Config.ClockMHz * 1e6
@@ -167,23 +167,23 @@ func (k *KVSparsity) table(w io.Writer) error {
 
 // KVBreakdownRow is one method of `--breakdown` over KV-sparsity methods.
 type KVBreakdownRow struct {
-	Method           string       `json:"method"`
-	AttentionSpeedup float64      `json:"attention_speedup"`
-	TPOTSpeedup      float64      `json:"tpot_speedup"`
-	MassRecall       float64      `json:"mass_recall"`
-	OutputRelError   float64      `json:"output_rel_error"`
-	Bytes            arch.KVKinds `json:"bytes"`
-	DenseKV          int64        `json:"dense_kv"`
+	Method           string            `json:"method"`
+	AttentionSpeedup float64           `json:"attention_speedup"`
+	TPOTSpeedup      float64           `json:"tpot_speedup"`
+	MassRecall       float64           `json:"mass_recall"`
+	OutputRelError   float64           `json:"output_rel_error"`
+	Bytes            inference.KVKinds `json:"bytes"`
+	DenseKV          int64             `json:"dense_kv"`
 }
 
 // KVBreakdown runs every KV-sparsity method with cfg's parameters on the
 // same model and decode.
-func KVBreakdown(cfg *configs.Config, m llm.Model, o arch.LLMOptions) ([]KVBreakdownRow, error) {
+func KVBreakdown(cfg *configs.Config, m llm.Model, o inference.LLMOptions) ([]KVBreakdownRow, error) {
 	var rows []KVBreakdownRow
 	for _, method := range configs.KVMethods[1:] {
 		c := *cfg
 		c.KVSparsity.Method = method
-		r, err := arch.SimulateKVSparse(&c, m, o)
+		r, err := inference.SimulateKVSparse(&c, m, o)
 		if err != nil {
 			return nil, err
 		}

@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -49,36 +49,36 @@ type LLMSummary struct {
 	DecodeSteps     int     `json:"decode_steps"`
 	// PrefillDRAMBytes and DecodeDRAMBytes total reads and writes over the
 	// phase, split by what moved.
-	PrefillDRAMBytes     arch.Bytes `json:"prefill_dram_bytes"`
-	DecodeDRAMBytes      arch.Bytes `json:"decode_dram_bytes"`
-	KVDType              string     `json:"kv_dtype"`
-	KVBytesPerTokenLayer int64      `json:"kv_bytes_per_token_layer"`
-	WeightBytes          int64      `json:"weight_bytes"`
-	KVCacheBytes         int64      `json:"kv_cache_bytes"`
-	ActivationBytes      int64      `json:"activation_bytes"`
-	CapacityBytes        int64      `json:"capacity_bytes"`
+	PrefillDRAMBytes     inference.Bytes `json:"prefill_dram_bytes"`
+	DecodeDRAMBytes      inference.Bytes `json:"decode_dram_bytes"`
+	KVDType              string          `json:"kv_dtype"`
+	KVBytesPerTokenLayer int64           `json:"kv_bytes_per_token_layer"`
+	WeightBytes          int64           `json:"weight_bytes"`
+	KVCacheBytes         int64           `json:"kv_cache_bytes"`
+	ActivationBytes      int64           `json:"activation_bytes"`
+	CapacityBytes        int64           `json:"capacity_bytes"`
 }
 
 // LLMPhase is one phase split by operator class.
 type LLMPhase struct {
-	Name      string     `json:"name"`
-	Steps     int        `json:"steps"`
-	Cycles    int64      `json:"cycles"`
-	Seconds   float64    `json:"seconds"`
-	DRAMBytes arch.Bytes `json:"dram_bytes"`
-	Classes   []LLMClass `json:"classes"`
+	Name      string          `json:"name"`
+	Steps     int             `json:"steps"`
+	Cycles    int64           `json:"cycles"`
+	Seconds   float64         `json:"seconds"`
+	DRAMBytes inference.Bytes `json:"dram_bytes"`
+	Classes   []LLMClass      `json:"classes"`
 }
 
 // LLMClass is one operator class over a phase, with its roofline.
 type LLMClass struct {
-	Class         string     `json:"class"`
-	Ops           int64      `json:"ops"`
-	Cycles        int64      `json:"cycles"`
-	Seconds       float64    `json:"seconds"`
-	Share         float64    `json:"share"`
-	ComputeCycles int64      `json:"compute_cycles"`
-	Work          int64      `json:"work"`
-	DRAMBytes     arch.Bytes `json:"dram_bytes"`
+	Class         string          `json:"class"`
+	Ops           int64           `json:"ops"`
+	Cycles        int64           `json:"cycles"`
+	Seconds       float64         `json:"seconds"`
+	Share         float64         `json:"share"`
+	ComputeCycles int64           `json:"compute_cycles"`
+	Work          int64           `json:"work"`
+	DRAMBytes     inference.Bytes `json:"dram_bytes"`
 	// ArithmeticIntensity is 2·work per DRAM byte (FLOP/B); 0 when the
 	// class moves no DRAM bytes.
 	ArithmeticIntensity float64 `json:"arithmetic_intensity"`
@@ -91,11 +91,11 @@ type LLMClass struct {
 
 // LLMStep is one decode step.
 type LLMStep struct {
-	Step      int        `json:"step"`
-	Context   int        `json:"context"`
-	Cycles    int64      `json:"cycles"`
-	Seconds   float64    `json:"seconds"`
-	DRAMBytes arch.Bytes `json:"dram_bytes"`
+	Step      int             `json:"step"`
+	Context   int             `json:"context"`
+	Cycles    int64           `json:"cycles"`
+	Seconds   float64         `json:"seconds"`
+	DRAMBytes inference.Bytes `json:"dram_bytes"`
 }
 
 // LLMSim is about the simulator run; the only block that differs between
@@ -112,7 +112,7 @@ type LLMSim struct {
 }
 
 // NewLLM derives the report from an LLM result.
-func NewLLM(r *arch.LLMResult) *LLMReport {
+func NewLLM(r *inference.LLMResult) *LLMReport {
 	cfg, o := r.Config, r.Options
 	hz := cfg.ClockMHz * 1e6
 	sec := func(c int64) float64 { return float64(c) / hz }
@@ -128,13 +128,13 @@ func NewLLM(r *arch.LLMResult) *LLMReport {
 	if p := r.Prefill; p != nil {
 		s.TTFTSeconds = sec(p.Cycles)
 		s.PrefillDRAMBytes = p.Bytes
-		rep.Phases = append(rep.Phases, phaseOf(cfg, arch.PhasePrefill, p))
+		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhasePrefill, p))
 	}
 	var decodeCycles int64
 	if d := r.Decode; d != nil {
 		s.DecodeDRAMBytes = d.Bytes
 		decodeCycles = d.Cycles
-		rep.Phases = append(rep.Phases, phaseOf(cfg, arch.PhaseDecode, d))
+		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhaseDecode, d))
 	}
 	cycles := make([]int64, len(r.Steps))
 	for i, st := range r.Steps {
@@ -148,11 +148,11 @@ func NewLLM(r *arch.LLMResult) *LLMReport {
 		s.TPOTP99Seconds = sec(nearestRank(cycles, 99))
 	}
 	switch o.Phase {
-	case arch.PhasePrefill:
+	case inference.PhasePrefill:
 		if s.TTFTSeconds > 0 {
 			s.TokensPerSecond = float64(o.Batch*o.Prompt) / s.TTFTSeconds
 		}
-	case arch.PhaseDecode:
+	case inference.PhaseDecode:
 		if decodeCycles > 0 {
 			s.TokensPerSecond = float64(o.Batch*len(r.Steps)) / sec(decodeCycles)
 		}
@@ -171,7 +171,7 @@ func nearestRank(sorted []int64, p int) int64 {
 	return sorted[max(i, 1)-1]
 }
 
-func phaseOf(cfg *configs.Config, name string, p *arch.PhaseStats) LLMPhase {
+func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase {
 	hz := cfg.ClockMHz * 1e6
 	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes}
 	macsPerCycle := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
@@ -255,7 +255,7 @@ func (r *LLMReport) Table(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "memory: weights %.4g GB + KV %.4g GB + activations %.4g GB of %s\n",
 		float64(s.WeightBytes)/1e9, float64(s.KVCacheBytes)/1e9, float64(s.ActivationBytes)/1e9, capacity)
-	if s.Phase != arch.PhaseDecode {
+	if s.Phase != inference.PhaseDecode {
 		fmt.Fprintf(w, "TTFT %s; ", humanSeconds(s.TTFTSeconds))
 	}
 	fmt.Fprintf(w, "%.4g tokens/s\n", s.TokensPerSecond)

@@ -17,7 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/moe"
 )
@@ -73,15 +73,15 @@ type MoESummary struct {
 }
 
 // newMoESummary derives the block (nil for a dense model).
-func newMoESummary(r *arch.LLMResult) *MoESummary {
+func newMoESummary(r *inference.LLMResult) *MoESummary {
 	s := r.MoE
 	if s == nil {
 		return nil
 	}
 	hz := r.Config.ClockMHz * 1e6
-	st, tm, phase := s.Decode, s.DecodeTime, arch.PhaseDecode
+	st, tm, phase := s.Decode, s.DecodeTime, inference.PhaseDecode
 	if st.LayerSteps == 0 {
-		st, tm, phase = s.Prefill, s.PrefillTime, arch.PhasePrefill
+		st, tm, phase = s.Prefill, s.PrefillTime, inference.PhasePrefill
 	}
 	out := &MoESummary{Routing: s.Spec.Routing, Imbalance: s.Spec.Imbalance, CapacityFactor: s.Spec.CapacityFactor,
 		Execution: s.Spec.Execution, Locality: s.Spec.Locality, Experts: st.Experts, ExpertsPerTok: st.K,
@@ -263,7 +263,7 @@ type MoEBatchPoint struct {
 }
 
 // NewMoEBatch converts sweep points at clockMHz.
-func NewMoEBatch(model, config, routing string, prompt, gen int, clockMHz float64, pts []arch.MoEBatchPoint) *MoEBatch {
+func NewMoEBatch(model, config, routing string, prompt, gen int, clockMHz float64, pts []inference.MoEBatchPoint) *MoEBatch {
 	hz := clockMHz * 1e6
 	out := &MoEBatch{Model: model, Config: config, Routing: routing, Prompt: prompt, Gen: gen}
 	for _, p := range pts {

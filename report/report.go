@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/attention"
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
@@ -276,7 +277,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		if elapsed > 0 {
 			rep.Attention.ExecutedTFLOPS = 2 * float64(a.MACs) / (float64(elapsed) / hz) / 1e12
 		}
-		for i, n := range arch.UnitNames() {
+		for i, n := range attention.UnitNames() {
 			rep.Attention.UnitBusyCycles[n] = a.UnitBusy[i]
 		}
 	}

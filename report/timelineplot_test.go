@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
 )
@@ -17,7 +18,7 @@ func TestTimelineFigureCoversTheRun(t *testing.T) {
 	w, _ := m.Build(workloads.Params{})
 	for _, max := range []int{0, 3000} {
 		tl := arch.NewTimeline(max)
-		res, err := arch.SimulateTimeline(cfg, w, tl)
+		res, err := engines.SimulateTimeline(cfg, w, tl)
 		if err != nil {
 			t.Fatal(err)
 		}

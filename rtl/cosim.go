@@ -5,7 +5,7 @@ import (
 	"math/bits"
 	"strings"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/mapping"
@@ -259,7 +259,7 @@ func BuildImages(s CosimSpec) (*Images, error) {
 	return im, nil
 }
 
-// ModelCycles runs the simulator itself (arch.Simulate, the akita model)
+// ModelCycles runs the simulator itself (engines.Simulate, the akita model)
 // on the GEMM as a one-layer workload with the ideal DRAM, on the same
 // array and pattern, and returns the layer's compute cycles and its
 // elapsed cycles.
@@ -273,7 +273,7 @@ func ModelCycles(s CosimSpec) (compute, elapsed int64, err error) {
 		return 0, 0, err
 	}
 	w := workloads.Workload{Name: "cosim", Layers: []workloads.Layer{workloads.GEMM("gemm", s.M, s.N, s.K)}}
-	res, err := arch.Simulate(cfg, w)
+	res, err := engines.Simulate(cfg, w)
 	if err != nil {
 		return 0, 0, err
 	}

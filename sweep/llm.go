@@ -1,15 +1,17 @@
 package sweep
 
 import (
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // IsLLMPhase reports whether a sweep's phase is an LLM decode (the points
 // run the decode, with kv_sparsity when a point sets a method).
-func IsLLMPhase(phase string) bool { return phase == arch.PhaseDecode || phase == arch.PhaseGenerate }
+func IsLLMPhase(phase string) bool {
+	return phase == inference.PhaseDecode || phase == inference.PhaseGenerate
+}
 
 // runLLMPoint is one decode or generate point: seconds is the TPOT,
 // cycles the decode's; ttft_seconds, tpot_seconds and tokens_per_second
@@ -26,16 +28,16 @@ func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := arch.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}
+	o := inference.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}
 	var rep *report.LLMReport
 	if cfg.KVSparsity.Method != configs.KVNone {
-		r, err := arch.SimulateKVSparse(cfg, m, o)
+		r, err := inference.SimulateKVSparse(cfg, m, o)
 		if err != nil {
 			return nil, err
 		}
 		rep = report.NewKVSparsity(r)
 	} else {
-		r, err := arch.SimulateLLM(cfg, m, o)
+		r, err := inference.SimulateLLM(cfg, m, o)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +54,7 @@ func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 	s := rep.LLM
 	out := &Metrics{PEs: cfg.PEArray.Rows * cfg.PEArray.Cols, Seconds: s.TPOTSeconds}
 	for _, p := range rep.Phases {
-		if p.Name == arch.PhaseDecode {
+		if p.Name == inference.PhaseDecode {
 			out.Cycles = p.Cycles
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -58,7 +58,7 @@ func TestLLMPointMetricsApplyOrAreAbsent(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, _ := llm.Resolve(spec.Workload)
-		res, err := arch.SimulateLLM(cfg, m, arch.LLMOptions{Phase: phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: 1})
+		res, err := inference.SimulateLLM(cfg, m, inference.LLMOptions{Phase: phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -114,7 +114,7 @@ func runPoint(spec Spec, p Point) (*Metrics, error) {
 	if spec.Phase == "training" {
 		w = workloads.Training(w)
 	}
-	res, base, err := arch.SimulateWithBaseline(cfg, w, nil)
+	res, base, err := engines.SimulateWithBaseline(cfg, w, nil)
 	if err != nil {
 		return nil, err
 	}

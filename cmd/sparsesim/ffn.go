@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
@@ -19,8 +19,8 @@ import (
 
 // runActSparse is an LLM run with activation_sparsity.method set: the
 // sparse run and the ffn block against the same run dense.
-func runActSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o arch.LLMOptions) error {
-	res, err := arch.SimulateActSparse(cfg, m, o)
+func runActSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o inference.LLMOptions) error {
+	res, err := inference.SimulateActSparse(cfg, m, o)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 					return err
 				}
 				for _, b := range bs {
-					res, err := arch.SimulateActSparse(cfg, m, arch.LLMOptions{Phase: arch.PhaseDecode, Prompt: prompt, Gen: gen, Batch: b, Seed: seed})
+					res, err := inference.SimulateActSparse(cfg, m, inference.LLMOptions{Phase: inference.PhaseDecode, Prompt: prompt, Gen: gen, Batch: b, Seed: seed})
 					if err != nil {
 						return err
 					}

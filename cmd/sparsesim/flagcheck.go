@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -33,7 +33,7 @@ func refuseGiven(cmd *cobra.Command, why string, flags ...string) error {
 // (systolic only) never runs.
 func refuseLLMLimits(cmd *cobra.Command, phase string) error {
 	if cmd.Flags().Changed("max-work") {
-		return usererr.New("--max-work does not apply to --phase %s: LLM phases are not counted in folds (their operators are memoized step by step); --prompt + --gen bound them (at most %d tokens)", phase, arch.MaxLLMSteps)
+		return usererr.New("--max-work does not apply to --phase %s: LLM phases are not counted in folds (their operators are memoized step by step); --prompt + --gen bound them (at most %d tokens)", phase, inference.MaxLLMSteps)
 	}
 	if cmd.Flags().Changed("max-kernel-macs") {
 		return usererr.New("--max-kernel-macs does not apply to --phase %s: it bounds the attention engine's reference kernels, which LLM phases do not run (kv_sparsity's are bounded by kv_sparsity.sample_layers, sample_heads and sample_steps)", phase)

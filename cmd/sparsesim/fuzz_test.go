@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/explain"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -85,7 +86,7 @@ func seeds(t testing.TB, dir string) {
 	}
 	cfg, _ := configs.Load(configs.DefaultName, nil)
 	tl := arch.NewTimeline(200)
-	if _, err := arch.SimulateTimeline(cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 64, 64, 64)}}, tl); err == nil {
+	if _, err := engines.SimulateTimeline(cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("a", 64, 64, 64)}}, tl); err == nil {
 		var b bytes.Buffer
 		_ = tl.WriteJSON(&b)
 		seedTimeline = b.Bytes()

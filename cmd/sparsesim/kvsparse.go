@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
@@ -19,7 +19,7 @@ import (
 
 // runKVSparse runs a decode with kv_sparsity.method set: the report, or
 // with --breakdown every method's row (written here; nil report).
-func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o arch.LLMOptions) (*report.LLMReport, error) {
+func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o inference.LLMOptions) (*report.LLMReport, error) {
 	if f.breakdown {
 		if f.kvTrace != "" || f.kvReplay != "" {
 			return nil, usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
@@ -41,11 +41,11 @@ func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Mode
 			return nil, usererr.New("--kv-replay %s: %v", f.kvReplay, err)
 		}
 		defer fh.Close()
-		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, arch.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
+		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, inference.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
 			return nil, err
 		}
 	}
-	r, err := arch.SimulateKVSparsePlan(cfg, m, o, replay)
+	r, err := inference.SimulateKVSparsePlan(cfg, m, o, replay)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if err != nil {
 		return err
 	}
-	if err := arch.CheckLLM(cfg, m, arch.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
+	if err := inference.CheckLLM(cfg, m, inference.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
 		return err
 	}
 	// The speed–quality front needs a KV-sparsity method somewhere in the

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -55,7 +55,7 @@ implementations run), and report experts touched, both TPOTs and the speedup
 			if err != nil {
 				return err
 			}
-			pts, err := arch.SweepMoEBatch(cfg, m, arch.LLMOptions{Phase: arch.PhaseDecode, Prompt: prompt, Gen: gen, Seed: seed}, batches)
+			pts, err := inference.SweepMoEBatch(cfg, m, inference.LLMOptions{Phase: inference.PhaseDecode, Prompt: prompt, Gen: gen, Seed: seed}, batches)
 			if err != nil {
 				return err
 			}

@@ -8,9 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
@@ -143,7 +145,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		}
 	}
 	switch f.phase {
-	case arch.PhasePrefill, arch.PhaseDecode, arch.PhaseGenerate:
+	case inference.PhasePrefill, inference.PhaseDecode, inference.PhaseGenerate:
 		return runLLM(cmd, f, cfg)
 	case "inference", "training":
 	default:
@@ -210,7 +212,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		tl = arch.NewTimeline(f.timelineMax)
 	}
 	stop := spinner(cmd.ErrOrStderr(), fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
-	res, base, err := arch.SimulateWithBaselineMemo(cfg, w, tl, !f.noMemo)
+	res, base, err := engines.SimulateWithBaselineMemo(cfg, w, tl, !f.noMemo)
 	stop()
 	if err != nil {
 		return err
@@ -368,7 +370,7 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 		// path would otherwise drop it.
 		return usererr.New("--moe-plot %s: %s has no experts", f.moePlot, m.Name)
 	}
-	o := arch.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
+	o := inference.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
 	if cfg.ActivationSparsity.Enabled() {
 		if kv {
 			return usererr.New("activation_sparsity.method %s with kv_sparsity.method %s: the two are not combined yet; set one", cfg.ActivationSparsity.Method, cfg.KVSparsity.Method)
@@ -381,7 +383,7 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 			return err
 		}
 	} else {
-		res, err := arch.SimulateLLM(cfg, m, o)
+		res, err := inference.SimulateLLM(cfg, m, o)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/traces"
@@ -67,7 +67,7 @@ func Folds(cfg *configs.Config, w workloads.Workload) (float64, error) {
 		if err := l.Validate(); err != nil {
 			return 0, err
 		}
-		s, err := arch.Plan(cfg, l)
+		s, err := systolic.Plan(cfg, l)
 		if err != nil {
 			return 0, err
 		}

@@ -1,0 +1,228 @@
+package systolic
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/mapping"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/nm"
+)
+
+// layerJob is a layer and how it runs.
+type layerJob struct {
+	layer      workloads.Layer
+	plan       mapping.Plan
+	dataflow   string
+	pattern    nm.Pattern // the pattern the PEs execute
+	maskGroups int64      // groups of pattern.M the mask unit sorts first
+	tensors    layerTensors
+	newSteps   func() stepper
+	// keepInput: the previous layer's output stays on chip as this input.
+	keepInput bool
+	// prefetchNext: the next layer's first weights may come early.
+	prefetchNext bool
+}
+
+// bindMemory lays out every job's tensors and step walk, and decides
+// which layers find their input on chip (memory.keep_activations: the
+// previous inference layer's output has this input's size and fits the
+// ifmap buffer whole).
+func bindMemory(cfg *configs.Config, jobs []layerJob) error {
+	ifmapBytes := int64(cfg.Buffers.IfmapKB * 1024)
+	for i := range jobs {
+		j := &jobs[i]
+		switch p := j.plan.(type) {
+		case *mapping.Schedule:
+			j.tensors = newLayerTensors(cfg, i, j.layer, p)
+			fs, err := newFoldStepper(cfg, p, &j.tensors)
+			if err != nil {
+				return fmt.Errorf("layer %q: %w", j.layer.Name, err)
+			}
+			lt, chunk := &j.tensors, fs.chunk
+			j.newSteps = func() stepper { return &foldStepper{s: p, lt: lt, chunk: chunk} }
+		case *mapping.Elementwise:
+			j.tensors = elementwiseTensors(cfg, i, j.layer, p)
+			lt := &j.tensors
+			j.newSteps = func() stepper { return &elementwiseStepper{e: p, lt: lt} }
+		}
+		j.prefetchNext = cfg.Memory.PrefetchNextLayer
+		if i == 0 || !cfg.Memory.KeepActivations {
+			continue
+		}
+		prev, cur := jobs[i-1], jobs[i]
+		out, in := prev.tensors.t[arch.TensorOfmap], cur.tensors.t[arch.TensorIfmap]
+		chain := prev.layer.Phase == "" && cur.layer.Phase == "" && prev.layer.WeightOperand && cur.layer.WeightOperand
+		j.keepInput = chain && out.Elems() == in.Elems() && out.ElemBits == in.ElemBits && out.Size() <= ifmapBytes
+	}
+	return nil
+}
+
+func arrayOf(cfg *configs.Config) mapping.Array {
+	slotDiv := 1.0
+	if cfg.Buffers.DoubleBuffered {
+		slotDiv = 2
+	}
+	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
+	return mapping.Array{Rows: cfg.PEArray.Rows, Cols: cfg.PEArray.Cols, WordBytes: cfg.WordBytes(),
+		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)}}
+}
+
+// Plan tiles a dense layer with the configured dataflow (no sparsity, no
+// training options): the SCALE-Sim-equivalent mapping.
+func Plan(cfg *configs.Config, l workloads.Layer) (*mapping.Schedule, error) {
+	return mapping.New(cfg.DataflowSpec(), arrayOf(cfg), mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups})
+}
+
+func groupsOf(k, cols int, p nm.Pattern) int64 {
+	return int64((k+p.M-1)/p.M) * int64(cols)
+}
+
+// planWorkload decides, layer by layer, the sparsity pattern, where masks
+// come from, which operands are shared (interleave mapping), the dataflow
+// (offline scheduling) and the tiling.
+func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error) {
+	arr := arrayOf(cfg)
+	var jobs []layerJob
+	for i, l := range w.Layers {
+		if err := l.Validate(); err != nil {
+			return nil, err
+		}
+		pattern, err := cfg.LayerPattern(l.WeightOperand, l.NM)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+		}
+		job := layerJob{layer: l, pattern: pattern, dataflow: cfg.Dataflow}
+		if l.Phase == workloads.PhaseUpdate {
+			job.plan, job.maskGroups = planUpdate(cfg, arr, l, pattern)
+			job.dataflow = "-"
+			jobs = append(jobs, job)
+			continue
+		}
+		prob := mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups, Sparsity: pattern}
+		if l.Phase != "" && !cfg.SAT.Pregenerate && !pattern.Dense() {
+			// Masks made on the fly: dense weights come in and the mask
+			// unit prunes and compresses them before the GEMM.
+			prob.FilterDenseInDRAM = true
+			job.maskGroups = groupsOf(l.K, l.N, pattern) * int64(l.Groups)
+		}
+		if cfg.SAT.InterleaveMapping && l.Phase == workloads.PhaseBackWeight && i > 0 &&
+			w.Layers[i-1].Phase == workloads.PhaseBackData &&
+			strings.TrimSuffix(w.Layers[i-1].Name, ".bwd_data") == strings.TrimSuffix(l.Name, ".bwd_weight") {
+			// dW = Xᵀ·dY streams the dY tiles dX = dY·Wᵀ just used.
+			prob.SharedFetch[dataflow.Filter] = true
+		}
+		candidates := []dataflow.Dataflow{cfg.DataflowSpec()}
+		if cfg.SAT.OfflineScheduling {
+			for _, d := range dataflow.All() {
+				if d.Name != cfg.Dataflow {
+					candidates = append(candidates, d)
+				}
+			}
+		}
+		orders := []bool{false}
+		if cfg.SAT.OfflineScheduling {
+			orders = append(orders, true)
+		}
+		var best *mapping.Schedule
+		var bestCost int64
+		for _, d := range candidates {
+			for _, colMajor := range orders {
+				pr := prob
+				pr.ColumnMajor = colMajor
+				s, err := mapping.New(d, arr, pr)
+				if err != nil {
+					return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+				}
+				if len(candidates)*len(orders) == 1 {
+					best = s // nothing to choose between
+					continue
+				}
+				if c := estimateCycles(cfg, s); best == nil || c < bestCost {
+					best, bestCost = s, c
+				}
+			}
+		}
+		if !best.DF.CompressesK {
+			job.maskGroups = 0
+			job.pattern = nm.Pattern{}
+		}
+		job.plan, job.dataflow, job.pattern = best, best.DF.Name, best.SparsityApplied()
+		if best.P.ColumnMajor {
+			job.dataflow += "/col-major"
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, bindMemory(cfg, jobs)
+}
+
+// planUpdate is the weight update, plus with pre-generation the masks for
+// both passes and the two compressed weight copies written back.
+func planUpdate(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p nm.Pattern) (mapping.Plan, int64) {
+	elems := int64(l.M) * int64(l.N) * int64(l.Groups) // K×N weights
+	var extra, groups int64
+	if cfg.SAT.Pregenerate && !p.Dense() {
+		wb := int64(cfg.WordBytes())
+		fwd := int64(p.Kept(l.M)) * int64(l.N) // along K
+		bwd := int64(p.Kept(l.N)) * int64(l.M) // along N
+		for _, kept := range []int64{fwd, bwd} {
+			extra += (kept*wb + (kept*int64(p.IndexBits())+7)/8) * int64(l.Groups)
+		}
+		groups = (groupsOf(l.M, l.N, p) + groupsOf(l.N, l.M, p)) * int64(l.Groups)
+	}
+	return mapping.NewElementwise(arr, elems, 2, extra), groups
+}
+
+// estimateCycles is the offline scheduler's cost: per fold, compute or
+// the fold's DRAM traffic at full bandwidth, whichever is longer. The
+// traffic is mapping's per-fold estimate (im2col tiles at the operand
+// width), not the memory model's: replaying every candidate through the
+// buffer models made SAT runs ~20× slower. A known gap (docs/memory.md). The
+// scheduler tries every dataflow and both fold loop orders.
+func estimateCycles(cfg *configs.Config, s *mapping.Schedule) int64 {
+	bpc := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
+	var total int64
+	for i := 0; i < s.NumFolds(); i++ {
+		f := s.Fold(i)
+		c := f.Cycles
+		if cfg.DRAM.Model != configs.DRAMIdeal {
+			bytes := f.FetchBytes[0] + f.FetchBytes[1] + f.FetchBytes[2] + f.MetadataFetch + f.WriteBytes
+			c = max(c, int64(float64(bytes)/bpc))
+		}
+		total += c
+	}
+	return total
+}
+
+// FilterFits reports whether layer l's K×N operand fits the filter buffer
+// whole, so Layer.FilterOnChip keeps it off DRAM.
+func FilterFits(cfg *configs.Config, l workloads.Layer) bool {
+	return filterBytes(cfg, l) <= int64(cfg.Buffers.FilterKB*1024)
+}
+
+func filterBytes(cfg *configs.Config, l workloads.Layer) int64 {
+	return (int64(l.K)*int64(l.N)*int64(l.Groups)*int64(8*cfg.WordBytes()) + 7) / 8
+}
+
+// holdFilter puts a FilterOnChip layer's operand in the filter buffer at
+// the layer's start when it fits; else the layer streams it.
+func holdFilter(rb *memory.ReadBuffer, j *layerJob, st *arch.LayerStats) {
+	if !j.layer.FilterOnChip || rb == nil {
+		return
+	}
+	ft := j.tensors.t[arch.TensorFilter]
+	size := ft.Size()
+	if j.tensors.meta {
+		return // compressed weights with index metadata are not gathered
+	}
+	if size > rb.Capacity {
+		return
+	}
+	rb.Hold(ft, ft.All())
+	st.FilterHeld = true
+	st.CompulsoryReadBytes -= size
+}

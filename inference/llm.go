@@ -1,0 +1,645 @@
+package inference
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/arch/attention"
+	"github.com/sparsesim/sparsesim/arch/systolic"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
+)
+
+// LLM phases.
+const (
+	PhasePrefill  = "prefill"
+	PhaseDecode   = "decode"
+	PhaseGenerate = "generate"
+)
+
+// LLMOptions say what an LLM run does. Generate runs the prefill of Prompt
+// tokens (which yields the first output token) and Gen−1 decode steps;
+// decode alone runs Gen steps over a cache that already holds Prompt
+// tokens; prefill runs the prompt only.
+type LLMOptions struct {
+	Phase              string
+	Prompt, Gen, Batch int
+	// NoMemo simulates every layer on one engine instead of reusing the
+	// results of identical work.
+	NoMemo bool
+	// Seed drives MoE routing.
+	Seed int64
+	// RecordOps keeps every operator's measurements in LLMResult.Ops.
+	RecordOps bool
+	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
+	// arch/actsparse.go); nil: dense.
+	FFN func(prefix string, layer, step, tokens int) []llm.Op
+	// Memo, when set, is the layer table to use (another run's on the
+	// same config, whose identical layers are then not simulated again).
+	Memo *systolic.LayerMemo
+	// Attention, when set, lowers each decode step's attention instead of
+	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
+	Attention llm.AttentionLowering
+	// Observe, when set, sees every operator's measurements as they are
+	// made (a technique's own report, without keeping them all).
+	Observe func(op llm.Op, rec OpRecord)
+}
+
+// MaxNoMemoLayers bounds the GEMM layers an unmemoized run puts on one
+// engine (each needs its plan in memory at once).
+const MaxNoMemoLayers = 200000
+
+// MaxLLMSteps bounds prompt + generated tokens.
+const MaxLLMSteps = 1 << 20
+
+// Bytes splits DRAM traffic (reads and writes) by what moves.
+type Bytes struct {
+	Weights     int64 `json:"weights"`
+	KV          int64 `json:"kv"`
+	Activations int64 `json:"activations"`
+}
+
+// Total sums the split.
+func (b Bytes) Total() int64 { return b.Weights + b.KV + b.Activations }
+
+func (b *Bytes) add(o Bytes) {
+	b.Weights += o.Weights
+	b.KV += o.KV
+	b.Activations += o.Activations
+}
+
+// ClassStats is one operator class over a phase.
+type ClassStats struct {
+	Ops           int64
+	Cycles        int64 // elapsed, the operators run one after another
+	ComputeCycles int64 // array (or vector unit, top-k engine) busy
+	MACs          int64 // array MACs; vector operations for the vector class
+	Bytes         Bytes
+}
+
+// PhaseStats sums a phase (prefill, or every decode step).
+type PhaseStats struct {
+	Steps   int
+	Cycles  int64
+	Bytes   Bytes
+	Gather  GatherTotals // the gather DMA's share of Bytes
+	Classes []ClassStats // indexed like llm.Classes
+}
+
+// StepStats is one decode step.
+type StepStats struct {
+	Context int // tokens attended to per sequence (after the window)
+	Cycles  int64
+	Bytes   Bytes
+	Gather  GatherTotals
+}
+
+// OpRecord is one operator instance (LLMOptions.RecordOps).
+type OpRecord struct {
+	Step   int // -1 for prefill
+	Name   string
+	Class  string
+	Cycles int64
+	Bytes  Bytes
+	Stats  arch.LayerStats // GEMM operators
+	Gather arch.GatherSummary
+}
+
+// LLMResult is an LLM run's measurements.
+type LLMResult struct {
+	Config    *configs.Config
+	Model     llm.Model
+	Options   LLMOptions
+	Footprint llm.Footprint
+	Prefill   *PhaseStats
+	Decode    *PhaseStats
+	Steps     []StepStats
+	// Memoized runs count distinct simulations and reuses.
+	Memoized          bool
+	Simulated, Reused int64
+	Events            int64
+	WallSeconds       float64
+	Ops               []OpRecord
+	// MoE is the routing's statistics (nil for a dense model; arch/moe.go).
+	MoE *MoEStats
+}
+
+// stepSpecs lists the forward passes of a run.
+func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.StepSpec, decode []llm.StepSpec) {
+	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows,
+		KVBits: configs.KVDTypeBits[cfg.KVCache.DType], WordBits: 8 * cfg.WordBytes()}
+	if o.Phase != PhaseDecode {
+		p := base
+		p.Prefill, p.New, p.Context, p.Step = true, o.Prompt, o.Prompt, -1
+		prefill = &p
+	}
+	steps := o.Gen
+	switch o.Phase {
+	case PhasePrefill:
+		steps = 0
+	case PhaseGenerate:
+		steps = o.Gen - 1
+	}
+	for t := 1; t <= steps; t++ {
+		d := base
+		d.New, d.Context, d.Step, d.Attention = 1, o.Prompt+t, t, o.Attention
+		d.FFN = o.FFN
+		decode = append(decode, d)
+	}
+	return prefill, decode
+}
+
+// CheckLLM validates a run up front: phase, sizes, position limit, KV type
+// and memory capacity.
+func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
+	switch o.Phase {
+	case PhasePrefill, PhaseDecode, PhaseGenerate:
+	default:
+		return usererr.New("--phase %s: unknown LLM phase (allowed: prefill, decode, generate)", o.Phase)
+	}
+	if o.Prompt < 1 || o.Batch < 1 || (o.Phase != PhasePrefill && o.Gen < 1) || o.Gen < 0 {
+		return usererr.New("--prompt and --batch must be at least 1 and --gen at least 1 for decode and generate, got %d, %d, %d", o.Prompt, o.Batch, o.Gen)
+	}
+	if o.Prompt+o.Gen > MaxLLMSteps {
+		return usererr.New("--prompt %d + --gen %d: more than the %d tokens a run is limited to", o.Prompt, o.Gen, MaxLLMSteps)
+	}
+	if lim := m.MaxPositionEmbeddings; lim > 0 && o.Prompt+o.Gen > lim {
+		return usererr.New("--prompt %d + --gen %d: %s has max_position_embeddings %d", o.Prompt, o.Gen, m.Name, lim)
+	}
+	if cfg.Engine != "systolic" {
+		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
+	}
+	bits := configs.KVDTypeBits[cfg.KVCache.DType]
+	if bits > 8*cfg.WordBytes() {
+		return usererr.New("config %s: kv_cache.dtype %s (%d bits) is wider than pe_array.dtype %s (%d bits); the array computes on its operand width, so the cache may be as wide or narrower (widened on the way in), not wider",
+			cfg.Name, cfg.KVCache.DType, bits, cfg.PEArray.DType, 8*cfg.WordBytes())
+	}
+	if err := m.CheckCapacity(int64(cfg.DRAM.CapacityGB*1e9), o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), bits, o.Phase != PhaseDecode); err != nil {
+		return usererr.New("config %s: %v", cfg.Name, err)
+	}
+	return nil
+}
+
+// runner measures operators, memoized or replayed from one engine.
+type runner interface {
+	// gemmRuns measures the next of left runs of l back to back: its
+	// stats, and how many runs from it on (times ≤ left) are known to be
+	// alike.
+	gemmRuns(l workloads.Layer, left int) (ls arch.LayerStats, times int, err error)
+	// vectorRuns and gatherRuns are the total cycles of n runs.
+	vectorRuns(j arch.VectorJob, n int) (int64, error)
+	gatherRuns(s arch.GatherSummary, n int) (int64, error)
+	attention(s llm.AttnSpec) (engineAttention, error)
+}
+
+type memoRunner struct {
+	cfg     *configs.Config
+	layers  *systolic.LayerMemo
+	state   systolic.BoundaryState
+	vectors map[arch.VectorJob]int64
+	gathers map[arch.GatherSummary]int64
+	attns   map[llm.AttnSpec]engineAttention
+	events  int64
+	sims    int64
+}
+
+func (r *memoRunner) gather(s arch.GatherSummary) (int64, error) {
+	if c, ok := r.gathers[s]; ok {
+		return c, nil
+	}
+	g, err := arch.SimulateGather(r.cfg, s)
+	if err != nil {
+		return 0, err
+	}
+	r.gathers[s] = g.Cycles
+	r.events += g.Events
+	r.sims++
+	return g.Cycles, nil
+}
+
+// attention simulates each distinct decode attention once: every layer of
+// a step has the same shape, and a fresh drained engine gives the same
+// result whenever it runs.
+func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	if a, ok := r.attns[s]; ok {
+		return a, nil
+	}
+	a, err := simulateEngineAttention(r.cfg, s)
+	if err != nil {
+		return a, err
+	}
+	r.attns[s] = a
+	r.events += a.Events
+	r.sims++
+	return a, nil
+}
+
+// gemmRuns runs l from the boundary state the last operator left: when
+// it comes back unchanged, every further run starts where this one did
+// and is the table's answer again — counted as the reuses they are, not
+// looked up one by one (a chunked attention repeats its operators tens
+// of times a layer).
+func (r *memoRunner) gemmRuns(l workloads.Layer, left int) (arch.LayerStats, int, error) {
+	start := r.state
+	st, _, end, err := r.layers.Layer(l, start)
+	if err != nil {
+		return st, 0, err
+	}
+	r.state = end
+	if end == start && left > 1 {
+		r.layers.Reused += int64(left - 1)
+		return st, left, nil
+	}
+	return st, 1, nil
+}
+
+// vectorRuns and gatherRuns: a memoized job is the same every run.
+func (r *memoRunner) vectorRuns(j arch.VectorJob, n int) (int64, error) {
+	c, err := r.vector(j)
+	return c * int64(n), err
+}
+
+func (r *memoRunner) gatherRuns(s arch.GatherSummary, n int) (int64, error) {
+	c, err := r.gather(s)
+	return c * int64(n), err
+}
+
+func (r *memoRunner) vector(j arch.VectorJob) (int64, error) {
+	if c, ok := r.vectors[j]; ok {
+		return c, nil
+	}
+	el, ev, err := arch.RunVectorJobs(r.cfg, []arch.VectorJob{j})
+	if err != nil {
+		return 0, err
+	}
+	r.vectors[j] = el[0]
+	r.events += ev
+	r.sims++
+	return el[0], nil
+}
+
+// replayRunner hands out, in order, the results of one engine that ran
+// every GEMM layer and one that ran every vector job.
+type replayRunner struct {
+	cfg     *configs.Config
+	layers  []arch.LayerStats
+	vectors []int64
+	li, vi  int
+	events  int64
+}
+
+// gather simulates every gather on its own drained machine: gathers
+// never share an engine with GEMMs, as vector jobs do not.
+func (r *replayRunner) gather(s arch.GatherSummary) (int64, error) {
+	g, err := arch.SimulateGather(r.cfg, s)
+	r.events += g.Events
+	return g.Cycles, err
+}
+
+// attention simulates every decode attention on its own drained engine.
+func (r *replayRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+	a, err := simulateEngineAttention(r.cfg, s)
+	r.events += a.Events
+	return a, err
+}
+
+func (r *replayRunner) gemm(l workloads.Layer) (arch.LayerStats, error) {
+	if r.li >= len(r.layers) || r.layers[r.li].Layer != l {
+		return arch.LayerStats{}, fmt.Errorf("LLM replay out of step at GEMM %d (%s)", r.li, l.Name)
+	}
+	r.li++
+	return r.layers[r.li-1], nil
+}
+
+// gemmRuns, vectorRuns and gatherRuns replay each run: one engine's runs
+// of the same layer need not be alike.
+func (r *replayRunner) gemmRuns(l workloads.Layer, left int) (arch.LayerStats, int, error) {
+	st, err := r.gemm(l)
+	return st, 1, err
+}
+
+func (r *replayRunner) vectorRuns(j arch.VectorJob, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.vector(j)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
+}
+
+func (r *replayRunner) gatherRuns(s arch.GatherSummary, n int) (int64, error) {
+	var c int64
+	for range n {
+		x, err := r.gather(s)
+		if err != nil {
+			return 0, err
+		}
+		c += x
+	}
+	return c, nil
+}
+
+func (r *replayRunner) vector(arch.VectorJob) (int64, error) {
+	if r.vi >= len(r.vectors) {
+		return 0, fmt.Errorf("LLM replay out of step at vector job %d", r.vi)
+	}
+	r.vi++
+	return r.vectors[r.vi-1], nil
+}
+
+func jobOf(cfg *configs.Config, op *llm.Op) arch.VectorJob {
+	if op.Kind == llm.OpTopK {
+		return arch.VectorJob{TopK: true, Cycles: attention.TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
+	}
+	if op.PerCycle > 0 {
+		return arch.VectorJob{Cycles: (op.Elems*int64(op.OpsPerElem) + op.PerCycle - 1) / op.PerCycle}
+	}
+	c, lat := arch.VectorCycles(cfg.Vector, op.Elems, op.OpsPerElem)
+	return arch.VectorJob{Cycles: c, Latency: lat}
+}
+
+// opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
+// the KV cache for attention; keys and values the QKV projection writes
+// are KV; the rest (inputs, outputs, partial sums) is activations.
+func opBytes(cfg *configs.Config, op *llm.Op, st arch.LayerStats) Bytes {
+	var b Bytes
+	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
+	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
+		b.KV = f
+	} else {
+		b.Weights = f
+	}
+	w := st.DRAMWriteBytes
+	if op.KVWriteCols > 0 {
+		// The appended keys and values, once; partial sums the array
+		// writes back before the last K fold stay activations.
+		bits := int64(cfg.OutBits())
+		if op.Layer.OutBits > 0 {
+			bits = int64(op.Layer.OutBits)
+		}
+		kv := min(w, (int64(op.Layer.M)*int64(op.KVWriteCols)*int64(op.Layer.Groups)*bits+7)/8)
+		b.KV += kv
+		w -= kv
+	}
+	b.Activations += w
+	return b
+}
+
+func newPhase() *PhaseStats { return &PhaseStats{Classes: make([]ClassStats, len(llm.Classes))} }
+
+func classIndex(c string) int {
+	for i, x := range llm.Classes {
+		if x == c {
+			return i
+		}
+	}
+	panic("unknown operator class " + c)
+}
+
+// SimulateLLM runs an LLM inference: the prompt's prefill, decode steps
+// that each run every layer for one new token per sequence over the cache
+// at that step's length, or both. Operators run one after another on a
+// drained machine: GEMMs on the systolic engine (arch.LayerMemo or one
+// accelerator for the whole run), vector operations and top-k on the vector
+// unit.
+func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, error) {
+	if err := CheckLLM(cfg, m, o); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if o.Attention == nil && cfg.Attention.DecodeOnEngine {
+		o.Attention = llm.EngineAttention{}
+	}
+	router, spec, err := newRouter(cfg, m, o)
+	if err != nil {
+		return nil, err
+	}
+	prefill, decode := stepSpecs(cfg, m, o)
+	attachRouter(router, o, prefill, decode)
+	res := &LLMResult{Config: cfg, Model: m, Options: o,
+		Footprint: m.Footprint(o.Batch, o.Prompt, o.Gen, cfg.WordBytes(), configs.KVDTypeBits[cfg.KVCache.DType], o.Phase != PhaseDecode),
+		MoE:       newMoEStats(m, spec)}
+	var run runner
+	if o.NoMemo || !systolic.Memoizable(cfg) {
+		rr, events, err := runOneEngine(cfg, m, prefill, decode)
+		if err != nil {
+			return nil, err
+		}
+		run = rr
+		res.Events = events
+		defer func() { res.Events += rr.events }()
+	} else {
+		layers := o.Memo
+		if layers == nil {
+			layers = systolic.NewLayerMemo(cfg)
+		}
+		mr := &memoRunner{cfg: cfg, layers: layers, state: systolic.DrainedStart, vectors: map[arch.VectorJob]int64{}, gathers: map[arch.GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
+		run = mr
+		// This run's own work, also when the table is shared.
+		sim0, reused0, ev0 := layers.Simulated, layers.Reused, layers.Events
+		if prefill != nil && cfg.DRAM.Channels == 1 && !cfg.Memory.KeepActivations {
+			// With one channel and nothing kept on chip every operator
+			// starts drained, so the prompt's distinct GEMMs (an MoE
+			// prefill's experts each get their own token count) are
+			// independent: simulate them side by side first.
+			var ls []workloads.Layer
+			for _, op := range m.Ops(*prefill) {
+				if op.Kind == llm.OpGEMM {
+					ls = append(ls, op.Layer)
+				}
+			}
+			if err := mr.layers.Precompute(ls, systolic.DrainedStart, runtime.GOMAXPROCS(0)); err != nil {
+				return nil, err
+			}
+		}
+		defer func() {
+			res.Memoized = true
+			res.Simulated = mr.layers.Simulated - sim0 + mr.sims
+			res.Reused = mr.layers.Reused - reused0
+			res.Events = mr.layers.Events - ev0 + mr.events
+		}()
+	}
+	var buf []llm.Op // every step's operators, one after another
+	if prefill != nil {
+		res.Prefill = newPhase()
+		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
+			return nil, err
+		}
+	}
+	if o.Phase != PhasePrefill {
+		res.Decode = newPhase()
+		for _, s := range decode {
+			st, err := runStep(cfg, m, s, run, res.Decode, res, &buf)
+			if err != nil {
+				return nil, err
+			}
+			res.Steps = append(res.Steps, st)
+		}
+	}
+	res.MoE.flush()
+	res.WallSeconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// runStep measures one forward pass into ph, lowering it into *buf (a
+// buffer the run reuses step after step).
+func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]llm.Op) (StepStats, error) {
+	st := StepStats{Context: m.AttentionLength(s.Context)}
+	*buf = m.AppendOps((*buf)[:0], s)
+	for i := range *buf {
+		op := &(*buf)[i]
+		var rec OpRecord
+		cs := &ph.Classes[classIndex(op.Class)]
+		cs.Ops++
+		// A gather's summary and a vector job are the operator's alone:
+		// made once for all its repeats.
+		var g arch.GatherSummary
+		var j arch.VectorJob
+		switch op.Kind {
+		case llm.OpGather:
+			g = summarizeOp(op.Gather, int64(cfg.DRAM.RequestBytes))
+		case llm.OpGEMM, llm.OpAttention:
+		default:
+			j = jobOf(cfg, op)
+		}
+		// A repeated operator runs Repeat times, each measured as it
+		// comes (the boundary state may move between them); runs the
+		// runner knows to be alike come as one measurement and a count.
+		reps := max(op.Repeat, 1)
+		switch op.Kind {
+		case llm.OpGEMM:
+			for left := reps; left > 0; {
+				ls, times, err := run.gemmRuns(op.Layer, left)
+				if err != nil {
+					return st, err
+				}
+				left -= times
+				k := int64(times)
+				// Where a layer starts is the run's business, not the
+				// layer's: the one-engine run counts GEMM time only.
+				ls.StartCycle = 0
+				rec.Cycles += k * ls.Elapsed
+				b := opBytes(cfg, op, ls)
+				rec.Bytes.add(Bytes{Weights: k * b.Weights, KV: k * b.KV, Activations: k * b.Activations})
+				rec.Stats = ls
+				cs.ComputeCycles += k * ls.ComputeCycles
+				cs.MACs += k * ls.MACs
+			}
+		case llm.OpAttention:
+			for range reps {
+				a, err := run.attention(*op.Attn)
+				if err != nil {
+					return st, err
+				}
+				rec.Cycles += a.Cycles
+				rec.Bytes.add(a.Bytes)
+				cs.ComputeCycles += a.Compute
+				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
+			}
+		case llm.OpGather:
+			c, err := run.gatherRuns(g, reps)
+			if err != nil {
+				return st, err
+			}
+			k, req := int64(reps), int64(cfg.DRAM.RequestBytes)
+			rec.Cycles += c
+			rec.Gather.UsefulBytes += k * g.UsefulBytes
+			rec.Gather.Requests += k * g.Requests
+			rec.Bytes.add(gatherBytes(op.Gather.Bytes, k*g.UsefulBytes))
+			st.Gather.add(g, req, k)
+		default:
+			c, err := run.vectorRuns(j, reps)
+			if err != nil {
+				return st, err
+			}
+			k := int64(reps)
+			rec.Cycles += c
+			cs.ComputeCycles += k * j.Cycles
+			if op.Kind == llm.OpVector {
+				cs.MACs += k * op.Elems * int64(op.OpsPerElem)
+			}
+		}
+		res.MoE.observe(*op, rec.Cycles, s.Prefill)
+		cs.Cycles += rec.Cycles
+		cs.Bytes.add(rec.Bytes)
+		st.Cycles += rec.Cycles
+		st.Bytes.add(rec.Bytes)
+		if res.Options.RecordOps || res.Options.Observe != nil {
+			rec.Step, rec.Name, rec.Class = s.Step, op.Name, op.Class
+		}
+		if res.Options.RecordOps {
+			res.Ops = append(res.Ops, rec)
+		}
+		if res.Options.Observe != nil {
+			res.Options.Observe(*op, rec)
+		}
+	}
+	ph.Steps++
+	ph.Cycles += st.Cycles
+	ph.Bytes.add(st.Bytes)
+	ph.Gather.Ops += st.Gather.Ops
+	ph.Gather.UsefulBytes += st.Gather.UsefulBytes
+	ph.Gather.TransferredBytes += st.Gather.TransferredBytes
+	return st, nil
+}
+
+// runOneEngine is the unmemoized reference: every GEMM layer of the run on
+// one accelerator, in order, and every vector job on one vector unit.
+func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decode []llm.StepSpec) (*replayRunner, int64, error) {
+	var w workloads.Workload
+	var jobs []arch.VectorJob
+	specs := decode
+	if prefill != nil {
+		specs = append([]llm.StepSpec{*prefill}, decode...)
+	}
+	var ops []llm.Op
+	for _, s := range specs {
+		ops = m.AppendOps(ops[:0], s)
+		for _, op := range ops {
+			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
+				continue // on drained machines of their own (replayRunner.gather, .attention)
+			}
+			for range max(op.Repeat, 1) - 1 { // the repeats, then the op itself
+				if op.Kind == llm.OpGEMM {
+					w.Layers = append(w.Layers, op.Layer)
+				} else {
+					jobs = append(jobs, jobOf(cfg, &op))
+				}
+			}
+			if op.Kind == llm.OpGEMM {
+				w.Layers = append(w.Layers, op.Layer)
+				if len(w.Layers) > MaxNoMemoLayers {
+					why := "--no-memo"
+					if !systolic.Memoizable(cfg) {
+						why = "config " + cfg.Name + " (detailed DRAM or SAT interleave mapping cannot be memoized)"
+					}
+					return nil, 0, usererr.New("%s: the run has more than %d GEMM layers to put on one engine; shorten --prompt/--gen", why, MaxNoMemoLayers)
+				}
+			} else {
+				jobs = append(jobs, jobOf(cfg, &op))
+			}
+		}
+	}
+	w.Name = m.Name
+	a, err := systolic.Build(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := a.Run(w)
+	if err != nil {
+		return nil, 0, err
+	}
+	el, ev, err := arch.RunVectorJobs(cfg, jobs)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &replayRunner{cfg: cfg, layers: r.Layers, vectors: el}, r.Events + ev, nil
+}
