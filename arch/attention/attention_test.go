@@ -12,7 +12,7 @@ import (
 	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
-const spattenDir = "../../shared/reference/spatten/"
+const spattenDir = "../../../shared/reference/spatten/"
 
 func spattenRun(t *testing.T, cfgName, trace string, sets ...string) *arch.Result {
 	t.Helper()
