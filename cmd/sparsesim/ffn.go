@@ -17,14 +17,8 @@ import (
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
-// runActSparse is an LLM run with activation_sparsity.method set: the
-// sparse run and the ffn block against the same run dense.
-func runActSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o inference.LLMOptions) error {
-	res, err := inference.SimulateActSparse(cfg, m, o)
-	if err != nil {
-		return err
-	}
-	rep := report.NewFFN(res)
+// writeFFN writes an activation-sparsity run's report (and --step-plot).
+func writeFFN(cmd *cobra.Command, f runFlags, rep *report.FFNReport) error {
 	if f.stepPlot != "" {
 		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
 			return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,52 +12,38 @@ import (
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
-	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
-// runKVSparse runs a decode with kv_sparsity.method set: the report, or
-// with --breakdown every method's row (written here; nil report).
-func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o inference.LLMOptions) (*report.LLMReport, error) {
-	if f.breakdown {
-		if f.kvTrace != "" || f.kvReplay != "" {
-			return nil, usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
-		}
-		rows, err := report.KVBreakdown(cfg, m, o)
-		if err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		if err := report.RenderKVBreakdown(&buf, rows, f.format); err != nil {
-			return nil, err
-		}
-		return nil, writeOut(cmd, f.out, buf.Bytes())
+// runKVBreakdown runs every kv_sparsity method and writes one row each.
+func runKVBreakdown(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Model, o inference.LLMOptions) error {
+	if f.kvTrace != "" || f.kvReplay != "" {
+		return usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
 	}
-	var replay *kvsparse.Plan
-	if f.kvReplay != "" {
-		fh, err := os.Open(f.kvReplay)
-		if err != nil {
-			return nil, usererr.New("--kv-replay %s: %v", f.kvReplay, err)
-		}
-		defer fh.Close()
-		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, inference.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
-			return nil, err
-		}
-	}
-	r, err := inference.SimulateKVSparsePlan(cfg, m, o, replay)
+	rows, err := report.KVBreakdown(cfg, m, o)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if f.kvTrace != "" {
-		var buf bytes.Buffer
-		if err := r.Plan.WriteTrace(&buf); err != nil {
-			return nil, err
-		}
-		if err := report.WriteFileAtomic(f.kvTrace, buf.Bytes()); err != nil {
-			return nil, usererr.New("--kv-trace %s: %v", f.kvTrace, err)
-		}
+	var buf bytes.Buffer
+	if err := report.RenderKVBreakdown(&buf, rows, f.format); err != nil {
+		return err
 	}
-	return report.NewKVSparsity(r), nil
+	return writeOut(cmd, f.out, buf.Bytes())
+}
+
+// writeKVTrace writes the run's selections to --kv-trace (when given).
+func writeKVTrace(path string, r *inference.KVResult) error {
+	if path == "" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := r.Plan.WriteTrace(&buf); err != nil {
+		return err
+	}
+	if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return usererr.New("--kv-trace %s: %v", path, err)
+	}
+	return nil
 }
 
 // runLLMSweep runs a sweep of LLM decode points (kv_sparsity parameters

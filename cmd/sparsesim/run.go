@@ -371,23 +371,24 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 		return usererr.New("--moe-plot %s: %s has no experts", f.moePlot, m.Name)
 	}
 	o := inference.LLMOptions{Phase: f.phase, Prompt: f.prompt, Gen: f.gen, Batch: f.batch, NoMemo: f.noMemo, Seed: f.seed}
-	if cfg.ActivationSparsity.Enabled() {
-		if kv {
-			return usererr.New("activation_sparsity.method %s with kv_sparsity.method %s: the two are not combined yet; set one", cfg.ActivationSparsity.Method, cfg.KVSparsity.Method)
-		}
-		return runActSparse(cmd, f, cfg, m, o)
+	if kv && f.breakdown && !cfg.ActivationSparsity.Enabled() {
+		return runKVBreakdown(cmd, f, cfg, m, o)
+	}
+	res, err := inference.Run(cfg, m, inference.Request{Options: o, KVReplay: f.kvReplay})
+	if err != nil {
+		return err
+	}
+	if res.FFN != nil {
+		return writeFFN(cmd, f, report.NewFFN(res.FFN))
 	}
 	var rep *report.LLMReport
-	if kv {
-		if rep, err = runKVSparse(cmd, f, cfg, m, o); rep == nil {
+	if res.KV != nil {
+		if err := writeKVTrace(f.kvTrace, res.KV); err != nil {
 			return err
 		}
+		rep = report.NewKVSparsity(res.KV)
 	} else {
-		res, err := inference.SimulateLLM(cfg, m, o)
-		if err != nil {
-			return err
-		}
-		rep = report.NewLLM(res)
+		rep = report.NewLLM(res.Dense)
 	}
 	if f.stepPlot != "" {
 		if err := rep.WriteStepPlot(f.stepPlot); err != nil {
