@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -290,6 +291,16 @@ type TimelineEvent struct {
 	Dur  float64        `json:"dur"`
 	Tid  int            `json:"tid"`
 	Args map[string]any `json:"args"`
+}
+
+// File is the timeline as a file reads back: WriteJSON then ParseTimeline
+// (what tests and plots check).
+func (t *Timeline) File() (TimelineFile, error) {
+	var buf bytes.Buffer
+	if err := t.WriteJSON(&buf); err != nil {
+		return TimelineFile{}, err
+	}
+	return ParseTimeline(buf.Bytes())
 }
 
 // ParseTimeline reads a timeline file's JSON.

@@ -1,7 +1,6 @@
 package attention
 
 import (
-	"bytes"
 	"math"
 
 	"os"
@@ -321,11 +320,7 @@ func TestKeySRAMAdmitsInOrder(t *testing.T) {
 		if _, err := SimulateTimeline(cfg, tc.w, tl); err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if err := tl.WriteJSON(&buf); err != nil {
-			t.Fatal(err)
-		}
-		f, err := arch.ParseTimeline(buf.Bytes())
+		f, err := tl.File()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package systolic
 
 import (
-	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ func record(t *testing.T, cfg *configs.Config, w workloads.Workload, max int) (*
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := tl.WriteJSON(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := arch.ParseTimeline(buf.Bytes())
+	f, err := tl.File()
 	if err != nil {
 		t.Fatal(err)
 	}
