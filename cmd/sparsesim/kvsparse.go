@@ -41,7 +41,7 @@ func runKVSparse(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.Mode
 			return nil, usererr.New("--kv-replay %s: %v", f.kvReplay, err)
 		}
 		defer fh.Close()
-		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, arch.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
+		if replay, err = kvsparse.ReplayPlan(cfg.KVSetup(), m, o.Prompt, arch.KVDecodeSteps(o), fh, f.kvReplay); err != nil {
 			return nil, err
 		}
 	}
