@@ -3,7 +3,23 @@ package configs
 import (
 	"strings"
 	"testing"
+
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 )
+
+// TestKVSetup: what a plan reads of llm-128x128 is the file's numbers;
+// workloads/kvsparse's tests use these numbers without loading the file
+// (this package imports that one).
+func TestKVSetup(t *testing.T) {
+	cfg, err := Load("llm-128x128", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kvsparse.Setup{Params: kvsparse.DefaultParams(), KVBits: 16, WordBytes: 2, FilterBytes: 4096 * 1024, RequestBytes: 64}
+	if got := cfg.KVSetup(); got != want {
+		t.Errorf("llm-128x128: %+v, want %+v", got, want)
+	}
+}
 
 // TestKVSparsityRefusals: each bad kv_sparsity value is refused with a
 // message naming its key.

@@ -10,6 +10,7 @@ import (
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy/catalog"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
@@ -44,7 +45,7 @@ type Config struct {
 	// LLM decode (docs/ffn-moe.md).
 	ActivationSparsity actsparse.Spec `yaml:"activation_sparsity" json:"activation_sparsity"`
 	// KVSparsity chooses which cached keys and values decode reads
-	// (configs/kvsparsity.go, docs/kv-sparsity.md).
+	// (workloads/kvsparse/params.go, docs/kv-sparsity.md).
 	KVSparsity KVSparsity `yaml:"kv_sparsity" json:"kv_sparsity"`
 }
 
@@ -253,7 +254,7 @@ func defaults() Config {
 		Vector:             VectorUnit{Lanes: 16, OpsPerCycle: 1, LatencyCycles: 4},
 		KVCache:            KVCache{DType: "fp16"},
 		ActivationSparsity: actsparse.DefaultSpec(),
-		KVSparsity:         kvSparsityDefaults(),
+		KVSparsity:         kvsparse.DefaultParams(),
 		Attention: Attention{QKMultipliers: 512, PVMultipliers: 512, QKLatency: 11, PVLatency: 10,
 			SoftmaxLanes: 8, SoftmaxLatency: 87, TopKComparators: 16, FullBits: 12, PipelineDepth: 2,
 			TokenPruning: true, HeadPruning: true, LocalVPruning: true, ProgressiveQuant: true,
@@ -386,7 +387,9 @@ func (c *Config) validate() []fieldError {
 			bad(f.path, "must be a number in [0, 1), got %g", f.v)
 		}
 	}
-	errs = append(errs, c.KVSparsity.validate()...)
+	for _, e := range c.KVSparsity.Validate() {
+		bad(e.Path, "%s", e.Msg)
+	}
 	return append(errs, c.MoE.validate()...)
 }
 

@@ -111,6 +111,15 @@ func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSpar
 	return res, nil
 }
 
+// memorySpans is a gather's row runs as the memory model's spans.
+func memorySpans(rows []actsparse.Span) []memory.Span {
+	out := make([]memory.Span, len(rows))
+	for i, r := range rows {
+		out[i] = memory.Span(r)
+	}
+	return out
+}
+
 // gatherTotals books every decode step's weight gathers through the
 // gather DMA's summary (arch/gather.go: memory.Tensor.Runs at
 // dram.request_bytes): a gather of rows of a row-major weight matrix is
@@ -131,7 +140,7 @@ func gatherTotals(cfg *configs.Config, p *actsparse.Plan, steps int) []GatherByt
 			if !ok {
 				for _, g := range p.Gathers(l, step) {
 					t := memory.Tensor{Pixels: int64(g.Rows), Channels: int64(g.RowElems), ElemBits: bits}
-					r := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(g.RowElems)}, Pix: g.Read}})
+					r := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(g.RowElems)}, Pix: memorySpans(g.Read)}})
 					sum := arch.SummarizeGather(t, r, req)
 					c := int64(g.Copies)
 					gs = append(gs, GatherBytes{Kind: g.Kind, Useful: c * sum.UsefulBytes, Transferred: c * sum.TransferredBytes(req), Requests: c * sum.Requests})

@@ -128,7 +128,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 		// The plan is handed over once its selections are made: its last
 		// quality measurements run on beside the sparse decode, which
 		// reads selections only.
-		pl, err := kvsparse.StartPlan(cfg, m, o.Prompt, steps)
+		pl, err := kvsparse.StartPlan(cfg.KVSetup(), m, o.Prompt, steps)
 		ch <- planned{pl, err}
 	}()
 	r := &KVResult{}

@@ -205,7 +205,7 @@ func TestKVTraceReplays(t *testing.T) {
 	}
 	m := zooModel(t, "llama-3.2-1b")
 	o := LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1}
-	pl, err := kvsparse.ReplayPlan(cfg, m, o.Prompt, 3, bytes.NewReader(buf.Bytes()), "t.json")
+	pl, err := kvsparse.ReplayPlan(cfg.KVSetup(), m, o.Prompt, 3, bytes.NewReader(buf.Bytes()), "t.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestKVTraceReplays(t *testing.T) {
 	if fmt.Sprint(again.Steps, again.Bytes, again.AttentionCycles, again.Plan.Quality()) != fmt.Sprint(r.Steps, r.Bytes, r.AttentionCycles, r.Plan.Quality()) {
 		t.Errorf("replay differs from the run")
 	}
-	if _, err := kvsparse.ReplayPlan(cfg, m, 2048, 3, bytes.NewReader(buf.Bytes()), "t.json"); err == nil || !strings.Contains(err.Error(), "--prompt") {
+	if _, err := kvsparse.ReplayPlan(cfg.KVSetup(), m, 2048, 3, bytes.NewReader(buf.Bytes()), "t.json"); err == nil || !strings.Contains(err.Error(), "--prompt") {
 		t.Errorf("a trace of another prompt: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func Run(cfg *configs.Config, m llm.Model, req Request) (*Outcome, error) {
 			return nil, usererr.New("--kv-replay %s: %v", req.KVReplay, err)
 		}
 		defer fh.Close()
-		if replay, err = kvsparse.ReplayPlan(cfg, m, o.Prompt, KVDecodeSteps(o), fh, req.KVReplay); err != nil {
+		if replay, err = kvsparse.ReplayPlan(cfg.KVSetup(), m, o.Prompt, KVDecodeSteps(o), fh, req.KVReplay); err != nil {
 			return nil, err
 		}
 	}

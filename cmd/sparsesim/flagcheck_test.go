@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
-	"github.com/sparsesim/sparsesim/internal/limits"
+	"github.com/sparsesim/sparsesim/limits"
 	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/traces"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -155,7 +155,7 @@ func TestSweepMaxWorkSizesTheBasePoint(t *testing.T) {
 		args := append([]string{"sweep", "-w", c.model, "--grid", "pe_array.cols=32", "-q", "--out", filepath.Join(dir, fmt.Sprint(i)),
 			"--max-work", fmt.Sprint(limit)}, c.extra...)
 		code, _, errs := run(t, args...)
-		size := fmt.Sprintf("%.0f is above", c.at) // as internal/limits prints counts under 1e6
+		size := fmt.Sprintf("%.0f is above", c.at) // as limits prints counts under 1e6
 		if c.at >= 1e6 {
 			size = fmt.Sprintf("%.3g is above", c.at)
 		}

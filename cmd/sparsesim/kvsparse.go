@@ -8,8 +8,8 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/inference"
-	"github.com/sparsesim/sparsesim/internal/limits"
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/limits"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/sweep"
 	"github.com/sparsesim/sparsesim/workloads/llm"

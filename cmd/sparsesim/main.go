@@ -154,7 +154,7 @@ func setCompletions() []string {
 // spinner shows, on a terminal only and once a step has taken a second,
 // what is being worked on with a spinner and the elapsed time (redrawn on
 // a timer), so a long single run is visibly alive. Work size is checked
-// up front (internal/limits), so this is for runs that were allowed to
+// up front (package limits), so this is for runs that were allowed to
 // be long. The returned stop clears the line.
 func spinner(w io.Writer, what string) (stop func()) {
 	f, ok := w.(*os.File)

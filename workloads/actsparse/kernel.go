@@ -6,7 +6,6 @@ import (
 	mrand "math/rand"
 	"math/rand/v2"
 
-	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
@@ -42,8 +41,13 @@ type Sample struct {
 	TopKRounds []int
 	// Rows and InRows are the union's neuron and input-channel indices as
 	// spans, for the gather DMA.
-	Rows, InRows []memory.Span
+	Rows, InRows []Span
 }
+
+// Span is the row indices [Lo, Hi). The workload names rows with its own
+// type so that describing work needs no memory model; the lowering turns
+// spans into memory regions (arch/actsparse.go).
+type Span struct{ Lo, Hi int64 }
 
 // kernel is one layer's calibrated technique.
 type kernel struct {
@@ -264,8 +268,8 @@ func relErr(v []float64, kept []bool, w func(int) float64) float64 {
 	return math.Sqrt(num / den)
 }
 
-func spans(mask []bool) ([]memory.Span, int) {
-	var out []memory.Span
+func spans(mask []bool) ([]Span, int) {
+	var out []Span
 	n := 0
 	for i := 0; i < len(mask); i++ {
 		if !mask[i] {
@@ -275,7 +279,7 @@ func spans(mask []bool) ([]memory.Span, int) {
 		for j < len(mask) && mask[j] {
 			j++
 		}
-		out = append(out, memory.Span{Lo: int64(i), Hi: int64(j)})
+		out = append(out, Span{Lo: int64(i), Hi: int64(j)})
 		n += j - i
 		i = j
 	}
@@ -360,7 +364,7 @@ func (k *kernel) sample(rng *rand.Rand, batch int, withChunk bool) Sample {
 		s.InRows, s.UnionIn = spans(unionIn)
 	} else {
 		s.TokenActiveIn = 1
-		s.InRows, s.UnionIn = []memory.Span{{Lo: 0, Hi: int64(H)}}, H
+		s.InRows, s.UnionIn = []Span{{Lo: 0, Hi: int64(H)}}, H
 	}
 	if !withChunk {
 		return s

@@ -1,7 +1,6 @@
 package actsparse
 
 import (
-	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -162,7 +161,7 @@ func (p *Plan) Gathers(layer, step int) []Gather {
 type Gather struct {
 	Kind           string
 	Rows, RowElems int
-	Read           []memory.Span
+	Read           []Span
 	Copies         int
 }
 

@@ -115,7 +115,7 @@ func TestHISAIoUAtDefaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("32K-context indexer scans")
 	}
-	p := params(t)
+	p := params(t, nil)
 	const D, g, prompt, steps = 128, 4, 32768, 1024
 	var sum hisaIoUs
 	worst, n, over := 1.0, 0, 0

@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand"
 	"slices"
-
-	"github.com/sparsesim/sparsesim/configs"
 )
 
 // Indexer is the synthetic lightweight indexer of one layer (DeepSeek
@@ -190,14 +188,14 @@ func (ix *Indexer) dsa(scores []float64, w window, k int, rng *rand.Rand) Select
 // HISA scores mean-pooled blocks of p.Block index keys, keeps the top
 // p.BlockTop blocks plus the newest (partial) one, then runs the indexer
 // on the kept blocks' tokens only and keeps the top k.
-func (ix *Indexer) HISA(pos, g int, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
+func (ix *Indexer) HISA(pos, g int, w window, p Params, rng *rand.Rand) Selection {
 	return ix.hisa(ix.queries(pos, g), nil, w, p, rng)
 }
 
 // hisa is HISA for the index queries qs; flat, when not nil, is the
 // window's token scores for qs already made (the flat indexer's at the
 // same position), a candidate's score being its token's there.
-func (ix *Indexer) hisa(qs indexQuery, flat []float64, w window, p configs.KVSparsity, rng *rand.Rand) Selection {
+func (ix *Indexer) hisa(qs indexQuery, flat []float64, w window, p Params, rng *rand.Rand) Selection {
 	B := p.Block
 	nb := (w.n() + B - 1) / B
 	bscores := make([]float64, nb)
@@ -253,7 +251,7 @@ func (ix *Indexer) hisa(qs indexQuery, flat []float64, w window, p configs.KVSpa
 // window; an evicted token never returns.
 type evictor struct {
 	h      *Head
-	p      configs.KVSparsity
+	p      Params
 	g      int
 	kept   []int32 // ascending
 	acc    []float64
@@ -263,7 +261,7 @@ type evictor struct {
 // newEvictor fills the cache from the prompt: accumulated probabilities
 // of the prompt's last 16 queries pick the budget (H2O accumulates over
 // the prefill).
-func newEvictor(h *Head, p configs.KVSparsity, g, prompt int) *evictor {
+func newEvictor(h *Head, p Params, g, prompt int) *evictor {
 	e := &evictor{h: h, p: p, g: g, acc: make([]float64, h.L), prompt: prompt}
 	w := window{0, prompt}
 	var pr []float64

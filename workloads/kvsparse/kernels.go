@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads/attention"
 )
 
@@ -288,7 +287,7 @@ func groupQueries(h *Head, g, pos int) [][]float32 {
 // Σ_c max(q_c·min_c, q_c·max_c) summed over the group's queries and
 // reads the top budget/page_size pages. pb, when not nil, is the head's
 // whole pages' bounds (newPageBounds), else each page's are made here.
-func quest(h *Head, qs [][]float32, w window, p configs.KVSparsity, pb *pageBounds, rng *rand.Rand) Selection {
+func quest(h *Head, qs [][]float32, w window, p Params, pb *pageBounds, rng *rand.Rand) Selection {
 	P, D := p.PageSize, h.D
 	n := (w.n() + P - 1) / P
 	scores := make([]float64, n)
@@ -409,7 +408,7 @@ func labelChannels(h *Head, g, n, calibPos int) []int {
 // doubleSparsity scores every token from the label channels alone (the
 // label cache), sums the group's approximate probabilities, and reads the
 // top budget tokens.
-func doubleSparsity(h *Head, qs [][]float32, w window, labels []int, p configs.KVSparsity, rng *rand.Rand) Selection {
+func doubleSparsity(h *Head, qs [][]float32, w window, labels []int, p Params, rng *rand.Rand) Selection {
 	D := h.D
 	scores := make([]float64, w.n())
 	approx := make([]float64, w.n())

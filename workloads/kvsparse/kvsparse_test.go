@@ -11,17 +11,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
-func params(t *testing.T, sets ...string) configs.KVSparsity {
+// setup is configs/llm-128x128.yaml as a plan reads it (a bf16 KV cache
+// and operands, a 4 MiB filter buffer, 64 B DRAM requests and the default
+// kv_sparsity block; configs' TestKVSetup holds these to the file), with
+// set applied to the block and checked as loading the config would. The
+// tests cannot load the config itself: configs imports this package.
+func setup(t *testing.T, set func(*Params)) Setup {
 	t.Helper()
-	cfg, err := configs.Load("llm-128x128", sets)
-	if err != nil {
-		t.Fatal(err)
+	s := Setup{Params: DefaultParams(), KVBits: 16, WordBytes: 2, FilterBytes: 4096 * 1024, RequestBytes: 64}
+	if set != nil {
+		set(&s.Params)
 	}
-	return cfg.KVSparsity
+	for _, e := range s.Params.Validate() {
+		t.Fatalf("%s: %s", e.Path, e.Msg)
+	}
+	return s
+}
+
+// params is setup's kv_sparsity block.
+func params(t *testing.T, set func(*Params)) Params {
+	t.Helper()
+	return setup(t, set).Params
 }
 
 // TestHISAIsFlatWhenEveryBlockIsKept: with block_top at least the block
@@ -34,7 +47,7 @@ func TestHISAIsFlatWhenEveryBlockIsKept(t *testing.T) {
 	heads := []*Head{NewHead(DefaultSynth, 1, 3, 0, D, L), NewHead(DefaultSynth, 1, 3, 1, D, L)}
 	ix := NewIndexer(heads, 128, 9)
 	w := window{0, L}
-	p := params(t, "kv_sparsity.k=512", "kv_sparsity.block=128")
+	p := params(t, func(p *Params) { p.K, p.Block = 512, 128 })
 	prev := 2.0
 	for _, top := range []int{L / 128, 32, 16, 8} {
 		p.BlockTop = top
@@ -71,7 +84,7 @@ func TestLabelChannelsFindTheOutliers(t *testing.T) {
 // TestEvictKeepsSinkRecentAndBudget: after every step the cache holds
 // budget tokens, the sink tokens and the recent window among them.
 func TestEvictKeepsSinkRecentAndBudget(t *testing.T) {
-	p := params(t, "kv_sparsity.method=evict", "kv_sparsity.budget=256", "kv_sparsity.sink=4", "kv_sparsity.recent=32")
+	p := params(t, func(p *Params) { p.Method, p.Budget, p.Sink, p.Recent = MethodEvict, 256, 4, 32 })
 	h := NewHead(DefaultSynth, 1, 0, 0, 64, 1100)
 	e := newEvictor(h, p, 2, 1000)
 	for ctx := 1001; ctx <= 1100; ctx++ {
@@ -189,7 +202,7 @@ func TestNpyHeadMatchesItsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := params(t, "kv_sparsity.budget=128")
+	p := params(t, func(p *Params) { p.Budget = 128 })
 	w := window{0, L}
 	a := doubleSparsity(h, groupQueries(h, g, L-1), w, labelChannels(h, g, 8, 500), p, rand.New(rand.NewSource(1)))
 	b := doubleSparsity(d, groupQueries(d, g, L-1), w, labelChannels(d, g, 8, 500), p, rand.New(rand.NewSource(1)))
@@ -232,11 +245,10 @@ func TestSynthSensitivity(t *testing.T) {
 		{"span_len", func(s *Synth, f float64) { s.SpanLen *= f }},
 	}
 	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa"} {
-		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=512", "kv_sparsity.k=512",
-			"kv_sparsity.recent=64", "kv_sparsity.sample_layers=1", "kv_sparsity.sample_heads=2", "kv_sparsity.sample_steps=3"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := setup(t, func(p *Params) {
+			p.Method, p.Budget, p.K, p.Recent = method, 512, 512, 64
+			p.SampleLayers, p.SampleHeads, p.SampleSteps = 1, 2, 3
+		})
 		for _, v := range vary {
 			line := method + " " + v.name + ":"
 			var rec []float64
@@ -268,12 +280,11 @@ func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
 	m, _ := llm.Lookup("llama-3.2-1b")
 	const prompt, steps = 1024, 4
 	g, D, L := m.QueryGroup(), m.HeadSize(), prompt+steps
-	sets := []string{"kv_sparsity.budget=128", "kv_sparsity.recent=32", "kv_sparsity.k=128", "kv_sparsity.block_top=4", "kv_sparsity.sample_layers=2",
-		"kv_sparsity.sample_heads=2", "kv_sparsity.sample_steps=2"}
-	cfg, err := configs.Load("llm-128x128", append([]string{"kv_sparsity.method=quest"}, sets...))
-	if err != nil {
-		t.Fatal(err)
+	sets := func(p *Params) {
+		p.Budget, p.Recent, p.K, p.BlockTop = 128, 32, 128, 4
+		p.SampleLayers, p.SampleHeads, p.SampleSteps = 2, 2, 2
 	}
+	cfg := setup(t, func(p *Params) { p.Method = MethodQuest; sets(p) })
 	pl, err := NewPlan(cfg, m, prompt, steps)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +292,7 @@ func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
 	dir := t.TempDir()
 	for _, li := range pl.Layers {
 		for _, hd := range pl.Heads {
-			h := NewHead(DefaultSynth, cfg.KVSparsity.Seed, li, hd, D, L)
+			h := NewHead(DefaultSynth, cfg.Params.Seed, li, hd, D, L)
 			q := make([]float32, 0, L*g*D)
 			for pos := 0; pos < L; pos++ {
 				for j := 0; j < g; j++ {
@@ -298,15 +309,12 @@ func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
 		}
 	}
 	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
-		c, err := configs.Load("llm-128x128", append([]string{"kv_sparsity.method=" + method}, sets...))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := setup(t, func(p *Params) { p.Method = method; sets(p) })
 		syn, err := NewPlan(c, m, prompt, steps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.KVSparsity.Data = dir
+		c.Params.Data = dir
 		dumped, err := NewPlan(c, m, prompt, steps)
 		if err != nil {
 			t.Fatalf("%s: %v", method, err)
@@ -320,9 +328,9 @@ func TestPerHeadDumpsMatchTheGenerator(t *testing.T) {
 	}
 	// The dumps are what is read: another head in one point's directory
 	// changes that point's selection.
-	other := NewHead(DefaultSynth, cfg.KVSparsity.Seed+1, 0, 0, D, L)
+	other := NewHead(DefaultSynth, cfg.Params.Seed+1, 0, 0, D, L)
 	writeNpy(t, filepath.Join(HeadDumpDir(dir, pl.Layers[0], pl.Heads[0]), "k.npy"), []int{L, D}, other.K)
-	cfg.KVSparsity.Data = dir
+	cfg.Params.Data = dir
 	changed, err := NewPlan(cfg, m, prompt, steps)
 	if err != nil {
 		t.Fatal(err)
@@ -358,24 +366,25 @@ func TestIndexerDumpsMatchTheSyntheticIndexer(t *testing.T) {
 	writeNpy(t, filepath.Join(dir, "k.npy"), []int{L, D}, h.K)
 	writeNpy(t, filepath.Join(dir, "v.npy"), []int{L, D}, h.V)
 	writeNpy(t, filepath.Join(dir, "q.npy"), []int{L, g, D}, q)
-	sets := []string{"kv_sparsity.k=256", "kv_sparsity.index_dim=64", "kv_sparsity.block=64", "kv_sparsity.block_top=8", "kv_sparsity.sample_layers=1",
-		"kv_sparsity.sample_heads=2", "kv_sparsity.sample_steps=2", "kv_sparsity.data=" + dir}
-	load := func(method string, more ...string) *configs.Config {
-		c, err := configs.Load("llm-128x128", append(append([]string{"kv_sparsity.method=" + method}, sets...), more...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+	// indexHeads 0: the default kv_sparsity.index_heads.
+	load := func(method string, indexHeads int) Setup {
+		return setup(t, func(p *Params) {
+			p.Method, p.K, p.IndexDim, p.Block, p.BlockTop = method, 256, 64, 64, 8
+			p.SampleLayers, p.SampleHeads, p.SampleSteps, p.Data = 1, 2, 2, dir
+			if indexHeads > 0 {
+				p.IndexHeads = indexHeads
+			}
+		})
 	}
 	// The plan's synthetic indexer on the dumped head (both sampled heads
 	// are it), with index_heads set to its 2·g index queries.
-	c := load("dsa")
+	c := load(MethodDSA, 0)
 	syn, err := NewPlan(c, m, prompt, steps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	li := syn.Layers[0]
-	ix := NewIndexer([]*Head{h, h}, c.KVSparsity.IndexDim, mix(c.KVSparsity.Seed, int64(li), 5))
+	ix := NewIndexer([]*Head{h, h}, c.Params.IndexDim, mix(c.Params.Seed, int64(li), 5))
 	nh := 2 * g
 	iq := make([]float32, 0, L*nh*ix.Dim)
 	for pos := 0; pos < L; pos++ {
@@ -389,17 +398,16 @@ func TestIndexerDumpsMatchTheSyntheticIndexer(t *testing.T) {
 	}
 	writeNpy(t, filepath.Join(idx, "k.npy"), []int{L, ix.Dim}, ix.keys)
 	writeNpy(t, filepath.Join(idx, "q.npy"), []int{L, nh, ix.Dim}, iq)
-	heads := fmt.Sprintf("kv_sparsity.index_heads=%d", nh)
 	for _, method := range []string{"dsa", "hisa"} {
 		// The synthetic run: the same config without the indexer dump.
 		if err := os.Rename(idx, idx+".off"); err != nil {
 			t.Fatal(err)
 		}
-		b, err := NewPlan(load(method, heads), m, prompt, steps)
+		b, err := NewPlan(load(method, nh), m, prompt, steps)
 		if err2 := os.Rename(idx+".off", idx); err != nil || err2 != nil {
 			t.Fatal(err, err2)
 		}
-		d, err := NewPlan(load(method, heads), m, prompt, steps)
+		d, err := NewPlan(load(method, nh), m, prompt, steps)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,12 +421,12 @@ func TestIndexerDumpsMatchTheSyntheticIndexer(t *testing.T) {
 		}
 	}
 	// index_heads 64 (the default) disagrees with the dump's 2·g heads.
-	if _, err := NewPlan(load("dsa"), m, prompt, steps); err == nil || !strings.Contains(err.Error(), "q.npy") {
+	if _, err := NewPlan(load(MethodDSA, 0), m, prompt, steps); err == nil || !strings.Contains(err.Error(), "q.npy") {
 		t.Errorf("index_heads mismatch: %v", err)
 	}
 	other := NewIndexer([]*Head{NewHead(DefaultSynth, 6, 0, 0, D, L)}, ix.Dim, 1)
 	writeNpy(t, filepath.Join(idx, "k.npy"), []int{L, ix.Dim}, other.keys)
-	d, err := NewPlan(load("dsa", heads), m, prompt, steps)
+	d, err := NewPlan(load(MethodDSA, nh), m, prompt, steps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package kvsparse
 import (
 	"slices"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -512,7 +511,7 @@ func (pl *Plan) AppendAttention(dst []llm.Op, m llm.Model, layer int, p string, 
 // the dense one).
 func lowered(method string) bool {
 	switch method {
-	case configs.KVEvict, configs.KVQuest, configs.KVDoubleSparsity, configs.KVDSA, configs.KVHISA, configs.KVMustafar:
+	case MethodEvict, MethodQuest, MethodDoubleSparsity, MethodDSA, MethodHISA, MethodMustafar:
 		return true
 	}
 	return false
@@ -554,7 +553,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 	}
 	heads := int64(lw.seq) * int64(m.NumAttentionHeads)
 	switch P.Method {
-	case configs.KVEvict:
+	case MethodEvict:
 		// The kept tokens sit compacted in budget slots per head (an
 		// evicted slot takes the new token), so they read contiguously.
 		n := min(P.Budget, ctx)
@@ -572,7 +571,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 			}
 			lw.topk("evict_min", r)
 		}
-	case configs.KVQuest:
+	case MethodQuest:
 		np := (ctx + P.PageSize - 1) / P.PageSize
 		capPages := (pl.cap + P.PageSize - 1) / P.PageSize
 		meta := lw.tensor("quest_meta", int64(lw.seq*lw.kv*capPages), int64(2*lw.hd), pl.kvBits)
@@ -589,7 +588,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 		// back (read every step with the other pages).
 		lw.vec("quest_meta_update", int64(lw.seq*lw.kv)*int64(2*lw.hd), 1)
 		lw.writeRows("quest_meta_write", TagMetadata, meta, strided(lw.seq*lw.kv, capPages, np-1))
-	case configs.KVDoubleSparsity:
+	case MethodDoubleSparsity:
 		label := lw.tensor("label_cache", int64(lw.seq*lw.kv*pl.cap), int64(P.Channels), pl.kvBits)
 		lw.score("ds_scores", TagLabelCache, label, lw.g, P.Channels, lw.seq*lw.kv, func(lo, hi int) memory.Region {
 			var pix []memory.Span
@@ -603,7 +602,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 		lw.attendTokens(perHead(func(sm *Sample) []int32 { return sm.Sel.Tokens }), pl.cap, true)
 		// The new token's label channels join the label cache.
 		lw.writeRows("ds_label_write", TagLabelCache, label, strided(lw.seq*lw.kv, pl.cap, ctx-1))
-	case configs.KVDSA, configs.KVHISA:
+	case MethodDSA, MethodHISA:
 		h := m.HiddenSize
 		// The indexer's query (and head weights) and key projections of
 		// the new token: weights read like any projection's.
@@ -613,7 +612,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 			Layer: workloads.Layer{Name: p + "index_k_proj", Kind: "gemm", M: lw.seq, N: P.IndexDim, K: h, Groups: 1, WeightOperand: true}})
 		keys := lw.tensor("index_keys", int64(lw.seq*pl.cap), int64(P.IndexDim), P.IndexBits)
 		sm := pl.sample(layer, 0, s.Step) // one selection per layer
-		if P.Method == configs.KVDSA {
+		if P.Method == MethodDSA {
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.seqRows(lo, hi, pl.cap, P.IndexDim)
 			}, L, false)
@@ -643,7 +642,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 		}
 		lw.writeRows("index_key_write", TagIndexer, keys, strided(lw.seq, pl.cap, ctx-1))
 		lw.attendTokens([][]int32{sm.Sel.Tokens}, pl.cap, true)
-	case configs.KVMustafar:
+	case MethodMustafar:
 		lw.mustafar(layer, s.Step)
 	default:
 		return m.DenseAttention(p, s, L)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -67,17 +66,16 @@ func TestAppendAttentionIsAFreshLowering(t *testing.T) {
 	m, _ := llm.Lookup("llama-3.2-1b")
 	const prompt, steps = 1000, 24
 	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
-		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=256", "kv_sparsity.recent=64",
-			"kv_sparsity.k=256", "kv_sparsity.block_top=4", "kv_sparsity.sample_steps=3", "kv_sparsity.sample_layers=3",
-			"buffers.filter_kb=64"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := setup(t, func(p *Params) {
+			p.Method, p.Budget, p.Recent, p.K, p.BlockTop = method, 256, 64, 256, 4
+			p.SampleSteps, p.SampleLayers = 3, 3
+		})
+		cfg.FilterBytes = 64 * 1024 // buffers.filter_kb=64
 		pl, err := NewPlan(cfg, m, prompt, steps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := int64(cfg.DRAM.RequestBytes)
+		req := cfg.RequestBytes
 		var buf []llm.Op
 		for st := 1; st <= steps; st++ {
 			s := llm.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -201,7 +200,7 @@ func IndexDumpDir(dir string, layer int, one bool) string {
 // 1). Shapes must match kv_sparsity.index_dim and index_heads; with
 // index_bits 8 the values are rounded to e4m3 as the indexer computes.
 // headDim is the model's, the scores' 1/√head_dim scale.
-func LoadIndexer(dir string, p configs.KVSparsity, headDim, need int) (*Indexer, error) {
+func LoadIndexer(dir string, p Params, headDim, need int) (*Indexer, error) {
 	needs := fmt.Sprintf("kv_sparsity (index_dim %d, index_heads %d)", p.IndexDim, p.IndexHeads)
 	load := func(name string, dims ...int) (*npy, error) {
 		a, err := loadArray(filepath.Join(dir, name), need, needs, dims...)

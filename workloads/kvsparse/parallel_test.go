@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -17,11 +16,7 @@ import (
 func TestPlanIsTheSameOnOneCore(t *testing.T) {
 	m, _ := llm.Lookup("llama-3.2-1b")
 	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
-		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=512",
-			"kv_sparsity.k=512", "kv_sparsity.block_top=8", "kv_sparsity.sample_steps=3"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := setup(t, func(p *Params) { p.Method, p.Budget, p.K, p.BlockTop, p.SampleSteps = method, 512, 512, 8, 3 })
 		plan := func(procs int) *Plan {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			pl, err := NewPlan(cfg, m, 5000, 9)
@@ -43,7 +38,7 @@ func TestPlanIsTheSameOnOneCore(t *testing.T) {
 func TestQuestPageBoundsAreRemade(t *testing.T) {
 	const D, L, g = 64, 3000, 2
 	h := NewHead(DefaultSynth, 1, 0, 0, D, L)
-	p := params(t, "kv_sparsity.method=quest", "kv_sparsity.budget=256", "kv_sparsity.page_size=16")
+	p := params(t, func(p *Params) { p.Method, p.Budget, p.PageSize = MethodQuest, 256, 16 })
 	pb := newPageBounds(h, p.PageSize)
 	for _, ctx := range []int{2999, 2992, 2017, 1600} {
 		w := window{0, ctx}
@@ -62,10 +57,7 @@ func TestQuestPageBoundsAreRemade(t *testing.T) {
 func TestStartPlanHandsOverSelections(t *testing.T) {
 	m, _ := llm.Lookup("llama-3.2-1b")
 	for _, method := range []string{"quest", "mustafar"} {
-		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=512", "kv_sparsity.sample_steps=3"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := setup(t, func(p *Params) { p.Method, p.Budget, p.SampleSteps = method, 512, 3 })
 		want, err := NewPlan(cfg, m, 5000, 9)
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +85,7 @@ func TestHISAReusesTheFlatScores(t *testing.T) {
 	const D, L, g = 64, 3000, 2
 	heads := []*Head{NewHead(DefaultSynth, 1, 3, 0, D, L), NewHead(DefaultSynth, 1, 3, 1, D, L)}
 	ix := NewIndexer(heads, 32, 9)
-	p := params(t, "kv_sparsity.k=256", "kv_sparsity.block=64", "kv_sparsity.block_top=8")
+	p := params(t, func(p *Params) { p.K, p.Block, p.BlockTop = 256, 64, 8 })
 	for _, ctx := range []int{3000, 2950} {
 		w := window{0, ctx}
 		qs := ix.queries(ctx-1, g)

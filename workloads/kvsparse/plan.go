@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -30,7 +29,7 @@ type Sample struct {
 // points and the lowering of every decode step's attention that reuses
 // them (llm.AttentionLowering).
 type Plan struct {
-	P      configs.KVSparsity
+	P      Params
 	Model  llm.Model
 	Prompt int
 	Steps  int // decode steps
@@ -98,8 +97,8 @@ func sampleSteps(n, steps int) []int {
 // NewPlan runs the configured method's reference kernel on synthetic
 // Q/K/V (DefaultSynth) for the sampled layers, heads and steps of a
 // decode of steps steps after a prompt-token cache.
-func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
-	return NewPlanSynth(cfg, m, prompt, steps, DefaultSynth)
+func NewPlan(setup Setup, m llm.Model, prompt, steps int) (*Plan, error) {
+	return NewPlanSynth(setup, m, prompt, steps, DefaultSynth)
 }
 
 // StartPlan is NewPlan returning as soon as every sample's selection is
@@ -107,13 +106,13 @@ func NewPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error)
 // beside the caller: the lowering reads selections only, so a decode can
 // run on the plan meanwhile. Quality, WriteTrace and Wait wait for the
 // measurements; nothing else of the plan changes after StartPlan returns.
-func StartPlan(cfg *configs.Config, m llm.Model, prompt, steps int) (*Plan, error) {
-	return startPlan(cfg, m, prompt, steps, DefaultSynth)
+func StartPlan(setup Setup, m llm.Model, prompt, steps int) (*Plan, error) {
+	return startPlan(setup, m, prompt, steps, DefaultSynth)
 }
 
 // NewPlanSynth is NewPlan on synthetic tensors drawn from syn.
-func NewPlanSynth(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
-	pl, err := startPlan(cfg, m, prompt, steps, syn)
+func NewPlanSynth(setup Setup, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+	pl, err := startPlan(setup, m, prompt, steps, syn)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +130,10 @@ func (pl *Plan) Wait() float64 {
 	return pl.kernelSeconds
 }
 
-func startPlan(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
+func startPlan(setup Setup, m llm.Model, prompt, steps int, syn Synth) (*Plan, error) {
 	start := time.Now()
-	p := cfg.KVSparsity
-	pl := newPlan(cfg, m, prompt, steps)
+	p := setup.Params
+	pl := newPlan(setup, m, prompt, steps)
 	pl.Layers = spread(p.SampleLayers, m.NumHiddenLayers)
 	pl.Heads = spread(p.SampleHeads, m.KVHeads())
 	pl.StepsAt = sampleSteps(p.SampleSteps, steps)
@@ -143,7 +142,7 @@ func startPlan(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (
 	for _, s := range pl.StepsAt {
 		sampled[s] = true
 	}
-	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+	if p.Method == MethodDSA || p.Method == MethodHISA {
 		pl.indexer = "synthetic"
 	}
 	var dumped *Head
@@ -160,7 +159,7 @@ func startPlan(cfg *configs.Config, m llm.Model, prompt, steps int, syn Synth) (
 			return nil, err
 		}
 		pl.perHeadDumps = !one
-		if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+		if p.Method == MethodDSA || p.Method == MethodHISA {
 			n := 0
 			for _, li := range pl.Layers {
 				if _, ok := pl.indexDump(li); ok {
@@ -267,7 +266,7 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 	}
 	rng := rand.New(rand.NewSource(mix(p.Seed, int64(li), 99)))
 	var ix *Indexer
-	if p.Method == configs.KVDSA || p.Method == configs.KVHISA {
+	if p.Method == MethodDSA || p.Method == MethodHISA {
 		if dir, ok := pl.indexDump(li); ok {
 			var err error
 			if ix, err = LoadIndexer(dir, p, D, prompt+steps); err != nil {
@@ -287,7 +286,7 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 			qs := ix.queries(ctx-1, g)
 			scores := ix.scores(qs, w)
 			flat := ix.dsa(scores, w, p.K, rng)
-			if p.Method == configs.KVDSA {
+			if p.Method == MethodDSA {
 				shared = append(shared, flat)
 				continue
 			}
@@ -301,7 +300,7 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 	// Eviction follows every step and draws nothing at random: each
 	// head's run alone, the heads at once.
 	var evicted [][]Selection
-	if p.Method == configs.KVEvict {
+	if p.Method == MethodEvict {
 		evicted = make([][]Selection, len(heads))
 		parallel(len(heads), func(hi int) {
 			ev := newEvictor(heads[hi], p, g, prompt)
@@ -321,12 +320,12 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 	jobs := make([][]job, len(heads))
 	for hi, h := range heads {
 		var labels []int
-		if p.Method == configs.KVDoubleSparsity {
+		if p.Method == MethodDoubleSparsity {
 			labels = labelChannels(h, g, p.Channels, prompt)
 			out.labels = append(out.labels, labels)
 		}
 		var pb *pageBounds
-		if p.Method == configs.KVQuest {
+		if p.Method == MethodQuest {
 			pb = newPageBounds(h, p.PageSize)
 		}
 		si := 0
@@ -340,18 +339,18 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 			s := &pl.Samples[(li0*len(heads)+hi)*len(pl.StepsAt)+si]
 			*s = Sample{Layer: li, Head: pl.Heads[hi], Step: st, Context: ctx}
 			switch p.Method {
-			case configs.KVEvict:
+			case MethodEvict:
 				s.Sel = evicted[hi][si]
-			case configs.KVQuest:
+			case MethodQuest:
 				s.Sel = quest(h, qs, w, p, pb, rng)
-			case configs.KVDoubleSparsity:
+			case MethodDoubleSparsity:
 				s.Sel = doubleSparsity(h, qs, w, labels, p, rng)
-			case configs.KVDSA, configs.KVHISA:
+			case MethodDSA, MethodHISA:
 				s.Sel = shared[si]
 				if iou != nil {
 					s.IoU = iou[si]
 				}
-			case configs.KVMustafar:
+			case MethodMustafar:
 				// The new token's rows are pruned on the top-k engine:
 				// a quick-select over each row's magnitudes.
 				for _, x := range [][]float32{row(h.K, D, ctx-1), row(h.V, D, ctx-1)} {
@@ -377,7 +376,7 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 	out.measure = func() {
 		for hi, h := range heads {
 			var mk, mv *pruned // nil: the dense cache
-			if p.Method == configs.KVMustafar {
+			if p.Method == MethodMustafar {
 				pl.pruneK, pl.pruneV = mustafarPruneInto(pl.pruneK, h.K, D, p.Sparsity), mustafarPruneInto(pl.pruneV, h.V, D, p.Sparsity)
 				mk, mv = pl.pruneK, pl.pruneV
 			}
@@ -394,8 +393,8 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 }
 
 // newPlan is an empty plan: the lowering's view of the configuration.
-func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
-	p := cfg.KVSparsity
+func newPlan(setup Setup, m llm.Model, prompt, steps int) *Plan {
+	p := setup.Params
 	// Cache slots per sequence in whole pages and blocks, so a whole
 	// newest page or block never runs into the next sequence's slots.
 	unit := p.PageSize / gcd(p.PageSize, p.Block) * p.Block
@@ -403,9 +402,9 @@ func newPlan(cfg *configs.Config, m llm.Model, prompt, steps int) *Plan {
 		unit = 1
 	}
 	slots := (prompt + steps + unit - 1) / unit * unit
-	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: configs.KVDTypeBits[cfg.KVCache.DType],
-		wordBytes: cfg.WordBytes(), filterBytes: int64(cfg.Buffers.FilterKB * 1024), cap: slots,
-		requestBytes: int64(cfg.DRAM.RequestBytes),
+	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: setup.KVBits,
+		wordBytes: setup.WordBytes, filterBytes: setup.FilterBytes, cap: slots,
+		requestBytes: setup.RequestBytes,
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
 		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]llm.GatherCost{}}
 	pl.slots = make([]int32, p.Budget)
@@ -488,7 +487,7 @@ func (pl *Plan) Quality() Stats {
 	st.MassRecall, st.MRCI95 = mr/n, ci(mr, mr2)
 	st.RelError, st.RECI95 = re/n, ci(re, re2)
 	st.IoU /= n
-	if pl.P.Method != configs.KVHISA {
+	if pl.P.Method != MethodHISA {
 		st.IoU, st.IoUMin = 0, 0
 	}
 	return st

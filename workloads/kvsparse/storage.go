@@ -1,7 +1,5 @@
 package kvsparse
 
-import "github.com/sparsesim/sparsesim/configs"
-
 // Storage is what a method keeps in DRAM for a cache of Tokens tokens per
 // sequence, in bytes by kind, beside the dense cache's K/V: the footprint
 // the method's metadata, label cache and index keys add, and what
@@ -37,19 +35,19 @@ func (pl *Plan) Storage(batch int) Storage {
 	s := Storage{Tokens: int(T), DenseKV: per * word(2*kv*hd*T)}
 	s.KV = s.DenseKV
 	switch P.Method {
-	case configs.KVEvict:
+	case MethodEvict:
 		s.KV = per * word(2*kv*hd*min(T, int64(P.Budget)))
-	case configs.KVQuest:
+	case MethodQuest:
 		s.Metadata = per * word(kv*ceil(T, int64(P.PageSize))*2*hd)
-	case configs.KVDoubleSparsity:
+	case MethodDoubleSparsity:
 		s.LabelCache = per * word(kv*T*int64(P.Channels))
-	case configs.KVDSA, configs.KVHISA:
+	case MethodDSA, MethodHISA:
 		keys := T
-		if P.Method == configs.KVHISA {
+		if P.Method == MethodHISA {
 			keys += ceil(T, int64(P.Block))
 		}
 		s.Indexer = per * ((keys*int64(P.IndexDim)*int64(P.IndexBits) + 7) / 8)
-	case configs.KVMustafar:
+	case MethodMustafar:
 		s.KV = per * word(2*kv*T*int64(Kept(int(hd), P.Sparsity)))
 		s.Metadata = per * ((2*kv*T*hd + 7) / 8)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -17,16 +16,16 @@ const TraceFormat = "sparsesim-kv-selections"
 // parameters, model, prompt, steps) and every sampled point's selection,
 // rounds and quality; tokens as [first, last+1) runs.
 type trace struct {
-	Format  string             `json:"format"`
-	Version int                `json:"version"`
-	Params  configs.KVSparsity `json:"kv_sparsity"`
-	Model   string             `json:"model"`
-	Prompt  int                `json:"prompt"`
-	Steps   int                `json:"steps"`
-	Layers  []int              `json:"layers"`
-	Heads   []int              `json:"heads"`
-	StepsAt []int              `json:"steps_at"`
-	Samples []traceSample      `json:"samples"`
+	Format  string        `json:"format"`
+	Version int           `json:"version"`
+	Params  Params        `json:"kv_sparsity"`
+	Model   string        `json:"model"`
+	Prompt  int           `json:"prompt"`
+	Steps   int           `json:"steps"`
+	Layers  []int         `json:"layers"`
+	Heads   []int         `json:"heads"`
+	StepsAt []int         `json:"steps_at"`
+	Samples []traceSample `json:"samples"`
 }
 
 type traceSample struct {
@@ -62,7 +61,7 @@ func (pl *Plan) WriteTrace(w io.Writer) error {
 // ReplayPlan reads a selection trace written by WriteTrace for the same
 // method, parameters, model, prompt and steps, instead of running the
 // kernels; a trace that does not match is refused naming what differs.
-func ReplayPlan(cfg *configs.Config, m llm.Model, prompt, steps int, r io.Reader, name string) (*Plan, error) {
+func ReplayPlan(setup Setup, m llm.Model, prompt, steps int, r io.Reader, name string) (*Plan, error) {
 	var t trace
 	if err := json.NewDecoder(r).Decode(&t); err != nil {
 		return nil, usererr.New("--kv-replay %s: not a selection trace: %v", name, err)
@@ -73,13 +72,13 @@ func ReplayPlan(cfg *configs.Config, m llm.Model, prompt, steps int, r io.Reader
 	for _, c := range []struct {
 		what      string
 		got, want any
-	}{{"kv_sparsity", t.Params, cfg.KVSparsity}, {"model", t.Model, m.Name}, {"--prompt", t.Prompt, prompt}, {"decode steps", t.Steps, steps}} {
+	}{{"kv_sparsity", t.Params, setup.Params}, {"model", t.Model, m.Name}, {"--prompt", t.Prompt, prompt}, {"decode steps", t.Steps, steps}} {
 		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
 			return nil, usererr.New("--kv-replay %s: recorded with %s %v, this run has %v", name, c.what, c.got, c.want)
 		}
 	}
-	pl := newPlan(cfg, m, prompt, steps)
-	if p := cfg.KVSparsity.Method; p == configs.KVDSA || p == configs.KVHISA {
+	pl := newPlan(setup, m, prompt, steps)
+	if p := setup.Params.Method; p == MethodDSA || p == MethodHISA {
 		pl.indexer = "trace" // the selections are the trace's
 	}
 	pl.Layers, pl.Heads, pl.StepsAt = t.Layers, t.Heads, t.StepsAt
