@@ -73,6 +73,33 @@ type LayerStats struct {
 	MaskM         int
 	Dataflow      string
 	Pattern       string // the N:M pattern executed, or dense
+	// Mapping is the temporal mapping the layer ran and how it was chosen.
+	Mapping MappingChoice
+}
+
+// MappingChoice is a layer's temporal mapping and the search that chose
+// it (arch/systolic's mapper).
+type MappingChoice struct {
+	Search    string `json:"search"`
+	Objective string `json:"objective"`
+	// Order is the fold loops outermost first (R row folds, C column
+	// folds, T time tiles); Loops says it in GEMM dimensions.
+	Order     string `json:"order"`
+	Loops     string `json:"loops"`
+	TimeTile  int    `json:"time_tile"`
+	TimeTiles int    `json:"time_tiles"`
+	// PsumsOnChip: every partial sum stays in the accumulator until final.
+	PsumsOnChip bool `json:"psums_on_chip"`
+	// Considered candidates were ranked analytically; Simulated of them
+	// ran on the memory model; Value is the winner's simulated objective.
+	Considered int     `json:"considered"`
+	Simulated  int     `json:"simulated"`
+	Value      float64 `json:"value,omitempty"`
+	// RunnerUp is the second-best simulated candidate's objective.
+	RunnerUp      float64 `json:"runner_up,omitempty"`
+	RunnerUpOrder string  `json:"runner_up_order,omitempty"`
+	RunnerUpTile  int     `json:"runner_up_time_tile,omitempty"`
+	Why           string  `json:"why"`
 }
 
 // Cycles is SCALE-Sim's convention: the index of the last busy cycle,

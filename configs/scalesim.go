@@ -30,6 +30,9 @@ func loadScaleSim(path string, sets []string) (*Config, error) {
 		return nil, usererr.New("--config %s: %v", path, err)
 	}
 	cfg := defaults()
+	// SCALE-Sim walks its own fold order; its files run with it so cycles
+	// and reports line up with SCALE-Sim's.
+	cfg.Mapping.Search = MappingSCALESim
 	cfg.Name = "scalesim"
 	cfg.ClockMHz = 1000
 	cfg.PEArray.DType = "int8"

@@ -21,10 +21,12 @@ type Config struct {
 	Description string `yaml:"description" json:"description"`
 	// Engine is "systolic" (GEMM layers on a PE array) or "spatten"
 	// (attention rows on a sparse attention engine).
-	Engine    string    `yaml:"engine" json:"engine"`
-	ClockMHz  float64   `yaml:"clock_mhz" json:"clock_mhz"`
-	PEArray   PEArray   `yaml:"pe_array" json:"pe_array"`
-	Dataflow  string    `yaml:"dataflow" json:"dataflow"`
+	Engine   string  `yaml:"engine" json:"engine"`
+	ClockMHz float64 `yaml:"clock_mhz" json:"clock_mhz"`
+	PEArray  PEArray `yaml:"pe_array" json:"pe_array"`
+	Dataflow string  `yaml:"dataflow" json:"dataflow"`
+	// Mapping chooses each layer's loop order and tiles (docs/mapping.md).
+	Mapping   Mapping   `yaml:"mapping" json:"mapping"`
 	Buffers   Buffers   `yaml:"buffers" json:"buffers"`
 	Memory    Memory    `yaml:"memory" json:"memory"`
 	DRAM      DRAM      `yaml:"dram" json:"dram"`
@@ -201,6 +203,44 @@ type Sparsity struct {
 	MaskUnitLanes int `yaml:"mask_unit_lanes" json:"mask_unit_lanes"`
 }
 
+// Mapping searches.
+const (
+	// MappingBest searches each layer's loop orders and time tiles and
+	// runs the best by Objective.
+	MappingBest = "best"
+	// MappingSCALESim is SCALE-Sim v2's fixed order: column folds outside
+	// row folds, the streamed dimension whole.
+	MappingSCALESim = "scalesim"
+	// MappingRowMajor is row folds outside column folds, the streamed
+	// dimension whole: sparsesim's only order before the mapper.
+	MappingRowMajor = "rowmajor"
+	// MappingFixed runs Order and TimeTile on every layer.
+	MappingFixed = "fixed"
+)
+
+// MappingSearches lists the mapping searches.
+var MappingSearches = []string{MappingBest, MappingSCALESim, MappingRowMajor, MappingFixed}
+
+// MappingObjectives lists what the search minimises.
+var MappingObjectives = []string{"cycles", "energy", "edp", "dram_bytes"}
+
+// Mapping is how each layer's temporal mapping is chosen: the dataflow
+// fixes what sits on the array's rows and columns; the mapping chooses
+// the loop order over row folds, column folds and tiles of the streamed
+// dimension, and the tile length.
+type Mapping struct {
+	Search    string `yaml:"search" json:"search"`
+	Objective string `yaml:"objective" json:"objective"`
+	// Simulate is how many of the analytically best candidates of a layer
+	// are simulated on the memory model; the best simulated one runs.
+	Simulate int `yaml:"simulate" json:"simulate"`
+	// Order and TimeTile are the fixed mapping (search: fixed): a loop
+	// order such as TCR (outermost first; R row folds, C column folds, T
+	// tiles of the streamed dimension) and a tile length (0: whole).
+	Order    string `yaml:"order" json:"order"`
+	TimeTile int    `yaml:"time_tile" json:"time_tile"`
+}
+
 // SAT holds the SAT training dataflow switches (docs/sat.md).
 type SAT struct {
 	InterleaveMapping bool `yaml:"interleave_mapping" json:"interleave_mapping"`
@@ -245,6 +285,7 @@ func defaults() Config {
 		Name: "custom", Engine: "systolic", ClockMHz: 1000,
 		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
 		Dataflow: "ws",
+		Mapping:  Mapping{Search: MappingBest, Objective: "cycles", Simulate: 3, Order: "RCT"},
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
 		Memory:   Memory{KeepActivations: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
@@ -293,6 +334,17 @@ func (c *Config) validate() []fieldError {
 	if _, err := dataflow.Lookup(c.Dataflow); err != nil {
 		bad("dataflow", "unknown dataflow %q (allowed: %s)", c.Dataflow, strings.Join(dataflow.Names(), ", "))
 	}
+	if !slices.Contains(MappingSearches, c.Mapping.Search) {
+		bad("mapping.search", "unknown search %q (allowed: %s)", c.Mapping.Search, strings.Join(MappingSearches, ", "))
+	}
+	if !slices.Contains(MappingObjectives, c.Mapping.Objective) {
+		bad("mapping.objective", "unknown objective %q (allowed: %s)", c.Mapping.Objective, strings.Join(MappingObjectives, ", "))
+	}
+	intRange("mapping.simulate", c.Mapping.Simulate, 1, 64)
+	if !validOrder(c.Mapping.Order) {
+		bad("mapping.order", "loop order %q: want a permutation of R (row folds), C (column folds) and T (time tiles), outermost first, e.g. RCT or TCR", c.Mapping.Order)
+	}
+	intRange("mapping.time_tile", c.Mapping.TimeTile, 0, 1<<30)
 	posFloat("buffers.ifmap_kb", c.Buffers.IfmapKB, 1<<20)
 	posFloat("buffers.filter_kb", c.Buffers.FilterKB, 1<<20)
 	posFloat("buffers.ofmap_kb", c.Buffers.OfmapKB, 1<<20)
@@ -442,3 +494,11 @@ func contains(list []string, s string) bool {
 }
 
 func sortedKeys(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
+
+// validOrder reports whether s is a permutation of R, C and T.
+func validOrder(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	return strings.ContainsRune(s, 'R') && strings.ContainsRune(s, 'C') && strings.ContainsRune(s, 'T')
+}

@@ -11,6 +11,9 @@ import (
 type Array struct {
 	Rows, Cols int
 	WordBytes  int
+	// PsumBytes and OutBytes are a partial sum's width in the accumulator
+	// and an output's in DRAM (0: WordBytes).
+	PsumBytes, OutBytes int
 	// SlotBytes is the capacity of one buffer slot per operand (ifmap,
 	// filter, ofmap): the whole buffer, or half of it when double buffered.
 	SlotBytes [3]int64
@@ -30,17 +33,27 @@ type Problem struct {
 	// SharedFetch marks operands whose tiles arrive with another GEMM's
 	// (SAT interleave mapping): they cost no DRAM reads here.
 	SharedFetch [3]bool
-	// ColumnMajor walks column folds in the outer loop and row folds in
-	// the inner one (SCALE-Sim's order, the default, is the reverse). With
-	// K along the rows (ws, is) it finishes each output tile before the
-	// next, so only one tile of partial sums must stay on chip.
-	ColumnMajor bool
+	// Order is the fold loops, outermost first (the zero value is
+	// OrderRowMajor). With K along the rows (ws, is) an order with R
+	// inside C and T finishes each output tile before the next, so only
+	// one tile of partial sums must stay on chip.
+	Order Order
+	// TimeTile cuts the streamed dimension into tiles of this many steps
+	// (0: one tile, the whole extent). Each tile is a fold of its own: the
+	// array refills (preload, skew) per tile, which buys an output or
+	// input tile that fits its buffer.
+	TimeTile int
 }
 
 // Fold is one placement of a tile on the array.
 type Fold struct {
-	Group         int
-	Row, Col      int // fold coordinates
+	Group    int
+	Row, Col int // fold coordinates
+	Tile     int // time tile index
+	T0, T1   int // the streamed steps [T0, T1) this fold covers
+	// Prior: partial sums of this fold's outputs exist from an earlier
+	// fold (a K fold or K tile before); Final: this fold completes them.
+	Prior, Final  bool
 	UsedRows      int
 	UsedCols      int
 	Cycles        int64    // compute cycles (SCALE-Sim's per-fold count)
@@ -61,9 +74,14 @@ type Schedule struct {
 	extent  [3]int // full extents of M, N, K as laid out (K is KEff)
 	RowFold int    // folds along the rows
 	ColFold int    // folds along the columns
-	// keep[o] says whether operand o survives in its buffer across the
-	// folds that reuse it (decided from sizes once per layer).
-	keep [3]bool
+	// TimeTiles is the tiles of the streamed dimension, TimeTile their
+	// length (the last may be shorter).
+	TimeTiles, TimeTile int
+	// footprint[o][j] is the bytes of operand o one iteration of the loop
+	// at level j touches (the loops inside it at full extent, the others
+	// one tile): what must stay in o's buffer for a tile to be reused
+	// across that loop. footprint[o][3] is one fold's tile.
+	footprint [3][4]int64
 	// kDense is the dense K; extent[K] is the kept K when compressed.
 	kDense int
 	// metaBits is index metadata per kept weight fetched from DRAM.
@@ -93,42 +111,93 @@ func New(df dataflow.Dataflow, arr Array, p Problem) (*Schedule, error) {
 	if !p.FilterDenseInDRAM {
 		s.metaBits = p.Sparsity.IndexBits()
 	}
+	if s.P.Order == (Order{}) {
+		s.P.Order = OrderRowMajor
+	}
+	if !s.P.Order.valid() {
+		return nil, fmt.Errorf("mapping: loop order %q is not a permutation of R, C and T", s.P.Order.String())
+	}
 	s.RowFold = ceilDiv(s.extent[df.RowDim], arr.Rows)
 	s.ColFold = ceilDiv(s.extent[df.ColDim], arr.Cols)
-	for _, o := range dataflow.Operands {
-		s.keep[o] = s.keepBytes(o) <= arr.SlotBytes[o]
-	}
 	s.Pack = 1
 	if s.RowFold == 1 && s.ColFold == 1 && p.Groups > 1 {
 		s.Pack = max(1, min(arr.Rows/s.extent[df.RowDim], arr.Cols/s.extent[df.ColDim], p.Groups))
 	}
+	t := s.extent[df.TimeDim]
+	s.TimeTile = t
+	if p.TimeTile > 0 && p.TimeTile < t && s.Pack == 1 {
+		// Packed groups keep their whole streamed extent: tiling is for
+		// layers whose tiles outgrow a buffer, which packed ones do not.
+		s.TimeTile = p.TimeTile
+	}
+	s.P.TimeTile = s.TimeTile
+	s.TimeTiles = ceilDiv(t, s.TimeTile)
+	for _, o := range dataflow.Operands {
+		for j := 0; j <= 3; j++ {
+			s.footprint[o][j] = s.footprintBytes(o, j)
+		}
+	}
 	return s, nil
 }
 
-// loopDims are the spatial dimensions walked by the outer and the inner
-// fold loop, and the array size along each.
-func (s *Schedule) loopDims() (outer, inner dataflow.Dim, outerSize int) {
-	if s.P.ColumnMajor {
-		return s.DF.ColDim, s.DF.RowDim, s.Arr.Cols
+// trips is the iterations of loop l.
+func (s *Schedule) trips(l Loop) int {
+	switch l {
+	case LoopRow:
+		return s.RowFold
+	case LoopCol:
+		return s.ColFold
 	}
-	return s.DF.RowDim, s.DF.ColDim, s.Arr.Rows
+	return s.TimeTiles
 }
 
-// keepBytes is what must stay in o's buffer for it to be reused rather than
-// refetched: one tile along the outer loop's dimension (it changes only
-// there), the whole extent along the inner one (the inner loop cycles
-// through all of its tiles before coming back).
-func (s *Schedule) keepBytes(o dataflow.Operand) int64 {
-	outer, _, outerSize := s.loopDims()
+// tileOf is one tile's extent along d.
+func (s *Schedule) tileOf(d dataflow.Dim) int {
+	switch d {
+	case s.DF.RowDim:
+		return min(s.Arr.Rows, s.extent[d])
+	case s.DF.ColDim:
+		return min(s.Arr.Cols, s.extent[d])
+	}
+	return s.TimeTile
+}
+
+// footprintBytes is operand o's data touched by one iteration of the loop
+// at level j: along a dimension walked by a loop inside j the whole
+// extent, along the others one tile (j = 3: one fold's tile).
+func (s *Schedule) footprintBytes(o dataflow.Operand, j int) int64 {
 	e := int64(1)
 	for _, d := range o.Dims() {
 		x := s.extent[d]
-		if d == outer {
-			x = min(outerSize, x)
+		inside := false
+		for lv := j + 1; lv < 3; lv++ {
+			if s.P.Order[lv].dim(s.DF) == d {
+				inside = true
+			}
+		}
+		if !inside {
+			x = s.tileOf(d)
 		}
 		e *= int64(s.stored(o, d, x))
 	}
+	if o == dataflow.Ofmap {
+		return e * int64(s.psumBytes()) // what the accumulator holds
+	}
 	return e * int64(s.Arr.WordBytes)
+}
+
+func (s *Schedule) psumBytes() int {
+	if s.Arr.PsumBytes > 0 {
+		return s.Arr.PsumBytes
+	}
+	return s.Arr.WordBytes
+}
+
+func (s *Schedule) outBytes() int {
+	if s.Arr.OutBytes > 0 {
+		return s.Arr.OutBytes
+	}
+	return s.Arr.WordBytes
 }
 
 // stored converts an extent x along d of operand o from the array's view
@@ -143,7 +212,7 @@ func (s *Schedule) stored(o dataflow.Operand, d dataflow.Dim, x int) int {
 }
 
 // FoldsPerGroup is the number of folds one group takes.
-func (s *Schedule) FoldsPerGroup() int { return s.RowFold * s.ColFold }
+func (s *Schedule) FoldsPerGroup() int { return s.RowFold * s.ColFold * s.TimeTiles }
 
 // NumFolds is the number of folds of the whole layer.
 func (s *Schedule) NumFolds() int {
@@ -153,36 +222,76 @@ func (s *Schedule) NumFolds() int {
 	return s.FoldsPerGroup() * s.P.Groups
 }
 
-// Keeps reports whether operand o stays resident across the folds reusing it.
-func (s *Schedule) Keeps(o dataflow.Operand) bool { return s.keep[o] }
-
-// tileExtent is the extent of dimension d in fold (row, col).
-func (s *Schedule) tileExtent(d dataflow.Dim, usedRows, usedCols int) int {
+// tileExtent is the extent of dimension d in fold f.
+func (s *Schedule) tileExtent(d dataflow.Dim, f Fold) int {
 	switch d {
 	case s.DF.RowDim:
-		return usedRows
+		return f.UsedRows
 	case s.DF.ColDim:
-		return usedCols
+		return f.UsedCols
 	}
-	return s.extent[d]
+	return f.T1 - f.T0
 }
 
-func (s *Schedule) tileElems(o dataflow.Operand, usedRows, usedCols int) int64 {
+func (s *Schedule) tileElems(o dataflow.Operand, f Fold) int64 {
 	ds := o.Dims()
-	return int64(s.tileExtent(ds[0], usedRows, usedCols)) * int64(s.tileExtent(ds[1], usedRows, usedCols))
+	return int64(s.tileExtent(ds[0], f)) * int64(s.tileExtent(ds[1], f))
 }
 
 // storedTileElems is the tile as it sits in SRAM and DRAM (see stored).
-func (s *Schedule) storedTileElems(o dataflow.Operand, usedRows, usedCols int) int64 {
+func (s *Schedule) storedTileElems(o dataflow.Operand, f Fold) int64 {
 	e := int64(1)
 	for _, d := range o.Dims() {
-		e *= int64(s.stored(o, d, s.tileExtent(d, usedRows, usedCols)))
+		e *= int64(s.stored(o, d, s.tileExtent(d, f)))
 	}
 	return e
 }
 
 // SparsityApplied is the pattern the layer actually runs with.
 func (s *Schedule) SparsityApplied() nm.Pattern { return s.P.Sparsity }
+
+// indexes decodes fold j of a group into each loop level's index.
+func (s *Schedule) indexes(j int) (idx [3]int) {
+	for lv := 2; lv >= 0; lv-- {
+		n := s.trips(s.P.Order[lv])
+		idx[lv] = j % n
+		j /= n
+	}
+	return idx
+}
+
+// reused reports whether operand o's tile at fold idx (after fold prev,
+// outermost changed level k) is one it already had: the same tile as the
+// previous fold, or a revisit within the reach of its buffer. fresh says
+// the tile was never fetched before in this group.
+func (s *Schedule) reused(o dataflow.Operand, idx [3]int, k int) (kept, fresh bool) {
+	slot := s.Arr.SlotBytes[o]
+	indexes := func(lv int) bool { return o.Indexes(s.P.Order[lv].dim(s.DF)) && s.trips(s.P.Order[lv]) > 1 }
+	changed := false
+	for lv := k; lv < 3; lv++ {
+		changed = changed || indexes(lv)
+	}
+	if !changed { // the same tile as the previous fold
+		return s.footprint[o][3] <= slot, false
+	}
+	// A revisit: the tile was used before, one iteration of a loop that
+	// does not index o ago; it survived if what o touched meanwhile fits.
+	window := -1
+	if !indexes(k) {
+		window = k
+	} else {
+		for lv := k - 1; lv >= 0; lv-- {
+			if !indexes(lv) && idx[lv] > 0 {
+				window = lv
+				break
+			}
+		}
+	}
+	if window < 0 {
+		return false, true
+	}
+	return s.footprint[o][window] <= slot, false
+}
 
 // Fold returns fold i (0 ≤ i < NumFolds) in execution order.
 func (s *Schedule) Fold(i int) Fold {
@@ -191,33 +300,42 @@ func (s *Schedule) Fold(i int) Fold {
 	}
 	per := s.FoldsPerGroup()
 	g, j := i/per, i%per
-	row, col := j/s.ColFold, j%s.ColFold
-	outerIdx, innerIdx := row, col
-	if s.P.ColumnMajor {
-		col, row = j/s.RowFold, j%s.RowFold
-		outerIdx, innerIdx = col, row
+	idx := s.indexes(j)
+	f := Fold{Group: g, LastOfGroup: j == per-1}
+	for lv, l := range s.P.Order {
+		switch l {
+		case LoopRow:
+			f.Row = idx[lv]
+		case LoopCol:
+			f.Col = idx[lv]
+		case LoopTime:
+			f.Tile = idx[lv]
+		}
 	}
-	outer, inner, _ := s.loopDims()
-	f := Fold{Group: g, Row: row, Col: col, LastOfGroup: j == per-1}
-	f.UsedRows = min(s.Arr.Rows, s.extent[s.DF.RowDim]-row*s.Arr.Rows)
-	f.UsedCols = min(s.Arr.Cols, s.extent[s.DF.ColDim]-col*s.Arr.Cols)
+	// k: the outermost loop level that changed since the previous fold
+	// (0 for a group's first fold, where everything is new).
+	k := 0
+	if j > 0 {
+		prev := s.indexes(j - 1)
+		for k = 0; k < 3 && prev[k] == idx[k]; k++ {
+		}
+	}
+	f.UsedRows = min(s.Arr.Rows, s.extent[s.DF.RowDim]-f.Row*s.Arr.Rows)
+	f.UsedCols = min(s.Arr.Cols, s.extent[s.DF.ColDim]-f.Col*s.Arr.Cols)
 	t := s.extent[s.DF.TimeDim]
-	f.Cycles = s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, t)
-	f.MACs = int64(f.UsedRows) * int64(f.UsedCols) * int64(t)
+	f.T0 = f.Tile * s.TimeTile
+	f.T1 = min(t, f.T0+s.TimeTile)
+	f.Cycles = s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, f.T1-f.T0)
+	f.MACs = int64(f.UsedRows) * int64(f.UsedCols) * int64(f.T1-f.T0)
 	wb := int64(s.Arr.WordBytes)
 	for _, o := range []dataflow.Operand{dataflow.Ifmap, dataflow.Filter} {
-		elems := s.tileElems(o, f.UsedRows, f.UsedCols)
-		stored := s.storedTileElems(o, f.UsedRows, f.UsedCols)
+		elems := s.tileElems(o, f)
+		stored := s.storedTileElems(o, f)
 		f.SRAMReads[o] = stored
-		byOuter, byInner := o.Indexes(outer), o.Indexes(inner)
-		fetch := false
-		switch {
-		case byOuter && byInner:
-			fetch = true
-		case byOuter: // changes with the outer loop only
-			fetch = innerIdx == 0 || !s.keep[o]
-		default: // changes with the inner loop: reused on later outer passes if kept
-			fetch = outerIdx == 0 || !s.keep[o]
+		fetch := true
+		if j > 0 {
+			kept, fresh := s.reused(o, idx, k)
+			fetch = fresh || !kept
 		}
 		if fetch && !s.P.SharedFetch[o] {
 			f.FetchBytes[o] = stored * wb
@@ -226,27 +344,38 @@ func (s *Schedule) Fold(i int) Fold {
 			}
 		}
 	}
-	out := s.tileElems(dataflow.Ofmap, f.UsedRows, f.UsedCols)
+	out := s.tileElems(dataflow.Ofmap, f)
 	f.SRAMWrites[dataflow.Ofmap] = out
+	// Partial sums: the loop that walks K reduces. With K along the rows
+	// (ws, is) fold rows 1.. add to row 0's outputs; with K streamed (os)
+	// time tiles 1.. add to tile 0's.
+	red := LoopRow
 	if !s.DF.SpatialReduction() {
-		f.WriteBytes = out * wb
-		return f
+		red = LoopTime
 	}
-	// Partial sums: K lies along the rows, so fold rows 1.. add to the
-	// outputs of fold row 0.
-	if row > 0 {
+	lvRed := 0
+	for lv, l := range s.P.Order {
+		if l == red {
+			lvRed = lv
+		}
+	}
+	f.Prior = idx[lvRed] > 0
+	f.Final = idx[lvRed] == s.trips(red)-1
+	if f.Prior {
 		f.SRAMReads[dataflow.Ofmap] = out
 	}
-	lastRow := row == s.RowFold-1
-	if s.keep[dataflow.Ofmap] {
-		if lastRow {
-			f.WriteBytes = out * wb
-		}
-	} else {
-		f.WriteBytes = out * wb
-		if row > 0 && !s.P.SharedFetch[dataflow.Ofmap] {
-			f.FetchBytes[dataflow.Ofmap] = out * wb
-		}
+	// The partial sums of this output tile survive from its previous K
+	// step if what the output touches within one K iteration fits.
+	kept := s.footprint[dataflow.Ofmap][lvRed] <= s.Arr.SlotBytes[dataflow.Ofmap] &&
+		s.footprint[dataflow.Ofmap][3] <= s.Arr.SlotBytes[dataflow.Ofmap]
+	switch {
+	case f.Final:
+		f.WriteBytes = out * int64(s.outBytes())
+	case !kept:
+		f.WriteBytes = out * int64(s.psumBytes()) // partial sums spilled
+	}
+	if f.Prior && !kept && !s.P.SharedFetch[dataflow.Ofmap] {
+		f.FetchBytes[dataflow.Ofmap] = out * int64(s.psumBytes())
 	}
 	return f
 }
@@ -286,9 +415,16 @@ func (s *Schedule) MappingEfficiency() float64 {
 }
 
 // ComputeCycles is the sum of fold cycles of the whole layer (packing
-// changes only the fold count).
+// changes only the fold count; the last time tile may be shorter).
 func (s *Schedule) ComputeCycles() int64 {
-	return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.extent[s.DF.TimeDim])
+	t := s.extent[s.DF.TimeDim]
+	if s.Pack > 1 || s.TimeTiles == 1 {
+		return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, t)
+	}
+	last := t - (s.TimeTiles-1)*s.TimeTile
+	perPass := int64(s.TimeTiles-1)*s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.TimeTile) +
+		s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, last)
+	return perPass * int64(s.RowFold*s.ColFold*s.P.Groups)
 }
 
 // KeptK is K as the array sees it (N:M-compressed when the dataflow

@@ -117,7 +117,7 @@ func TestColumnMajorKeepsPartialSums(t *testing.T) {
 	d, _ := dataflow.Lookup("ws")
 	arr := Array{Rows: 32, Cols: 32, WordBytes: 1, SlotBytes: [3]int64{1 << 20, 1 << 20, 128 * 32}} // one 128×32 output tile
 	row, _ := New(d, arr, p)
-	p.ColumnMajor = true
+	p.Order = OrderSCALESim
 	col, _ := New(d, arr, p)
 	_, rw, _ := totals(row)
 	cf, cw, cm := totals(col)
@@ -129,5 +129,36 @@ func TestColumnMajorKeepsPartialSums(t *testing.T) {
 	}
 	if f := col.Fold(1); f.Row != 1 || f.Col != 0 {
 		t.Errorf("column-major fold 1 at (%d, %d), want (1, 0)", f.Row, f.Col)
+	}
+}
+
+// The closed form equals the per-fold counts summed, on every order, odd
+// shapes, time tiles, N:M filters and buffers from tiny to roomy.
+func TestEstimateEqualsFoldSum(t *testing.T) {
+	shapes := []Problem{
+		{M: 128, N: 64, K: 256, Groups: 1},
+		{M: 97, N: 45, K: 301, Groups: 2},
+		{M: 3136, N: 64, K: 576, Groups: 1},
+		{M: 49, N: 512, K: 4608, Groups: 1, Sparsity: nm.Pattern{N: 2, M: 4}},
+	}
+	for _, df := range []string{"os", "ws", "is"} {
+		d, _ := dataflow.Lookup(df)
+		for _, p := range shapes {
+			for _, slot := range []int64{512, 4096, 32 << 10, 1 << 22} {
+				for _, o := range Orders() {
+					for _, tile := range []int{0, 7, 64, 100} {
+						q := p
+						q.Order, q.TimeTile = o, tile
+						s, err := New(d, Array{Rows: 32, Cols: 32, WordBytes: 1, PsumBytes: 4, SlotBytes: [3]int64{slot, slot, slot}}, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got, want := s.Estimate(), s.sumFolds(); got.Total() != want.Total() || got.Read != want.Read || got.Write != want.Write {
+							t.Fatalf("%s %+v slot %d order %s tile %d: closed form %+v, folds %+v", df, p, slot, o, tile, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }

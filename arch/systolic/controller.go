@@ -69,6 +69,7 @@ func (c *Controller) beginLayer() {
 		DenseMACs:         j.layer.MACs(),
 		MappingEfficiency: j.plan.MappingEfficiency(),
 		Dataflow:          j.dataflow,
+		Mapping:           j.mapping,
 		Pattern:           j.pattern.String(),
 		Input:             arch.InputFromDRAM,
 	})

@@ -52,6 +52,11 @@ func (a *Accelerator) Run(w workloads.Workload) (*arch.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.runJobs(w, jobs)
+}
+
+// runJobs runs planned layers to completion.
+func (a *Accelerator) runJobs(w workloads.Workload, jobs []layerJob) (*arch.Result, error) {
 	if a.keepFirstInput && len(jobs) > 0 {
 		jobs[0].keepInput = true
 	}

@@ -26,6 +26,8 @@ type layerJob struct {
 	keepInput bool
 	// prefetchNext: the next layer's first weights may come early.
 	prefetchNext bool
+	// mapping is how the mapper chose the schedule.
+	mapping arch.MappingChoice
 }
 
 // bindMemory lays out every job's tensors and step walk, and decides
@@ -69,6 +71,7 @@ func arrayOf(cfg *configs.Config) mapping.Array {
 	}
 	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
 	return mapping.Array{Rows: cfg.PEArray.Rows, Cols: cfg.PEArray.Cols, WordBytes: cfg.WordBytes(),
+		PsumBytes: (cfg.AccBits() + 7) / 8, OutBytes: (cfg.OutBits() + 7) / 8,
 		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)}}
 }
 
@@ -83,81 +86,88 @@ func groupsOf(k, cols int, p nm.Pattern) int64 {
 }
 
 // planWorkload decides, layer by layer, the sparsity pattern, where masks
-// come from, which operands are shared (interleave mapping), the dataflow
-// (offline scheduling) and the tiling.
+// come from, which operands are shared (interleave mapping), and the
+// dataflow and temporal mapping (the mapper, mapper.go).
 func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error) {
 	arr := arrayOf(cfg)
-	var jobs []layerJob
+	jobs := make([]layerJob, len(w.Layers))
+	probs := make([]mapping.Problem, len(w.Layers))
+	dfs := []dataflow.Dataflow{cfg.DataflowSpec()}
+	if cfg.SAT.OfflineScheduling {
+		for _, d := range dataflow.All() {
+			if d.Name != cfg.Dataflow {
+				dfs = append(dfs, d)
+			}
+		}
+	}
+	var searches []searchTask
 	for i, l := range w.Layers {
-		if err := l.Validate(); err != nil {
+		job, err := jobFor(cfg, l)
+		if err != nil {
 			return nil, err
 		}
-		pattern, err := cfg.LayerPattern(l.WeightOperand, l.NM)
-		if err != nil {
-			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
-		}
-		job := layerJob{layer: l, pattern: pattern, dataflow: cfg.Dataflow}
+		jobs[i] = job
 		if l.Phase == workloads.PhaseUpdate {
-			job.plan, job.maskGroups = planUpdate(cfg, arr, l, pattern)
-			job.dataflow = "-"
-			jobs = append(jobs, job)
 			continue
 		}
-		prob := mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups, Sparsity: pattern}
-		if l.Phase != "" && !cfg.SAT.Pregenerate && !pattern.Dense() {
-			// Masks made on the fly: dense weights come in and the mask
-			// unit prunes and compresses them before the GEMM.
-			prob.FilterDenseInDRAM = true
-			job.maskGroups = groupsOf(l.K, l.N, pattern) * int64(l.Groups)
-		}
+		prob := problemOf(l, job)
 		if cfg.SAT.InterleaveMapping && l.Phase == workloads.PhaseBackWeight && i > 0 &&
 			w.Layers[i-1].Phase == workloads.PhaseBackData &&
 			strings.TrimSuffix(w.Layers[i-1].Name, ".bwd_data") == strings.TrimSuffix(l.Name, ".bwd_weight") {
 			// dW = Xᵀ·dY streams the dY tiles dX = dY·Wᵀ just used.
 			prob.SharedFetch[dataflow.Filter] = true
 		}
-		candidates := []dataflow.Dataflow{cfg.DataflowSpec()}
-		if cfg.SAT.OfflineScheduling {
-			for _, d := range dataflow.All() {
-				if d.Name != cfg.Dataflow {
-					candidates = append(candidates, d)
-				}
-			}
+		probs[i] = prob
+		searches = append(searches, searchTask{l, prob})
+	}
+	// Distinct layers are searched side by side (each search is
+	// deterministic and alone on its engines, so the order does not
+	// matter); the loop below then finds every answer cached.
+	if err := presearch(cfg, arr, searches, dfs); err != nil {
+		return nil, err
+	}
+	for i, l := range w.Layers {
+		job := &jobs[i]
+		if l.Phase == workloads.PhaseUpdate {
+			job.plan, job.maskGroups = planUpdate(cfg, arr, l, job.pattern)
+			job.dataflow = "-"
+			continue
 		}
-		orders := []bool{false}
-		if cfg.SAT.OfflineScheduling {
-			orders = append(orders, true)
-		}
-		var best *mapping.Schedule
-		var bestCost int64
-		for _, d := range candidates {
-			for _, colMajor := range orders {
-				pr := prob
-				pr.ColumnMajor = colMajor
-				s, err := mapping.New(d, arr, pr)
-				if err != nil {
-					return nil, fmt.Errorf("layer %q: %w", l.Name, err)
-				}
-				if len(candidates)*len(orders) == 1 {
-					best = s // nothing to choose between
-					continue
-				}
-				if c := estimateCycles(cfg, s); best == nil || c < bestCost {
-					best, bestCost = s, c
-				}
-			}
+		best, choice, err := chooseSchedule(cfg, arr, l, probs[i], dfs)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 		}
 		if !best.DF.CompressesK {
 			job.maskGroups = 0
-			job.pattern = nm.Pattern{}
 		}
-		job.plan, job.dataflow, job.pattern = best, best.DF.Name, best.SparsityApplied()
-		if best.P.ColumnMajor {
-			job.dataflow += "/col-major"
-		}
-		jobs = append(jobs, job)
+		job.plan, job.dataflow, job.pattern, job.mapping = best, best.DF.Name, best.SparsityApplied(), choice
 	}
 	return jobs, bindMemory(cfg, jobs)
+}
+
+// jobFor is layer l's job before its schedule is chosen: the N:M pattern
+// and where its masks come from.
+func jobFor(cfg *configs.Config, l workloads.Layer) (layerJob, error) {
+	if err := l.Validate(); err != nil {
+		return layerJob{}, err
+	}
+	pattern, err := cfg.LayerPattern(l.WeightOperand, l.NM)
+	if err != nil {
+		return layerJob{}, fmt.Errorf("layer %q: %w", l.Name, err)
+	}
+	job := layerJob{layer: l, pattern: pattern, dataflow: cfg.Dataflow}
+	if l.Phase != "" && l.Phase != workloads.PhaseUpdate && !cfg.SAT.Pregenerate && !pattern.Dense() {
+		// Masks made on the fly: dense weights come in and the mask
+		// unit prunes and compresses them before the GEMM.
+		job.maskGroups = groupsOf(l.K, l.N, pattern) * int64(l.Groups)
+	}
+	return job, nil
+}
+
+// problemOf is the GEMM the mapper tiles for a job.
+func problemOf(l workloads.Layer, job layerJob) mapping.Problem {
+	return mapping.Problem{M: l.M, N: l.N, K: l.K, Groups: l.Groups, Sparsity: job.pattern,
+		FilterDenseInDRAM: job.maskGroups > 0}
 }
 
 // planUpdate is the weight update, plus with pre-generation the masks for
@@ -175,27 +185,6 @@ func planUpdate(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p nm.
 		groups = (groupsOf(l.M, l.N, p) + groupsOf(l.N, l.M, p)) * int64(l.Groups)
 	}
 	return mapping.NewElementwise(arr, elems, 2, extra), groups
-}
-
-// estimateCycles is the offline scheduler's cost: per fold, compute or
-// the fold's DRAM traffic at full bandwidth, whichever is longer. The
-// traffic is mapping's per-fold estimate (im2col tiles at the operand
-// width), not the memory model's: replaying every candidate through the
-// buffer models made SAT runs ~20× slower. A known gap (docs/memory.md). The
-// scheduler tries every dataflow and both fold loop orders.
-func estimateCycles(cfg *configs.Config, s *mapping.Schedule) int64 {
-	bpc := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
-	var total int64
-	for i := 0; i < s.NumFolds(); i++ {
-		f := s.Fold(i)
-		c := f.Cycles
-		if cfg.DRAM.Model != configs.DRAMIdeal {
-			bytes := f.FetchBytes[0] + f.FetchBytes[1] + f.FetchBytes[2] + f.MetadataFetch + f.WriteBytes
-			c = max(c, int64(float64(bytes)/bpc))
-		}
-		total += c
-	}
-	return total
 }
 
 // FilterFits reports whether layer l's K×N operand fits the filter buffer

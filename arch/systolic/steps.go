@@ -21,6 +21,9 @@ type layerTensors struct {
 	groupN  int64
 	filterK int64 // K rows of the filter tensor in DRAM
 	meta    bool  // index metadata travels with the filter
+	// windows caches conv input windows: a window is the same for every
+	// column fold of a row fold and time range, and costly to derive.
+	windows map[[5]int64]memory.Region
 }
 
 // newLayerTensors lays out layer li's tensors: the input (the real conv
@@ -85,7 +88,16 @@ func (lt *layerTensors) filterRow(k int64) int64 {
 func (lt *layerTensors) ifmapRegion(g int, m0, m1, k0, k1 int64) memory.Region {
 	dk0, dk1 := lt.denseK(k0), lt.denseK(k1)
 	if lt.conv != nil {
-		return lt.conv.Window(g, m0, m1, dk0, dk1)
+		key := [5]int64{int64(g), m0, m1, dk0, dk1}
+		if r, ok := lt.windows[key]; ok {
+			return r
+		}
+		if lt.windows == nil || len(lt.windows) > 1<<12 {
+			lt.windows = map[[5]int64]memory.Region{}
+		}
+		r := lt.conv.Window(g, m0, m1, dk0, dk1)
+		lt.windows[key] = r
+		return r
 	}
 	return memory.Box(m0, m1, int64(g)*lt.groupK+dk0, int64(g)*lt.groupK+dk1)
 }
@@ -163,7 +175,7 @@ func chunkLen(cfg *configs.Config, s *mapping.Schedule) (int64, error) {
 		per[dataflow.Filter] = rows * wb
 		per[dataflow.Ofmap] = (cols*wide + 7) / 8
 	}
-	length := int64(s.Extent(df.TimeDim))
+	length := int64(s.TimeTile)
 	for o := range 3 {
 		avail := slot[o] - fixed[o]
 		if avail < 0 || (per[o] > 0 && avail < per[o]) {
@@ -176,7 +188,7 @@ func chunkLen(cfg *configs.Config, s *mapping.Schedule) (int64, error) {
 	}
 	// Event budget: at most maxStepsPerFold steps per fold. A step longer
 	// than a slot streams through the buffer (it is not kept for reuse).
-	total := int64(s.Extent(df.TimeDim))
+	total := int64(s.TimeTile)
 	return max(1, length, (total+maxStepsPerFold-1)/maxStepsPerFold), nil
 }
 
@@ -194,7 +206,7 @@ type foldStepper struct {
 	lt    *layerTensors
 	chunk int64
 	fold  int
-	off   int64 // start of the next chunk within the fold's streamed extent
+	off   int64 // start of the next chunk, relative to the fold's first step
 }
 
 func newFoldStepper(cfg *configs.Config, s *mapping.Schedule, lt *layerTensors) (*foldStepper, error) {
@@ -212,23 +224,24 @@ func (fs *foldStepper) next() (step, bool) {
 	}
 	f := s.Fold(fs.fold)
 	df := s.DF
-	total := int64(s.Extent(df.TimeDim))
-	t0 := fs.off
-	t1 := min(total, t0+fs.chunk)
-	st := step{fold: fs.fold, firstOfFold: t0 == 0, cycles: t1 - t0}
-	if t0 == 0 {
+	end := int64(f.T1)
+	t0 := int64(f.T0) + fs.off
+	t1 := min(end, t0+fs.chunk)
+	first := fs.off == 0
+	st := step{fold: fs.fold, firstOfFold: first, cycles: t1 - t0}
+	if first {
 		st.sramReads, st.sramWrites = f.SRAMReads, f.SRAMWrites
 		if df.Preloads() {
 			st.cycles += int64(s.Arr.Rows)
 		}
 	}
-	last := t1 == total
+	last := t1 == end
 	if last {
 		st.cycles += int64(s.Arr.Rows + s.Arr.Cols - 2)
 		fs.fold++
 		fs.off = 0
 	} else {
-		fs.off = t1
+		fs.off = t1 - int64(f.T0)
 	}
 	groups := 1
 	usedR, usedC := f.UsedRows, f.UsedCols
@@ -256,10 +269,10 @@ func (fs *foldStepper) next() (step, bool) {
 	var in, filt, out memory.Region
 	for gi := 0; gi < groups; gi++ {
 		g := f.Group + gi
-		if stationary != dataflow.Ifmap || t0 == 0 {
+		if stationary != dataflow.Ifmap || first {
 			in = memory.Union(in, fs.lt.ifmapRegion(g, m0, m1, k0, k1))
 		}
-		if stationary != dataflow.Filter || t0 == 0 {
+		if stationary != dataflow.Filter || first {
 			filt = memory.Union(filt, fs.lt.filterRegion(g, k0, k1, n0, n1))
 		}
 		out = memory.Union(out, fs.lt.outRegion(g, m0, m1, n0, n1))
@@ -273,13 +286,15 @@ func (fs *foldStepper) next() (step, bool) {
 			st.reads = append(st.reads, access{kind: arch.TensorMeta, r: filt})
 		}
 	}
-	if df.SpatialReduction() {
+	// Outputs: with K across the rows every chunk adds to its outputs;
+	// with K streamed (os) the fold's outputs leave at its end. Prior and
+	// final come from the loop nest (mapping.Fold): a K fold or K tile
+	// after the first adds to partial sums, the last completes them.
+	if df.SpatialReduction() || last {
 		st.hasOut = true
 		st.out = out
-		st.prior = f.Row > 0 && !s.P.SharedFetch[dataflow.Ofmap]
-		st.final = f.Row == s.RowFold-1
-	} else if last {
-		st.hasOut, st.out, st.final = true, out, true
+		st.prior = f.Prior && !s.P.SharedFetch[dataflow.Ofmap]
+		st.final = f.Final
 	}
 	return st, true
 }
