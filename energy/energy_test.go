@@ -1,4 +1,4 @@
-package energy
+package energy_test
 
 import (
 	"math"
@@ -10,6 +10,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/engines"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/energy/catalog"
 	"github.com/sparsesim/sparsesim/workloads"
 )
@@ -41,17 +42,17 @@ func TestTableAgainstSources(t *testing.T) {
 	}
 	// Stillmaker & Baas factors from 45 nm.
 	for nm, want := range map[float64]float64{45: 1, 32: 0.66, 20: 0.22, 16: 0.17, 7: 0.094} {
-		if got, _ := Scale(nm); !near(got, want) {
+		if got, _ := energy.Scale(nm); !near(got, want) {
 			t.Errorf("scale(%g nm) = %g, want %g", nm, got, want)
 		}
 	}
-	if f, _ := Scale(40); f < 0.66 || f > 1 {
+	if f, _ := energy.Scale(40); f < 0.66 || f > 1 {
 		t.Errorf("40 nm factor %g not between 32 and 45 nm's", f)
 	}
-	if f, _ := Scale(28); f < 0.22 || f > 0.66 {
+	if f, _ := energy.Scale(28); f < 0.22 || f > 0.66 {
 		t.Errorf("28 nm factor %g not between 20 and 32 nm's", f)
 	}
-	if _, err := Scale(5); err == nil {
+	if _, err := energy.Scale(5); err == nil {
 		t.Error("5 nm accepted")
 	}
 }
@@ -71,11 +72,11 @@ func TestEnergyLinearInActions(t *testing.T) {
 	// two runs of a layer take exactly twice the time of one.
 	cfg, _ := configs.Load("systolic-32x32", []string{"memory.prefetch_next_layer=false"})
 	l := workloads.GEMM("g", 256, 128, 512)
-	one, err := Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l}}))
+	one, err := energy.Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, _ := Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l, l}}))
+	two, _ := energy.Estimate(cfg, simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{l, l}}))
 	if !near(two.TotalPJ, 2*one.TotalPJ) {
 		t.Errorf("two layers %g pJ, one layer %g pJ", two.TotalPJ, one.TotalPJ)
 	}
@@ -87,14 +88,14 @@ func TestEnergyLinearInActions(t *testing.T) {
 	// An override changes exactly what it names.
 	over := *cfg
 	over.Energy.Overrides = map[string]float64{"mac_int8": 0.46}
-	o, _ := Estimate(&over, simulate(t, &over, workloads.Workload{Layers: []workloads.Layer{l}}))
+	o, _ := energy.Estimate(&over, simulate(t, &over, workloads.Workload{Layers: []workloads.Layer{l}}))
 	if !near(o.ByComponent["pe_array"], 2*one.ByComponent["pe_array"]) || !near(o.ByComponent["dram"], one.ByComponent["dram"]) {
 		t.Error("override of mac_int8 did not double only the PE energy")
 	}
 	// Technology scaling applies on chip, not to DRAM.
 	at7 := *cfg
 	at7.Energy.TechnologyNM = 7
-	s, _ := Estimate(&at7, simulate(t, &at7, workloads.Workload{Layers: []workloads.Layer{l}}))
+	s, _ := energy.Estimate(&at7, simulate(t, &at7, workloads.Workload{Layers: []workloads.Layer{l}}))
 	if !near(s.ByComponent["pe_array"], 0.094*one.ByComponent["pe_array"]) || !near(s.ByComponent["dram"], one.ByComponent["dram"]) {
 		t.Error("7 nm scaling wrong")
 	}
@@ -112,7 +113,7 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := FPGA(cfg)
+	r, err := energy.FPGA(cfg)
 	if err != nil || !r.Fits || !r.ClockAchievable {
 		t.Fatalf("sat-vcu1525 should fit the XCVU9P at 200 MHz: %+v %v", r, err)
 	}
@@ -122,32 +123,25 @@ func TestSATFitsAndOversizeRefused(t *testing.T) {
 		t.Errorf("PE array %+v, want 4096 DSPs from the whole-array fit", r.Units[0])
 	}
 	big, _ := configs.Load("sat-vcu1525", []string{"pe_array.rows=128", "pe_array.cols=128"})
-	r, _ = FPGA(big)
+	r, _ = energy.FPGA(big)
 	if r.Fits || !strings.Contains(r.Overfull(), "dsp") {
 		t.Errorf("128x128 int16 (16,384 DSPs) fits a 6,840-DSP part: %s", r.Overfull())
 	}
 	// int8: the synthesised array still takes one DSP48E2 per PE (yosys
 	// does not pack two int8 MACs into one, WP486-style).
 	i8, _ := configs.Load("sat-vcu1525", []string{"pe_array.dtype=int8"})
-	if r, _ = FPGA(i8); r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "W=8") {
+	if r, _ = energy.FPGA(i8); r.Units[0].Res.DSP != 4096 || !strings.Contains(r.Units[0].Source, "W=8") {
 		t.Errorf("int8: %g PE DSPs, want 4096 from the W=8 fit", r.Units[0].Res.DSP)
 	}
 	// The N:M window: 1:8 is supported, so a 64-row tile reads 64 groups
 	// of 8 activations a cycle, 8× the dense fan-in.
-	if w := IfmapPortWords(cfg); w != 512 {
+	if w := energy.IfmapPortWords(cfg); w != 512 {
 		t.Errorf("ifmap port %d words, want 512", w)
 	}
 	dense := *cfg
 	dense.Sparsity.NM, dense.Sparsity.Supported = "dense", nil
-	if w := IfmapPortWords(&dense); w != 64 {
+	if w := energy.IfmapPortWords(&dense); w != 64 {
 		t.Errorf("dense ifmap port %d words, want 64", w)
-	}
-	// A 36 KiB buffer read 72 bits wide fits one BRAM36... of 36 Kb: 8 of them.
-	if m := memory(catalog.Devices["xczu9eg"], 36, 72); m.BRAM36 != 8 {
-		t.Errorf("36 KiB as BRAM36: %g", m.BRAM36)
-	}
-	if m := memory(catalog.Devices["xczu9eg"], 1, 64*16); m.BRAM36 != 15 {
-		t.Errorf("1 KiB read 1024 bits wide: %g BRAM36, want 15 (width-bound)", m.BRAM36)
 	}
 }
 

@@ -62,8 +62,16 @@ var csvHeaderFull = func() []string {
 			h = append(h, "memory_"+dir+"_"+k)
 		}
 	}
-	return h
+	return append(h, "mapping_order", "mapping_time_tile", "mapping_psums_on_chip")
 }()
+
+// mappingColumns are a layer's mapping columns; empty without a mapper.
+func mappingColumns(m *arch.MappingChoice) []string {
+	if m == nil {
+		return make([]string, 3)
+	}
+	return []string{m.Order, strconv.Itoa(m.TimeTile), strconv.FormatBool(m.PsumsOnChip)}
+}
 
 // memoryColumns are a layer's memory-model columns; empty where the layer
 // has no memory block (the attention engine's rows).
@@ -105,7 +113,8 @@ func (r *Report) CSV(w io.Writer) error {
 			f(l.Utilization), f(l.MappingEfficiency),
 			i(l.SRAMReads.Ifmap), i(l.SRAMReads.Filter), i(l.SRAMReads.Ofmap),
 			i(l.SRAMWrites.Ifmap), i(l.SRAMWrites.Filter), i(l.SRAMWrites.Ofmap),
-			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), na(l.SpeedupVsDense), energy(l.EnergyPJ)}, memoryColumns(l.Memory)...))
+			i(l.DRAMReadBytes), i(l.DRAMWriteBytes), i(l.MetadataBytes), i(l.MaskGenCycles), f(l.AchievedBandwidthGBps), f(l.Seconds), na(l.SpeedupVsDense), energy(l.EnergyPJ)},
+			append(memoryColumns(l.Memory), mappingColumns(l.Mapping)...)...))
 	}
 	t := r.Total
 	total := []string{"TOTAL", "", "", "", "", "", "", "", "", "", i(t.MACs), i(t.DenseMACs), i(t.Cycles), "", i(t.StallCycles),

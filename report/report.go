@@ -112,6 +112,9 @@ type Layer struct {
 	// Memory is the layer's DRAM traffic by tensor, beside the compulsory
 	// traffic, and what bounds the layer (docs/memory.md).
 	Memory *LayerMemory `json:"memory,omitempty"`
+	// Mapping is the temporal mapping the layer ran and why the mapper
+	// chose it (docs/mapping.md); absent for engines without a mapper.
+	Mapping *arch.MappingChoice `json:"mapping,omitempty"`
 }
 
 // LayerMemory is one layer's traffic as the memory model booked it.
@@ -219,6 +222,10 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		if s.RunShare {
 			wm := s.WindowMACs
 			l.WindowMACs = &wm
+		}
+		if s.Mapping.Search != "" {
+			mc := s.Mapping
+			l.Mapping = &mc
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
 		if r.Attention == nil {
