@@ -17,6 +17,21 @@ type Array struct {
 	// SlotBytes is the capacity of one buffer slot per operand (ifmap,
 	// filter, ofmap): the whole buffer, or half of it when double buffered.
 	SlotBytes [3]int64
+	// RequestBytes is the DRAM request size: a tile row shorter than a
+	// request still moves a whole one (0: bytes as useful).
+	RequestBytes int
+	// KeepBytes is what each buffer holds for reuse across folds (the
+	// memory model keeps resident tiles in the whole buffer); 0 means
+	// SlotBytes.
+	KeepBytes [3]int64
+}
+
+// keep is operand o's capacity for reuse.
+func (a Array) keep(o dataflow.Operand) int64 {
+	if a.KeepBytes[o] > 0 {
+		return a.KeepBytes[o]
+	}
+	return a.SlotBytes[o]
 }
 
 // Problem is one GEMM group: (M×K)·(K×N), repeated Groups times.
@@ -60,6 +75,10 @@ type Fold struct {
 	MACs          int64    // useful MACs done in this fold
 	FetchBytes    [3]int64 // DRAM reads needed before the fold, per operand
 	WriteBytes    int64    // ofmap bytes written to DRAM after the fold
+	// FetchTransfer and WriteTransfer are the same in whole DRAM requests
+	// (Array.RequestBytes): what the bus moves.
+	FetchTransfer [3]int64
+	WriteTransfer int64
 	SRAMReads     [3]int64 // words read from each buffer by the array
 	SRAMWrites    [3]int64 // words written to each buffer by the array
 	LastOfGroup   bool
@@ -265,7 +284,7 @@ func (s *Schedule) indexes(j int) (idx [3]int) {
 // previous fold, or a revisit within the reach of its buffer. fresh says
 // the tile was never fetched before in this group.
 func (s *Schedule) reused(o dataflow.Operand, idx [3]int, k int) (kept, fresh bool) {
-	slot := s.Arr.SlotBytes[o]
+	slot := s.Arr.keep(o)
 	indexes := func(lv int) bool { return o.Indexes(s.P.Order[lv].dim(s.DF)) && s.trips(s.P.Order[lv]) > 1 }
 	changed := false
 	for lv := k; lv < 3; lv++ {
@@ -339,6 +358,7 @@ func (s *Schedule) Fold(i int) Fold {
 		}
 		if fetch && !s.P.SharedFetch[o] {
 			f.FetchBytes[o] = stored * wb
+			f.FetchTransfer[o] = s.foldTransfer(o, f, s.Arr.WordBytes)
 			if o == dataflow.Filter && s.metaBits > 0 {
 				f.MetadataFetch = (elems*int64(s.metaBits) + 7) / 8
 			}
@@ -366,16 +386,19 @@ func (s *Schedule) Fold(i int) Fold {
 	}
 	// The partial sums of this output tile survive from its previous K
 	// step if what the output touches within one K iteration fits.
-	kept := s.footprint[dataflow.Ofmap][lvRed] <= s.Arr.SlotBytes[dataflow.Ofmap] &&
-		s.footprint[dataflow.Ofmap][3] <= s.Arr.SlotBytes[dataflow.Ofmap]
+	kept := s.footprint[dataflow.Ofmap][lvRed] <= s.Arr.keep(dataflow.Ofmap) &&
+		s.footprint[dataflow.Ofmap][3] <= s.Arr.keep(dataflow.Ofmap)
 	switch {
 	case f.Final:
 		f.WriteBytes = out * int64(s.outBytes())
+		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, f, s.outBytes())
 	case !kept:
 		f.WriteBytes = out * int64(s.psumBytes()) // partial sums spilled
+		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, f, s.psumBytes())
 	}
 	if f.Prior && !kept && !s.P.SharedFetch[dataflow.Ofmap] {
 		f.FetchBytes[dataflow.Ofmap] = out * int64(s.psumBytes())
+		f.FetchTransfer[dataflow.Ofmap] = s.foldTransfer(dataflow.Ofmap, f, s.psumBytes())
 	}
 	return f
 }
@@ -392,9 +415,11 @@ func (s *Schedule) packedFold(i int) Fold {
 	f.UsedRows, f.UsedCols = k*f.UsedRows, k*f.UsedCols
 	f.MACs *= int64(k)
 	f.WriteBytes *= int64(k)
+	f.WriteTransfer *= int64(k)
 	f.MetadataFetch *= int64(k)
 	for o := range f.FetchBytes {
 		f.FetchBytes[o] *= int64(k)
+		f.FetchTransfer[o] *= int64(k)
 		f.SRAMReads[o] *= int64(k)
 		f.SRAMWrites[o] *= int64(k)
 	}

@@ -149,11 +149,11 @@ func TestEstimateEqualsFoldSum(t *testing.T) {
 					for _, tile := range []int{0, 7, 64, 100} {
 						q := p
 						q.Order, q.TimeTile = o, tile
-						s, err := New(d, Array{Rows: 32, Cols: 32, WordBytes: 1, PsumBytes: 4, SlotBytes: [3]int64{slot, slot, slot}}, q)
+						s, err := New(d, Array{Rows: 32, Cols: 32, WordBytes: 1, PsumBytes: 4, RequestBytes: 64, SlotBytes: [3]int64{slot, slot, slot}}, q)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if got, want := s.Estimate(), s.sumFolds(); got.Total() != want.Total() || got.Read != want.Read || got.Write != want.Write {
+						if got, want := s.Estimate(), s.sumFolds(); got.Total() != want.Total() || got.Read != want.Read || got.Write != want.Write || got.Transferred != want.Transferred {
 							t.Fatalf("%s %+v slot %d order %s tile %d: closed form %+v, folds %+v", df, p, slot, o, tile, got, want)
 						}
 					}

@@ -43,6 +43,9 @@ type Controller struct {
 
 	Stats    []arch.LayerStats
 	Finished bool
+	// abortAfter (> 0) stops the run once it passes that cycle (Aborted).
+	abortAfter int64
+	Aborted    bool
 }
 
 func newController(name string, engine sim.Engine, freq sim.Freq, slots int) *Controller {
@@ -118,7 +121,13 @@ func (c *Controller) request(j *layerJob, ss *stepState) {
 }
 
 func (c *Controller) progress() {
-	if c.cur >= len(c.jobs) || c.inStep || c.ending {
+	if c.cur >= len(c.jobs) || c.inStep || c.ending || c.Aborted {
+		return
+	}
+	if c.abortAfter > 0 && c.Now() > c.abortAfter {
+		// A mapper candidate already slower than the best found: stop
+		// issuing; what is in flight drains and the run ends unfinished.
+		c.Aborted = true
 		return
 	}
 	c.inStep = true // answers that arrive while issuing are handled after

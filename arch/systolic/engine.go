@@ -1,6 +1,7 @@
 package systolic
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,12 +68,19 @@ func (a *Accelerator) runJobs(w workloads.Workload, jobs []layerJob) (*arch.Resu
 		return nil, err
 	}
 	wall := time.Since(start).Seconds()
+	if a.controller.Aborted {
+		return nil, errAborted
+	}
 	if !a.controller.Finished {
 		return nil, fmt.Errorf("simulation stalled: the event queue drained with layer %d of %d unfinished (a lost wake-up in the model)",
 			a.controller.cur+1, len(a.controller.jobs))
 	}
 	return a.Result(w, a.controller.Stats, wall), nil
 }
+
+// errAborted is a run stopped at its cycle limit (a mapper candidate
+// that cannot win).
+var errAborted = errors.New("run passed its cycle limit")
 
 // Simulate builds a systolic accelerator for cfg and runs w's GEMM layers
 // on it (arch/engines picks the engine a config names).

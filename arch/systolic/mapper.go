@@ -1,6 +1,7 @@
 package systolic
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/mapping"
+	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 )
 
@@ -175,8 +177,10 @@ func mapspace(cfg *configs.Config, arr mapping.Array, prob mapping.Problem, dfs 
 
 // timeTiles are the time tile lengths worth trying: the whole streamed
 // extent, and for each buffer whose tile grows with the streamed
-// dimension the longest tile that fits its slot, and half and a quarter of
-// it (room for the other operands' reuse).
+// dimension the longest tile it keeps whole, a half and a quarter of it
+// (room for the other operands' reuse), and two and four times it (fewer
+// array refills for some spilling); and the extent cut in n equal tiles
+// extent (n = 2…8). Each also evened out: n tiles of ⌈T/n⌉, so the last is not short.
 func timeTiles(s *mapping.Schedule) []int {
 	df, arr := s.DF, s.Arr
 	t := s.Extent(df.TimeDim)
@@ -196,17 +200,33 @@ func timeTiles(s *mapping.Schedule) []int {
 		}
 		perStep[o] = int64(across) * width
 	}
+	add := func(x int) {
+		if x < 1 || x >= t {
+			return
+		}
+		// x itself, and n tiles of equal length (the last not left short).
+		n := (t + x - 1) / x
+		for _, y := range []int{x, (t + n - 1) / n} {
+			if !slices.Contains(tiles, y) {
+				tiles = append(tiles, y)
+			}
+		}
+	}
 	for _, o := range dataflow.Operands {
 		ps, ok := perStep[o]
 		if !ok || ps <= 0 {
 			continue
 		}
-		fit := int(arr.SlotBytes[o] / ps)
-		for _, x := range []int{fit, fit / 2, fit / 4} {
-			if x >= 1 && x < t && !slices.Contains(tiles, x) {
-				tiles = append(tiles, x)
-			}
+		fit := int(arr.KeepBytes[o] / ps)
+		if fit == 0 {
+			fit = int(arr.SlotBytes[o] / ps)
 		}
+		for _, x := range []int{fit, fit / 2, fit / 4, fit * 2, fit * 4} {
+			add(x)
+		}
+	}
+	for n := 2; n <= 8; n++ {
+		add((t + n - 1) / n)
 	}
 	return tiles
 }
@@ -226,42 +246,137 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 	}
 	cs := make([]candidate, len(cands))
 	for i, s := range cands {
-		cs[i] = candidate{s: s, est: analyticKey(cfg.Mapping.Objective, s, bpc)}
+		cs[i] = candidate{s: s, est: analyticKey(cfg.Mapping.Objective, s, bpc), value: math.NaN()}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].est < cs[j].est })
-	n := min(len(cs), cfg.Mapping.Simulate)
-	for i := range n {
-		ls, err := simulateSchedule(cfg, l, cs[i].s)
+	var limit int64 // cycles: a candidate past the best so far cannot win
+	simulated, aborted := 0, 0
+	// Conv input windows depend on the layer and the dataflow only, not
+	// on the order or tile: the candidates share them.
+	windows := map[string]map[[5]int64]memory.Region{}
+	run := func(c *candidate) error {
+		if !math.IsNaN(c.value) {
+			return nil
+		}
+		simulated++
+		w := windows[c.s.DF.Name]
+		if w == nil {
+			w = map[[5]int64]memory.Region{}
+			windows[c.s.DF.Name] = w
+		}
+		ls, err := simulateSchedule(cfg, l, c.s, limit, w)
+		if errors.Is(err, errAborted) {
+			c.value, c.energyPJ = math.Inf(1), math.Inf(1)
+			aborted++
+			return nil
+		}
 		if err != nil {
-			return nil, arch.MappingChoice{}, err
+			return err
 		}
-		cs[i].measured = &ls
-		if cs[i].energyPJ, err = layerEnergy(cfg, ls); err != nil {
-			return nil, arch.MappingChoice{}, err
+		c.measured = &ls
+		if c.energyPJ, err = layerEnergy(cfg, ls); err != nil {
+			return err
 		}
-		cs[i].value = objective(cfg.Mapping.Objective, ls, cs[i].energyPJ)
+		c.value = objective(cfg.Mapping.Objective, ls, c.energyPJ)
+		if cfg.Mapping.Objective == "cycles" && (limit == 0 || ls.Elapsed < limit) {
+			limit = ls.Elapsed
+		}
+		return nil
 	}
-	sim := cs[:n]
-	// The best simulated objective; ties broken by energy, then by the
-	// analytic rank (stable).
-	sort.SliceStable(sim, func(i, j int) bool {
-		if sim[i].value != sim[j].value {
-			return sim[i].value < sim[j].value
+	better := func(a, b *candidate) bool {
+		if a.value != b.value {
+			return a.value < b.value
 		}
-		return sim[i].energyPJ < sim[j].energyPJ
-	})
-	best := sim[0]
+		return a.energyPJ < b.energyPJ
+	}
+	// The analytically best few, then a local search on the simulator
+	// around the best so far: the same time tile in every other order and
+	// the neighbouring tiles in its order, until no neighbour is better.
+	// The analytic cost sees the loop nest and the buffers, not the DRAM
+	// queue or the conv windows' real footprint, so the simulator settles
+	// what it cannot.
+	best := &cs[0]
+	for i := range min(len(cs), cfg.Mapping.Simulate) {
+		if err := run(&cs[i]); err != nil {
+			return nil, arch.MappingChoice{}, err
+		}
+		if better(&cs[i], best) || math.IsNaN(best.value) {
+			best = &cs[i]
+		}
+	}
+	for range 8 {
+		moved := false
+		for _, k := range neighbours(cs, best) {
+			if err := run(&cs[k]); err != nil {
+				return nil, arch.MappingChoice{}, err
+			}
+			if better(&cs[k], best) {
+				best, moved = &cs[k], true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	n := simulated
+	// Every simulated candidate by its objective; ties broken by energy,
+	// then by the analytic rank (stable).
+	var sim []candidate
+	for _, c := range cs {
+		if !math.IsNaN(c.value) {
+			sim = append(sim, c)
+		}
+	}
+	sort.SliceStable(sim, func(i, j int) bool { return better(&sim[i], &sim[j]) })
+	bestC := sim[0]
 	c := arch.MappingChoice{Search: cfg.Mapping.Search, Objective: cfg.Mapping.Objective,
-		Order: best.s.P.Order.String(), Loops: best.s.P.Order.Describe(best.s.DF),
-		TimeTile: best.s.TimeTile, TimeTiles: best.s.TimeTiles, Considered: len(cs), Simulated: n,
-		Value: best.value, PsumsOnChip: psumsOnChip(best.s)}
-	if n > 1 {
+		Order: bestC.s.P.Order.String(), Loops: bestC.s.P.Order.Describe(bestC.s.DF),
+		TimeTile: bestC.s.TimeTile, TimeTiles: bestC.s.TimeTiles, Considered: len(cs), Simulated: n,
+		Value: bestC.value, PsumsOnChip: psumsOnChip(bestC.s)}
+	if len(sim) > 1 && !math.IsInf(sim[1].value, 1) {
 		c.RunnerUp = sim[1].value
 		c.RunnerUpOrder = sim[1].s.P.Order.String()
 		c.RunnerUpTile = sim[1].s.TimeTile
 	}
-	c.Why = fmt.Sprintf("best simulated %s of the %d analytically best of %d candidates", cfg.Mapping.Objective, n, len(cs))
-	return best.s, c, nil
+	c.Why = fmt.Sprintf("best simulated %s of %d candidates: the %d analytically best and their neighbours, %d simulated",
+		cfg.Mapping.Objective, len(cs), min(len(cs), cfg.Mapping.Simulate), n)
+	if aborted > 0 {
+		c.Why += fmt.Sprintf(" (%d stopped once slower than the best)", aborted)
+	}
+	return bestC.s, c, nil
+}
+
+// neighbours are the candidates next to c: its time tile in the other
+// loop orders (same dataflow), and in its order the next shorter and
+// longer tiles.
+func neighbours(cs []candidate, c *candidate) []int {
+	var out []int
+	shorter, longer := -1, -1
+	for k := range cs {
+		o := cs[k].s
+		if o.DF.Name != c.s.DF.Name || o == c.s {
+			continue
+		}
+		if o.TimeTile == c.s.TimeTile {
+			out = append(out, k)
+			continue
+		}
+		if o.P.Order != c.s.P.Order {
+			continue
+		}
+		if o.TimeTile < c.s.TimeTile && (shorter < 0 || o.TimeTile > cs[shorter].s.TimeTile) {
+			shorter = k
+		}
+		if o.TimeTile > c.s.TimeTile && (longer < 0 || o.TimeTile < cs[longer].s.TimeTile) {
+			longer = k
+		}
+	}
+	for _, k := range []int{shorter, longer} {
+		if k >= 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // psumsOnChip reports whether the mapping keeps every output's partial
@@ -312,7 +427,9 @@ func layerEnergy(cfg *configs.Config, ls arch.LayerStats) (float64, error) {
 
 // simulateSchedule runs layer l with schedule s alone on a fresh, drained
 // accelerator: how the search measures a candidate.
-func simulateSchedule(cfg *configs.Config, l workloads.Layer, s *mapping.Schedule) (arch.LayerStats, error) {
+// A limit above 0 stops the run past that cycle (errAborted).
+// windows, when not nil, caches the layer's conv input windows across runs.
+func simulateSchedule(cfg *configs.Config, l workloads.Layer, s *mapping.Schedule, limit int64, windows map[[5]int64]memory.Region) (arch.LayerStats, error) {
 	job, err := jobFor(cfg, l)
 	if err != nil {
 		return arch.LayerStats{}, err
@@ -325,10 +442,14 @@ func simulateSchedule(cfg *configs.Config, l workloads.Layer, s *mapping.Schedul
 	if err := bindMemory(cfg, jobs); err != nil {
 		return arch.LayerStats{}, err
 	}
+	if windows != nil {
+		jobs[0].tensors.windows = windows
+	}
 	a, err := Build(cfg)
 	if err != nil {
 		return arch.LayerStats{}, err
 	}
+	a.controller.abortAfter = limit
 	res, err := a.runJobs(workloads.Workload{Name: l.Name, Layers: []workloads.Layer{l}}, jobs)
 	if err != nil {
 		return arch.LayerStats{}, err

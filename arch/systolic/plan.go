@@ -70,9 +70,13 @@ func arrayOf(cfg *configs.Config) mapping.Array {
 		slotDiv = 2
 	}
 	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
+	whole := func(v float64) int64 { return int64(v * 1024) }
 	return mapping.Array{Rows: cfg.PEArray.Rows, Cols: cfg.PEArray.Cols, WordBytes: cfg.WordBytes(),
-		PsumBytes: (cfg.AccBits() + 7) / 8, OutBytes: (cfg.OutBits() + 7) / 8,
-		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)}}
+		PsumBytes: (cfg.AccBits() + 7) / 8, OutBytes: (cfg.OutBits() + 7) / 8, RequestBytes: cfg.DRAM.RequestBytes,
+		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)},
+		// Resident tiles may use the whole buffer (memory.ReadBuffer and
+		// AccumBuffer are sized so), as the engine the mapper drives does.
+		KeepBytes: [3]int64{whole(cfg.Buffers.IfmapKB), whole(cfg.Buffers.FilterKB), whole(cfg.Buffers.OfmapKB)}}
 }
 
 // Plan tiles a dense layer with the configured dataflow (no sparsity, no
