@@ -68,13 +68,13 @@ type Fold struct {
 	T0, T1   int // the streamed steps [T0, T1) this fold covers
 	// Prior: partial sums of this fold's outputs exist from an earlier
 	// fold (a K fold or K tile before); Final: this fold completes them.
-	Prior, Final  bool
-	UsedRows      int
-	UsedCols      int
-	Cycles        int64    // compute cycles (SCALE-Sim's per-fold count)
-	MACs          int64    // useful MACs done in this fold
-	FetchBytes    [3]int64 // DRAM reads needed before the fold, per operand
-	WriteBytes    int64    // ofmap bytes written to DRAM after the fold
+	Prior, Final bool
+	UsedRows     int
+	UsedCols     int
+	Cycles       int64    // compute cycles (SCALE-Sim's per-fold count)
+	MACs         int64    // useful MACs done in this fold
+	FetchBytes   [3]int64 // DRAM reads needed before the fold, per operand
+	WriteBytes   int64    // ofmap bytes written to DRAM after the fold
 	// FetchTransfer and WriteTransfer are the same in whole DRAM requests
 	// (Array.RequestBytes): what the bus moves.
 	FetchTransfer [3]int64
