@@ -44,7 +44,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown field", "pe_array:\n  rows: 8\n  colls: 8\n", nil, []string{"arch.yaml:3:", "pe_array.colls", "allowed in pe_array: rows, cols, dtype"}},
 		{"wrong type", "clock_mhz: 200\npe_array:\n  rows: eight\n", nil, []string{"arch.yaml:3:", "pe_array.rows", "expected an integer", `"eight"`}},
 		{"out of range", "pe_array:\n  rows: 8\n  cols: 0\n", nil, []string{"arch.yaml:3:", "pe_array.cols", "from 1 to 4096, got 0"}},
-		{"bad enum", "dataflow: rs\n", nil, []string{"arch.yaml:1:", "dataflow", "allowed: os, ws, is"}},
+		{"bad enum", "dataflow: rs\n", nil, []string{"arch.yaml:1:", "dataflow", "allowed: os, ws, is, auto"}},
 		{"malformed", "pe_array: [1,\n", nil, []string{"arch.yaml:", "malformed YAML"}},
 		{"section as scalar", "dram: 5\n", nil, []string{"arch.yaml:1:", "field dram", "expected a mapping"}},
 		{"bad set path", "name: t\n", []string{"pe_array.depth=3"}, []string{"--set pe_array.depth=3", "unknown field pe_array.depth"}},

@@ -264,10 +264,21 @@ var DTypes = []string{"int8", "int16", "int32", "fp16", "bf16", "fp32"}
 func (c *Config) WordBytes() int { return dtypeBytes[c.PEArray.DType] }
 
 // DataflowSpec returns the configured dataflow.
+//
+// With dataflow: auto the mapper chooses per layer; DataflowSpec is then
+// ws, what the array's functional model and the bare Plan use.
 func (c *Config) DataflowSpec() dataflow.Dataflow {
-	d, _ := dataflow.Lookup(c.Dataflow)
+	name := c.Dataflow
+	if name == DataflowAuto {
+		name = "ws"
+	}
+	d, _ := dataflow.Lookup(name)
 	return d
 }
+
+// DataflowAuto lets the mapper choose each layer's dataflow (the array
+// can run all three: docs/mapping.md).
+const DataflowAuto = "auto"
 
 // BytesPerCycle is one DRAM channel's bandwidth in bytes per accelerator cycle.
 func (c *Config) BytesPerCycle() float64 {
@@ -331,8 +342,8 @@ func (c *Config) validate() []fieldError {
 	if _, ok := dtypeBytes[c.PEArray.DType]; !ok {
 		bad("pe_array.dtype", "unknown data type %q (allowed: %s)", c.PEArray.DType, strings.Join(DTypes, ", "))
 	}
-	if _, err := dataflow.Lookup(c.Dataflow); err != nil {
-		bad("dataflow", "unknown dataflow %q (allowed: %s)", c.Dataflow, strings.Join(dataflow.Names(), ", "))
+	if _, err := dataflow.Lookup(c.Dataflow); err != nil && c.Dataflow != DataflowAuto {
+		bad("dataflow", "unknown dataflow %q (allowed: %s, auto)", c.Dataflow, strings.Join(dataflow.Names(), ", "))
 	}
 	if !slices.Contains(MappingSearches, c.Mapping.Search) {
 		bad("mapping.search", "unknown search %q (allowed: %s)", c.Mapping.Search, strings.Join(MappingSearches, ", "))

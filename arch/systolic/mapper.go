@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -41,6 +43,28 @@ type candidate struct {
 type searched struct {
 	s      *mapping.Schedule
 	choice arch.MappingChoice
+	rows   []MappingCandidate
+}
+
+// MappingCandidate is one mapping the search compared, for
+// --explain-mapping: its analytic cost and, when simulated, its value.
+type MappingCandidate struct {
+	Dataflow  string `json:"dataflow"`
+	Order     string `json:"order"`
+	TimeTile  int    `json:"time_tile"`
+	TimeTiles int    `json:"time_tiles"`
+	// EstCycles and EstBytes are the analytic cost (cycles at the DRAM's
+	// bandwidth; useful bytes), EstTransferred in whole requests.
+	EstCycles      int64 `json:"est_cycles"`
+	EstBytes       int64 `json:"est_bytes"`
+	EstTransferred int64 `json:"est_transferred_bytes"`
+	PsumsOnChip    bool  `json:"psums_on_chip"`
+	// Simulated: run on the memory model; Stopped: stopped once slower
+	// than the best; Value is the objective then (0 when not simulated).
+	Simulated bool    `json:"simulated"`
+	Stopped   bool    `json:"stopped"`
+	Value     float64 `json:"value,omitempty"`
+	Chosen    bool    `json:"chosen"`
 }
 
 var searchCache sync.Map // key string → *searched
@@ -108,11 +132,11 @@ func chooseSchedule(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p
 	if err != nil {
 		return nil, arch.MappingChoice{}, err
 	}
-	best, choice, err := search(cfg, l, cands)
+	best, choice, rows, err := search(cfg, l, cands)
 	if err != nil {
 		return nil, arch.MappingChoice{}, err
 	}
-	searchCache.Store(key, &searched{best, choice})
+	searchCache.Store(key, &searched{best, choice, rows})
 	return best, choice, nil
 }
 
@@ -233,12 +257,13 @@ func timeTiles(s *mapping.Schedule) []int {
 
 // search ranks the candidates analytically, simulates the best few and
 // returns the best simulated one with the record of the choice.
-func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (*mapping.Schedule, arch.MappingChoice, error) {
+func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (*mapping.Schedule, arch.MappingChoice, []MappingCandidate, error) {
 	if len(cands) == 1 {
 		s := cands[0]
 		return s, arch.MappingChoice{Search: cfg.Mapping.Search, Objective: cfg.Mapping.Objective,
-			Order: s.P.Order.String(), Loops: s.P.Order.Describe(s.DF), TimeTile: s.TimeTile, TimeTiles: s.TimeTiles,
-			Considered: 1, PsumsOnChip: psumsOnChip(s), Why: "the configured " + cfg.Mapping.Search + " mapping"}, nil
+				Order: s.P.Order.String(), Loops: s.P.Order.Describe(s.DF), TimeTile: s.TimeTile, TimeTiles: s.TimeTiles,
+				Considered: 1, PsumsOnChip: psumsOnChip(s), Why: "the configured " + cfg.Mapping.Search + " mapping"},
+			[]MappingCandidate{candidateRow(candidate{s: s, value: math.NaN()}, 0, true)}, nil
 	}
 	bpc := 0.0
 	if cfg.DRAM.Model != configs.DRAMIdeal {
@@ -298,7 +323,7 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 	best := &cs[0]
 	for i := range min(len(cs), cfg.Mapping.Simulate) {
 		if err := run(&cs[i]); err != nil {
-			return nil, arch.MappingChoice{}, err
+			return nil, arch.MappingChoice{}, nil, err
 		}
 		if better(&cs[i], best) || math.IsNaN(best.value) {
 			best = &cs[i]
@@ -308,7 +333,7 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 		moved := false
 		for _, k := range neighbours(cs, best) {
 			if err := run(&cs[k]); err != nil {
-				return nil, arch.MappingChoice{}, err
+				return nil, arch.MappingChoice{}, nil, err
 			}
 			if better(&cs[k], best) {
 				best, moved = &cs[k], true
@@ -343,7 +368,54 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 	if aborted > 0 {
 		c.Why += fmt.Sprintf(" (%d stopped once slower than the best)", aborted)
 	}
-	return bestC.s, c, nil
+	rows := make([]MappingCandidate, len(cs))
+	for i, x := range cs {
+		rows[i] = candidateRow(x, bpc, x.s == bestC.s)
+	}
+	return bestC.s, c, rows, nil
+}
+
+// candidateRow is a candidate as --explain-mapping lists it.
+func candidateRow(c candidate, bpc float64, chosen bool) MappingCandidate {
+	est := c.s.Estimate()
+	r := MappingCandidate{Dataflow: c.s.DF.Name, Order: c.s.P.Order.String(), TimeTile: c.s.TimeTile, TimeTiles: c.s.TimeTiles,
+		EstCycles: c.s.EstimateCycles(bpc), EstBytes: est.Total(), EstTransferred: est.Transferred,
+		PsumsOnChip: est.PsumSpills == 0, Chosen: chosen}
+	switch {
+	case math.IsNaN(c.value):
+	case math.IsInf(c.value, 1):
+		r.Simulated, r.Stopped = true, true
+	default:
+		r.Simulated, r.Value = true, c.value
+	}
+	return r
+}
+
+// ExplainMapping is the search of w's layer named layer: every candidate
+// it compared, in analytic rank order, and the choice.
+func ExplainMapping(cfg *configs.Config, w workloads.Workload, layer string) (arch.MappingChoice, []MappingCandidate, error) {
+	jobs, err := planWorkload(cfg, w)
+	if err != nil {
+		return arch.MappingChoice{}, nil, err
+	}
+	var names []string
+	for i, j := range jobs {
+		if j.layer.Name != layer {
+			names = append(names, j.layer.Name)
+			continue
+		}
+		if j.mapping.Search == "" {
+			return arch.MappingChoice{}, nil, usererr.New("--explain-mapping %s: the layer is an element-wise update, which has no mapping to choose", layer)
+		}
+		if v, ok := searchCache.Load(jobs[i].searchKey); ok {
+			return j.mapping, v.(*searched).rows, nil
+		}
+		return j.mapping, nil, fmt.Errorf("--explain-mapping %s: the search's record was not kept", layer)
+	}
+	if len(names) > 8 {
+		names = append(names[:8], "…")
+	}
+	return arch.MappingChoice{}, nil, usererr.New("--explain-mapping %s: no layer of that name (layers: %s)", layer, strings.Join(names, ", "))
 }
 
 // neighbours are the candidates next to c: its time tile in the other

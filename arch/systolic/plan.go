@@ -26,8 +26,10 @@ type layerJob struct {
 	keepInput bool
 	// prefetchNext: the next layer's first weights may come early.
 	prefetchNext bool
-	// mapping is how the mapper chose the schedule.
-	mapping arch.MappingChoice
+	// mapping is how the mapper chose the schedule; searchKey finds the
+	// search's record.
+	mapping   arch.MappingChoice
+	searchKey string
 }
 
 // bindMemory lays out every job's tensors and step walk, and decides
@@ -96,14 +98,7 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 	arr := arrayOf(cfg)
 	jobs := make([]layerJob, len(w.Layers))
 	probs := make([]mapping.Problem, len(w.Layers))
-	dfs := []dataflow.Dataflow{cfg.DataflowSpec()}
-	if cfg.SAT.OfflineScheduling {
-		for _, d := range dataflow.All() {
-			if d.Name != cfg.Dataflow {
-				dfs = append(dfs, d)
-			}
-		}
-	}
+	dfs := dfsOf(cfg)
 	var searches []searchTask
 	for i, l := range w.Layers {
 		job, err := jobFor(cfg, l)
@@ -145,8 +140,24 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 			job.maskGroups = 0
 		}
 		job.plan, job.dataflow, job.pattern, job.mapping = best, best.DF.Name, best.SparsityApplied(), choice
+		job.searchKey = searchKey(cfg, l, probs[i], dfs)
 	}
 	return jobs, bindMemory(cfg, jobs)
+}
+
+// dfsOf is the dataflows the mapper may choose from: the configured one,
+// or every one with dataflow: auto or SAT's offline scheduling (which is
+// this search with the same cost).
+func dfsOf(cfg *configs.Config) []dataflow.Dataflow {
+	dfs := []dataflow.Dataflow{cfg.DataflowSpec()}
+	if cfg.SAT.OfflineScheduling || cfg.Dataflow == configs.DataflowAuto {
+		for _, d := range dataflow.All() {
+			if d.Name != dfs[0].Name {
+				dfs = append(dfs, d)
+			}
+		}
+	}
+	return dfs
 }
 
 // jobFor is layer l's job before its schedule is chosen: the N:M pattern

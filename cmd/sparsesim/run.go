@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/engines"
+	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/compare"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/energy"
@@ -39,6 +40,7 @@ type runFlags struct {
 	kvTrace, kvReplay             string
 	seed                          int64
 	maxWork, maxKernelMACs        int64
+	explainMapping                string
 }
 
 func newRunCmd() *cobra.Command {
@@ -63,6 +65,7 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (atomically) instead of stdout")
 	fl.IntVar(&f.batch, "batch", 1, "batch size (images or sequences)")
 	fl.IntVar(&f.seq, "seq", 0, "sequence length for transformer models (0: the model's default)")
+	fl.StringVar(&f.explainMapping, "explain-mapping", "", "print the mappings the mapper compared for this layer (by name) and why one won, instead of the report")
 	fl.StringVar(&f.timeline, "timeline", "", "write a Chrome/Perfetto trace-event timeline (open in ui.perfetto.dev or chrome://tracing)")
 	fl.IntVar(&f.timelineMax, "timeline-max-events", 200000, "with --timeline: cap on timeline events (~150 bytes each); beyond it slices are sampled")
 	fl.BoolVar(&f.functional, "functional", false, "also compute every small and medium GEMM layer's values through the functional datapath and check them against the CPU kernels")
@@ -203,6 +206,23 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	}
 	if err := limits.CheckRun(cfg, w, f.maxWork); err != nil {
 		return err
+	}
+	if f.explainMapping != "" {
+		if cfg.Engine == "spatten" || len(w.Attention) > 0 {
+			return usererr.New("--explain-mapping %s: the attention engine has no mapper; it applies to GEMM layers on the systolic engine", f.explainMapping)
+		}
+		if err := refuseGiven(cmd, "does not apply with --explain-mapping (it prints one layer's search, not a run)", "timeline", "functional"); err != nil {
+			return err
+		}
+		choice, rows, err := systolic.ExplainMapping(cfg, w, f.explainMapping)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := report.RenderMappingSearch(&buf, f.explainMapping, choice, rows, f.format); err != nil {
+			return err
+		}
+		return writeOut(cmd, f.out, buf.Bytes())
 	}
 	var tl *arch.Timeline
 	if f.timeline != "" {
