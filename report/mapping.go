@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/systolic"
@@ -28,7 +30,7 @@ func RenderMappingSearch(w io.Writer, layer string, c arch.MappingChoice, rows [
 		return usererr.New("--format %s: --explain-mapping writes table or json", format)
 	}
 	fmt.Fprintf(w, "%s: %s mapping %s (%s), time tile %d × %d\n", layer, c.Search, c.Order, c.Loops, c.TimeTile, c.TimeTiles)
-	fmt.Fprintf(w, "%s\n", c.Why)
+	fmt.Fprintf(w, "%s\n", wrap(c.Why, Width))
 	fmt.Fprintf(w, "objective %s; order: R row folds, C column folds, T time tiles,\noutermost first; * the one that runs\n", c.Objective)
 	t := NewTable(w)
 	t.Header([]string{"", "df", "order", "tile", "est cycles", "est MB", "psums", "simulated"})
@@ -52,4 +54,23 @@ func RenderMappingSearch(w io.Writer, layer string, c arch.MappingChoice, rows [
 			strconv.FormatInt(r.EstCycles, 10), mb(r.EstBytes), psums, sim})
 	}
 	return t.Render()
+}
+
+// wrap breaks s at spaces into lines of at most width characters.
+func wrap(s string, width int) string {
+	var out []byte
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
+		if i > 0 && line+1+n > width {
+			out = append(out, '\n')
+			line = 0
+		} else if i > 0 {
+			out = append(out, ' ')
+			line++
+		}
+		out = append(out, word...)
+		line += n
+	}
+	return string(out)
 }
