@@ -3,6 +3,7 @@ package kvsparse
 import (
 	"slices"
 
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -36,22 +37,22 @@ type lowering struct {
 	pl      *Plan
 	m       llm.Model
 	p       string
-	s       llm.StepSpec
+	s       ops.StepSpec
 	L       int
-	ops     []llm.Op
+	ops     []ops.Op
 	g, hd   int
 	kv, seq int
 }
 
-func (lw *lowering) add(ops ...llm.Op) { lw.ops = append(lw.ops, ops...) }
+func (lw *lowering) add(ops ...ops.Op) { lw.ops = append(lw.ops, ops...) }
 
-func (lw *lowering) vec(name string, elems int64, ops int) {
-	lw.add(llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: lw.p + name, Elems: elems, OpsPerElem: ops})
+func (lw *lowering) vec(name string, elems int64, perElem int) {
+	lw.add(ops.Op{Kind: ops.OpVector, Class: ops.ClassAttention, Name: lw.p + name, Elems: elems, OpsPerElem: perElem})
 }
 
 func (lw *lowering) topk(name string, rounds []int) {
 	if len(rounds) > 0 {
-		lw.add(llm.Op{Kind: llm.OpTopK, Class: llm.ClassAttention, Name: lw.p + name, Rounds: rounds})
+		lw.add(ops.Op{Kind: ops.OpTopK, Class: ops.ClassAttention, Name: lw.p + name, Rounds: rounds})
 	}
 }
 
@@ -59,8 +60,8 @@ func (lw *lowering) gather(name, tag string, t memory.Tensor, r memory.Region) {
 	if r.Empty() {
 		return
 	}
-	c := llm.MeasureGather(t, r, lw.pl.requestBytes)
-	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: llm.BytesKV, Tag: tag, Cost: &c}))
+	c := ops.MeasureGather(t, r, lw.pl.requestBytes)
+	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: r, Bytes: ops.BytesKV, Tag: tag, Cost: &c}))
 }
 
 // gatherOwned is gather of a region the plan keeps (cachedRows,
@@ -73,10 +74,10 @@ func (lw *lowering) gatherOwned(name, tag string, t memory.Tensor, r memory.Regi
 	k.t.Name = ""
 	c, ok := lw.pl.costs[k]
 	if !ok {
-		c = llm.MeasureGather(t, r, lw.pl.requestBytes)
+		c = ops.MeasureGather(t, r, lw.pl.requestBytes)
 		lw.pl.costs[k] = c
 	}
-	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: r, Bytes: llm.BytesKV, Tag: tag, Cost: &c}))
+	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: r, Bytes: ops.BytesKV, Tag: tag, Cost: &c}))
 }
 
 // costKey identifies a plan-kept region (its segments, which the plan
@@ -96,8 +97,8 @@ func (lw *lowering) writeRows(name, tag string, t memory.Tensor, rows []int64) {
 		pix[i] = memory.Span{Lo: r, Hi: r + 1}
 	}
 	reg := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: t.Channels}, Pix: pix}})
-	c := llm.MeasureGather(t, reg, lw.pl.requestBytes)
-	lw.add(llm.GatherOp(llm.ClassAttention, lw.p+name, llm.Gather{Tensor: t, Rows: reg, Bytes: llm.BytesKV, Tag: tag, Write: true, Cost: &c}))
+	c := ops.MeasureGather(t, reg, lw.pl.requestBytes)
+	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: reg, Bytes: ops.BytesKV, Tag: tag, Write: true, Cost: &c}))
 }
 
 // strided is n rows, the i-th at i·stride + at.
@@ -121,7 +122,7 @@ func (lw *lowering) gemm(name, kind string, M, K, n, groups, chunk int, kOnN boo
 		if kOnN { // PV: the tokens are the K dimension
 			l.N, l.K = K, nn
 		}
-		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: l.Name, KVOperand: true, Layer: l})
+		lw.add(ops.Op{Kind: ops.OpGEMM, Class: ops.ClassAttention, Name: l.Name, KVOperand: true, Layer: l})
 	}
 	if full := n / chunk; full > 0 {
 		mk("", chunk, groups*full)
@@ -372,7 +373,7 @@ func (lw *lowering) mustafar(layer, step int) {
 		}
 		lw.gather(v.Name[len(lw.p):]+"_gather", TagKV, v, lw.seqRows(lo, hi, stride, lw.kv*kept))
 		lw.gather(b.Name[len(lw.p):]+"_gather", TagMetadata, b, lw.seqRows(lo, hi, stride, lw.kv*lw.hd))
-		lw.add(llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: lw.p + "bitmap_decode",
+		lw.add(ops.Op{Kind: ops.OpVector, Class: ops.ClassAttention, Name: lw.p + "bitmap_decode",
 			Elems: int64(lw.seq*lw.kv*lw.hd) * int64(hi-lo), OpsPerElem: opsDecode, PerCycle: int64(P.BitmapDecodeElems)})
 	}, vals.Bytes(vals.Channels), bits.Bytes(bits.Channels))
 	sm := pl.sample(layer, 0, step)
@@ -456,9 +457,9 @@ type pageKey struct {
 }
 
 // Attention lowers one decoder layer's attention at one decode step
-// (llm.AttentionLowering): the method's selection work, the gathers of
+// (ops.AttentionLowering): the method's selection work, the gathers of
 // what it reads, and attention over it.
-func (pl *Plan) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+func (pl *Plan) Attention(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
 	return pl.AppendAttention(nil, m, layer, p, s, L)
 }
 
@@ -469,7 +470,7 @@ type tmplKey struct {
 	ctx, step, batch, chunkN, chunkK, L int
 }
 
-// AppendAttention is Attention appending to dst (llm.AttentionAppender).
+// AppendAttention is Attention appending to dst (ops.AttentionAppender).
 //
 // A layer's lowering depends on the layer only through the sampled layer
 // whose selections it reuses (nearest) and its operators' names: within a
@@ -478,13 +479,13 @@ type tmplKey struct {
 // layer copies its sampled layer's template under its own names — what
 // lowering it afresh gives (TestAppendAttentionIsAFreshLowering), for a
 // sixteenth of the work with two sampled layers of 32.
-func (pl *Plan) AppendAttention(dst []llm.Op, m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+func (pl *Plan) AppendAttention(dst []ops.Op, m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
 	if len(pl.Layers) == 0 || !lowered(pl.P.Method) {
 		return append(dst, pl.lower(m, layer, p, s, L)...)
 	}
 	k := tmplKey{m: m, ctx: s.Context, step: s.Step, batch: s.Batch, chunkN: s.ChunkN, chunkK: s.ChunkK, L: L}
 	if k != pl.tmplAt || pl.tmpls == nil {
-		pl.tmplAt, pl.tmpls = k, make([][]llm.Op, len(pl.Layers))
+		pl.tmplAt, pl.tmpls = k, make([][]ops.Op, len(pl.Layers))
 	}
 	li := nearest(pl.Layers, layer)
 	t := pl.tmpls[li]
@@ -494,7 +495,7 @@ func (pl *Plan) AppendAttention(dst []llm.Op, m llm.Model, layer int, p string, 
 	}
 	for _, op := range t {
 		op.Name = pl.name(p, op.Name)
-		if op.Kind == llm.OpGEMM {
+		if op.Kind == ops.OpGEMM {
 			op.Layer.Name = op.Name
 		}
 		if op.Gather != nil {
@@ -532,7 +533,7 @@ func (pl *Plan) name(p, s string) string {
 }
 
 // lower is one layer's attention at one step, lowered afresh.
-func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+func (pl *Plan) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
 	lw := &lowering{pl: pl, m: m, p: p, s: s, L: L, g: m.QueryGroup(), hd: m.HeadSize(), kv: m.KVHeads(), seq: s.Batch}
 	ctx, P := s.Context, pl.P
 	perHead := func(f func(sm *Sample) []int32) [][]int32 {
@@ -606,9 +607,9 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 		h := m.HiddenSize
 		// The indexer's query (and head weights) and key projections of
 		// the new token: weights read like any projection's.
-		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "index_q_proj",
+		lw.add(ops.Op{Kind: ops.OpGEMM, Class: ops.ClassAttention, Name: p + "index_q_proj",
 			Layer: workloads.Layer{Name: p + "index_q_proj", Kind: "gemm", M: lw.seq, N: P.IndexHeads*P.IndexDim + P.IndexHeads, K: h, Groups: 1, WeightOperand: true}})
-		lw.add(llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "index_k_proj",
+		lw.add(ops.Op{Kind: ops.OpGEMM, Class: ops.ClassAttention, Name: p + "index_k_proj",
 			Layer: workloads.Layer{Name: p + "index_k_proj", Kind: "gemm", M: lw.seq, N: P.IndexDim, K: h, Groups: 1, WeightOperand: true}})
 		keys := lw.tensor("index_keys", int64(lw.seq*pl.cap), int64(P.IndexDim), P.IndexBits)
 		sm := pl.sample(layer, 0, s.Step) // one selection per layer
@@ -645,7 +646,7 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s llm.StepSpec, L int) [
 	case MethodMustafar:
 		lw.mustafar(layer, s.Step)
 	default:
-		return m.DenseAttention(p, s, L)
+		return ops.DenseAttention(m, p, s, L)
 	}
 	return lw.ops
 }

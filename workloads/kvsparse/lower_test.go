@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -76,9 +77,9 @@ func TestAppendAttentionIsAFreshLowering(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := cfg.RequestBytes
-		var buf []llm.Op
+		var buf []ops.Op
 		for st := 1; st <= steps; st++ {
-			s := llm.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}
+			s := ops.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}
 			for layer := 0; layer < m.NumHiddenLayers; layer++ {
 				p := fmt.Sprintf("L%d.", layer)
 				buf = pl.AppendAttention(buf[:0], m, layer, p, s, s.Context)
@@ -88,7 +89,7 @@ func TestAppendAttentionIsAFreshLowering(t *testing.T) {
 				}
 				for _, op := range buf {
 					if g := op.Gather; g != nil {
-						if want := llm.MeasureGather(g.Tensor, g.Rows, req); g.Cost == nil || *g.Cost != want {
+						if want := ops.MeasureGather(g.Tensor, g.Rows, req); g.Cost == nil || *g.Cost != want {
 							t.Fatalf("%s step %d %s: cost %+v, the rows give %+v", method, st, op.Name, g.Cost, want)
 						}
 					}

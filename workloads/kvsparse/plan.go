@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -27,7 +28,7 @@ type Sample struct {
 
 // Plan is a method's selections on the sampled (layer, head, step)
 // points and the lowering of every decode step's attention that reuses
-// them (llm.AttentionLowering).
+// them (ops.AttentionLowering).
 type Plan struct {
 	P      Params
 	Model  llm.Model
@@ -66,9 +67,9 @@ type Plan struct {
 	// (AppendAttention); names and costs are the operator names and
 	// plan-kept regions' measurements made so far.
 	tmplAt tmplKey
-	tmpls  [][]llm.Op
+	tmpls  [][]ops.Op
 	names  map[[2]string]string
-	costs  map[costKey]llm.GatherCost
+	costs  map[costKey]ops.GatherCost
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -406,7 +407,7 @@ func newPlan(setup Setup, m llm.Model, prompt, steps int) *Plan {
 		wordBytes: setup.WordBytes, filterBytes: setup.FilterBytes, cap: slots,
 		requestBytes: setup.RequestBytes,
 		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
-		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]llm.GatherCost{}}
+		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]ops.GatherCost{}}
 	pl.slots = make([]int32, p.Budget)
 	for i := range pl.slots {
 		pl.slots[i] = int32(i)
