@@ -101,7 +101,7 @@ func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSpar
 	}
 	so := o
 	so.FFN = func(prefix string, layer, step, tokens int) []ops.Op {
-		return ops.SparseFFN(plan, prefix, layer, step, tokens)
+		return sparseFFN(plan, prefix, layer, step, tokens)
 	}
 	sparse, err := SimulateLLM(cfg, m, so)
 	if err != nil {

@@ -35,7 +35,7 @@ type LLMOptions struct {
 	// RecordOps keeps every operator's measurements in LLMResult.Ops.
 	RecordOps bool
 	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
-	// ops.SparseFFN); nil: dense.
+	// actsparse_ffn.go); nil: dense.
 	FFN func(prefix string, layer, step, tokens int) []ops.Op
 	// Memo, when set, is the layer table to use (another run's on the
 	// same config, whose identical layers are then not simulated again).

@@ -7,10 +7,10 @@
 //
 // It sits above workloads because an operator names hardware: a gather
 // reads a memory.Tensor's region (a KV-cache or weight layout in DRAM),
-// and a GEMM's operand may already be on chip. The model (workloads/llm),
-// the routing (workloads/moe) and the activation-sparsity selections
-// (workloads/actsparse, lowered by SparseFFN) stay workload descriptions;
-// a technique that changes how attention is lowered plugs in through
-// AttentionLowering (EngineAttention here, inference/kvlower's KV-cache
-// sparsity).
+// and a GEMM's operand may already be on chip. The model (workloads/llm)
+// and the routing (workloads/moe) stay workload descriptions. The package
+// knows no sparsity technique: one plugs in through StepSpec, its
+// feed-forward lowering as FFN (activation sparsity, package inference)
+// and its attention lowering as an AttentionLowering (EngineAttention
+// here, KV-cache sparsity in inference/kvlower).
 package ops

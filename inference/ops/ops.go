@@ -302,6 +302,16 @@ func appendAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L int) []
 	return ops
 }
 
+// ActivationOps is the vector operations per element of a dense
+// feed-forward's activation: SiLU and the gate product for a gated (GLU)
+// one, GELU otherwise (a sparse FFN's dense activations cost the same).
+func ActivationOps(gated bool) int {
+	if gated {
+		return opsSiLUGate
+	}
+	return opsGELU
+}
+
 // ffn is m's dense feed-forward of width inter over T tokens.
 func ffn(m llm.Model, p, class, tag string, T, inter int) []Op {
 	return appendFFN(nil, m, class, p+tag+"up", p+tag+"act", p+tag+"down", T, inter)
@@ -310,14 +320,13 @@ func ffn(m llm.Model, p, class, tag string, T, inter int) []Op {
 // appendFFN appends ffn's up, activation and down operators, so named.
 func appendFFN(ops []Op, m llm.Model, class, up, act, down string, T, inter int) []Op {
 	h := m.HiddenSize
-	actOps := opsGELU
 	cols := inter
 	if m.Gated {
-		cols, actOps = 2*inter, opsSiLUGate
+		cols = 2 * inter
 	}
 	return append(ops,
 		gemm(class, up, workloads.GEMM("", T, cols, h)),
-		vec(act, int64(T)*int64(inter), actOps),
+		vec(act, int64(T)*int64(inter), ActivationOps(m.Gated)),
 		gemm(class, down, workloads.GEMM("", T, h, inter)),
 	)
 }

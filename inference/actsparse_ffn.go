@@ -1,6 +1,7 @@
-package ops
+package inference
 
 import (
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
 )
@@ -8,7 +9,7 @@ import (
 // Vector-unit operations per element of activation sparsity's selection
 // hardware. They are assumptions (a plain implementation on the vector
 // unit), documented in docs/ffn-moe.md; the dense activations a sparse
-// FFN still runs are charged as the dense FFN's (opsSiLUGate, opsGELU).
+// FFN still runs are charged as the dense FFN's (ops.ActivationOps).
 const (
 	opsCompare  = 2 // |v|, compare with the threshold
 	opsWINA     = 3 // |v|, times the weight row norm, compare
@@ -21,36 +22,41 @@ const (
 )
 
 // ffnGEMM is a feed-forward weight GEMM of the sparse FFN.
-func ffnGEMM(name string, m, n, k int) Op {
-	return gemm(ClassFFN, name, workloads.GEMM("", m, n, k))
+func ffnGEMM(name string, m, n, k int) ops.Op {
+	return ops.Op{Kind: ops.OpGEMM, Class: ops.ClassFFN, Name: name, Layer: workloads.GEMM(name, m, n, k)}
 }
 
-// selectOps is the technique's compare unit on n elements per token (or,
+// ffnVec is a vector operation of the sparse FFN.
+func ffnVec(name string, elems int64, perElem int) ops.Op {
+	return ops.Op{Kind: ops.OpVector, Class: ops.ClassVector, Name: name, Elems: elems, OpsPerElem: perElem}
+}
+
+// ffnSelect is the technique's compare unit on n elements per token (or,
 // for topk, the top-k engine's quick-select rounds).
-func selectOps(p *actsparse.Plan, pre string, T, n int, rounds []int) []Op {
-	ops := opsCompare
+func ffnSelect(p *actsparse.Plan, pre string, T, n int, rounds []int) []ops.Op {
+	perElem := opsCompare
 	switch p.Spec.Method {
 	case actsparse.WINA:
-		ops = opsWINA
+		perElem = opsWINA
 	case actsparse.StatTopK:
-		ops = opsMoments
+		perElem = opsMoments
 	}
 	t, e := int64(T), int64(n)
-	sel := vec(pre+"select", t*e, ops)
+	sel := ffnVec(pre+"select", t*e, perElem)
 	if p.Spec.Method == actsparse.TopK {
-		sel = Op{Kind: OpTopK, Class: ClassFFN, Name: pre + "topk", Rounds: rounds}
+		sel = ops.Op{Kind: ops.OpTopK, Class: ops.ClassFFN, Name: pre + "topk", Rounds: rounds}
 	}
-	return []Op{sel, vec(pre+"union", t*e, opsUnion), vec(pre+"index", e, opsCompact)}
+	return []ops.Op{sel, ffnVec(pre+"union", t*e, opsUnion), ffnVec(pre+"index", e, opsCompact)}
 }
 
-// SparseFFN lowers one layer's feed-forward under plan p's activation
+// sparseFFN lowers one layer's feed-forward under plan p's activation
 // sparsity at a decode step of T tokens (T = the plan's batch) to
-// operators, replacing the dense up, activation and down (StepSpec.FFN):
+// operators, replacing the dense up, activation and down (ops.StepSpec.FFN):
 // the selection (compare or statistical top-k on the vector unit,
 // predictor GEMMs), index generation over the batch union, and GEMMs
 // whose K (row gathers) or N (column gathers) is the union. p.Gathers
 // names which weight rows each GEMM reads.
-func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
+func sparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []ops.Op {
 	s := p.At(layer, step)
 	h, I, U, Ux := p.Shape.Hidden, p.Shape.Inter, s.Union, s.UnionIn
 	t := int64(T)
@@ -58,12 +64,9 @@ func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
 	if p.Shape.Gated {
 		upN = 2 * I
 	}
-	denseAct := opsGELU
-	if p.Shape.Gated {
-		denseAct = opsSiLUGate
-	}
-	var ops []Op
-	add := func(o ...Op) { ops = append(ops, o...) }
+	denseAct := ops.ActivationOps(p.Shape.Gated)
+	var out []ops.Op
+	add := func(o ...ops.Op) { out = append(out, o...) }
 	down := func() {
 		if U > 0 {
 			add(ffnGEMM(prefix+"down.gather", T, h, U))
@@ -71,7 +74,7 @@ func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
 	}
 	switch p.Spec.Method {
 	case actsparse.Threshold, actsparse.WINA, actsparse.RSparse:
-		add(selectOps(p, prefix+"in_", T, h, nil)...)
+		add(ffnSelect(p, prefix+"in_", T, h, nil)...)
 		if Ux > 0 {
 			add(ffnGEMM(prefix+"up.gather_rows", T, upN, Ux))
 		}
@@ -79,8 +82,8 @@ func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
 			r := p.Spec.LowRank
 			add(ffnGEMM(prefix+"up.lowrank_v", T, r, h), ffnGEMM(prefix+"up.lowrank_u", T, upN, r))
 		}
-		add(vec(prefix+"act", t*int64(I), denseAct))
-		add(selectOps(p, prefix, T, I, s.TopKRounds)...)
+		add(ffnVec(prefix+"act", t*int64(I), denseAct))
+		add(ffnSelect(p, prefix, T, I, s.TopKRounds)...)
 		down()
 		if p.Spec.Method == actsparse.RSparse {
 			r := p.Spec.LowRank
@@ -89,13 +92,13 @@ func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
 	case actsparse.Predictor:
 		r := p.Spec.PredictorRank
 		add(ffnGEMM(prefix+"predictor.1", T, r, h), ffnGEMM(prefix+"predictor.2", T, I, r))
-		add(selectOps(p, prefix, T, I, s.TopKRounds)...)
+		add(ffnSelect(p, prefix, T, I, s.TopKRounds)...)
 		if U > 0 {
 			n := U
 			if p.Shape.Gated {
 				n = 2 * U
 			}
-			add(ffnGEMM(prefix+"up.gather_cols", T, n, h), vec(prefix+"act", t*int64(U), denseAct))
+			add(ffnGEMM(prefix+"up.gather_cols", T, n, h), ffnVec(prefix+"act", t*int64(U), denseAct))
 		}
 		down()
 	default: // relu, cats, chess, statistical_topk, topk: the gate decides
@@ -104,20 +107,20 @@ func SparseFFN(p *actsparse.Plan, prefix string, layer, step, T int) []Op {
 			if p.Spec.Method == actsparse.ReLU {
 				act = opsReLU
 			}
-			add(ffnGEMM(prefix+"gate", T, I, h), vec(prefix+"gate_act", t*int64(I), act))
-			add(selectOps(p, prefix, T, I, s.TopKRounds)...)
+			add(ffnGEMM(prefix+"gate", T, I, h), ffnVec(prefix+"gate_act", t*int64(I), act))
+			add(ffnSelect(p, prefix, T, I, s.TopKRounds)...)
 			if U > 0 {
-				add(ffnGEMM(prefix+"up.gather_cols", T, U, h), vec(prefix+"mul", t*int64(U), opsMultiply))
+				add(ffnGEMM(prefix+"up.gather_cols", T, U, h), ffnVec(prefix+"mul", t*int64(U), opsMultiply))
 			}
 		} else {
-			act := opsGELU
+			act := ops.ActivationOps(false)
 			if p.Spec.Method == actsparse.ReLU {
 				act = opsReLU
 			}
-			add(ffnGEMM(prefix+"up", T, I, h), vec(prefix+"act", t*int64(I), act))
-			add(selectOps(p, prefix, T, I, s.TopKRounds)...)
+			add(ffnGEMM(prefix+"up", T, I, h), ffnVec(prefix+"act", t*int64(I), act))
+			add(ffnSelect(p, prefix, T, I, s.TopKRounds)...)
 		}
 		down()
 	}
-	return ops
+	return out
 }
