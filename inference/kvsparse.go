@@ -3,6 +3,7 @@ package inference
 import (
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/kvlower"
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
@@ -158,7 +159,7 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	r.Plan, r.Dense = pr.pl, dense
 	r.Steps = make([]KVStep, steps)
 	so := o
-	so.Attention = pr.pl
+	so.Attention = kvlower.New(pr.pl)
 	if o.Memo == nil {
 		so.Memo = systolic.NewLayerMemo(cfg)
 		so.Memo.Borrow(do.Memo)
@@ -174,11 +175,11 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 		if op.Kind == ops.OpGather {
 			u := rec.Gather.UsefulBytes
 			switch op.Gather.Tag {
-			case kvsparse.TagMetadata:
+			case kvlower.TagMetadata:
 				k.Metadata = u
-			case kvsparse.TagLabelCache:
+			case kvlower.TagLabelCache:
 				k.LabelCache = u
-			case kvsparse.TagIndexer:
+			case kvlower.TagIndexer:
 				k.Indexer = u
 			default:
 				k.KV = u

@@ -41,7 +41,7 @@ type LLMOptions struct {
 	// same config, whose identical layers are then not simulated again).
 	Memo *systolic.LayerMemo
 	// Attention, when set, lowers each decode step's attention instead of
-	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
+	// the dense split-K GEMMs (KV-cache sparsity, inference/kvlower).
 	Attention ops.AttentionLowering
 	// Observe, when set, sees every operator's measurements as they are
 	// made (a technique's own report, without keeping them all).

@@ -1,4 +1,4 @@
-package kvsparse
+package kvlower
 
 import (
 	"slices"
@@ -6,10 +6,11 @@ import (
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
-// Byte kinds of the kv_sparsity report (Gather.Tag).
+// Byte kinds of the kv_sparsity report (ops.Gather.Tag).
 const (
 	TagKV         = "kv"
 	TagMetadata   = "metadata"
@@ -17,7 +18,7 @@ const (
 	TagIndexer    = "indexer"
 )
 
-// Vector-unit operations per element, assumptions like workloads/llm's
+// Vector-unit operations per element, assumptions like inference/ops'
 // (docs/kv-sparsity.md): softmax and the split-K combine as there, one
 // fused multiply-add per MAC, Quest's bound as two products, a max and an
 // add, the indexer's ReLU and weighted add, one add to accumulate a
@@ -32,55 +33,55 @@ const (
 	opsDecode     = 1 // one element expanded per decoder slot
 )
 
-// lowering is one layer's attention in one step.
-type lowering struct {
-	pl      *Plan
+// layerAttn is one layer's attention in one step, being lowered.
+type layerAttn struct {
+	kl      *Lowering
 	m       llm.Model
 	p       string
 	s       ops.StepSpec
 	L       int
-	ops     []ops.Op
+	out     []ops.Op
 	g, hd   int
 	kv, seq int
 }
 
-func (lw *lowering) add(ops ...ops.Op) { lw.ops = append(lw.ops, ops...) }
+func (lw *layerAttn) add(o ...ops.Op) { lw.out = append(lw.out, o...) }
 
-func (lw *lowering) vec(name string, elems int64, perElem int) {
+func (lw *layerAttn) vec(name string, elems int64, perElem int) {
 	lw.add(ops.Op{Kind: ops.OpVector, Class: ops.ClassAttention, Name: lw.p + name, Elems: elems, OpsPerElem: perElem})
 }
 
-func (lw *lowering) topk(name string, rounds []int) {
+func (lw *layerAttn) topk(name string, rounds []int) {
 	if len(rounds) > 0 {
 		lw.add(ops.Op{Kind: ops.OpTopK, Class: ops.ClassAttention, Name: lw.p + name, Rounds: rounds})
 	}
 }
 
-func (lw *lowering) gather(name, tag string, t memory.Tensor, r memory.Region) {
+func (lw *layerAttn) gather(name, tag string, t memory.Tensor, r memory.Region) {
 	if r.Empty() {
 		return
 	}
-	c := ops.MeasureGather(t, r, lw.pl.requestBytes)
+	c := ops.MeasureGather(t, r, lw.kl.requestBytes)
 	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: r, Bytes: ops.BytesKV, Tag: tag, Cost: &c}))
 }
 
-// gatherOwned is gather of a region the plan keeps (cachedRows,
+// gatherOwned is gather of a region the lowering keeps (cachedRows,
 // cachedTokenRows), measured once for all the steps that read it.
-func (lw *lowering) gatherOwned(name, tag string, t memory.Tensor, r memory.Region) {
+func (lw *layerAttn) gatherOwned(name, tag string, t memory.Tensor, r memory.Region) {
 	if r.Empty() {
 		return
 	}
 	k := costKey{seg: &r.Segs[0], segs: len(r.Segs), t: t}
 	k.t.Name = ""
-	c, ok := lw.pl.costs[k]
+	c, ok := lw.kl.costs[k]
 	if !ok {
-		c = ops.MeasureGather(t, r, lw.pl.requestBytes)
-		lw.pl.costs[k] = c
+		c = ops.MeasureGather(t, r, lw.kl.requestBytes)
+		lw.kl.costs[k] = c
 	}
 	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: r, Bytes: ops.BytesKV, Tag: tag, Cost: &c}))
 }
 
-// costKey identifies a plan-kept region (its segments, which the plan
+// costKey identifies a kept region (its segments, which the lowering
 // holds and never changes, so no other region shares their address) and
 // the tensor it is measured in (the name aside: Runs does not read it).
 type costKey struct {
@@ -91,13 +92,13 @@ type costKey struct {
 
 // writeRows scatters the new token's rows of t — pixel rows[i], all
 // channels — from SRAM to DRAM (metadata, label-cache rows, index keys).
-func (lw *lowering) writeRows(name, tag string, t memory.Tensor, rows []int64) {
+func (lw *layerAttn) writeRows(name, tag string, t memory.Tensor, rows []int64) {
 	pix := make([]memory.Span, len(rows))
 	for i, r := range rows {
 		pix[i] = memory.Span{Lo: r, Hi: r + 1}
 	}
 	reg := memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: t.Channels}, Pix: pix}})
-	c := ops.MeasureGather(t, reg, lw.pl.requestBytes)
+	c := ops.MeasureGather(t, reg, lw.kl.requestBytes)
 	lw.add(ops.GatherOp(ops.ClassAttention, lw.p+name, ops.Gather{Tensor: t, Rows: reg, Bytes: ops.BytesKV, Tag: tag, Write: true, Cost: &c}))
 }
 
@@ -113,7 +114,7 @@ func strided(n, stride, at int) []int64 {
 // gemm appends blocks of an (M×K)·(K×n) product per group, n split in
 // blocks of chunk (the dense decode's split-K), reading its K×n operand
 // from the filter buffer where a gather left it.
-func (lw *lowering) gemm(name, kind string, M, K, n, groups, chunk int, kOnN bool) {
+func (lw *layerAttn) gemm(name, kind string, M, K, n, groups, chunk int, kOnN bool) {
 	if n <= 0 {
 		return
 	}
@@ -135,8 +136,8 @@ func (lw *lowering) gemm(name, kind string, M, K, n, groups, chunk int, kOnN boo
 // chunkTokens is how many tokens of an operand of bytesPerToken on-chip
 // bytes fit the filter buffer, a multiple of block when at least one
 // block fits.
-func (lw *lowering) chunkTokens(bytesPerToken int64, block int) int {
-	c := int(lw.pl.filterBytes / max(bytesPerToken, 1))
+func (lw *layerAttn) chunkTokens(bytesPerToken int64, block int) int {
+	c := int(lw.kl.filterBytes / max(bytesPerToken, 1))
 	if c >= block {
 		c -= c % block
 	}
@@ -158,7 +159,8 @@ func spans(tokens []int32, off int64) []memory.Span {
 }
 
 // regionKey identifies a rowsOf region built from token lists that live
-// as long as the plan (samples' selections, slot lists).
+// as long as the lowering (the plan's selections, the slot and page
+// lists).
 type regionKey struct {
 	first     [maxCachedHeads]*int32
 	n         [maxCachedHeads]int
@@ -169,9 +171,10 @@ type regionKey struct {
 
 const maxCachedHeads = 16
 
-// cachedRows is rowsOf, kept in the plan when every list is one the plan
-// owns (a step reuses its sample's region instead of rebuilding it).
-func (lw *lowering) cachedRows(tokens [][]int32, w int, seqStride int64) memory.Region {
+// cachedRows is rowsOf, kept in the lowering when every list is one that
+// lives as long (a step reuses its sample's region instead of rebuilding
+// it).
+func (lw *layerAttn) cachedRows(tokens [][]int32, w int, seqStride int64) memory.Region {
 	if len(tokens) > maxCachedHeads {
 		return lw.rowsOf(tokens, w, seqStride)
 	}
@@ -182,11 +185,11 @@ func (lw *lowering) cachedRows(tokens [][]int32, w int, seqStride int64) memory.
 		}
 		k.first[h], k.n[h] = &t[0], len(t)
 	}
-	if r, ok := lw.pl.regions[k]; ok {
+	if r, ok := lw.kl.regions[k]; ok {
 		return r
 	}
 	r := lw.rowsOf(tokens, w, seqStride)
-	lw.pl.regions[k] = r
+	lw.kl.regions[k] = r
 	return r
 }
 
@@ -200,7 +203,7 @@ func (lw *lowering) cachedRows(tokens [][]int32, w int, seqStride int64) memory.
 // (memory.Tensor.Runs) walks the spans once instead of sorting every
 // head's span boundaries, which made Double Sparsity's per-head gathers
 // most of its run time.
-func (lw *lowering) rowsOf(tokens [][]int32, w int, seqStride int64) memory.Region {
+func (lw *layerAttn) rowsOf(tokens [][]int32, w int, seqStride int64) memory.Region {
 	if len(tokens) == 1 {
 		var pix []memory.Span
 		for b := 0; b < lw.seq; b++ {
@@ -237,7 +240,7 @@ func headRows(t memory.Tensor, heads int) memory.Tensor {
 	return t
 }
 
-func (lw *lowering) tensor(name string, pixels, channels int64, bits int) memory.Tensor {
+func (lw *layerAttn) tensor(name string, pixels, channels int64, bits int) memory.Tensor {
 	return memory.Tensor{Name: lw.p + name, Pixels: pixels, Channels: channels, ElemBits: bits}
 }
 
@@ -249,9 +252,9 @@ func (lw *lowering) tensor(name string, pixels, channels int64, bits int) memory
 // rowBytes, when given, says every chunk reads contiguous rows of these
 // widths: if a chunk's bytes are whole DRAM requests for each, all full
 // chunks are the same work and run as one repeated group of operators.
-func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes ...int64) {
+func (lw *layerAttn) attend(n int, read func(values bool, lo, hi int), rowBytes ...int64) {
 	hd, bk := lw.hd, lw.seq*lw.kv
-	perToken := int64(bk) * int64(hd) * int64(lw.pl.wordBytes)
+	perToken := int64(bk) * int64(hd) * int64(lw.kl.wordBytes)
 	for _, values := range []bool{false, true} {
 		chunk := lw.s.ChunkN
 		if values {
@@ -260,7 +263,7 @@ func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes .
 		c := lw.chunkTokens(perToken, chunk)
 		uniform := len(rowBytes) > 0
 		for _, rb := range rowBytes {
-			uniform = uniform && int64(c)*rb%lw.pl.requestBytes == 0
+			uniform = uniform && int64(c)*rb%lw.kl.requestBytes == 0
 		}
 		for lo := 0; lo < n; {
 			hi := min(lo+c, n)
@@ -268,7 +271,7 @@ func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes .
 			if uniform {
 				rep = max(1, (n-lo)/c)
 			}
-			first := len(lw.ops)
+			first := len(lw.out)
 			read(values, lo, hi)
 			if values {
 				lw.gemm("attn_pv", "attn_av", lw.g, hd, hi-lo, bk, chunk, true)
@@ -276,8 +279,8 @@ func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes .
 				lw.gemm("attn_qk", "attn_qk", lw.g, hd, hi-lo, bk, chunk, false)
 			}
 			if rep > 1 {
-				for i := first; i < len(lw.ops); i++ {
-					lw.ops[i].Repeat = rep
+				for i := first; i < len(lw.out); i++ {
+					lw.out[i].Repeat = rep
 				}
 			}
 			lo += rep * (hi - lo)
@@ -294,12 +297,12 @@ func (lw *lowering) attend(n int, read func(values bool, lo, hi int), rowBytes .
 // attendTokens is attention over selected cache rows: tokens[h] per KV
 // head (one list: shared by every head, read as whole rows), in a cache
 // of stride rows per sequence. Heads keep the shortest head's count.
-func (lw *lowering) attendTokens(tokens [][]int32, stride int, owned bool) {
+func (lw *layerAttn) attendTokens(tokens [][]int32, stride int, owned bool) {
 	n := len(tokens[0])
 	for _, t := range tokens {
 		n = min(n, len(t))
 	}
-	K := lw.tensor("k_cache", int64(lw.seq*stride), int64(lw.kv*lw.hd), lw.pl.kvBits)
+	K := lw.tensor("k_cache", int64(lw.seq*stride), int64(lw.kv*lw.hd), lw.kl.kvBits)
 	V := K
 	V.Name = lw.p + "v_cache"
 	lw.attend(n, func(values bool, lo, hi int) {
@@ -324,7 +327,7 @@ func (lw *lowering) attendTokens(tokens [][]int32, stride int, owned bool) {
 
 // tokenRows is the rows tokens of every sequence's stride-row block of a
 // width-wide tensor.
-func (lw *lowering) tokenRows(tokens []int32, stride, width int) memory.Region {
+func (lw *layerAttn) tokenRows(tokens []int32, stride, width int) memory.Region {
 	var pix []memory.Span
 	for b := 0; b < lw.seq; b++ {
 		pix = append(pix, spans(tokens, int64(b*stride))...)
@@ -332,27 +335,27 @@ func (lw *lowering) tokenRows(tokens []int32, stride, width int) memory.Region {
 	return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(width)}, Pix: pix}})
 }
 
-// tokenRowsKey identifies a tokenRows region of a token list the plan
-// owns (pagesNow's lists).
+// tokenRowsKey identifies a tokenRows region of a token list the
+// lowering owns (pagesNow's lists).
 type tokenRowsKey struct {
 	first                 *int32
 	n, stride, width, seq int
 }
 
-// cachedTokenRows is tokenRows of a plan-owned list, built once: HISA's
+// cachedTokenRows is tokenRows of a lowering-owned list, built once: HISA's
 // candidate blocks change only when a new block starts, and rebuilding
 // the spans of 16384 candidates per layer and step was a sixth of its
 // run time.
-func (lw *lowering) cachedTokenRows(tokens []int32, stride, width int) memory.Region {
+func (lw *layerAttn) cachedTokenRows(tokens []int32, stride, width int) memory.Region {
 	if len(tokens) == 0 {
 		return lw.tokenRows(tokens, stride, width)
 	}
 	k := tokenRowsKey{&tokens[0], len(tokens), stride, width, lw.seq}
-	if r, ok := lw.pl.tokenRegions[k]; ok {
+	if r, ok := lw.kl.tokenRegions[k]; ok {
 		return r
 	}
 	r := lw.tokenRows(tokens, stride, width)
-	lw.pl.tokenRegions[k] = r
+	lw.kl.tokenRegions[k] = r
 	return r
 }
 
@@ -360,11 +363,11 @@ func (lw *lowering) cachedTokenRows(tokens []int32, stride, width int) memory.Re
 // and a bitmap per head), expands them on chip with the bitmap decoder,
 // and attends densely; the new token's rows are pruned on the top-k
 // engine.
-func (lw *lowering) mustafar(layer, step int) {
-	pl, P := lw.pl, lw.pl.P
-	kept := Kept(lw.hd, P.Sparsity)
-	stride := pl.cap
-	vals := lw.tensor("k_values", int64(lw.seq*stride), int64(lw.kv*kept), pl.kvBits)
+func (lw *layerAttn) mustafar(layer, step int) {
+	kl, P := lw.kl, lw.kl.pl.P
+	kept := kvsparse.Kept(lw.hd, P.Sparsity)
+	stride := kl.cap
+	vals := lw.tensor("k_values", int64(lw.seq*stride), int64(lw.kv*kept), kl.kvBits)
 	bits := lw.tensor("k_bitmap", int64(lw.seq*stride), int64(lw.kv*lw.hd), 1)
 	lw.attend(lw.L, func(values bool, lo, hi int) {
 		v, b := vals, bits
@@ -376,18 +379,18 @@ func (lw *lowering) mustafar(layer, step int) {
 		lw.add(ops.Op{Kind: ops.OpVector, Class: ops.ClassAttention, Name: lw.p + "bitmap_decode",
 			Elems: int64(lw.seq*lw.kv*lw.hd) * int64(hi-lo), OpsPerElem: opsDecode, PerCycle: int64(P.BitmapDecodeElems)})
 	}, vals.Bytes(vals.Channels), bits.Bytes(bits.Channels))
-	sm := pl.sample(layer, 0, step)
+	sm := kl.pl.SampleAt(layer, 0, step)
 	lw.topk("prune_topk", repeat(sm.Sel.Rounds, lw.seq*lw.kv))
 }
 
 // score is a scoring product (label cache or indexer) of M queries of
 // depth K against n keys per group whose keys were gathered chunk by
 // chunk: on the array as GEMMs from SRAM, or on the vector unit. owned
-// says keys' regions are kept by the plan (gatherOwned).
-func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, keys func(lo, hi int) memory.Region, n int, owned bool) {
-	perToken := int64(groups) * int64(K) * int64(lw.pl.wordBytes)
+// says keys' regions are kept by the lowering (gatherOwned).
+func (lw *layerAttn) score(name, tag string, t memory.Tensor, M, K, groups int, keys func(lo, hi int) memory.Region, n int, owned bool) {
+	perToken := int64(groups) * int64(K) * int64(lw.kl.wordBytes)
 	c := lw.chunkTokens(perToken, lw.s.ChunkN)
-	if lw.pl.P.Unit == "vector" {
+	if lw.kl.pl.P.Unit == "vector" {
 		c = n
 	}
 	for lo := 0; lo < n; lo += c {
@@ -397,11 +400,11 @@ func (lw *lowering) score(name, tag string, t memory.Tensor, M, K, groups int, k
 		} else {
 			lw.gather(name+"_gather", tag, t, keys(lo, hi))
 		}
-		if lw.pl.P.Unit == "array" {
+		if lw.kl.pl.P.Unit == "array" {
 			lw.gemm(name, "gemm", M, K, hi-lo, groups, lw.s.ChunkN, false)
 		}
 	}
-	if lw.pl.P.Unit == "vector" {
+	if lw.kl.pl.P.Unit == "vector" {
 		lw.vec(name, int64(M)*int64(K)*int64(n)*int64(groups), opsMAC)
 	}
 }
@@ -425,11 +428,11 @@ func rebase(r []int, n int) []int {
 // newest one, plus this step's newest one, as the tokens of whole pages:
 // a page is read and computed on whole, the newest one's empty slots
 // included (masked), so the work is the same every step. The lists live
-// in the plan (one per sample and newest page).
-func (pl *Plan) pagesNow(sm *Sample, size, ctx int) []int32 {
+// in the lowering (one per sample and newest page).
+func (kl *Lowering) pagesNow(sm *kvsparse.Sample, size, ctx int) []int32 {
 	now := int32((ctx - 1) / size * size)
 	key := pageKey{sm, now}
-	if t, ok := pl.pages[key]; ok {
+	if t, ok := kl.pages[key]; ok {
 		return t
 	}
 	newest := int32((sm.Context - 1) / size * size)
@@ -447,24 +450,79 @@ func (pl *Plan) pagesNow(sm *Sample, size, ctx int) []int32 {
 			tokens = append(tokens, t)
 		}
 	}
-	pl.pages[key] = tokens
+	kl.pages[key] = tokens
 	return tokens
 }
 
 type pageKey struct {
-	sm  *Sample
+	sm  *kvsparse.Sample
 	now int32
+}
+
+// Lowering lowers every decode step's attention under a KV-sparsity
+// plan (ops.AttentionLowering): each (layer, KV head, step) reuses the
+// selection the plan sampled for it. It keeps what it built for the steps
+// that follow — the step's templates, the regions of the plan's token
+// lists and their measured costs, operator names — so one Lowering serves
+// one decode at a time.
+type Lowering struct {
+	pl                *kvsparse.Plan
+	kvBits, wordBytes int
+	filterBytes       int64
+	requestBytes      int64
+	cap               int // cache slots per sequence: prompt + steps
+	slots             []int32
+	regions           map[regionKey]memory.Region
+	pages             map[pageKey][]int32
+	tokenRegions      map[tokenRowsKey]memory.Region
+	// tmpls are the step tmplAt's lowerings, one per sampled layer
+	// (AppendAttention); names and costs are the operator names and
+	// kept regions' measurements made so far.
+	tmplAt tmplKey
+	tmpls  [][]ops.Op
+	names  map[[2]string]string
+	costs  map[costKey]ops.GatherCost
+}
+
+// New is the lowering of plan pl's selections, sized by the machine
+// numbers of the setup pl was made for.
+func New(pl *kvsparse.Plan) *Lowering {
+	setup := pl.Setup()
+	p := setup.Params
+	// Cache slots per sequence in whole pages and blocks, so a whole
+	// newest page or block never runs into the next sequence's slots.
+	unit := p.PageSize / gcd(p.PageSize, p.Block) * p.Block
+	if unit > 1<<16 {
+		unit = 1
+	}
+	slots := (pl.Prompt + pl.Steps + unit - 1) / unit * unit
+	kl := &Lowering{pl: pl, kvBits: setup.KVBits, wordBytes: setup.WordBytes, filterBytes: setup.FilterBytes,
+		requestBytes: setup.RequestBytes, cap: slots,
+		regions: map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
+		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]ops.GatherCost{}}
+	kl.slots = make([]int32, p.Budget)
+	for i := range kl.slots {
+		kl.slots[i] = int32(i)
+	}
+	return kl
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // Attention lowers one decoder layer's attention at one decode step
 // (ops.AttentionLowering): the method's selection work, the gathers of
 // what it reads, and attention over it.
-func (pl *Plan) Attention(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
-	return pl.AppendAttention(nil, m, layer, p, s, L)
+func (kl *Lowering) Attention(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
+	return kl.AppendAttention(nil, m, layer, p, s, L)
 }
 
-// tmplKey is the decode step a plan's lowering templates are for: what
-// a layer's lowering reads of the step besides the layer.
+// tmplKey is the decode step a lowering's templates are for: what a
+// layer's lowering reads of the step besides the layer.
 type tmplKey struct {
 	m                                   llm.Model
 	ctx, step, batch, chunkN, chunkK, L int
@@ -479,28 +537,29 @@ type tmplKey struct {
 // layer copies its sampled layer's template under its own names — what
 // lowering it afresh gives (TestAppendAttentionIsAFreshLowering), for a
 // sixteenth of the work with two sampled layers of 32.
-func (pl *Plan) AppendAttention(dst []ops.Op, m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
+func (kl *Lowering) AppendAttention(dst []ops.Op, m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
+	pl := kl.pl
 	if len(pl.Layers) == 0 || !lowered(pl.P.Method) {
-		return append(dst, pl.lower(m, layer, p, s, L)...)
+		return append(dst, kl.lower(m, layer, p, s, L)...)
 	}
 	k := tmplKey{m: m, ctx: s.Context, step: s.Step, batch: s.Batch, chunkN: s.ChunkN, chunkK: s.ChunkK, L: L}
-	if k != pl.tmplAt || pl.tmpls == nil {
-		pl.tmplAt, pl.tmpls = k, make([][]ops.Op, len(pl.Layers))
+	if k != kl.tmplAt || kl.tmpls == nil {
+		kl.tmplAt, kl.tmpls = k, make([][]ops.Op, len(pl.Layers))
 	}
-	li := nearest(pl.Layers, layer)
-	t := pl.tmpls[li]
+	li := pl.SampledLayer(layer)
+	t := kl.tmpls[li]
 	if t == nil {
-		t = pl.lower(m, layer, "", s, L)
-		pl.tmpls[li] = t
+		t = kl.lower(m, layer, "", s, L)
+		kl.tmpls[li] = t
 	}
 	for _, op := range t {
-		op.Name = pl.name(p, op.Name)
+		op.Name = kl.name(p, op.Name)
 		if op.Kind == ops.OpGEMM {
 			op.Layer.Name = op.Name
 		}
 		if op.Gather != nil {
 			g := *op.Gather
-			g.Tensor.Name = pl.name(p, g.Tensor.Name)
+			g.Tensor.Name = kl.name(p, g.Tensor.Name)
 			op.Gather = &g
 		}
 		dst = append(dst, op)
@@ -512,55 +571,56 @@ func (pl *Plan) AppendAttention(dst []ops.Op, m llm.Model, layer int, p string, 
 // the dense one).
 func lowered(method string) bool {
 	switch method {
-	case MethodEvict, MethodQuest, MethodDoubleSparsity, MethodDSA, MethodHISA, MethodMustafar:
+	case kvsparse.MethodEvict, kvsparse.MethodQuest, kvsparse.MethodDoubleSparsity, kvsparse.MethodDSA, kvsparse.MethodHISA, kvsparse.MethodMustafar:
 		return true
 	}
 	return false
 }
 
 // name is prefix p and operator name s, made once per pair.
-func (pl *Plan) name(p, s string) string {
+func (kl *Lowering) name(p, s string) string {
 	if p == "" {
 		return s
 	}
 	k := [2]string{p, s}
-	if n, ok := pl.names[k]; ok {
+	if n, ok := kl.names[k]; ok {
 		return n
 	}
 	n := p + s
-	pl.names[k] = n
+	kl.names[k] = n
 	return n
 }
 
 // lower is one layer's attention at one step, lowered afresh.
-func (pl *Plan) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
-	lw := &lowering{pl: pl, m: m, p: p, s: s, L: L, g: m.QueryGroup(), hd: m.HeadSize(), kv: m.KVHeads(), seq: s.Batch}
+func (kl *Lowering) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
+	pl := kl.pl
+	lw := &layerAttn{kl: kl, m: m, p: p, s: s, L: L, g: m.QueryGroup(), hd: m.HeadSize(), kv: m.KVHeads(), seq: s.Batch}
 	ctx, P := s.Context, pl.P
-	perHead := func(f func(sm *Sample) []int32) [][]int32 {
+	perHead := func(f func(sm *kvsparse.Sample) []int32) [][]int32 {
 		out := make([][]int32, lw.kv)
 		for h := range out {
-			out[h] = f(pl.sample(layer, h, s.Step))
+			out[h] = f(pl.SampleAt(layer, h, s.Step))
 		}
 		return out
 	}
-	roundsAll := func(f func(sm *Sample) []int) []int {
+	roundsAll := func(f func(sm *kvsparse.Sample) []int) []int {
 		var r []int
 		for b := 0; b < lw.seq; b++ {
 			for h := 0; h < lw.kv; h++ {
-				r = append(r, f(pl.sample(layer, h, s.Step))...)
+				r = append(r, f(pl.SampleAt(layer, h, s.Step))...)
 			}
 		}
 		return r
 	}
 	heads := int64(lw.seq) * int64(m.NumAttentionHeads)
 	switch P.Method {
-	case MethodEvict:
+	case kvsparse.MethodEvict:
 		// The kept tokens sit compacted in budget slots per head (an
 		// evicted slot takes the new token), so they read contiguously.
 		n := min(P.Budget, ctx)
 		tk := make([][]int32, lw.kv)
 		for h := range tk {
-			tk[h] = pl.slots[:n]
+			tk[h] = kl.slots[:n]
 		}
 		lw.attendTokens(tk, P.Budget, true)
 		lw.vec("evict_accumulate", heads*int64(n), opsAccumulate)
@@ -572,38 +632,38 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) [
 			}
 			lw.topk("evict_min", r)
 		}
-	case MethodQuest:
+	case kvsparse.MethodQuest:
 		np := (ctx + P.PageSize - 1) / P.PageSize
-		capPages := (pl.cap + P.PageSize - 1) / P.PageSize
-		meta := lw.tensor("quest_meta", int64(lw.seq*lw.kv*capPages), int64(2*lw.hd), pl.kvBits)
+		capPages := (kl.cap + P.PageSize - 1) / P.PageSize
+		meta := lw.tensor("quest_meta", int64(lw.seq*lw.kv*capPages), int64(2*lw.hd), kl.kvBits)
 		var pix []memory.Span
 		for i := 0; i < lw.seq*lw.kv; i++ {
 			pix = append(pix, memory.Span{Lo: int64(i * capPages), Hi: int64(i*capPages + np)})
 		}
 		lw.gather("quest_meta_gather", TagMetadata, meta, memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(2 * lw.hd)}, Pix: pix}}))
 		lw.vec("quest_bound", heads*int64(np)*int64(lw.hd), opsPageBound)
-		lw.topk("quest_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, np) }))
-		tk := perHead(func(sm *Sample) []int32 { return pl.pagesNow(sm, P.PageSize, ctx) })
-		lw.attendTokens(tk, pl.cap, true)
+		lw.topk("quest_topk", roundsAll(func(sm *kvsparse.Sample) []int { return rebase(sm.Sel.Rounds, np) }))
+		tk := perHead(func(sm *kvsparse.Sample) []int32 { return kl.pagesNow(sm, P.PageSize, ctx) })
+		lw.attendTokens(tk, kl.cap, true)
 		// The newest page's min and max take the new key and are written
 		// back (read every step with the other pages).
 		lw.vec("quest_meta_update", int64(lw.seq*lw.kv)*int64(2*lw.hd), 1)
 		lw.writeRows("quest_meta_write", TagMetadata, meta, strided(lw.seq*lw.kv, capPages, np-1))
-	case MethodDoubleSparsity:
-		label := lw.tensor("label_cache", int64(lw.seq*lw.kv*pl.cap), int64(P.Channels), pl.kvBits)
+	case kvsparse.MethodDoubleSparsity:
+		label := lw.tensor("label_cache", int64(lw.seq*lw.kv*kl.cap), int64(P.Channels), kl.kvBits)
 		lw.score("ds_scores", TagLabelCache, label, lw.g, P.Channels, lw.seq*lw.kv, func(lo, hi int) memory.Region {
 			var pix []memory.Span
 			for i := 0; i < lw.seq*lw.kv; i++ {
-				pix = append(pix, memory.Span{Lo: int64(i*pl.cap + lo), Hi: int64(i*pl.cap + hi)})
+				pix = append(pix, memory.Span{Lo: int64(i*kl.cap + lo), Hi: int64(i*kl.cap + hi)})
 			}
 			return memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(P.Channels)}, Pix: pix}})
 		}, L, false)
 		lw.vec("ds_softmax", heads*int64(L), opsSoftmax)
-		lw.topk("ds_topk", roundsAll(func(sm *Sample) []int { return rebase(sm.Sel.Rounds, L) }))
-		lw.attendTokens(perHead(func(sm *Sample) []int32 { return sm.Sel.Tokens }), pl.cap, true)
+		lw.topk("ds_topk", roundsAll(func(sm *kvsparse.Sample) []int { return rebase(sm.Sel.Rounds, L) }))
+		lw.attendTokens(perHead(func(sm *kvsparse.Sample) []int32 { return sm.Sel.Tokens }), kl.cap, true)
 		// The new token's label channels join the label cache.
-		lw.writeRows("ds_label_write", TagLabelCache, label, strided(lw.seq*lw.kv, pl.cap, ctx-1))
-	case MethodDSA, MethodHISA:
+		lw.writeRows("ds_label_write", TagLabelCache, label, strided(lw.seq*lw.kv, kl.cap, ctx-1))
+	case kvsparse.MethodDSA, kvsparse.MethodHISA:
 		h := m.HiddenSize
 		// The indexer's query (and head weights) and key projections of
 		// the new token: weights read like any projection's.
@@ -611,28 +671,28 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) [
 			Layer: workloads.Layer{Name: p + "index_q_proj", Kind: "gemm", M: lw.seq, N: P.IndexHeads*P.IndexDim + P.IndexHeads, K: h, Groups: 1, WeightOperand: true}})
 		lw.add(ops.Op{Kind: ops.OpGEMM, Class: ops.ClassAttention, Name: p + "index_k_proj",
 			Layer: workloads.Layer{Name: p + "index_k_proj", Kind: "gemm", M: lw.seq, N: P.IndexDim, K: h, Groups: 1, WeightOperand: true}})
-		keys := lw.tensor("index_keys", int64(lw.seq*pl.cap), int64(P.IndexDim), P.IndexBits)
-		sm := pl.sample(layer, 0, s.Step) // one selection per layer
-		if P.Method == MethodDSA {
+		keys := lw.tensor("index_keys", int64(lw.seq*kl.cap), int64(P.IndexDim), P.IndexBits)
+		sm := pl.SampleAt(layer, 0, s.Step) // one selection per layer
+		if P.Method == kvsparse.MethodDSA {
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
-				return lw.seqRows(lo, hi, pl.cap, P.IndexDim)
+				return lw.seqRows(lo, hi, kl.cap, P.IndexDim)
 			}, L, false)
 			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(L), opsReLUWeight)
 			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds, L), lw.seq))
 		} else {
 			B := P.Block
 			nb := (ctx + B - 1) / B
-			capB := (pl.cap + B - 1) / B
+			capB := (kl.cap + B - 1) / B
 			bkeys := lw.tensor("block_keys", int64(lw.seq*capB), int64(P.IndexDim), P.IndexBits)
 			lw.score("block_scores", TagIndexer, bkeys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
 				return lw.seqRows(lo, hi, capB, P.IndexDim)
 			}, nb, false)
 			lw.vec("block_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nb), opsReLUWeight)
 			lw.topk("block_topk", repeat(rebase(sm.Sel.Rounds[:sm.Sel.Split], nb), lw.seq))
-			cand := pl.pagesNow(sm, B, ctx)
+			cand := kl.pagesNow(sm, B, ctx)
 			nc := len(cand)
 			lw.score("index_scores", TagIndexer, keys, P.IndexHeads, P.IndexDim, lw.seq, func(lo, hi int) memory.Region {
-				return lw.cachedTokenRows(cand[lo:hi], pl.cap, P.IndexDim)
+				return lw.cachedTokenRows(cand[lo:hi], kl.cap, P.IndexDim)
 			}, nc, true)
 			lw.vec("index_relu", int64(lw.seq)*int64(P.IndexHeads)*int64(nc), opsReLUWeight)
 			lw.topk("index_topk", repeat(rebase(sm.Sel.Rounds[sm.Sel.Split:], nc), lw.seq))
@@ -641,14 +701,14 @@ func (pl *Plan) lower(m llm.Model, layer int, p string, s ops.StepSpec, L int) [
 			lw.vec("block_key_update", int64(lw.seq)*int64(P.IndexDim), 1)
 			lw.writeRows("block_key_write", TagIndexer, bkeys, strided(lw.seq, capB, nb-1))
 		}
-		lw.writeRows("index_key_write", TagIndexer, keys, strided(lw.seq, pl.cap, ctx-1))
-		lw.attendTokens([][]int32{sm.Sel.Tokens}, pl.cap, true)
-	case MethodMustafar:
+		lw.writeRows("index_key_write", TagIndexer, keys, strided(lw.seq, kl.cap, ctx-1))
+		lw.attendTokens([][]int32{sm.Sel.Tokens}, kl.cap, true)
+	case kvsparse.MethodMustafar:
 		lw.mustafar(layer, s.Step)
 	default:
 		return ops.DenseAttention(m, p, s, L)
 	}
-	return lw.ops
+	return lw.out
 }
 
 func repeat(r []int, n int) []int {
@@ -661,7 +721,7 @@ func repeat(r []int, n int) []int {
 
 // seqRows is rows [lo, hi) of every sequence's block of stride rows of a
 // width-wide tensor.
-func (lw *lowering) seqRows(lo, hi, stride, width int) memory.Region {
+func (lw *layerAttn) seqRows(lo, hi, stride, width int) memory.Region {
 	var pix []memory.Span
 	for b := 0; b < lw.seq; b++ {
 		pix = append(pix, memory.Span{Lo: int64(b*stride + lo), Hi: int64(b*stride + hi)})
