@@ -26,9 +26,10 @@ package arch
 //     memory.Ledger and spreads them over the DRAM channels (fast, ideal or
 //     detailed model), and the result is the cycles until the last request
 //     is back, with the ledger's traffic.
-//   - In an LLM step, an llm.Op of kind llm.OpGather carries the tensor,
-//     region and which split of the DRAM bytes (weights, kv, activations)
-//     the traffic belongs to; arch.SimulateLLM summarizes it, simulates
+//   - In an LLM step, an inference/ops.Op of kind OpGather carries the
+//     tensor, region and which split of the DRAM bytes (weights, kv,
+//     activations) the traffic belongs to; inference.SimulateLLM
+//     summarizes it, simulates
 //     each distinct summary once, and adds its useful bytes to the step's
 //     split and its useful and transferred bytes to StepStats.Gather.
 //   - Gather.Write (GatherSummary.Write) turns the op into a scatter: the

@@ -4,6 +4,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/traces"
@@ -99,8 +100,8 @@ func SimulateActSparse(cfg *configs.Config, m llm.Model, o LLMOptions) (*ActSpar
 		return nil, err
 	}
 	so := o
-	so.FFN = func(prefix string, layer, step, tokens int) []llm.Op {
-		return plan.Ops(prefix, layer, step, tokens)
+	so.FFN = func(prefix string, layer, step, tokens int) []ops.Op {
+		return sparseFFN(plan, prefix, layer, step, tokens)
 	}
 	sparse, err := SimulateLLM(cfg, m, so)
 	if err != nil {

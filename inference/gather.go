@@ -2,12 +2,12 @@ package inference
 
 import (
 	"github.com/sparsesim/sparsesim/arch"
-	"github.com/sparsesim/sparsesim/workloads/llm"
+	"github.com/sparsesim/sparsesim/inference/ops"
 )
 
 // summarizeOp is SummarizeGather of an operator's gather, from the cost
 // its lowering measured when it has one for these requests.
-func summarizeOp(g *llm.Gather, requestBytes int64) arch.GatherSummary {
+func summarizeOp(g *ops.Gather, requestBytes int64) arch.GatherSummary {
 	var s arch.GatherSummary
 	if c := g.Cost; c != nil && c.RequestBytes == requestBytes && !g.Rows.Empty() {
 		s = arch.GatherSummary{UsefulBytes: g.Tensor.Bytes(c.Elems), Requests: c.Requests}
@@ -39,9 +39,9 @@ func (g *GatherTotals) add(s arch.GatherSummary, requestBytes, n int64) {
 // gatherBytes puts a gather's useful bytes in the split it names.
 func gatherBytes(split string, useful int64) Bytes {
 	switch split {
-	case llm.BytesWeights:
+	case ops.BytesWeights:
 		return Bytes{Weights: useful}
-	case llm.BytesActivations:
+	case ops.BytesActivations:
 		return Bytes{Activations: useful}
 	}
 	return Bytes{KV: useful}

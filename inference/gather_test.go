@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -13,7 +14,7 @@ import (
 // third token gathered, then a QKᵀ over them from the filter buffer.
 type gatherLowering struct{}
 
-func (gatherLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
+func (gatherLowering) Attention(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
 	hd, kv := m.HeadSize(), m.KVHeads()
 	cache := memory.Tensor{Name: "k", Pixels: int64(L), Channels: int64(kv * hd), ElemBits: 16}
 	var pix []memory.Span
@@ -22,11 +23,11 @@ func (gatherLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec
 		pix = append(pix, memory.Span{Lo: int64(t), Hi: int64(t + 1)})
 		n++
 	}
-	g := llm.GatherOp(llm.ClassAttention, p+"k_gather", llm.Gather{Tensor: cache, Bytes: llm.BytesKV,
+	g := ops.GatherOp(ops.ClassAttention, p+"k_gather", ops.Gather{Tensor: cache, Bytes: ops.BytesKV,
 		Rows: memory.NewRegion([]memory.Seg{{C: memory.Span{Lo: 0, Hi: int64(kv * hd)}, Pix: pix}})})
-	qk := llm.Op{Kind: llm.OpGEMM, Class: llm.ClassAttention, Name: p + "qk", KVOperand: true,
+	qk := ops.Op{Kind: ops.OpGEMM, Class: ops.ClassAttention, Name: p + "qk", KVOperand: true,
 		Layer: workloads.Layer{Name: p + "qk", Kind: "attn_qk", M: m.QueryGroup(), N: n, K: hd, Groups: kv, FilterOnChip: true}}
-	return []llm.Op{g, qk}
+	return []ops.Op{g, qk}
 }
 
 // TestLLMGatherMemoEqualsOneEngine: a decode whose attention gathers
@@ -74,11 +75,11 @@ type repeatLowering struct {
 	unroll bool
 }
 
-func (r repeatLowering) Attention(m llm.Model, layer int, p string, s llm.StepSpec, L int) []llm.Op {
-	ops := gatherLowering{}.Attention(m, layer, p, s, L)
-	ops = append(ops, llm.Op{Kind: llm.OpVector, Class: llm.ClassAttention, Name: p + "v", Elems: int64(L), OpsPerElem: 3})
-	var out []llm.Op
-	for _, op := range ops {
+func (r repeatLowering) Attention(m llm.Model, layer int, p string, s ops.StepSpec, L int) []ops.Op {
+	base := gatherLowering{}.Attention(m, layer, p, s, L)
+	base = append(base, ops.Op{Kind: ops.OpVector, Class: ops.ClassAttention, Name: p + "v", Elems: int64(L), OpsPerElem: 3})
+	var out []ops.Op
+	for _, op := range base {
 		if r.unroll {
 			for range r.reps {
 				out = append(out, op)

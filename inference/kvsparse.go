@@ -3,6 +3,8 @@ package inference
 import (
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/kvlower"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -140,8 +142,8 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 		// them again, its counters unchanged (LayerMemo.Borrow).
 		do.Memo = systolic.NewLayerMemo(cfg)
 	}
-	do.Observe = func(op llm.Op, rec OpRecord) {
-		if rec.Step >= 0 && op.Class == llm.ClassAttention {
+	do.Observe = func(op ops.Op, rec OpRecord) {
+		if rec.Step >= 0 && op.Class == ops.ClassAttention {
 			r.DenseAttentionCycles += rec.Cycles
 			r.DenseKV += rec.Bytes.KV
 		}
@@ -157,37 +159,37 @@ func SimulateKVSparsePlan(cfg *configs.Config, m llm.Model, o LLMOptions, replay
 	r.Plan, r.Dense = pr.pl, dense
 	r.Steps = make([]KVStep, steps)
 	so := o
-	so.Attention = pr.pl
+	so.Attention = kvlower.New(pr.pl)
 	if o.Memo == nil {
 		so.Memo = systolic.NewLayerMemo(cfg)
 		so.Memo.Borrow(do.Memo)
 	}
 	rb := int64(cfg.DRAM.RequestBytes)
-	so.Observe = func(op llm.Op, rec OpRecord) {
-		if rec.Step < 1 || op.Class != llm.ClassAttention {
+	so.Observe = func(op ops.Op, rec OpRecord) {
+		if rec.Step < 1 || op.Class != ops.ClassAttention {
 			return
 		}
 		st := &r.Steps[rec.Step-1]
 		st.AttentionCycles += rec.Cycles
 		var k KVKinds
-		if op.Kind == llm.OpGather {
+		if op.Kind == ops.OpGather {
 			u := rec.Gather.UsefulBytes
 			switch op.Gather.Tag {
-			case kvsparse.TagMetadata:
+			case kvlower.TagMetadata:
 				k.Metadata = u
-			case kvsparse.TagLabelCache:
+			case kvlower.TagLabelCache:
 				k.LabelCache = u
-			case kvsparse.TagIndexer:
+			case kvlower.TagIndexer:
 				k.Indexer = u
 			default:
 				k.KV = u
 			}
 			k.WastedBurst = rec.Gather.WastedBytes(rb)
-		} else if op.Kind == llm.OpGEMM && op.KVOperand {
+		} else if op.Kind == ops.OpGEMM && op.KVOperand {
 			// An operand too big for the filter buffer streams from DRAM.
 			k.KV = rec.Bytes.KV
 		}
-		if op.Kind == llm.OpGather && op.Gather.Write {
+		if op.Kind == ops.OpGather && op.Gather.Write {
 			st.Written.add(k)
 		} else {
 			st.Bytes.add(k)

@@ -7,6 +7,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -34,17 +35,17 @@ type LLMOptions struct {
 	// RecordOps keeps every operator's measurements in LLMResult.Ops.
 	RecordOps bool
 	// FFN lowers decode steps' dense feed-forwards (activation sparsity,
-	// arch/actsparse.go); nil: dense.
-	FFN func(prefix string, layer, step, tokens int) []llm.Op
+	// actsparse_ffn.go); nil: dense.
+	FFN func(prefix string, layer, step, tokens int) []ops.Op
 	// Memo, when set, is the layer table to use (another run's on the
 	// same config, whose identical layers are then not simulated again).
 	Memo *systolic.LayerMemo
 	// Attention, when set, lowers each decode step's attention instead of
-	// the dense split-K GEMMs (KV-cache sparsity, workloads/kvsparse).
-	Attention llm.AttentionLowering
+	// the dense split-K GEMMs (KV-cache sparsity, inference/kvlower).
+	Attention ops.AttentionLowering
 	// Observe, when set, sees every operator's measurements as they are
 	// made (a technique's own report, without keeping them all).
-	Observe func(op llm.Op, rec OpRecord)
+	Observe func(op ops.Op, rec OpRecord)
 }
 
 // MaxNoMemoLayers bounds the GEMM layers an unmemoized run puts on one
@@ -55,8 +56,8 @@ const MaxNoMemoLayers = 200000
 const MaxLLMSteps = 1 << 20
 
 // stepSpecs lists the forward passes of a run.
-func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *llm.StepSpec, decode []llm.StepSpec) {
-	base := llm.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows,
+func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *ops.StepSpec, decode []ops.StepSpec) {
+	base := ops.StepSpec{Batch: o.Batch, Seed: o.Seed, ChunkN: cfg.PEArray.Cols, ChunkK: cfg.PEArray.Rows,
 		KVBits: configs.KVDTypeBits[cfg.KVCache.DType], WordBits: 8 * cfg.WordBytes()}
 	if o.Phase != PhaseDecode {
 		p := base
@@ -122,7 +123,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	}
 	start := time.Now()
 	if o.Attention == nil && cfg.Attention.DecodeOnEngine {
-		o.Attention = llm.EngineAttention{}
+		o.Attention = ops.EngineAttention{}
 	}
 	router, spec, err := newRouter(cfg, m, o)
 	if err != nil {
@@ -147,7 +148,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 		if layers == nil {
 			layers = systolic.NewLayerMemo(cfg)
 		}
-		mr := &memoRunner{cfg: cfg, layers: layers, state: systolic.DrainedStart, vectors: map[arch.VectorJob]int64{}, gathers: map[arch.GatherSummary]int64{}, attns: map[llm.AttnSpec]engineAttention{}}
+		mr := &memoRunner{cfg: cfg, layers: layers, state: systolic.DrainedStart, vectors: map[arch.VectorJob]int64{}, gathers: map[arch.GatherSummary]int64{}, attns: map[ops.AttnSpec]engineAttention{}}
 		run = mr
 		// This run's own work, also when the table is shared.
 		sim0, reused0, ev0 := layers.Simulated, layers.Reused, layers.Events
@@ -157,8 +158,8 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			// prefill's experts each get their own token count) are
 			// independent: simulate them side by side first.
 			var ls []workloads.Layer
-			for _, op := range m.Ops(*prefill) {
-				if op.Kind == llm.OpGEMM {
+			for _, op := range ops.Lower(m, *prefill) {
+				if op.Kind == ops.OpGEMM {
 					ls = append(ls, op.Layer)
 				}
 			}
@@ -173,7 +174,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			res.Events = mr.layers.Events - ev0 + mr.events
 		}()
 	}
-	var buf []llm.Op // every step's operators, one after another
+	var buf []ops.Op // every step's operators, one after another
 	if prefill != nil {
 		res.Prefill = newPhase()
 		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
@@ -197,9 +198,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 
 // runStep measures one forward pass into ph, lowering it into *buf (a
 // buffer the run reuses step after step).
-func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]llm.Op) (StepStats, error) {
+func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]ops.Op) (StepStats, error) {
 	st := StepStats{Context: m.AttentionLength(s.Context)}
-	*buf = m.AppendOps((*buf)[:0], s)
+	*buf = ops.Append((*buf)[:0], m, s)
 	for i := range *buf {
 		op := &(*buf)[i]
 		var rec OpRecord
@@ -210,9 +211,9 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 		var g arch.GatherSummary
 		var j arch.VectorJob
 		switch op.Kind {
-		case llm.OpGather:
+		case ops.OpGather:
 			g = summarizeOp(op.Gather, int64(cfg.DRAM.RequestBytes))
-		case llm.OpGEMM, llm.OpAttention:
+		case ops.OpGEMM, ops.OpAttention:
 		default:
 			j = jobOf(cfg, op)
 		}
@@ -221,7 +222,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 		// runner knows to be alike come as one measurement and a count.
 		reps := max(op.Repeat, 1)
 		switch op.Kind {
-		case llm.OpGEMM:
+		case ops.OpGEMM:
 			for left := reps; left > 0; {
 				ls, times, err := run.gemmRuns(op.Layer, left)
 				if err != nil {
@@ -239,7 +240,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				cs.ComputeCycles += k * ls.ComputeCycles
 				cs.MACs += k * ls.MACs
 			}
-		case llm.OpAttention:
+		case ops.OpAttention:
 			for range reps {
 				a, err := run.attention(*op.Attn)
 				if err != nil {
@@ -250,7 +251,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			}
-		case llm.OpGather:
+		case ops.OpGather:
 			c, err := run.gatherRuns(g, reps)
 			if err != nil {
 				return st, err
@@ -269,7 +270,7 @@ func runStep(cfg *configs.Config, m llm.Model, s llm.StepSpec, run runner, ph *P
 			k := int64(reps)
 			rec.Cycles += c
 			cs.ComputeCycles += k * j.Cycles
-			if op.Kind == llm.OpVector {
+			if op.Kind == ops.OpVector {
 				cs.MACs += k * op.Elems * int64(op.OpsPerElem)
 			}
 		}

@@ -5,8 +5,8 @@ import (
 
 	"github.com/sparsesim/sparsesim/arch/attention"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads"
-	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // engineAttention is one decode attention on the attention engine.
@@ -34,7 +34,7 @@ func attentionEngineConfig(cfg *configs.Config, kvBits int) *configs.Config {
 // attention engine: a row per sequence and KV head with the head group's
 // queries. Keys and values read are KV bytes; queries read and outputs
 // written are activations.
-func simulateEngineAttention(cfg *configs.Config, s llm.AttnSpec) (engineAttention, error) {
+func simulateEngineAttention(cfg *configs.Config, s ops.AttnSpec) (engineAttention, error) {
 	rows := make([]workloads.AttnRow, 0, s.Batch*s.KVHeads)
 	for b := 0; b < s.Batch; b++ {
 		for h := 0; h < s.KVHeads; h++ {

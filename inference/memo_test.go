@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/arch/systolic"
+	"github.com/sparsesim/sparsesim/inference/kvlower"
 )
 
 // TestBorrowedMemoIsTheRunsOwn: a KV-sparsity run's sparse decode,
@@ -14,7 +15,7 @@ import (
 // holds are copied, not simulated again, and equal the lender's.
 func TestBorrowedMemoIsTheRunsOwn(t *testing.T) {
 	cfg, r := kvRun(t, "quest")
-	o := LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1, Attention: r.Plan}
+	o := LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1, Attention: kvlower.New(r.Plan)}
 	alone, err := SimulateLLM(cfg, zooModel(t, "llama-3.2-1b"), o)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func TestBorrowedMemoIsTheRunsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	sparse.Borrow(dense)
-	if _, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1, Memo: sparse, Attention: r.Plan}); err != nil {
+	if _, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1, Memo: sparse, Attention: kvlower.New(r.Plan)}); err != nil {
 		t.Fatal(err)
 	}
 	// Entry by entry equality is systolic's TestBorrowCopiesTheLendersEntries.

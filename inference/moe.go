@@ -2,6 +2,7 @@ package inference
 
 import (
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 	"github.com/sparsesim/sparsesim/workloads/moe"
@@ -68,7 +69,7 @@ func newRouter(cfg *configs.Config, m llm.Model, o LLMOptions) (*moe.Router, moe
 }
 
 // attachRouter gives every step the router and the run's sequence length.
-func attachRouter(r *moe.Router, o LLMOptions, prefill *llm.StepSpec, decode []llm.StepSpec) {
+func attachRouter(r *moe.Router, o LLMOptions, prefill *ops.StepSpec, decode []ops.StepSpec) {
 	if prefill != nil {
 		prefill.Router, prefill.SeqLen = r, o.Prompt+o.Gen
 	}
@@ -87,7 +88,7 @@ func newMoEStats(m llm.Model, spec moe.Spec) *MoEStats {
 }
 
 // observe folds one measured operator in.
-func (s *MoEStats) observe(op llm.Op, cycles int64, prefill bool) {
+func (s *MoEStats) observe(op ops.Op, cycles int64, prefill bool) {
 	if s == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 	"github.com/sparsesim/sparsesim/workloads/moe"
 )
@@ -65,7 +66,7 @@ func TestMoEExpertWeightsRead(t *testing.T) {
 			experts = int64(m.NumExperts)
 		}
 		want := int64(res.Decode.Steps) * int64(m.NumHiddenLayers) * experts * expertWeightBytes(m, 2)
-		if got := res.Decode.Classes[classIndex(llm.ClassExperts)].Bytes.Weights; got != want {
+		if got := res.Decode.Classes[classIndex(ops.ClassExperts)].Bytes.Weights; got != want {
 			t.Errorf("%s: expert weight bytes %d, shape gives %d (%d experts per layer)", exec, got, want, experts)
 		}
 		cycles = append(cycles, res.Decode.Cycles)

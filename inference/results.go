@@ -3,6 +3,7 @@ package inference
 import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -37,7 +38,7 @@ type PhaseStats struct {
 	Cycles  int64
 	Bytes   Bytes
 	Gather  GatherTotals // the gather DMA's share of Bytes
-	Classes []ClassStats // indexed like llm.Classes
+	Classes []ClassStats // indexed like ops.Classes
 }
 
 // StepStats is one decode step.
@@ -78,10 +79,10 @@ type LLMResult struct {
 	MoE *MoEStats
 }
 
-func newPhase() *PhaseStats { return &PhaseStats{Classes: make([]ClassStats, len(llm.Classes))} }
+func newPhase() *PhaseStats { return &PhaseStats{Classes: make([]ClassStats, len(ops.Classes))} }
 
 func classIndex(c string) int {
-	for i, x := range llm.Classes {
+	for i, x := range ops.Classes {
 		if x == c {
 			return i
 		}

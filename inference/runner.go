@@ -8,6 +8,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
 	"github.com/sparsesim/sparsesim/workloads/llm"
@@ -22,7 +23,7 @@ type runner interface {
 	// vectorRuns and gatherRuns are the total cycles of n runs.
 	vectorRuns(j arch.VectorJob, n int) (int64, error)
 	gatherRuns(s arch.GatherSummary, n int) (int64, error)
-	attention(s llm.AttnSpec) (engineAttention, error)
+	attention(s ops.AttnSpec) (engineAttention, error)
 }
 
 type memoRunner struct {
@@ -31,7 +32,7 @@ type memoRunner struct {
 	state   systolic.BoundaryState
 	vectors map[arch.VectorJob]int64
 	gathers map[arch.GatherSummary]int64
-	attns   map[llm.AttnSpec]engineAttention
+	attns   map[ops.AttnSpec]engineAttention
 	events  int64
 	sims    int64
 }
@@ -53,7 +54,7 @@ func (r *memoRunner) gather(s arch.GatherSummary) (int64, error) {
 // attention simulates each distinct decode attention once: every layer of
 // a step has the same shape, and a fresh drained engine gives the same
 // result whenever it runs.
-func (r *memoRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+func (r *memoRunner) attention(s ops.AttnSpec) (engineAttention, error) {
 	if a, ok := r.attns[s]; ok {
 		return a, nil
 	}
@@ -130,7 +131,7 @@ func (r *replayRunner) gather(s arch.GatherSummary) (int64, error) {
 }
 
 // attention simulates every decode attention on its own drained engine.
-func (r *replayRunner) attention(s llm.AttnSpec) (engineAttention, error) {
+func (r *replayRunner) attention(s ops.AttnSpec) (engineAttention, error) {
 	a, err := simulateEngineAttention(r.cfg, s)
 	r.events += a.Events
 	return a, err
@@ -183,8 +184,8 @@ func (r *replayRunner) vector(arch.VectorJob) (int64, error) {
 	return r.vectors[r.vi-1], nil
 }
 
-func jobOf(cfg *configs.Config, op *llm.Op) arch.VectorJob {
-	if op.Kind == llm.OpTopK {
+func jobOf(cfg *configs.Config, op *ops.Op) arch.VectorJob {
+	if op.Kind == ops.OpTopK {
 		return arch.VectorJob{TopK: true, Cycles: attention.TopKCycles(op.Rounds, cfg.Attention.TopKComparators)}
 	}
 	if op.PerCycle > 0 {
@@ -197,7 +198,7 @@ func jobOf(cfg *configs.Config, op *llm.Op) arch.VectorJob {
 // opBytes splits a GEMM's DRAM traffic: the filter operand is weights, or
 // the KV cache for attention; keys and values the QKV projection writes
 // are KV; the rest (inputs, outputs, partial sums) is activations.
-func opBytes(cfg *configs.Config, op *llm.Op, st arch.LayerStats) Bytes {
+func opBytes(cfg *configs.Config, op *ops.Op, st arch.LayerStats) Bytes {
 	var b Bytes
 	b.Activations = st.DRAMReadByOperand[dataflow.Ifmap] + st.DRAMReadByOperand[dataflow.Ofmap]
 	if f := st.DRAMReadByOperand[dataflow.Filter]; op.KVOperand {
@@ -223,28 +224,28 @@ func opBytes(cfg *configs.Config, op *llm.Op, st arch.LayerStats) Bytes {
 
 // runOneEngine is the unmemoized reference: every GEMM layer of the run on
 // one accelerator, in order, and every vector job on one vector unit.
-func runOneEngine(cfg *configs.Config, m llm.Model, prefill *llm.StepSpec, decode []llm.StepSpec) (*replayRunner, int64, error) {
+func runOneEngine(cfg *configs.Config, m llm.Model, prefill *ops.StepSpec, decode []ops.StepSpec) (*replayRunner, int64, error) {
 	var w workloads.Workload
 	var jobs []arch.VectorJob
 	specs := decode
 	if prefill != nil {
-		specs = append([]llm.StepSpec{*prefill}, decode...)
+		specs = append([]ops.StepSpec{*prefill}, decode...)
 	}
-	var ops []llm.Op
+	var step []ops.Op
 	for _, s := range specs {
-		ops = m.AppendOps(ops[:0], s)
-		for _, op := range ops {
-			if op.Kind == llm.OpGather || op.Kind == llm.OpAttention {
+		step = ops.Append(step[:0], m, s)
+		for _, op := range step {
+			if op.Kind == ops.OpGather || op.Kind == ops.OpAttention {
 				continue // on drained machines of their own (replayRunner.gather, .attention)
 			}
 			for range max(op.Repeat, 1) - 1 { // the repeats, then the op itself
-				if op.Kind == llm.OpGEMM {
+				if op.Kind == ops.OpGEMM {
 					w.Layers = append(w.Layers, op.Layer)
 				} else {
 					jobs = append(jobs, jobOf(cfg, &op))
 				}
 			}
-			if op.Kind == llm.OpGEMM {
+			if op.Kind == ops.OpGEMM {
 				w.Layers = append(w.Layers, op.Layer)
 				if len(w.Layers) > MaxNoMemoLayers {
 					why := "--no-memo"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/inference"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -181,13 +182,13 @@ func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase
 		if c.Ops == 0 {
 			continue
 		}
-		cl := LLMClass{Class: llm.Classes[i], Ops: c.Ops, Cycles: c.Cycles, Seconds: float64(c.Cycles) / hz,
+		cl := LLMClass{Class: ops.Classes[i], Ops: c.Ops, Cycles: c.Cycles, Seconds: float64(c.Cycles) / hz,
 			ComputeCycles: c.ComputeCycles, Work: c.MACs, DRAMBytes: c.Bytes}
 		if p.Cycles > 0 {
 			cl.Share = float64(c.Cycles) / float64(p.Cycles)
 		}
 		per := macsPerCycle
-		if cl.Class == llm.ClassVector {
+		if cl.Class == ops.ClassVector {
 			per = vecPerCycle
 		}
 		compute := float64(c.MACs) / per

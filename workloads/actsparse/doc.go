@@ -16,8 +16,9 @@
 //
 // The activations are seeded synthetic draws whose distribution is
 // documented and calibrated in docs/ffn-moe.md (synth.go), or rows of a
-// .npy file the user supplies. The package only describes work: Plan.Ops
-// lowers a layer's sparse FFN to llm operators (GEMMs with K or N the
-// active union, vector-unit compare and index generation, predictor
-// GEMMs) and arch.SimulateActSparse runs them.
+// .npy file the user supplies. The package only describes work: what each
+// layer and step activates (Plan.At) and which weight rows that reads
+// (Plan.Gathers); inference.SimulateActSparse lowers each layer's sparse
+// FFN to operators (GEMMs with K or N the active union, vector-unit
+// compare and index generation, predictor GEMMs) and runs them.
 package actsparse

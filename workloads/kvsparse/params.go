@@ -112,9 +112,9 @@ func (k Params) Validate() []FieldError {
 }
 
 // Setup is what a plan reads of an architecture config: the method's
-// parameters and the few machine numbers its lowering sizes operators
-// and gathers with (configs.Config.KVSetup builds it), so the plan does
-// not depend on the config schema.
+// parameters and the few machine numbers its lowering (inference/kvlower)
+// sizes operators and gathers with (configs.Config.KVSetup builds it), so
+// the plan does not depend on the config schema.
 type Setup struct {
 	Params Params
 	// KVBits is the KV cache's storage width (kv_cache.dtype).

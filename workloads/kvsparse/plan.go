@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
-	"github.com/sparsesim/sparsesim/memory"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -26,8 +25,8 @@ type Sample struct {
 }
 
 // Plan is a method's selections on the sampled (layer, head, step)
-// points and the lowering of every decode step's attention that reuses
-// them (llm.AttentionLowering).
+// points, which every decode step's attention reuses (SampleAt):
+// inference/kvlower lowers them to gathers and attention operators.
 type Plan struct {
 	P      Params
 	Model  llm.Model
@@ -41,14 +40,7 @@ type Plan struct {
 	// (layer, head).
 	Labels [][]int
 
-	kvBits, wordBytes int
-	filterBytes       int64
-	requestBytes      int64
-	cap               int // cache slots per sequence: prompt + steps
-	slots             []int32
-	regions           map[regionKey]memory.Region
-	pages             map[pageKey][]int32
-	tokenRegions      map[tokenRowsKey]memory.Region
+	setup Setup
 	// perHeadDumps: kv_sparsity.data holds a dump per sampled (layer,
 	// KV head) (HeadDumpDir), not one head for all.
 	perHeadDumps bool
@@ -62,13 +54,6 @@ type Plan struct {
 	// nil: always), kernelSeconds the host time it took.
 	measured      chan struct{}
 	kernelSeconds float64
-	// tmpls are the step tmplAt's lowerings, one per sampled layer
-	// (AppendAttention); names and costs are the operator names and
-	// plan-kept regions' measurements made so far.
-	tmplAt tmplKey
-	tmpls  [][]llm.Op
-	names  map[[2]string]string
-	costs  map[costKey]llm.GatherCost
 }
 
 // spread picks n of count indices, evenly spaced and centred.
@@ -103,7 +88,7 @@ func NewPlan(setup Setup, m llm.Model, prompt, steps int) (*Plan, error) {
 
 // StartPlan is NewPlan returning as soon as every sample's selection is
 // made, the last sampled layer's quality measurements still running
-// beside the caller: the lowering reads selections only, so a decode can
+// beside the caller: a lowering reads selections only, so a decode can
 // run on the plan meanwhile. Quality, WriteTrace and Wait wait for the
 // measurements; nothing else of the plan changes after StartPlan returns.
 func StartPlan(setup Setup, m llm.Model, prompt, steps int) (*Plan, error) {
@@ -392,45 +377,30 @@ func (pl *Plan) layerSamples(li0, li int, syn Synth, dumped *Head, sampled map[i
 	return out
 }
 
-// newPlan is an empty plan: the lowering's view of the configuration.
+// newPlan is an empty plan for setup.
 func newPlan(setup Setup, m llm.Model, prompt, steps int) *Plan {
-	p := setup.Params
-	// Cache slots per sequence in whole pages and blocks, so a whole
-	// newest page or block never runs into the next sequence's slots.
-	unit := p.PageSize / gcd(p.PageSize, p.Block) * p.Block
-	if unit > 1<<16 {
-		unit = 1
-	}
-	slots := (prompt + steps + unit - 1) / unit * unit
-	pl := &Plan{P: p, Model: m, Prompt: prompt, Steps: steps, kvBits: setup.KVBits,
-		wordBytes: setup.WordBytes, filterBytes: setup.FilterBytes, cap: slots,
-		requestBytes: setup.RequestBytes,
-		regions:      map[regionKey]memory.Region{}, pages: map[pageKey][]int32{},
-		tokenRegions: map[tokenRowsKey]memory.Region{}, names: map[[2]string]string{}, costs: map[costKey]llm.GatherCost{}}
-	pl.slots = make([]int32, p.Budget)
-	for i := range pl.slots {
-		pl.slots[i] = int32(i)
-	}
-	return pl
+	return &Plan{P: setup.Params, Model: m, Prompt: prompt, Steps: steps, setup: setup}
 }
 
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
+// Setup is what the plan was made for: its parameters and the machine
+// numbers a lowering sizes its operators and gathers with.
+func (pl *Plan) Setup() Setup { return pl.setup }
 
-// sample is the selection a (layer, KV head, step) reuses: the sampled
+// SampleAt is the selection a (layer, KV head, step) reuses: the sampled
 // layer and head nearest by index, and the latest sampled step at or
-// before step.
-func (pl *Plan) sample(layer, head, step int) *Sample {
-	li := nearest(pl.Layers, layer)
+// before step. A lowering may key what it builds on the sample's address
+// and its token lists': they do not change once StartPlan returns.
+func (pl *Plan) SampleAt(layer, head, step int) *Sample {
+	li := pl.SampledLayer(layer)
 	hi := nearest(pl.Heads, head)
 	si := sort.SearchInts(pl.StepsAt, step+1) - 1
 	si = max(si, 0)
 	return &pl.Samples[(li*len(pl.Heads)+hi)*len(pl.StepsAt)+si]
 }
+
+// SampledLayer is the index in Layers of the sampled layer whose
+// selections model layer layer reuses (the nearest).
+func (pl *Plan) SampledLayer(layer int) int { return nearest(pl.Layers, layer) }
 
 func nearest(xs []int, x int) int {
 	best := 0

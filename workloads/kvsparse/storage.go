@@ -30,7 +30,7 @@ func (pl *Plan) Storage(batch int) Storage {
 	T := int64(pl.Prompt + pl.Steps)
 	lay, kv, hd := int64(m.NumHiddenLayers), int64(m.KVHeads()), int64(m.HeadSize())
 	per := lay * int64(batch) // layers × sequences
-	word := func(n int64) int64 { return (n*int64(pl.kvBits) + 7) / 8 }
+	word := func(n int64) int64 { return (n*int64(pl.setup.KVBits) + 7) / 8 }
 	ceil := func(a, b int64) int64 { return (a + b - 1) / b }
 	s := Storage{Tokens: int(T), DenseKV: per * word(2*kv*hd*T)}
 	s.KV = s.DenseKV

@@ -49,13 +49,24 @@ func (pl *Plan) WriteTrace(w io.Writer) error {
 		ts := traceSample{Layer: s.Layer, Head: s.Head, Step: s.Step, Context: s.Context, All: s.Sel.Tokens == nil,
 			Rounds: s.Sel.Rounds, Pages: s.Sel.Pages, Blocks: s.Sel.Blocks, Split: s.Sel.Split, Starts: s.Sel.Starts,
 			MassRecall: s.Quality.MassRecall, OutputRelError: s.Quality.OutputRelError, IoU: s.IoU}
-		for _, sp := range spans(s.Sel.Tokens, 0) {
-			ts.Tokens = append(ts.Tokens, [2]int32{int32(sp.Lo), int32(sp.Hi)})
-		}
+		ts.Tokens = tokenRuns(s.Sel.Tokens)
 		t.Samples = append(t.Samples, ts)
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(t)
+}
+
+// tokenRuns is ascending tokens as [first, last+1) runs (nil for none).
+func tokenRuns(tokens []int32) [][2]int32 {
+	var out [][2]int32
+	for _, t := range tokens {
+		if n := len(out); n > 0 && out[n-1][1] == t {
+			out[n-1][1]++
+			continue
+		}
+		out = append(out, [2]int32{t, t + 1})
+	}
+	return out
 }
 
 // ReplayPlan reads a selection trace written by WriteTrace for the same

@@ -69,6 +69,14 @@ func (m Model) ExpertSize() int {
 // QueryGroup is how many query heads share one key/value head.
 func (m Model) QueryGroup() int { return m.NumAttentionHeads / m.KVHeads() }
 
+// AttentionLength is the tokens a query attends to at this step.
+func (m Model) AttentionLength(context int) int {
+	if m.SlidingWindow > 0 && context > m.SlidingWindow {
+		return m.SlidingWindow
+	}
+	return context
+}
+
 // Validate reports the first field that makes the model impossible, named
 // as config.json names it.
 func (m Model) Validate() error {

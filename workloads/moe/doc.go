@@ -9,7 +9,7 @@
 // dropped assignments and the chunk-level (BlockFFN) union over
 // consecutive tokens of a sequence.
 //
-// The package only decides routing; workloads/llm lowers the decisions to
-// operators and arch times them. docs/ffn-moe.md documents every
+// The package only decides routing; inference/ops lowers the decisions to
+// operators and inference times them. docs/ffn-moe.md documents every
 // distribution, the trace format and the drop policy.
 package moe

@@ -1,4 +1,4 @@
-package kvsparse
+package kvlower
 
 import (
 	"fmt"
@@ -7,7 +7,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
@@ -21,7 +24,7 @@ func TestHeadRowsSameRequests(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, c := range []struct{ hd, bits int }{{128, 16}, {64, 4}, {24, 4}, {64, 16}} {
 		const kv, seq, stride = 4, 2, 3000
-		lw := &lowering{kv: kv, seq: seq}
+		lw := &layerAttn{kv: kv, seq: seq}
 		tokens := make([][]int32, kv)
 		for h := range tokens {
 			seen := map[int32]bool{}
@@ -57,7 +60,7 @@ func TestHeadRowsSameRequests(t *testing.T) {
 	}
 }
 
-// TestAppendAttentionIsAFreshLowering: the step templates a plan copies
+// TestAppendAttentionIsAFreshLowering: the step templates a lowering copies
 // layer by layer (AppendAttention) give, for every layer and step, the
 // operators a fresh lowering of that layer gives — names, regions and
 // all — and every gather's measured cost is what Tensor.Runs and
@@ -66,29 +69,31 @@ func TestAppendAttentionIsAFreshLowering(t *testing.T) {
 	m, _ := llm.Lookup("llama-3.2-1b")
 	const prompt, steps = 1000, 24
 	for _, method := range []string{"evict", "quest", "double_sparsity", "dsa", "hisa", "mustafar"} {
-		cfg := setup(t, func(p *Params) {
-			p.Method, p.Budget, p.Recent, p.K, p.BlockTop = method, 256, 64, 256, 4
-			p.SampleSteps, p.SampleLayers = 3, 3
-		})
-		cfg.FilterBytes = 64 * 1024 // buffers.filter_kb=64
-		pl, err := NewPlan(cfg, m, prompt, steps)
+		cfg, err := configs.Load("llm-128x128", []string{"kv_sparsity.method=" + method, "kv_sparsity.budget=256",
+			"kv_sparsity.recent=64", "kv_sparsity.k=256", "kv_sparsity.block_top=4", "kv_sparsity.sample_steps=3",
+			"kv_sparsity.sample_layers=3", "buffers.filter_kb=64"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := cfg.RequestBytes
-		var buf []llm.Op
+		pl, err := kvsparse.NewPlan(cfg.KVSetup(), m, prompt, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kl := New(pl)
+		req := int64(cfg.DRAM.RequestBytes)
+		var buf []ops.Op
 		for st := 1; st <= steps; st++ {
-			s := llm.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}
+			s := ops.StepSpec{Batch: 2, New: 1, Context: prompt + st, Step: st, ChunkN: 128, ChunkK: 128}
 			for layer := 0; layer < m.NumHiddenLayers; layer++ {
 				p := fmt.Sprintf("L%d.", layer)
-				buf = pl.AppendAttention(buf[:0], m, layer, p, s, s.Context)
-				fresh := pl.lower(m, layer, p, s, s.Context)
+				buf = kl.AppendAttention(buf[:0], m, layer, p, s, s.Context)
+				fresh := kl.lower(m, layer, p, s, s.Context)
 				if !reflect.DeepEqual(buf, fresh) {
 					t.Fatalf("%s step %d layer %d: the template's operators differ from a fresh lowering", method, st, layer)
 				}
 				for _, op := range buf {
 					if g := op.Gather; g != nil {
-						if want := llm.MeasureGather(g.Tensor, g.Rows, req); g.Cost == nil || *g.Cost != want {
+						if want := ops.MeasureGather(g.Tensor, g.Rows, req); g.Cost == nil || *g.Cost != want {
 							t.Fatalf("%s step %d %s: cost %+v, the rows give %+v", method, st, op.Name, g.Cost, want)
 						}
 					}

@@ -1,4 +1,4 @@
-package llm
+package ops
 
 import "github.com/sparsesim/sparsesim/memory"
 
@@ -12,21 +12,20 @@ const (
 
 // Gather is an OpGather: the gather DMA reads region Rows of Tensor (any
 // DRAM tensor, pixels = rows) into on-chip SRAM, or writes them back
-// (Write; arch/gather.go). Bytes
-// names the split its traffic is reported in. The GEMM that uses the rows
-// sets workloads.Layer.FilterOnChip.
+// (Write; arch/gather.go). Bytes names the split its traffic is reported
+// in. The GEMM that uses the rows sets workloads.Layer.FilterOnChip.
 type Gather struct {
 	Tensor memory.Tensor
 	Rows   memory.Region
 	Bytes  string
 	// Tag names what the rows are for a technique's own report (e.g. the
-	// kv_sparsity byte kinds); SimulateLLM does not read it.
+	// kv_sparsity byte kinds); inference.SimulateLLM does not read it.
 	Tag string
 	// Write makes the op a scatter: the DMA writes the rows from SRAM to
 	// DRAM (a new token's metadata), with the same burst accounting.
 	Write bool
 	// Cost, when set, is Rows measured once by the lowering (GatherCost);
-	// nil: SimulateLLM measures the region itself.
+	// nil: inference.SimulateLLM measures the region itself.
 	Cost *GatherCost
 }
 

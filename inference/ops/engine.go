@@ -1,4 +1,6 @@
-package llm
+package ops
+
+import "github.com/sparsesim/sparsesim/workloads/llm"
 
 // AttnSpec is one decoder layer's decode attention as the attention
 // engine runs it: for each of Batch sequences and KVHeads key/value heads,
@@ -14,7 +16,7 @@ type AttnSpec struct {
 type EngineAttention struct{}
 
 // Attention implements AttentionLowering.
-func (EngineAttention) Attention(m Model, layer int, p string, s StepSpec, L int) []Op {
+func (EngineAttention) Attention(m llm.Model, layer int, p string, s StepSpec, L int) []Op {
 	bits := s.KVBits
 	if bits <= 0 {
 		bits = s.WordBits

@@ -1,10 +1,11 @@
-package llm
+package ops
 
 import (
 	"fmt"
 	"sync/atomic"
 
 	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 	"github.com/sparsesim/sparsesim/workloads/moe"
 )
 
@@ -79,7 +80,7 @@ type Op struct {
 	// Gather is what an OpGather reads.
 	Gather *Gather
 	// Repeat > 1 runs the operator that many times back to back (chunks
-	// of identical work); SimulateLLM measures each run.
+	// of identical work); inference.SimulateLLM measures each run.
 	Repeat int
 	// Attn is what an OpAttention computes.
 	Attn *AttnSpec
@@ -130,26 +131,21 @@ func (s StepSpec) narrowKV() int {
 // AttentionLowering lowers one decoder layer's attention over L cached
 // tokens in a decode step (p is the layer's name prefix).
 type AttentionLowering interface {
-	Attention(m Model, layer int, p string, s StepSpec, L int) []Op
+	Attention(m llm.Model, layer int, p string, s StepSpec, L int) []Op
 }
 
 // AttentionAppender is an AttentionLowering that can append its
-// operators to dst (AppendOps) instead of returning a slice of its own:
+// operators to dst (Append) instead of returning a slice of its own:
 // a decode step's operators then go into one reused buffer.
 type AttentionAppender interface {
-	AppendAttention(dst []Op, m Model, layer int, p string, s StepSpec, L int) []Op
+	AppendAttention(dst []Op, m llm.Model, layer int, p string, s StepSpec, L int) []Op
 }
 
-// DenseAttention is the dense lowering Ops uses without an
-// AttentionLowering (a sparse lowering may fall back to it).
-func (m Model) DenseAttention(p string, s StepSpec, L int) []Op { return m.attention(p, s, L) }
-
-// AttentionLength is the tokens a query attends to at this step.
-func (m Model) AttentionLength(context int) int {
-	if m.SlidingWindow > 0 && context > m.SlidingWindow {
-		return m.SlidingWindow
-	}
-	return context
+// DenseAttention is the dense lowering Lower uses without an
+// AttentionLowering (a sparse lowering may fall back to it): m's
+// attention over L cached tokens, its operators named with prefix p.
+func DenseAttention(m llm.Model, p string, s StepSpec, L int) []Op {
+	return appendAttention(nil, m, newLayerNames(p), s, L)
 }
 
 func gemm(class, name string, l workloads.Layer) Op {
@@ -167,17 +163,18 @@ func (s StepSpec) attnGEMM(name, kind string, m, n, k, groups int) Op {
 		Layer: workloads.Layer{Name: name, Kind: kind, M: m, N: n, K: k, Groups: groups, FilterBits: s.narrowKV()}}
 }
 
-// Ops lowers one step to its operators in execution order: per decoder
-// layer norm, QKV, RoPE, attention, output projection, residual, norm,
-// feed-forward (or router, top-k, experts, shared experts), residual; then
-// the final norm and the LM head for the last token of each sequence.
-func (m Model) Ops(s StepSpec) []Op { return m.AppendOps(nil, s) }
+// Lower lowers one step of m to its operators in execution order: per
+// decoder layer norm, QKV, RoPE, attention, output projection, residual,
+// norm, feed-forward (or router, top-k, experts, shared experts),
+// residual; then the final norm and the LM head for the last token of each
+// sequence.
+func Lower(m llm.Model, s StepSpec) []Op { return Append(nil, m, s) }
 
-// AppendOps appends Ops(s) to dst: a run that lowers step after step
+// Append appends Lower(m, s) to dst: a run that lowers step after step
 // reuses one buffer (a 32-layer decode step is hundreds of operators, and
 // growing a fresh slice for each step was most of a long decode's
 // allocation).
-func (m Model) AppendOps(dst []Op, s StepSpec) []Op {
+func Append(dst []Op, m llm.Model, s StepSpec) []Op {
 	ops := dst
 	T := s.Batch * s.New // tokens in flight
 	h, hd := m.HiddenSize, m.HeadSize()
@@ -210,18 +207,18 @@ func (m Model) AppendOps(dst []Op, s StepSpec) []Op {
 		} else if s.Attention != nil && !s.Prefill {
 			ops = append(ops, s.Attention.Attention(m, li, p, s, L)...)
 		} else {
-			ops = m.appendAttention(ops, n, s, L)
+			ops = appendAttention(ops, m, n, s, L)
 		}
 		ops = append(ops,
 			gemm(ClassOutProj, n.oProj, workloads.GEMM("", T, h, heads*hd)),
 			vec(n.attnResidual, t64*int64(h), opsResidual),
 			vec(n.ffnNorm, t64*int64(h), norm))
 		if m.MoE() {
-			ops = append(ops, m.moe(p, s, li, T)...)
+			ops = append(ops, moeLayer(m, p, s, li, T)...)
 		} else if s.FFN != nil {
 			ops = append(ops, s.FFN(p, li, s.Step, T)...)
 		} else {
-			ops = m.appendFFN(ops, ClassFFN, n.up, n.act, n.down, T, m.IntermediateSize)
+			ops = appendFFN(ops, m, ClassFFN, n.up, n.act, n.down, T, m.IntermediateSize)
 		}
 		ops = append(ops, vec(n.ffnResidual, t64*int64(h), opsResidual))
 	}
@@ -249,7 +246,7 @@ func newLayerNames(p string) *layerNames {
 // namedLayers is how many layers' names are made once.
 const namedLayers = 512
 
-// names caches the first layers' names (Ops may run on several
+// names caches the first layers' names (Append may run on several
 // goroutines: a layer built twice at once is built alike).
 var names [namedLayers]atomic.Pointer[layerNames]
 
@@ -265,18 +262,14 @@ func layerNamesOf(li int) *layerNames {
 	return n
 }
 
-// attention is the scores, softmax and probability×V products over L
-// cached tokens. Prefill runs each KV head's query group as one GEMM per
-// product. Decode splits the cache into blocks of the array's width
-// (split-K, as FlashDecoding does): whole blocks of every head are the
-// groups of one GEMM, the partial block a second one, and the vector unit
-// rescales and adds the per-block partial outputs.
-func (m Model) attention(p string, s StepSpec, L int) []Op {
-	return m.appendAttention(nil, newLayerNames(p), s, L)
-}
-
-// appendAttention appends attention's operators, named by n, to ops.
-func (m Model) appendAttention(ops []Op, n *layerNames, s StepSpec, L int) []Op {
+// appendAttention appends m's attention operators, named by n, to ops:
+// the scores, softmax and probability×V products over L cached tokens.
+// Prefill runs each KV head's query group as one GEMM per product. Decode
+// splits the cache into blocks of the array's width (split-K, as
+// FlashDecoding does): whole blocks of every head are the groups of one
+// GEMM, the partial block a second one, and the vector unit rescales and
+// adds the per-block partial outputs.
+func appendAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L int) []Op {
 	hd, kv, g := m.HeadSize(), m.KVHeads(), m.QueryGroup()
 	bk := s.Batch * kv
 	scores := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) * int64(L)
@@ -309,32 +302,41 @@ func (m Model) appendAttention(ops []Op, n *layerNames, s StepSpec, L int) []Op 
 	return ops
 }
 
-// ffn is a dense feed-forward of width inter over T tokens.
-func (m Model) ffn(p, class, tag string, T, inter int) []Op {
-	return m.appendFFN(nil, class, p+tag+"up", p+tag+"act", p+tag+"down", T, inter)
+// ActivationOps is the vector operations per element of a dense
+// feed-forward's activation: SiLU and the gate product for a gated (GLU)
+// one, GELU otherwise (a sparse FFN's dense activations cost the same).
+func ActivationOps(gated bool) int {
+	if gated {
+		return opsSiLUGate
+	}
+	return opsGELU
+}
+
+// ffn is m's dense feed-forward of width inter over T tokens.
+func ffn(m llm.Model, p, class, tag string, T, inter int) []Op {
+	return appendFFN(nil, m, class, p+tag+"up", p+tag+"act", p+tag+"down", T, inter)
 }
 
 // appendFFN appends ffn's up, activation and down operators, so named.
-func (m Model) appendFFN(ops []Op, class, up, act, down string, T, inter int) []Op {
+func appendFFN(ops []Op, m llm.Model, class, up, act, down string, T, inter int) []Op {
 	h := m.HiddenSize
-	actOps := opsGELU
 	cols := inter
 	if m.Gated {
-		cols, actOps = 2*inter, opsSiLUGate
+		cols = 2 * inter
 	}
 	return append(ops,
 		gemm(class, up, workloads.GEMM("", T, cols, h)),
-		vec(act, int64(T)*int64(inter), actOps),
+		vec(act, int64(T)*int64(inter), ActivationOps(m.Gated)),
 		gemm(class, down, workloads.GEMM("", T, h, inter)),
 	)
 }
 
-// moe is the router GEMM and softmax, top-k per token on the top-k engine
-// (workloads/moe decides the routing), each expert's FFN over the tokens
-// it runs (experts that run none are skipped: their weights are not
-// read), shared experts over every token, and the weighted combination of
-// the kept assignments.
-func (m Model) moe(p string, s StepSpec, layer, T int) []Op {
+// moeLayer is m's MoE layer: the router GEMM and softmax, top-k per
+// token on the top-k engine (workloads/moe decides the routing), each
+// expert's FFN over the tokens it runs (experts that run none are
+// skipped: their weights are not read), shared experts over every token,
+// and the weighted combination of the kept assignments.
+func moeLayer(m llm.Model, p string, s StepSpec, layer, T int) []Op {
 	r := s.Router
 	if r == nil {
 		r, _ = moe.NewRouter(moe.Spec{Routing: moe.Uniform}, m.NumExperts, m.NumExpertsPerTok, m.NumHiddenLayers, s.Seed)
@@ -349,14 +351,14 @@ func (m Model) moe(p string, s StepSpec, layer, T int) []Op {
 	for i, c := range d.Run {
 		kept += d.Kept[i]
 		if c > 0 {
-			for _, op := range m.ffn(p, ClassExperts, expertTag(i), c, m.ExpertSize()) {
+			for _, op := range ffn(m, p, ClassExperts, expertTag(i), c, m.ExpertSize()) {
 				op.Expert = i + 1
 				ops = append(ops, op)
 			}
 		}
 	}
 	if m.NumSharedExperts > 0 {
-		ops = append(ops, m.ffn(p, ClassExperts, "shared.", T, m.NumSharedExperts*m.ExpertSize())...)
+		ops = append(ops, ffn(m, p, ClassExperts, "shared.", T, m.NumSharedExperts*m.ExpertSize())...)
 	}
 	return append(ops, vec(p+"expert_combine", int64(kept)*int64(m.HiddenSize), opsCombine))
 }
