@@ -234,6 +234,10 @@ type Mapping struct {
 	// Simulate is how many of the analytically best candidates of a layer
 	// are simulated on the memory model; the best simulated one runs.
 	Simulate int `yaml:"simulate" json:"simulate"`
+	// Tolerance is how close to the best objective a candidate must come
+	// to count as a tie; ties go to the least energy (0.01: within 1%,
+	// below what the timing model can tell apart).
+	Tolerance float64 `yaml:"tolerance" json:"tolerance"`
 	// Order and TimeTile are the fixed mapping (search: fixed): a loop
 	// order such as TCR (outermost first; R row folds, C column folds, T
 	// tiles of the streamed dimension) and a tile length (0: whole).
@@ -296,7 +300,7 @@ func defaults() Config {
 		Name: "custom", Engine: "systolic", ClockMHz: 1000,
 		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
 		Dataflow: "ws",
-		Mapping:  Mapping{Search: MappingBest, Objective: "cycles", Simulate: 3, Order: "RCT"},
+		Mapping:  Mapping{Search: MappingBest, Objective: "cycles", Simulate: 3, Tolerance: 0.01, Order: "RCT"},
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
 		Memory:   Memory{KeepActivations: true},
 		DRAM: DRAM{Model: DRAMChannel, Preset: "ddr4-2400", Channels: 1, BandwidthGBps: 19.2,
@@ -352,6 +356,9 @@ func (c *Config) validate() []fieldError {
 		bad("mapping.objective", "unknown objective %q (allowed: %s)", c.Mapping.Objective, strings.Join(MappingObjectives, ", "))
 	}
 	intRange("mapping.simulate", c.Mapping.Simulate, 1, 64)
+	if !(c.Mapping.Tolerance >= 0 && c.Mapping.Tolerance <= 0.5) {
+		bad("mapping.tolerance", "must be a number from 0 to 0.5, got %g", c.Mapping.Tolerance)
+	}
 	if !validOrder(c.Mapping.Order) {
 		bad("mapping.order", "loop order %q: want a permutation of R (row folds), C (column folds) and T (time tiles), outermost first, e.g. RCT or TCR", c.Mapping.Order)
 	}

@@ -274,7 +274,8 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 		cs[i] = candidate{s: s, est: analyticKey(cfg.Mapping.Objective, s, bpc), value: math.NaN()}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].est < cs[j].est })
-	var limit int64 // cycles: a candidate past the best so far cannot win
+	tol := cfg.Mapping.Tolerance
+	var limit int64 // cycles: a candidate past the best so far (and its ties) cannot win
 	simulated, aborted := 0, 0
 	// Conv input windows depend on the layer and the dataflow only, not
 	// on the order or tile: the candidates share them.
@@ -303,16 +304,24 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 			return err
 		}
 		c.value = objective(cfg.Mapping.Objective, ls, c.energyPJ)
-		if cfg.Mapping.Objective == "cycles" && (limit == 0 || ls.Elapsed < limit) {
-			limit = ls.Elapsed
+		if cut := int64(float64(ls.Elapsed) * (1 + tol)); cfg.Mapping.Objective == "cycles" && (limit == 0 || cut < limit) {
+			limit = cut // a tie may still be cheaper in energy
 		}
 		return nil
 	}
+	// better: a clearly better objective, or a tie (within the
+	// tolerance) with less energy.
 	better := func(a, b *candidate) bool {
-		if a.value != b.value {
+		if math.IsNaN(b.value) || math.IsInf(b.value, 1) {
+			return !math.IsNaN(a.value) && !math.IsInf(a.value, 1)
+		}
+		if a.value < b.value*(1-tol) || a.value > b.value*(1+tol) {
 			return a.value < b.value
 		}
-		return a.energyPJ < b.energyPJ
+		if a.energyPJ != b.energyPJ {
+			return a.energyPJ < b.energyPJ
+		}
+		return a.value < b.value
 	}
 	// The analytically best few, then a local search on the simulator
 	// around the best so far: the same time tile in every other order and
@@ -325,7 +334,7 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 		if err := run(&cs[i]); err != nil {
 			return nil, arch.MappingChoice{}, nil, err
 		}
-		if better(&cs[i], best) || math.IsNaN(best.value) {
+		if better(&cs[i], best) {
 			best = &cs[i]
 		}
 	}
@@ -344,16 +353,22 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 		}
 	}
 	n := simulated
-	// Every simulated candidate by its objective; ties broken by energy,
-	// then by the analytic rank (stable).
-	var sim []candidate
-	for _, c := range cs {
-		if !math.IsNaN(c.value) {
-			sim = append(sim, c)
+	// The runner-up: the best other simulated objective.
+	bestC := *best
+	sim := []candidate{bestC}
+	var second *candidate
+	for k := range cs {
+		x := &cs[k]
+		if x.s == bestC.s || math.IsNaN(x.value) || math.IsInf(x.value, 1) {
+			continue
+		}
+		if second == nil || x.value < second.value {
+			second = x
 		}
 	}
-	sort.SliceStable(sim, func(i, j int) bool { return better(&sim[i], &sim[j]) })
-	bestC := sim[0]
+	if second != nil {
+		sim = append(sim, *second)
+	}
 	c := arch.MappingChoice{Search: cfg.Mapping.Search, Objective: cfg.Mapping.Objective,
 		Order: bestC.s.P.Order.String(), Loops: bestC.s.P.Order.Describe(bestC.s.DF),
 		TimeTile: bestC.s.TimeTile, TimeTiles: bestC.s.TimeTiles, Considered: len(cs), Simulated: n,

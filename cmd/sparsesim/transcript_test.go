@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 )
 
 var textBlock = regexp.MustCompile("(?s)```text\n(.*?)```")
+
+var updateTranscripts = flag.Bool("update-transcripts", false, "rewrite the docs' transcripts with this tree's output (review the diff: prose around them may quote the numbers)")
 
 // Every "$ sparsesim ..." transcript in the docs prints what the docs
 // say, byte for byte (stdout and stderr together), so quoted messages and
@@ -24,19 +27,33 @@ func TestDocTranscripts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range textBlock.FindAllStringSubmatch(string(b), -1) {
+		doc := string(b)
+		changed := false
+		doc = textBlock.ReplaceAllStringFunc(doc, func(block string) string {
+			m := textBlock.FindStringSubmatch(block)
 			lines := strings.Split(strings.TrimRight(m[1], "\n"), "\n")
 			if !strings.HasPrefix(lines[0], "$ sparsesim ") {
-				continue
+				return block
 			}
 			args := splitWords(strings.TrimPrefix(lines[0], "$ sparsesim "))
 			_, out, errs := run(t, args...)
 			got := strings.TrimRight(out+errs, "\n")
 			want := strings.Join(lines[1:], "\n")
-			if got != want {
-				t.Errorf("%s: %s\n got: %s\nwant: %s", filepath.Base(file), lines[0], got, want)
-			}
 			checked++
+			if got == want {
+				return block
+			}
+			if *updateTranscripts {
+				changed = true
+				return "```text\n" + lines[0] + "\n" + got + "\n```"
+			}
+			t.Errorf("%s: %s\n got: %s\nwant: %s", filepath.Base(file), lines[0], got, want)
+			return block
+		})
+		if changed {
+			if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if checked < 2 {
