@@ -98,6 +98,13 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 	if err := decodeNode(root, reflect.ValueOf(&cfg).Elem(), "", loc); err != nil {
 		return nil, err
 	}
+	if cfg.Mapping.File != "" {
+		ls, err := loadLayerMappings(cfg.Mapping.File)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Mapping.Layers = append(cfg.Mapping.Layers, ls...)
+	}
 	if errs := cfg.validate(); len(errs) > 0 {
 		e := errs[0]
 		return nil, usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
@@ -390,4 +397,38 @@ func findLine(root *yaml.Node, path string) int {
 		n = next
 	}
 	return n.Line
+}
+
+// loadLayerMappings reads a mapping file: a YAML list of layer mappings
+// (layer, order, time_tile, dataflow), each checked here so an error
+// names the file's own line.
+func loadLayerMappings(path string) ([]LayerMapping, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usererr.New("mapping.file %s: %v", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return nil, usererr.New("%s:%s: malformed YAML: %s", path, m[1], m[2])
+		}
+		return nil, usererr.New("%s: malformed YAML: %s", path, msg)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+		return nil, usererr.New("%s: a mapping file is a YAML list of {layer, order, time_tile, dataflow}", path)
+	}
+	loc := locator{file: path}
+	var out []LayerMapping
+	for i, n := range doc.Content[0].Content {
+		var e LayerMapping
+		if err := decodeNode(n, reflect.ValueOf(&e).Elem(), fmt.Sprintf("[%d]", i), loc); err != nil {
+			return nil, err
+		}
+		if p := e.problems(); len(p) > 0 {
+			return nil, usererr.New("%s: entry %d: %s", loc.at(n.Line), i, p[0])
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

@@ -137,3 +137,34 @@ func TestSupportedPatterns(t *testing.T) {
 		t.Errorf("mapping as list: %v", err)
 	}
 }
+
+// A mapping file's errors name the file and line; entries need search:
+// fixed.
+func TestMappingFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.yaml", "- layer: conv1\n  order: TCR\n  time_tile: 64\n")
+	cfg, err := Load("systolic-32x32", []string{"mapping.search=fixed", "mapping.file=" + good})
+	if err != nil || len(cfg.Mapping.Layers) != 1 || cfg.Mapping.LayerMappingOf("conv1").TimeTile != 64 || cfg.Mapping.LayerMappingOf("x").Order != "RCT" {
+		t.Fatalf("good file: %v %+v", err, cfg)
+	}
+	for _, c := range []struct{ text, sets, want string }{
+		{"- layer: conv1\n  order: TXR\n", "fixed", "bad.yaml:1: entry 0: order"},
+		{"- layer: conv1\n  odrer: TCR\n", "fixed", "bad.yaml:2: unknown field [0].odrer"},
+		{"- layer: conv1\n  order: TCR\n  dataflow: rs\n", "fixed", "bad.yaml:1: entry 0: dataflow"},
+		{"layer: conv1\n", "fixed", "a YAML list"},
+		{"- layer: conv1\n  order: TCR\n", "best", "mapping.search: fixed"},
+	} {
+		p := write("bad.yaml", c.text)
+		_, err := Load("systolic-32x32", []string{"mapping.search=" + c.sets, "mapping.file=" + p})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.text, err, c.want)
+		}
+	}
+}

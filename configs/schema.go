@@ -243,6 +243,33 @@ type Mapping struct {
 	// tiles of the streamed dimension) and a tile length (0: whole).
 	Order    string `yaml:"order" json:"order"`
 	TimeTile int    `yaml:"time_tile" json:"time_tile"`
+	// Layers fix single layers' mappings (search: fixed), overriding
+	// Order and TimeTile for the layers they name; File is a YAML list
+	// of the same entries, read when the config loads (like Timeloop's
+	// mapping files).
+	Layers []LayerMapping `yaml:"layers" json:"layers"`
+	File   string         `yaml:"file" json:"file"`
+}
+
+// LayerMapping is one layer's fixed mapping.
+type LayerMapping struct {
+	// Layer is the layer's name as reports print it.
+	Layer    string `yaml:"layer" json:"layer"`
+	Order    string `yaml:"order" json:"order"`
+	TimeTile int    `yaml:"time_tile" json:"time_tile"`
+	// Dataflow, when set, is the layer's own dataflow (os, ws, is).
+	Dataflow string `yaml:"dataflow" json:"dataflow"`
+}
+
+// LayerMappingOf is the fixed mapping of the layer named name: its
+// entry, else the config's order and time tile.
+func (m Mapping) LayerMappingOf(name string) LayerMapping {
+	for _, e := range m.Layers {
+		if e.Layer == name {
+			return e
+		}
+	}
+	return LayerMapping{Layer: name, Order: m.Order, TimeTile: m.TimeTile}
 }
 
 // SAT holds the SAT training dataflow switches (docs/sat.md).
@@ -363,6 +390,19 @@ func (c *Config) validate() []fieldError {
 		bad("mapping.order", "loop order %q: want a permutation of R (row folds), C (column folds) and T (time tiles), outermost first, e.g. RCT or TCR", c.Mapping.Order)
 	}
 	intRange("mapping.time_tile", c.Mapping.TimeTile, 0, 1<<30)
+	if (len(c.Mapping.Layers) > 0 || c.Mapping.File != "") && c.Mapping.Search != MappingFixed {
+		bad("mapping.layers", "per-layer mappings are read with mapping.search: fixed, not %s", c.Mapping.Search)
+	}
+	seen := map[string]bool{}
+	for i, e := range c.Mapping.Layers {
+		for _, msg := range e.problems() {
+			bad(fmt.Sprintf("mapping.layers[%d]", i), "%s", msg)
+		}
+		if seen[e.Layer] {
+			bad(fmt.Sprintf("mapping.layers[%d].layer", i), "layer %q has two mappings", e.Layer)
+		}
+		seen[e.Layer] = true
+	}
 	posFloat("buffers.ifmap_kb", c.Buffers.IfmapKB, 1<<20)
 	posFloat("buffers.filter_kb", c.Buffers.FilterKB, 1<<20)
 	posFloat("buffers.ofmap_kb", c.Buffers.OfmapKB, 1<<20)
@@ -519,4 +559,22 @@ func validOrder(s string) bool {
 		return false
 	}
 	return strings.ContainsRune(s, 'R') && strings.ContainsRune(s, 'C') && strings.ContainsRune(s, 'T')
+}
+
+// problems lists what is wrong with a layer mapping.
+func (e LayerMapping) problems() []string {
+	var out []string
+	if e.Layer == "" {
+		out = append(out, "layer: a layer name is needed")
+	}
+	if !validOrder(e.Order) {
+		out = append(out, fmt.Sprintf("order: loop order %q: want a permutation of R, C and T, outermost first, e.g. TCR", e.Order))
+	}
+	if e.TimeTile < 0 {
+		out = append(out, fmt.Sprintf("time_tile: must be 0 (whole) or more, got %d", e.TimeTile))
+	}
+	if _, err := dataflow.Lookup(e.Dataflow); err != nil && e.Dataflow != "" {
+		out = append(out, fmt.Sprintf("dataflow: unknown dataflow %q (allowed: %s)", e.Dataflow, strings.Join(dataflow.Names(), ", ")))
+	}
+	return out
 }

@@ -24,6 +24,9 @@ func SimulateTimeline(cfg *configs.Config, w workloads.Workload, tl *arch.Timeli
 		}
 		return attention.SimulateTimeline(cfg, w, tl)
 	}
+	if err := systolic.CheckLayerMappings(cfg, w); err != nil {
+		return nil, err
+	}
 	return systolic.SimulateTimeline(cfg, w, tl)
 }
 
@@ -57,6 +60,9 @@ func SimulateWithBaselineMemo(cfg *configs.Config, w workloads.Workload, tl *arc
 func simulateMemo(cfg *configs.Config, w workloads.Workload) (*arch.Result, error) {
 	if len(w.Attention) > 0 {
 		return Simulate(cfg, w)
+	}
+	if err := systolic.CheckLayerMappings(cfg, w); err != nil {
+		return nil, err
 	}
 	return systolic.SimulateMemo(cfg, w)
 }

@@ -117,7 +117,36 @@ func presearch(cfg *configs.Config, arr mapping.Array, tasks []searchTask, dfs [
 }
 
 func searchKey(cfg *configs.Config, l workloads.Layer, prob mapping.Problem, dfs []dataflow.Dataflow) string {
-	return fmt.Sprintf("%s|%+v|%+v|%v", ConfigFingerprint(cfg), searchLayerKey(l), prob, dfNames(dfs))
+	k := fmt.Sprintf("%s|%+v|%+v|%v", ConfigFingerprint(cfg), searchLayerKey(l), prob, dfNames(dfs))
+	if cfg.Mapping.Search == configs.MappingFixed {
+		// Layers of one shape may be given different mappings.
+		lm := cfg.Mapping.LayerMappingOf(l.Name)
+		k += fmt.Sprintf("|%s/%d/%s", lm.Order, lm.TimeTile, lm.Dataflow)
+	}
+	return k
+}
+
+// CheckLayerMappings refuses per-layer mappings (mapping.layers or
+// mapping.file) that name no layer of w: a mapping that applies to
+// nothing is a typo, not a choice.
+func CheckLayerMappings(cfg *configs.Config, w workloads.Workload) error {
+	if cfg.Mapping.Search != configs.MappingFixed || len(cfg.Mapping.Layers) == 0 {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, l := range w.Layers {
+		names[l.Name] = true
+	}
+	for _, e := range cfg.Mapping.Layers {
+		if !names[e.Layer] {
+			var some []string
+			for _, l := range w.Layers[:min(6, len(w.Layers))] {
+				some = append(some, l.Name)
+			}
+			return usererr.New("mapping.layers: no layer %q in workload %s (its layers: %s, …)", e.Layer, w.Name, strings.Join(some, ", "))
+		}
+	}
+	return nil
 }
 
 // chooseSchedule picks layer l's schedule among dataflows dfs by the
@@ -128,7 +157,7 @@ func chooseSchedule(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p
 		r := v.(*searched)
 		return r.s, r.choice, nil
 	}
-	cands, err := mapspace(cfg, arr, prob, dfs)
+	cands, err := mapspace(cfg, arr, l.Name, prob, dfs)
 	if err != nil {
 		return nil, arch.MappingChoice{}, err
 	}
@@ -157,8 +186,14 @@ func searchLayerKey(l workloads.Layer) workloads.Layer {
 
 // mapspace lists the candidate schedules: for search best every loop order
 // with every candidate time tile; for the fixed searches their one order.
-func mapspace(cfg *configs.Config, arr mapping.Array, prob mapping.Problem, dfs []dataflow.Dataflow) ([]*mapping.Schedule, error) {
+func mapspace(cfg *configs.Config, arr mapping.Array, layer string, prob mapping.Problem, dfs []dataflow.Dataflow) ([]*mapping.Schedule, error) {
 	var out []*mapping.Schedule
+	if cfg.Mapping.Search == configs.MappingFixed {
+		if df := cfg.Mapping.LayerMappingOf(layer).Dataflow; df != "" {
+			d, _ := dataflow.Lookup(df)
+			dfs = []dataflow.Dataflow{d}
+		}
+	}
 	for _, df := range dfs {
 		p := prob
 		switch cfg.Mapping.Search {
@@ -167,11 +202,12 @@ func mapspace(cfg *configs.Config, arr mapping.Array, prob mapping.Problem, dfs 
 		case configs.MappingRowMajor:
 			p.Order = mapping.OrderRowMajor
 		case configs.MappingFixed:
-			o, err := mapping.ParseOrder(cfg.Mapping.Order)
+			lm := cfg.Mapping.LayerMappingOf(layer)
+			o, err := mapping.ParseOrder(lm.Order)
 			if err != nil {
 				return nil, err
 			}
-			p.Order, p.TimeTile = o, cfg.Mapping.TimeTile
+			p.Order, p.TimeTile = o, lm.TimeTile
 		}
 		whole, err := mapping.New(df, arr, p)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/mapping"
@@ -177,5 +178,44 @@ func TestSCALESimOrderIsColumnFoldsOutside(t *testing.T) {
 	s := jobs[0].plan.(*mapping.Schedule)
 	if f := s.Fold(1); f.Row != 1 || f.Col != 0 {
 		t.Errorf("fold 1 at row %d, column %d; SCALE-Sim's second fold is row 1 of column 0", f.Row, f.Col)
+	}
+}
+
+// A fixed per-layer mapping runs on the layer it names, the config's
+// order and tile on every other layer — also when the memo sees two
+// layers of one shape with different mappings.
+func TestFixedLayerMappings(t *testing.T) {
+	cfg, err := configs.Load("systolic-32x32", []string{"mapping.search=fixed", "memory.prefetch_next_layer=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Mapping.Layers = []configs.LayerMapping{{Layer: "b", Order: "TCR", TimeTile: 64, Dataflow: "os"}}
+	w := workloads.Workload{Name: "w", Layers: []workloads.Layer{
+		workloads.GEMM("a", 300, 64, 200), workloads.GEMM("b", 300, 64, 200), workloads.GEMM("c", 300, 64, 200)}}
+	one, err := Simulate(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo, err := SimulateMemo(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []*arch.Result{one, memo} {
+		a, b, c := r.Layers[0], r.Layers[1], r.Layers[2]
+		if b.Mapping.Order != "TCR" || b.Mapping.TimeTile != 64 || b.Dataflow != "os" {
+			t.Errorf("run %d: layer b ran %s %s/%d, want os TCR/64", i, b.Dataflow, b.Mapping.Order, b.Mapping.TimeTile)
+		}
+		if a.Mapping.Order != "RCT" || c.Mapping.Order != "RCT" || a.Dataflow != "ws" || a.Elapsed != c.Elapsed {
+			t.Errorf("run %d: layers a and c ran %s %s and %s %s, want ws RCT alike", i, a.Dataflow, a.Mapping.Order, c.Dataflow, c.Mapping.Order)
+		}
+	}
+	for i := range one.Layers {
+		if one.Layers[i].Elapsed != memo.Layers[i].Elapsed || one.Layers[i].DRAMReadBytes != memo.Layers[i].DRAMReadBytes {
+			t.Errorf("layer %d: memoized %d cycles %d bytes, one engine %d, %d", i, memo.Layers[i].Elapsed,
+				memo.Layers[i].DRAMReadBytes, one.Layers[i].Elapsed, one.Layers[i].DRAMReadBytes)
+		}
+	}
+	if err := CheckLayerMappings(cfg, workloads.Workload{Name: "x", Layers: w.Layers[:1]}); err == nil {
+		t.Error("a mapping for a layer the workload does not have was accepted")
 	}
 }

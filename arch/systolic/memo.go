@@ -37,18 +37,24 @@ func ConfigFingerprint(cfg *configs.Config) string {
 }
 
 // memoKey is the one place that decides when two layers are the same
-// work: the layer's full description except its name (names do not reach
-// the timing model), the configuration, and the boundary state.
+// work: the layer's full description except its name, the configuration,
+// and the boundary state. A name reaches the timing model only through a
+// per-layer fixed mapping (mapping.layers), which is then in the key.
 type memoKey struct {
-	config string
-	layer  workloads.Layer
-	conv   workloads.ConvGeom // by value: the layer's pointer differs per layer
-	start  BoundaryState
+	config  string
+	layer   workloads.Layer
+	conv    workloads.ConvGeom // by value: the layer's pointer differs per layer
+	start   BoundaryState
+	mapping configs.LayerMapping
 }
 
-func keyOf(cfgPrint string, l workloads.Layer, b BoundaryState) memoKey {
-	l.Name = ""
+func keyOf(cfg *configs.Config, cfgPrint string, l workloads.Layer, b BoundaryState) memoKey {
 	k := memoKey{config: cfgPrint, start: b}
+	if cfg.Mapping.Search == configs.MappingFixed && len(cfg.Mapping.Layers) > 0 {
+		k.mapping = cfg.Mapping.LayerMappingOf(l.Name)
+		k.mapping.Layer = ""
+	}
+	l.Name = ""
 	if l.Conv != nil {
 		k.conv = *l.Conv
 		l.Conv = nil
@@ -137,7 +143,7 @@ func NewLayerMemo(cfg *configs.Config) *LayerMemo {
 // Layer returns l's stats when it starts in state start, and the state it
 // leaves. The stats carry l itself and a StartCycle of 0.
 func (m *LayerMemo) Layer(l workloads.Layer, start BoundaryState) (arch.LayerStats, []arch.ChannelStats, BoundaryState, error) {
-	key := keyOf(m.print, l, start)
+	key := keyOf(m.cfg, m.print, l, start)
 	if e, ok := m.entries[key]; ok {
 		if e.ahead {
 			// Simulated by Precompute: its first use is not a reuse.
@@ -192,7 +198,7 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 	var todo []workloads.Layer
 	seen := map[memoKey]bool{}
 	for _, l := range ls {
-		k := keyOf(m.print, l, start)
+		k := keyOf(m.cfg, m.print, l, start)
 		_, lent := m.borrowed(k)
 		if _, ok := m.entries[k]; !ok && !lent && !seen[k] {
 			seen[k] = true
@@ -231,7 +237,7 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 		}
 		e := out[i].e
 		e.ahead = true
-		m.entries[keyOf(m.print, l, start)] = e
+		m.entries[keyOf(m.cfg, m.print, l, start)] = e
 		m.Simulated++
 		m.Events += e.events
 	}
