@@ -219,3 +219,25 @@ func TestFixedLayerMappings(t *testing.T) {
 		t.Error("a mapping for a layer the workload does not have was accepted")
 	}
 }
+
+// BenchmarkResNet18Search is the default run with the mapper's search
+// each time (its cache cleared): what `sparsesim run` costs a fresh
+// process. BenchmarkResNet18Channel, whose later iterations find every
+// search cached, measures the simulation alone.
+func BenchmarkResNet18Search(b *testing.B) {
+	cfg, err := configs.Load("systolic-32x32", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, _ := workloads.Lookup("resnet18")
+	w, err := m.Build(workloads.Params{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		searchCache.Clear()
+		if _, err := Simulate(cfg, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
