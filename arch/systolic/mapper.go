@@ -323,6 +323,28 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 	// Each simulation costs about what the layer's own run does: the
 	// local search stops after maxSimulations in all.
 	maxSims := cfg.Mapping.Simulate + localSearchSims
+	// Large layers are ranked analytically only: their folds are many and
+	// alike, the fixed latencies the analytic cost misses weigh little
+	// there, and each simulation would cost as much as the layer's own run.
+	size := simSteps(cfg, cs[0].s) // the layer's size: its cheapest candidate to simulate
+	for _, c := range cs[1:] {
+		size = min(size, simSteps(cfg, c.s))
+	}
+	macs := int64(l.M) * int64(l.N) * int64(l.K) * int64(l.Groups)
+	analyticOnly := size > maxSimulatedSteps || macs > maxSimulatedMACs
+	// When every candidate costs the same analytically (a GEMV's streamed
+	// dimension is one short tile: no order reuses more than another),
+	// there is nothing for the simulator to settle.
+	alike := true
+	for _, c := range cs[1:] {
+		if c.estCycles != cs[0].estCycles || c.traffic != cs[0].traffic {
+			alike = false
+			break
+		}
+	}
+	if analyticOnly || alike {
+		maxSims = 0
+	}
 	run := func(c *candidate) error {
 		if !math.IsNaN(c.value) || simulated >= maxSims {
 			return nil
@@ -426,6 +448,15 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 	}
 	c.Why = fmt.Sprintf("best simulated %s of %d candidates: the %d analytically best and their neighbours, %d simulated",
 		cfg.Mapping.Objective, len(cs), min(len(cs), cfg.Mapping.Simulate), n)
+	switch {
+	case alike:
+		c.Value = 0
+		c.Why = fmt.Sprintf("the first of %d candidates that all cost the same analytically", len(cs))
+	case analyticOnly:
+		c.Value = 0
+		c.Why = fmt.Sprintf("analytically best of %d candidates (%d steps and %.3g MACs to simulate each: past the %d steps or %.3g MACs up to which candidates are simulated)",
+			len(cs), size, float64(macs), maxSimulatedSteps, float64(maxSimulatedMACs))
+	}
 	if aborted > 0 {
 		c.Why += fmt.Sprintf(" (%d stopped once slower than the best)", aborted)
 	}
@@ -477,6 +508,26 @@ func ExplainMapping(cfg *configs.Config, w workloads.Workload, layer string) (ar
 		names = append(names[:8], "…")
 	}
 	return arch.MappingChoice{}, nil, usererr.New("--explain-mapping %s: no layer of that name (layers: %s)", layer, strings.Join(names, ", "))
+}
+
+// maxSimulatedSteps and maxSimulatedMACs bound the layers whose
+// candidates are simulated, in simulation steps of the cheapest candidate
+// and in MACs: the convolutions of a CNN at small batch are below both; an
+// LLM prefill GEMM (10¹⁰–10¹¹ MACs) is above, and so is a model's set of
+// MoE expert GEMMs, each of its own token count, searched one by one.
+const (
+	maxSimulatedSteps = 1 << 15
+	maxSimulatedMACs  = 1e10
+)
+
+// simSteps estimates the steps (events) simulating s takes: its folds
+// cut into chunks as the engine cuts them.
+func simSteps(cfg *configs.Config, s *mapping.Schedule) int64 {
+	chunk, err := chunkLen(cfg, s)
+	if err != nil || chunk <= 0 {
+		return math.MaxInt64
+	}
+	return int64(s.NumFolds()) * ((int64(s.TimeTile) + chunk - 1) / chunk)
 }
 
 // localSearchSims bounds the simulations of the local search after the
