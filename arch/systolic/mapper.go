@@ -512,12 +512,12 @@ func ExplainMapping(cfg *configs.Config, w workloads.Workload, layer string) (ar
 
 // maxSimulatedSteps and maxSimulatedMACs bound the layers whose
 // candidates are simulated, in simulation steps of the cheapest candidate
-// and in MACs: the convolutions of a CNN at small batch are below both; an
-// LLM prefill GEMM (10¹⁰–10¹¹ MACs) is above, and so is a model's set of
-// MoE expert GEMMs, each of its own token count, searched one by one.
+// and in MACs: a CNN's convolutions at batch 1 (10⁷–10⁸ MACs) are below
+// both; an LLM prefill GEMM (10⁹–10¹¹), a batch-32 training layer or a
+// model's set of MoE expert GEMMs, each of its own token count, above.
 const (
 	maxSimulatedSteps = 1 << 15
-	maxSimulatedMACs  = 1e10
+	maxSimulatedMACs  = 1e9
 )
 
 // simSteps estimates the steps (events) simulating s takes: its folds
