@@ -69,7 +69,23 @@ type MappingCandidate struct {
 	Chosen    bool    `json:"chosen"`
 }
 
-var searchCache sync.Map // key string → *searched
+// searchCache holds the process's searches (key string → *searched); a
+// long sweep of many configurations would grow it without end, so it
+// starts over past maxCachedSearches (a cleared search is only redone).
+var (
+	searchCache  sync.Map
+	cachedSearch atomic.Int64
+)
+
+const maxCachedSearches = 1 << 12
+
+func cacheSearch(key string, r *searched) {
+	if cachedSearch.Add(1) > maxCachedSearches {
+		searchCache.Clear()
+		cachedSearch.Store(1)
+	}
+	searchCache.Store(key, r)
+}
 
 // searchTask is one layer to search.
 type searchTask struct {
@@ -167,7 +183,7 @@ func chooseSchedule(cfg *configs.Config, arr mapping.Array, l workloads.Layer, p
 	if err != nil {
 		return nil, arch.MappingChoice{}, err
 	}
-	searchCache.Store(key, &searched{best, choice, rows})
+	cacheSearch(key, &searched{best, choice, rows})
 	return best, choice, nil
 }
 
