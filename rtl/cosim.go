@@ -267,6 +267,9 @@ func ModelCycles(s CosimSpec) (compute, elapsed int64, err error) {
 	sets := []string{
 		fmt.Sprintf("pe_array.rows=%d", s.Rows), fmt.Sprintf("pe_array.cols=%d", s.Cols),
 		"dataflow=ws", "dram.model=ideal", "sparsity.nm=" + s.Pattern.String(),
+		// The RTL array runs BuildImages' schedule (mapping.New's row-major
+		// fold order, time whole): the model runs the same, not a search.
+		"mapping.search=rowmajor",
 	}
 	cfg, err := configs.Load(configs.DefaultName, sets)
 	if err != nil {
