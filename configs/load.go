@@ -67,19 +67,29 @@ func Parse(file string, text []byte, sets []string) (*Config, error) {
 	return parse(file, text, sets, nil)
 }
 
+// unmarshalYAML parses text from file into a node tree; a syntax error
+// names the file and line.
+func unmarshalYAML(file string, text []byte) (yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return doc, usererr.New("%s:%s: malformed YAML: %s", file, m[1], m[2])
+		}
+		return doc, usererr.New("%s: malformed YAML: %s", file, msg)
+	}
+	return doc, nil
+}
+
 // parse is Parse with, for non-YAML sources, a map from field path to the
 // line of the original file that set it.
 func parse(file string, text []byte, sets []string, lines map[string]int) (*Config, error) {
 	if bad := binaryAt(text); bad >= 0 {
 		return nil, usererr.New("%s: not a YAML config: binary data at byte %d", file, bad)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return nil, usererr.New("%s:%s: malformed YAML: %s", file, m[1], m[2])
-		}
-		return nil, usererr.New("%s: malformed YAML: %s", file, msg)
+	doc, err := unmarshalYAML(file, text)
+	if err != nil {
+		return nil, err
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
 		// An empty file is almost always a mistake (a truncated write,
@@ -407,13 +417,9 @@ func loadLayerMappings(path string) ([]LayerMapping, error) {
 	if err != nil {
 		return nil, usererr.New("mapping.file %s: %v", path, err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return nil, usererr.New("%s:%s: malformed YAML: %s", path, m[1], m[2])
-		}
-		return nil, usererr.New("%s: malformed YAML: %s", path, msg)
+	doc, err := unmarshalYAML(path, b)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
 		return nil, usererr.New("%s: a mapping file is a YAML list of {layer, order, time_tile, dataflow}", path)

@@ -15,6 +15,7 @@ import (
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy"
+	"github.com/sparsesim/sparsesim/internal/par"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/memory"
@@ -109,23 +110,13 @@ func presearch(cfg *configs.Config, arr mapping.Array, tasks []searchTask, dfs [
 		seen[k] = true
 		todo = append(todo, t)
 	}
-	workers := min(len(todo), runtime.GOMAXPROCS(0))
-	if workers <= 1 {
+	if len(todo) <= 1 || runtime.GOMAXPROCS(0) <= 1 {
 		return nil // the caller's loop searches them in turn
 	}
 	errs := make([]error, len(todo))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(todo); i = int(next.Add(1) - 1) {
-				_, _, errs[i] = chooseSchedule(cfg, arr, todo[i].l, todo[i].prob, dfs)
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(len(todo), func(i int) {
+		_, _, errs[i] = chooseSchedule(cfg, arr, todo[i].l, todo[i].prob, dfs)
+	})
 	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("layer %q: %w", todo[i].l.Name, err)
