@@ -118,7 +118,11 @@ func NewLLM(r *inference.LLMResult) *LLMReport {
 	hz := cfg.ClockMHz * 1e6
 	sec := func(c int64) float64 { return float64(c) / hz }
 	bits := configs.KVDTypeBits[cfg.KVCache.DType]
-	rep := &LLMReport{SchemaVersion: SchemaVersion, Config: Effective(cfg), Model: r.Model, Steps: []LLMStep{},
+	// The model as the run used it: a head_dim the config.json left out
+	// is hidden_size / num_attention_heads, not 0.
+	m := r.Model
+	m.HeadDim = m.HeadSize()
+	rep := &LLMReport{SchemaVersion: SchemaVersion, Config: Effective(cfg), Model: m, Steps: []LLMStep{},
 		LLM: LLMSummary{Phase: o.Phase, Prompt: o.Prompt, Gen: o.Gen, Batch: o.Batch, DecodeSteps: len(r.Steps),
 			KVDType: cfg.KVCache.DType, KVBytesPerTokenLayer: r.Model.KVBytesPerTokenLayer(bits),
 			WeightBytes: r.Footprint.Weights, KVCacheBytes: r.Footprint.KV, ActivationBytes: r.Footprint.Activations,

@@ -128,3 +128,23 @@ func TestRunLLMBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The report's model is the model the run used: llama's config.json has no
+// head_dim, so it is hidden_size / num_attention_heads (128), not 0.
+func TestRunLLMReportsDerivedHeadDim(t *testing.T) {
+	code, out, errs := run(t, "run", "-c", "llm-128x128", "-w", "llama-3.1-8b", "--phase", "decode", "--prompt", "64", "--gen", "2", "-f", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m struct {
+		Model struct {
+			HeadDim int `json:"head_dim"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Model.HeadDim != 128 {
+		t.Errorf("model.head_dim %d, want 4096 / 32 = 128", m.Model.HeadDim)
+	}
+}
