@@ -135,8 +135,10 @@ type LayerMemory struct {
 	Input string `json:"input"`
 	// Bound is what limits the layer: "compute" (the array's cycles are
 	// the longest), "bandwidth" (even the compulsory bytes at peak take
-	// longer than compute) or "capacity" (the compulsory bytes would not,
-	// but the refetches a small buffer causes do).
+	// longer than compute), "capacity" (the compulsory bytes would not,
+	// but the refetches a small buffer causes do) or "burst" (the useful
+	// bytes would not either, but the whole DRAM requests that carry rows
+	// shorter than a request do).
 	Bound string `json:"bound"`
 }
 
@@ -352,8 +354,10 @@ func layerMemory(cfg *configs.Config, s arch.LayerStats) *LayerMemory {
 		switch {
 		case float64(s.CompulsoryReadBytes+s.CompulsoryWriteBytes)/peak > compute:
 			m.Bound = "bandwidth"
-		case float64(m.TransferredBytes)/peak > compute:
+		case float64(s.DRAMReadBytes+s.DRAMWriteBytes)/peak > compute:
 			m.Bound = "capacity"
+		case float64(m.TransferredBytes)/peak > compute:
+			m.Bound = "burst"
 		}
 	}
 	return m
