@@ -159,3 +159,40 @@ func TestConfigValidatesEnergyNames(t *testing.T) {
 		t.Errorf("--set an override: %v", err)
 	}
 }
+
+// DRAM energy is charged on what the bus moves (issue 27, item 4): the
+// useful bytes as dram, the rest of each whole request as
+// dram_burst_waste. GEMM 13×37×29 in os with 64 MB buffers moves 3,584
+// bytes in requests for 1,931 useful ones.
+func TestDRAMEnergyChargesWholeRequests(t *testing.T) {
+	cfg, err := configs.Load("systolic-32x32", []string{"dataflow=os", "buffers.ifmap_kb=65536",
+		"buffers.filter_kb=65536", "buffers.ofmap_kb=65536"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("g", 13, 37, 29)}})
+	l := r.Layers[0]
+	useful := l.DRAMReadBytes + l.DRAMWriteBytes
+	var requests int64
+	for _, tr := range l.Traffic {
+		requests += tr.Requests
+	}
+	moved := requests * int64(cfg.DRAM.RequestBytes)
+	if moved <= useful {
+		t.Fatalf("want burst waste: %d useful, %d moved", useful, moved)
+	}
+	b, err := energy.Estimate(cfg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bit, _ := catalog.Base().DRAMBit("ddr4")
+	if got, want := b.ByComponent["dram"], float64(8*useful)*bit; !near(got, want) {
+		t.Errorf("dram %g pJ, want %g (useful bytes)", got, want)
+	}
+	if got, want := b.ByComponent["dram_burst_waste"], float64(8*(moved-useful))*bit; !near(got, want) {
+		t.Errorf("dram_burst_waste %g pJ, want %g", got, want)
+	}
+	if b.ByClass["dram"] != b.ByComponent["dram"]+b.ByComponent["dram_burst_waste"] {
+		t.Error("the waste is not in the dram class")
+	}
+}

@@ -30,7 +30,7 @@ type Breakdown struct {
 var componentClass = map[string]string{
 	"pe_array": "compute", "registers": "compute", "nm_mux": "compute", "softmax": "compute",
 	"ifmap_sram": "sram", "filter_sram": "sram", "ofmap_sram": "sram", "k_sram": "sram", "v_sram": "sram",
-	"dram":      "dram",
+	"dram": "dram", "dram_burst_waste": "dram",
 	"mask_unit": "other", "topk": "other", "importance": "other", "leakage": "other", "fpga_static": "other",
 }
 
@@ -93,7 +93,17 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 		for i := 0; i < 3; i++ {
 			chip(bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*t.SRAMWord(bufKB[i], wordBits))
 		}
-		b.ByComponent["dram"] += float64(8*(l.DRAMReadBytes+l.DRAMWriteBytes)) * dramBit
+		// The bus moves whole requests: the useful bytes are charged as
+		// "dram", the rest of each request as "dram_burst_waste".
+		useful := l.DRAMReadBytes + l.DRAMWriteBytes
+		var requests int64
+		for _, tr := range l.Traffic {
+			requests += tr.Requests
+		}
+		b.ByComponent["dram"] += float64(8*useful) * dramBit
+		if moved := requests * int64(cfg.DRAM.RequestBytes); moved > useful {
+			b.ByComponent["dram_burst_waste"] += float64(8*(moved-useful)) * dramBit
+		}
 		if l.Pattern != "" && l.Pattern != "dense" {
 			var n, m int
 			fmt.Sscanf(l.Pattern, "%d:%d", &n, &m)
