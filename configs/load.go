@@ -426,6 +426,7 @@ func loadLayerMappings(path string) ([]LayerMapping, error) {
 	}
 	loc := locator{file: path}
 	var out []LayerMapping
+	seen := map[string]bool{}
 	for i, n := range doc.Content[0].Content {
 		var e LayerMapping
 		if err := decodeNode(n, reflect.ValueOf(&e).Elem(), fmt.Sprintf("[%d]", i), loc); err != nil {
@@ -434,6 +435,10 @@ func loadLayerMappings(path string) ([]LayerMapping, error) {
 		if p := e.problems(); len(p) > 0 {
 			return nil, usererr.New("%s: entry %d: %s", loc.at(n.Line), i, p[0])
 		}
+		if seen[e.Layer] {
+			return nil, usererr.New("%s: entry %d: layer %q has two mappings", loc.at(n.Line), i, e.Layer)
+		}
+		seen[e.Layer] = true
 		out = append(out, e)
 	}
 	return out, nil

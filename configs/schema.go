@@ -390,8 +390,14 @@ func (c *Config) validate() []fieldError {
 		bad("mapping.order", "loop order %q: want a permutation of R (row folds), C (column folds) and T (time tiles), outermost first, e.g. RCT or TCR", c.Mapping.Order)
 	}
 	intRange("mapping.time_tile", c.Mapping.TimeTile, 0, 1<<30)
-	if (len(c.Mapping.Layers) > 0 || c.Mapping.File != "") && c.Mapping.Search != MappingFixed {
+	switch {
+	case c.Mapping.Search == MappingFixed:
+	case c.Mapping.File != "":
+		bad("mapping.file", "a mapping file is read with mapping.search: fixed, not %s", c.Mapping.Search)
+	case len(c.Mapping.Layers) > 0:
 		bad("mapping.layers", "per-layer mappings are read with mapping.search: fixed, not %s", c.Mapping.Search)
+	case c.Mapping.Order != "RCT" || c.Mapping.TimeTile != 0:
+		bad("mapping.order", "mapping.order and mapping.time_tile are read with mapping.search: fixed, not %s", c.Mapping.Search)
 	}
 	seen := map[string]bool{}
 	for i, e := range c.Mapping.Layers {

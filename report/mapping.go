@@ -29,7 +29,8 @@ func RenderMappingSearch(w io.Writer, layer string, c arch.MappingChoice, rows [
 	default:
 		return usererr.New("--format %s: --explain-mapping writes table or json", format)
 	}
-	fmt.Fprintf(w, "%s: %s mapping %s (%s), time tile %d × %d\n", layer, c.Search, c.Order, c.Loops, c.TimeTile, c.TimeTiles)
+	fmt.Fprintf(w, "%s: %s mapping %s, time tile %d × %d\n", layer, c.Search, c.Order, c.TimeTile, c.TimeTiles)
+	fmt.Fprintf(w, "loops, outermost first: %s\n", c.Loops)
 	fmt.Fprintf(w, "%s\n", wrap(c.Why, Width))
 	fmt.Fprintf(w, "objective %s; order: R row folds, C column folds, T time tiles,\noutermost first; * the one that runs\n", c.Objective)
 	t := NewTable(w)

@@ -152,7 +152,11 @@ func CheckLayerMappings(cfg *configs.Config, w workloads.Workload) error {
 			for _, l := range w.Layers[:min(6, len(w.Layers))] {
 				some = append(some, l.Name)
 			}
-			return usererr.New("mapping.layers: no layer %q in workload %s (its layers: %s, …)", e.Layer, w.Name, strings.Join(some, ", "))
+			where := "mapping.layers"
+			if cfg.Mapping.File != "" {
+				where = "mapping.layers or mapping.file " + cfg.Mapping.File
+			}
+			return usererr.New("%s: no layer %q in workload %s (its layers: %s, …)", where, e.Layer, w.Name, strings.Join(some, ", "))
 		}
 	}
 	return nil
@@ -236,6 +240,11 @@ func mapspace(cfg *configs.Config, arr mapping.Array, layer string, prob mapping
 				}
 				if tile < s.Extent(df.TimeDim) && o[2] == mapping.LoopTime {
 					continue // tiling the innermost loop only refills the array more often
+				}
+				if slices.ContainsFunc(out, func(x *mapping.Schedule) bool {
+					return x.DF.Name == s.DF.Name && x.P.Order == s.P.Order && x.TimeTile == s.TimeTile
+				}) {
+					continue // a tile New evened out or refused (packed groups stream whole)
 				}
 				out = append(out, s)
 			}

@@ -164,7 +164,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		}
 		// The breakdown reruns --workload once per technique and prints
 		// its own table: none of these reach it.
-		if err := refuseGiven(cmd, "does not apply with --breakdown (it reruns --workload once per technique)", "trace", "timeline", "functional"); err != nil {
+		if err := refuseGiven(cmd, "does not apply with --breakdown (it reruns --workload once per technique)", "trace", "timeline", "functional", "explain-mapping"); err != nil {
 			return err
 		}
 		if err := checkBreakdownFormat(f.format); err != nil {
@@ -336,6 +336,9 @@ func writeOut(cmd *cobra.Command, out string, data []byte) error {
 // runLLM runs an LLM phase: --workload is an LLM zoo name or a Hugging Face
 // config.json.
 func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
+	if err := refuseGiven(cmd, "does not apply to LLM phases: their GEMMs are mapped step by step inside the run (docs/mapping.md); explain a layer of a non-LLM workload", "explain-mapping"); err != nil {
+		return err
+	}
 	kv := cfg.KVSparsity.Method != configs.KVNone
 	if !kv && (f.kvTrace != "" || f.kvReplay != "") {
 		return usererr.New("--kv-trace and --kv-replay need a kv_sparsity.method (--set kv_sparsity.method=...)")
