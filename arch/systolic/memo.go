@@ -20,7 +20,9 @@ import (
 // 12: activations resident across layers, cross-layer prefetch) extends
 // this value, and memoKey with it.
 type BoundaryState struct {
-	// Residency names what is on chip at the start; "drained" today.
+	// Residency names what is on chip at the start: "drained", or
+	// inputHeld (the previous layer's output kept as this input,
+	// StartAfter).
 	Residency string
 	// NextChannel is each operand buffer's next DRAM channel.
 	NextChannel [3]int
