@@ -1,9 +1,11 @@
 package inference
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -44,19 +46,71 @@ func TestLLMMemoEqualsOneEngine(t *testing.T) {
 		if !memo.Memoized || one.Memoized || memo.Reused == 0 {
 			t.Fatalf("%s: memoized %v (reused %d), reference memoized %v", c.model, memo.Memoized, memo.Reused, one.Memoized)
 		}
-		if len(memo.Ops) != len(one.Ops) {
-			t.Fatalf("%s: %d operators memoized, %d on one engine", c.model, len(memo.Ops), len(one.Ops))
-		}
-		for i := range memo.Ops {
-			if !reflect.DeepEqual(memo.Ops[i], one.Ops[i]) {
-				t.Fatalf("%s: operator %d differs:\nmemoized   %+v\none engine %+v", c.model, i, memo.Ops[i], one.Ops[i])
-			}
-		}
-		if !reflect.DeepEqual(memo.Prefill, one.Prefill) || !reflect.DeepEqual(memo.Decode, one.Decode) || !reflect.DeepEqual(memo.Steps, one.Steps) {
-			t.Fatalf("%s: phase totals differ", c.model)
-		}
+		sameRun(t, c.model, memo, one)
 		if memo.Events >= one.Events {
 			t.Errorf("%s: memoized run took %d events, one engine %d", c.model, memo.Events, one.Events)
+		}
+	}
+}
+
+// sameRun fails the test unless a memoized run and its one-engine
+// reference agree operator by operator and in every phase and step total.
+func sameRun(t *testing.T, what string, memo, one *LLMResult) {
+	t.Helper()
+	if len(memo.Ops) != len(one.Ops) {
+		t.Fatalf("%s: %d operators memoized, %d on one engine", what, len(memo.Ops), len(one.Ops))
+	}
+	for i := range memo.Ops {
+		if !reflect.DeepEqual(memo.Ops[i], one.Ops[i]) {
+			t.Fatalf("%s: operator %d differs:\nmemoized   %+v\none engine %+v", what, i, memo.Ops[i], one.Ops[i])
+		}
+	}
+	if !reflect.DeepEqual(memo.Prefill, one.Prefill) || !reflect.DeepEqual(memo.Decode, one.Decode) || !reflect.DeepEqual(memo.Steps, one.Steps) {
+		t.Fatalf("%s: phase totals differ", what)
+	}
+}
+
+// TestLLMMemoEqualsOneEngineEveryPolicy: the memoized generate equals the
+// one-engine run under every memory policy (activations kept on chip or
+// not, next layer prefetched or not) and DRAM model the memo runs on (the
+// detailed model is never memoized), for a dense and a MoE model: with
+// activations kept, a GEMM the one engine finds its input on chip for —
+// across vector operators and from one step to the next — starts from
+// the memo with its input held too. Configurations Memoizable refuses run
+// unmemoized either way.
+func TestLLMMemoEqualsOneEngineEveryPolicy(t *testing.T) {
+	var models []llm.Model
+	for _, name := range []string{"llama-3.2-1b", "olmoe-1b-7b"} {
+		m := zooModel(t, name)
+		// Two layers and a small head: the runs still chain every kind
+		// of GEMM into the next, and take seconds, not a minute.
+		m.NumHiddenLayers, m.VocabSize = 2, 4096
+		models = append(models, m)
+	}
+	for _, dram := range [][]string{{"dram.model=ideal"}, {"dram.model=channel"}, {"dram.model=channel", "dram.channels=4", "dram.bandwidth_gbps=204.8"}} {
+		for _, keep := range []string{"false", "true"} {
+			for _, prefetch := range []string{"false", "true"} {
+				sets := append([]string{"memory.keep_activations=" + keep, "memory.prefetch_next_layer=" + prefetch}, dram...)
+				cfg := loadCfg(t, "llm-128x128", sets...)
+				for _, m := range models {
+					what := fmt.Sprintf("%s %v", m.Name, sets)
+					o := LLMOptions{Phase: PhaseGenerate, Prompt: 8, Gen: 3, Batch: 1, Seed: 3, RecordOps: true}
+					memo, one := memoAndOneEngine(t, cfg, m, o)
+					if memo.Memoized != systolic.Memoizable(cfg) || one.Memoized {
+						t.Fatalf("%s: memoized %v, reference memoized %v; Memoizable %v", what, memo.Memoized, one.Memoized, systolic.Memoizable(cfg))
+					}
+					sameRun(t, what, memo, one)
+					held := 0
+					for _, r := range memo.Ops {
+						if r.Stats.Input == arch.InputFromOnChip {
+							held++
+						}
+					}
+					if (held > 0) != (keep == "true") {
+						t.Errorf("%s: %d operators found their input on chip", what, held)
+					}
+				}
+			}
 		}
 	}
 }

@@ -27,9 +27,13 @@ type runner interface {
 }
 
 type memoRunner struct {
-	cfg     *configs.Config
-	layers  *systolic.LayerMemo
+	cfg    *configs.Config
+	layers *systolic.LayerMemo
+	// state is the boundary state the last GEMM left and prev that GEMM
+	// (nil before the first): with them each GEMM starts as it does on
+	// the one engine runOneEngine puts every GEMM of the run on.
 	state   systolic.BoundaryState
+	prev    *workloads.Layer
 	vectors map[arch.VectorJob]int64
 	gathers map[arch.GatherSummary]int64
 	attns   map[ops.AttnSpec]engineAttention
@@ -68,19 +72,21 @@ func (r *memoRunner) attention(s ops.AttnSpec) (engineAttention, error) {
 	return a, nil
 }
 
-// gemmRuns runs l from the boundary state the last operator left: when
-// it comes back unchanged, every further run starts where this one did
-// and is the table's answer again — counted as the reuses they are, not
-// looked up one by one (a chunked attention repeats its operators tens
-// of times a layer).
+// gemmRuns runs l from the boundary state the last GEMM left, with its
+// input held on chip when the one-engine run keeps the last GEMM's output
+// for it (systolic.StartAfter: memory.keep_activations). When the next run
+// of l would start in the same state, every further run starts where this
+// one did and is the table's answer again — counted as the reuses they
+// are, not looked up one by one (a chunked attention repeats its
+// operators tens of times a layer).
 func (r *memoRunner) gemmRuns(l workloads.Layer, left int) (arch.LayerStats, int, error) {
-	start := r.state
+	start := systolic.StartAfter(r.cfg, r.prev, l, r.state)
 	st, _, end, err := r.layers.Layer(l, start)
 	if err != nil {
 		return st, 0, err
 	}
-	r.state = end
-	if end == start && left > 1 {
+	r.state, r.prev = end, &l
+	if left > 1 && systolic.StartAfter(r.cfg, &l, l, end) == start {
 		r.layers.Reused += int64(left - 1)
 		return st, left, nil
 	}

@@ -20,7 +20,9 @@ import (
 // 12: activations resident across layers, cross-layer prefetch) extends
 // this value, and memoKey with it.
 type BoundaryState struct {
-	// Residency names what is on chip at the start; "drained" today.
+	// Residency names what is on chip at the start: "drained", or
+	// inputHeld (the previous layer's output kept as this input,
+	// StartAfter).
 	Residency string
 	// NextChannel is each operand buffer's next DRAM channel.
 	NextChannel [3]int
@@ -242,6 +244,19 @@ func (m *LayerMemo) Precompute(ls []workloads.Layer, start BoundaryState, worker
 		m.Events += e.events
 	}
 	return nil
+}
+
+// StartAfter is the state layer cur starts in when it runs right after
+// layer prev (nil: cur is the first) on one engine that prev left in
+// state end: end, with cur's input held on chip when KeepsInput says the
+// engine keeps it. Driving a LayerMemo with it gives each layer the start
+// the layers run as one workload on one engine give it.
+func StartAfter(cfg *configs.Config, prev *workloads.Layer, cur workloads.Layer, end BoundaryState) BoundaryState {
+	end.Residency = DrainedStart.Residency
+	if prev != nil && KeepsInput(cfg, *prev, cur) {
+		end.Residency = inputHeld
+	}
+	return end
 }
 
 // boundary reads the state the accelerator is in between layers.

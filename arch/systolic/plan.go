@@ -37,7 +37,6 @@ type layerJob struct {
 // previous inference layer's output has this input's size and fits the
 // ifmap buffer whole).
 func bindMemory(cfg *configs.Config, jobs []layerJob) error {
-	ifmapBytes := int64(cfg.Buffers.IfmapKB * 1024)
 	for i := range jobs {
 		j := &jobs[i]
 		switch p := j.plan.(type) {
@@ -55,15 +54,26 @@ func bindMemory(cfg *configs.Config, jobs []layerJob) error {
 			j.newSteps = func() stepper { return &elementwiseStepper{e: p, lt: lt} }
 		}
 		j.prefetchNext = cfg.Memory.PrefetchNextLayer
-		if i == 0 || !cfg.Memory.KeepActivations {
-			continue
-		}
-		prev, cur := jobs[i-1], jobs[i]
-		out, in := prev.tensors.t[arch.TensorOfmap], cur.tensors.t[arch.TensorIfmap]
-		chain := prev.layer.Phase == "" && cur.layer.Phase == "" && prev.layer.WeightOperand && cur.layer.WeightOperand
-		j.keepInput = chain && out.Elems() == in.Elems() && out.ElemBits == in.ElemBits && out.Size() <= ifmapBytes
+		j.keepInput = i > 0 && KeepsInput(cfg, jobs[i-1].layer, j.layer)
 	}
 	return nil
+}
+
+// KeepsInput reports whether layer cur, run right after layer prev on the
+// same engine, finds its whole input on chip (memory.keep_activations):
+// both are inference layers with a weight operand, and prev's output has
+// cur's input's elements and width and fits the ifmap buffer whole. It is
+// the one rule for a workload on one engine (bindMemory) and for callers
+// that run layers one at a time from a LayerMemo (StartAfter).
+func KeepsInput(cfg *configs.Config, prev, cur workloads.Layer) bool {
+	if !cfg.Memory.KeepActivations || prev.Phase != "" || cur.Phase != "" || !prev.WeightOperand || !cur.WeightOperand {
+		return false
+	}
+	var p, c layerTensors
+	p.setIO(cfg, 0, prev)
+	c.setIO(cfg, 1, cur)
+	out, in := p.t[arch.TensorOfmap], c.t[arch.TensorIfmap]
+	return out.Elems() == in.Elems() && out.ElemBits == in.ElemBits && out.Size() <= int64(cfg.Buffers.IfmapKB*1024)
 }
 
 func arrayOf(cfg *configs.Config) mapping.Array {

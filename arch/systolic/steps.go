@@ -38,26 +38,34 @@ func newLayerTensors(cfg *configs.Config, li int, l workloads.Layer, s *mapping.
 		lt.filterK = lt.keptK
 		lt.meta = s.MetaBits() > 0
 	}
+	lt.setIO(cfg, li, l)
+	fb := wb
+	if l.FilterBits > 0 {
+		fb = l.FilterBits
+	}
+	lt.set(li, arch.TensorFilter, l.Name+".filter", lt.filterK, lt.groupN*g, fb)
+	lt.set(li, arch.TensorMeta, l.Name+".metadata", lt.filterK, lt.groupN*g, max(s.MetaBits(), 1))
+	lt.set(li, arch.TensorPsum, l.Name+".psum", int64(l.M), lt.groupN*g, cfg.AccBits())
+	lt.set(li, arch.TensorExtra, l.Name+".compressed", 1, 1, 8)
+	return lt
+}
+
+// setIO lays out GEMM layer li's input and output, which do not depend on
+// its schedule (keepsInput compares them before any schedule is chosen).
+func (lt *layerTensors) setIO(cfg *configs.Config, li int, l workloads.Layer) {
+	g := int64(l.Groups)
 	inPixels, inChannels := int64(l.M), int64(l.K)*g
 	if c := l.Conv; c != nil {
 		lt.conv = &memory.Conv{Batch: c.Batch, InH: c.InH, InW: c.InW, Channels: c.Channels, FilterH: c.FilterH, FilterW: c.FilterW,
 			Stride: c.Stride, PadH: c.Pad, PadW: c.Pad, OutH: c.OutH, OutW: c.OutW, GroupChannels: c.Channels / l.Groups}
 		inPixels, inChannels = lt.conv.Pixels(), int64(c.Channels)
 	}
-	lt.set(li, arch.TensorIfmap, l.Name+".ifmap", inPixels, inChannels, wb)
-	fb, ob := wb, cfg.OutBits()
-	if l.FilterBits > 0 {
-		fb = l.FilterBits
-	}
+	lt.set(li, arch.TensorIfmap, l.Name+".ifmap", inPixels, inChannels, 8*cfg.WordBytes())
+	ob := cfg.OutBits()
 	if l.OutBits > 0 {
 		ob = l.OutBits
 	}
-	lt.set(li, arch.TensorFilter, l.Name+".filter", lt.filterK, lt.groupN*g, fb)
-	lt.set(li, arch.TensorMeta, l.Name+".metadata", lt.filterK, lt.groupN*g, max(s.MetaBits(), 1))
-	lt.set(li, arch.TensorOfmap, l.Name+".ofmap", int64(l.M), lt.groupN*g, ob)
-	lt.set(li, arch.TensorPsum, l.Name+".psum", int64(l.M), lt.groupN*g, cfg.AccBits())
-	lt.set(li, arch.TensorExtra, l.Name+".compressed", 1, 1, 8)
-	return lt
+	lt.set(li, arch.TensorOfmap, l.Name+".ofmap", int64(l.M), int64(l.N)*g, ob)
 }
 
 // set lays out tensor kind of layer li: its ID is unique per layer and
