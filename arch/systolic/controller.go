@@ -87,7 +87,7 @@ func (c *Controller) beginLayer() {
 		in := j.tensors.t[arch.TensorIfmap]
 		c.bufs[dataflow.Ifmap].ReadBuf.Hold(in, in.All())
 		st.Input = arch.InputFromOnChip
-		st.CompulsoryReadBytes -= in.Size()
+		st.CompulsoryReadBytes -= j.tensors.touchedInput()
 	}
 	holdFilter(c.bufs[dataflow.Filter].ReadBuf, j, st)
 	if j.maskGroups > 0 {

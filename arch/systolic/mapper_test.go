@@ -241,3 +241,31 @@ func BenchmarkResNet18Search(b *testing.B) {
 		}
 	}
 }
+
+// Compulsory traffic is the input the layer touches (issue 27, item 2): a
+// 1×1 stride-2 conv reads a quarter of its input, so that quarter is its
+// compulsory input, and under any mapping it moves at least that much.
+func TestCompulsoryIsTheTouchedInput(t *testing.T) {
+	l, err := workloads.ConvSpec{Name: "down", IfmapH: 56, IfmapW: 56, FilterH: 1, FilterW: 1,
+		Channels: 64, Filters: 128, Stride: 2}.Lower()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load("systolic-32x32", []string{"memory.keep_activations=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Simulate(cfg, workloads.Workload{Name: "w", Layers: []workloads.Layer{l}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Layers[0]
+	input := int64(28 * 28 * 64) // the stride-2 pixels, every channel, 1 byte each
+	weights := int64(64 * 128)
+	if got, want := s.CompulsoryReadBytes, input+weights; got != want {
+		t.Errorf("compulsory read %d bytes, want the touched input %d + weights %d", got, input, weights)
+	}
+	if moved := s.DRAMReadBytes; moved < s.CompulsoryReadBytes {
+		t.Errorf("moved %d bytes, under the compulsory %d", moved, s.CompulsoryReadBytes)
+	}
+}

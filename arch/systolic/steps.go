@@ -24,6 +24,7 @@ type layerTensors struct {
 	// windows caches conv input windows: a window is the same for every
 	// column fold of a row fold and time range, and costly to derive.
 	windows map[[5]int64]memory.Region
+	touched int64 // touchedInput, once computed
 }
 
 // newLayerTensors lays out layer li's tensors: the input (the real conv
@@ -118,9 +119,31 @@ func (lt *layerTensors) outRegion(g int, m0, m1, n0, n1 int64) memory.Region {
 	return memory.Box(m0, m1, int64(g)*lt.groupN+n0, int64(g)*lt.groupN+n1)
 }
 
-// compulsory is each tensor once: input, weights (+ metadata), output.
+// touchedInput is the input bytes the layer's computation reads: the
+// whole operand for a GEMM; for a convolution the union of every output's
+// windows, which a stride larger than the filter (a 1×1 stride-2
+// downsample reads a quarter of its input) leaves short of the tensor.
+func (lt *layerTensors) touchedInput() int64 {
+	in := lt.t[arch.TensorIfmap]
+	if lt.conv == nil {
+		return in.Size()
+	}
+	if lt.touched == 0 {
+		cv := *lt.conv
+		m := int64(cv.Batch) * int64(cv.OutH) * int64(cv.OutW)
+		var r memory.Region
+		for g := range cv.Channels / max(1, cv.GroupChannels) {
+			r = memory.Union(r, cv.Window(g, 0, m, 0, lt.groupK))
+		}
+		lt.touched = in.Bytes(r.Elems())
+	}
+	return lt.touched
+}
+
+// compulsory is each tensor once: the input the layer touches, weights
+// (+ metadata), output.
 func (lt *layerTensors) compulsory() (read, write int64) {
-	read = lt.t[arch.TensorIfmap].Size() + lt.t[arch.TensorFilter].Size()
+	read = lt.touchedInput() + lt.t[arch.TensorFilter].Size()
 	if lt.meta {
 		read += lt.t[arch.TensorMeta].Size()
 	}
