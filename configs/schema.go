@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparsesim/sparsesim/dataflow"
 	"github.com/sparsesim/sparsesim/energy/catalog"
+	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
 	"github.com/sparsesim/sparsesim/workloads/nm"
@@ -559,12 +560,11 @@ func contains(list []string, s string) bool {
 
 func sortedKeys(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
-// validOrder reports whether s is a permutation of R, C and T.
+// validOrder reports whether s is a loop order mapping reads (a
+// permutation of R, C and T, outermost first).
 func validOrder(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	return strings.ContainsRune(s, 'R') && strings.ContainsRune(s, 'C') && strings.ContainsRune(s, 'T')
+	_, err := mapping.ParseOrder(s)
+	return err == nil && s == strings.ToUpper(strings.TrimSpace(s))
 }
 
 // problems lists what is wrong with a layer mapping.
