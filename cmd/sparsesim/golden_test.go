@@ -36,7 +36,7 @@ const goldenFile = "testdata/golden_outputs.txt"
 var hostKeys = map[string]bool{
 	"wall_seconds": true, "events_per_second": true, "simulated_cycles_per_second": true,
 	"kernel_seconds": true, "cpu_seconds": true, "cpu_energy_j": true,
-	"build_cached": true, "build_seconds": true,
+	"build_cached": true, "build_seconds": true, "cpu_threads": true,
 }
 
 // commandHostKeys adds keys that are host-derived only in one command:
@@ -185,8 +185,10 @@ func goldenHash(t *testing.T, cmd string, ref, out string) (string, error) {
 		return "", fmt.Errorf("exit %d: %s", code, stderr.String())
 	}
 	h := sha256.New()
-	// Paths under $OUT differ per run; hash them as written in the file.
+	// Paths under $OUT differ per run and $REF per machine (a workload's
+	// source names its file); hash them as written in the golden file.
 	printed := bytes.ReplaceAll(stdout.Bytes(), []byte(out), []byte("$OUT"))
+	printed = bytes.ReplaceAll(printed, []byte(ref), []byte("$REF"))
 	h.Write(normalizeOutput(t, printed, drop))
 	if dump := os.Getenv("GOLDEN_DUMP"); dump != "" {
 		os.WriteFile(filepath.Join(dump, fmt.Sprintf("%x.out", sha256.Sum256([]byte(cmd)))), normalizeOutput(t, printed, drop), 0o644)
