@@ -133,6 +133,15 @@ type PEArray struct {
 	Rows  int    `yaml:"rows" json:"rows"`
 	Cols  int    `yaml:"cols" json:"cols"`
 	DType string `yaml:"dtype" json:"dtype"`
+	// WeightBuffers is the stationary-operand registers a PE holds: 1,
+	// or 2 for a shadow weight that loads while the active one computes
+	// (TPU v1's weight double-buffering), so a fold's preload hides behind
+	// the previous fold and consecutive folds' wavefronts follow each other
+	// (docs/mapping.md, "Weight double-buffering").
+	WeightBuffers int `yaml:"weight_buffers" json:"weight_buffers"`
+	// Units is the number of identical matrix units (each a rows×cols
+	// array) that share the buffers and DRAM through the interconnect.
+	Units int `yaml:"units" json:"units"`
 }
 
 // Buffers are the three on-chip operand SRAMs.
@@ -326,7 +335,7 @@ func (c *Config) LatencyCycles() int64 {
 func defaults() Config {
 	return Config{
 		Name: "custom", Engine: "systolic", ClockMHz: 1000,
-		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8"},
+		PEArray:  PEArray{Rows: 32, Cols: 32, DType: "int8", WeightBuffers: 1, Units: 1},
 		Dataflow: "ws",
 		Mapping:  Mapping{Search: MappingBest, Objective: "cycles", Simulate: 3, Tolerance: 0.01, Order: "RCT"},
 		Buffers:  Buffers{IfmapKB: 64, FilterKB: 64, OfmapKB: 64, DoubleBuffered: true},
@@ -371,6 +380,8 @@ func (c *Config) validate() []fieldError {
 	posFloat("clock_mhz", c.ClockMHz, 100000)
 	intRange("pe_array.rows", c.PEArray.Rows, 1, 4096)
 	intRange("pe_array.cols", c.PEArray.Cols, 1, 4096)
+	intRange("pe_array.weight_buffers", c.PEArray.WeightBuffers, 1, 2)
+	intRange("pe_array.units", c.PEArray.Units, 1, 64)
 	if _, ok := dtypeBytes[c.PEArray.DType]; !ok {
 		bad("pe_array.dtype", "unknown data type %q (allowed: %s)", c.PEArray.DType, strings.Join(DTypes, ", "))
 	}
