@@ -75,6 +75,18 @@ type LayerStats struct {
 	Pattern       string // the N:M pattern executed, or dense
 	// Mapping is the temporal mapping the layer ran and how it was chosen.
 	Mapping MappingChoice
+	// Units is each matrix unit's share (several units only);
+	// ComputeCycles is then the busiest unit's.
+	Units []UnitStats
+}
+
+// UnitStats is what one matrix unit did in a layer.
+type UnitStats struct {
+	MACs          int64
+	ComputeCycles int64 // cycles with a step in the unit's array
+	// InterconnectBytes crossed the unit's crossbar port: operands in,
+	// outputs out.
+	InterconnectBytes int64
 }
 
 // MappingChoice is a layer's temporal mapping and the search that chose

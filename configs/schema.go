@@ -25,7 +25,9 @@ type Config struct {
 	Engine   string  `yaml:"engine" json:"engine"`
 	ClockMHz float64 `yaml:"clock_mhz" json:"clock_mhz"`
 	PEArray  PEArray `yaml:"pe_array" json:"pe_array"`
-	Dataflow string  `yaml:"dataflow" json:"dataflow"`
+	// Interconnect joins several matrix units to the shared buffers.
+	Interconnect Interconnect `yaml:"interconnect" json:"interconnect"`
+	Dataflow     string       `yaml:"dataflow" json:"dataflow"`
 	// Mapping chooses each layer's loop order and tiles (docs/mapping.md).
 	Mapping   Mapping   `yaml:"mapping" json:"mapping"`
 	Buffers   Buffers   `yaml:"buffers" json:"buffers"`
@@ -142,6 +144,26 @@ type PEArray struct {
 	// Units is the number of identical matrix units (each a rows×cols
 	// array) that share the buffers and DRAM through the interconnect.
 	Units int `yaml:"units" json:"units"`
+}
+
+// Interconnect is the crossbar between the shared buffers and the matrix
+// units (read only with pe_array.units above 1): each unit has a port of
+// PortBytesPerCycle (0: matched to what the unit's edges take, (rows +
+// cols) operand words a cycle) and LatencyCycles from buffer to unit.
+type Interconnect struct {
+	PortBytesPerCycle float64 `yaml:"port_bytes_per_cycle" json:"port_bytes_per_cycle"`
+	LatencyCycles     int     `yaml:"latency_cycles" json:"latency_cycles"`
+}
+
+// PEs is the processing elements of every matrix unit.
+func (c *Config) PEs() int { return c.PEArray.Rows * c.PEArray.Cols * c.PEArray.Units }
+
+// PortBytes is a unit's port width in bytes a cycle.
+func (c *Config) PortBytes() float64 {
+	if c.Interconnect.PortBytesPerCycle > 0 {
+		return c.Interconnect.PortBytesPerCycle
+	}
+	return float64((c.PEArray.Rows + c.PEArray.Cols) * c.WordBytes())
 }
 
 // Buffers are the three on-chip operand SRAMs.
@@ -382,11 +404,21 @@ func (c *Config) validate() []fieldError {
 	intRange("pe_array.cols", c.PEArray.Cols, 1, 4096)
 	intRange("pe_array.weight_buffers", c.PEArray.WeightBuffers, 1, 2)
 	intRange("pe_array.units", c.PEArray.Units, 1, 64)
+	if c.Interconnect.PortBytesPerCycle < 0 || c.Interconnect.PortBytesPerCycle > 1<<20 {
+		bad("interconnect.port_bytes_per_cycle", "must be 0 (matched to the unit) or a number up to %d, got %g", 1<<20, c.Interconnect.PortBytesPerCycle)
+	}
+	intRange("interconnect.latency_cycles", c.Interconnect.LatencyCycles, 0, 1<<16)
+	if c.PEArray.Units == 1 && c.Interconnect != (Interconnect{}) {
+		bad("interconnect", "is read only with pe_array.units above 1 (one unit sits on the buffers directly)")
+	}
 	if _, ok := dtypeBytes[c.PEArray.DType]; !ok {
 		bad("pe_array.dtype", "unknown data type %q (allowed: %s)", c.PEArray.DType, strings.Join(DTypes, ", "))
 	}
 	if _, err := dataflow.Lookup(c.Dataflow); err != nil && c.Dataflow != DataflowAuto {
 		bad("dataflow", "unknown dataflow %q (allowed: %s, auto)", c.Dataflow, strings.Join(dataflow.Names(), ", "))
+	}
+	if c.PEArray.WeightBuffers == 2 && strings.EqualFold(c.Dataflow, "os") {
+		bad("pe_array.weight_buffers", "a shadow weight register needs a dataflow that preloads (ws, is, auto); os keeps its outputs in the PEs")
 	}
 	if !slices.Contains(MappingSearches, c.Mapping.Search) {
 		bad("mapping.search", "unknown search %q (allowed: %s)", c.Mapping.Search, strings.Join(MappingSearches, ", "))

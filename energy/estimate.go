@@ -127,7 +127,7 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 		chip("topk", float64(a.TopKCompares)*perElem)
 	}
 	seconds := float64(elapsed) / (cfg.ClockMHz * 1e6)
-	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	pes := float64(cfg.PEs())
 	sramKiB := cfg.Buffers.IfmapKB + cfg.Buffers.FilterKB + cfg.Buffers.OfmapKB
 	leakMW := pes*t["leak_pe_mw"].PJ + sramKiB*t["leak_sram_kib_mw"].PJ
 	b.ByComponent["leakage"] = leakMW * scale * seconds * 1e9 // mW·s = 1e9 pJ

@@ -87,10 +87,18 @@ func TestLLMMemoEqualsOneEngineEveryPolicy(t *testing.T) {
 		m.NumHiddenLayers, m.VocabSize = 2, 4096
 		models = append(models, m)
 	}
+	type policy struct{ dram, array []string }
+	var policies []policy
 	for _, dram := range [][]string{{"dram.model=ideal"}, {"dram.model=channel"}, {"dram.model=channel", "dram.channels=4", "dram.bandwidth_gbps=204.8"}} {
+		policies = append(policies, policy{dram: dram})
+	}
+	// Shadow weights and several units (issue 26) on the channel DRAM.
+	policies = append(policies, policy{dram: []string{"dram.model=channel"},
+		array: []string{"pe_array.weight_buffers=2", "pe_array.units=4", "interconnect.latency_cycles=2"}})
+	for _, pol := range policies {
 		for _, keep := range []string{"false", "true"} {
 			for _, prefetch := range []string{"false", "true"} {
-				sets := append([]string{"memory.keep_activations=" + keep, "memory.prefetch_next_layer=" + prefetch}, dram...)
+				sets := append(append([]string{"memory.keep_activations=" + keep, "memory.prefetch_next_layer=" + prefetch}, pol.dram...), pol.array...)
 				cfg := loadCfg(t, "llm-128x128", sets...)
 				for _, m := range models {
 					what := fmt.Sprintf("%s %v", m.Name, sets)

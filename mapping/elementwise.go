@@ -7,6 +7,10 @@ type Plan interface {
 	NumFolds() int
 	Fold(i int) Fold
 	MappingEfficiency() float64
+	// Array is the array the plan runs on; NewPipeline times its folds
+	// on one of the array's units.
+	Array() Array
+	NewPipeline() *FoldPipeline
 }
 
 // Elementwise is a streaming element-wise pass over Elems values (the
@@ -63,3 +67,12 @@ func (e *Elementwise) MappingEfficiency() float64 {
 
 // ChunkElems is the elements per chunk (the last may be shorter).
 func (e *Elementwise) ChunkElems() int64 { return e.chunk }
+
+// Array implements Plan.
+func (e *Elementwise) Array() Array { return e.Arr }
+
+// NewPipeline implements Plan: an element-wise pass neither preloads nor
+// drains (FoldPipeline.Fixed).
+func (e *Elementwise) NewPipeline() *FoldPipeline {
+	return NewFoldPipeline(e.Arr.Rows, e.Arr.Cols, false, false)
+}

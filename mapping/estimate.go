@@ -225,6 +225,9 @@ func (s *Schedule) EstimateCycles(bytesPerCycle float64) int64 {
 	if bytesPerCycle <= 0 {
 		return c
 	}
+	if s.pipelined() {
+		return s.pipelineCycles(bytesPerCycle)
+	}
 	if n := s.NumFolds(); n <= maxFoldWalk {
 		var total float64
 		for i := range n {

@@ -24,7 +24,20 @@ type Array struct {
 	// memory model keeps resident tiles in the whole buffer); 0 means
 	// SlotBytes.
 	KeepBytes [3]int64
+	// WeightBuffers is the stationary registers per PE (2: a shadow
+	// weight, FoldPipeline); Units the matrix units folds are dealt to
+	// in turn (0 or 1: one).
+	WeightBuffers, Units int
 }
+
+// UnitCount is the matrix units, at least one.
+func (a Array) UnitCount() int { return max(1, a.Units) }
+
+// UnitOf is the matrix unit fold i of a layer runs on: consecutive folds
+// of the loop order go to consecutive units, so the innermost fold loop
+// is the dimension a GEMM is split along (C: N, T: M, R: K, the partial
+// sums meeting in the shared accumulator).
+func (a Array) UnitOf(fold int) int { return fold % a.UnitCount() }
 
 // keep is operand o's capacity for reuse.
 func (a Array) keep(o dataflow.Operand) int64 {
@@ -440,8 +453,13 @@ func (s *Schedule) MappingEfficiency() float64 {
 }
 
 // ComputeCycles is the sum of fold cycles of the whole layer (packing
-// changes only the fold count; the last time tile may be shorter).
+// changes only the fold count; the last time tile may be shorter). With a
+// shadow weight register or several units it is the pipelined time of
+// the folds with every operand on chip (FoldPipeline).
 func (s *Schedule) ComputeCycles() int64 {
+	if s.pipelined() {
+		return s.pipelineCycles(0)
+	}
 	t := s.extent[s.DF.TimeDim]
 	if s.Pack > 1 || s.TimeTiles == 1 {
 		return int64(s.NumFolds()) * s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, t)
@@ -450,6 +468,40 @@ func (s *Schedule) ComputeCycles() int64 {
 	perPass := int64(s.TimeTiles-1)*s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, s.TimeTile) +
 		s.DF.FoldCycles(s.Arr.Rows, s.Arr.Cols, last)
 	return perPass * int64(s.RowFold*s.ColFold*s.P.Groups)
+}
+
+// Shadow reports whether folds run with a shadow weight register: two
+// weight buffers and a dataflow that preloads.
+func (s *Schedule) Shadow() bool { return s.Arr.WeightBuffers >= 2 && s.DF.Preloads() }
+
+// pipelined: the schedule's time is not the plain sum of its folds.
+func (s *Schedule) pipelined() bool { return s.Shadow() || s.Arr.UnitCount() > 1 }
+
+// pipelineCycles runs the folds through one FoldPipeline per unit, each
+// fold's operands on chip once the DRAM has moved them (bytesPerCycle ≤ 0:
+// at once), transfers one after another on the shared DRAM. Past
+// maxFoldWalk folds the walked part is scaled to the whole layer.
+func (s *Schedule) pipelineCycles(bytesPerCycle float64) int64 {
+	n := s.NumFolds()
+	walk := min(n, maxFoldWalk)
+	units := make([]*FoldPipeline, s.Arr.UnitCount())
+	for u := range units {
+		units[u] = NewFoldPipeline(s.Arr.Rows, s.Arr.Cols, s.DF.Preloads(), s.Shadow())
+	}
+	var ready float64
+	var done int64
+	for i := range walk {
+		f := s.Fold(i)
+		if bytesPerCycle > 0 {
+			ready += float64(f.FetchTransfer[0]+f.FetchTransfer[1]+f.FetchTransfer[2]+f.MetadataFetch+f.WriteTransfer) / bytesPerCycle
+		}
+		c := units[s.Arr.UnitOf(i)].Chunk(int64(ready), true, true, int64(f.T1-f.T0))
+		done = max(done, c.Done, int64(ready))
+	}
+	if walk < n {
+		return int64(float64(done) * float64(n) / float64(walk))
+	}
+	return done
 }
 
 // KeptK is K as the array sees it (N:M-compressed when the dataflow

@@ -83,9 +83,16 @@ type LLMClass struct {
 	// ArithmeticIntensity is 2·work per DRAM byte (FLOP/B); 0 when the
 	// class moves no DRAM bytes.
 	ArithmeticIntensity float64 `json:"arithmetic_intensity"`
-	// RooflineBound is "memory" when moving the bytes at peak bandwidth
-	// takes longer than the work at peak compute, else "compute".
-	RooflineBound      string  `json:"roofline_bound"`
+	// RooflineBound names the longest of three bounds: "compute" (the
+	// work at peak MACs), "memory" (the DRAM bytes at peak bandwidth) and
+	// "array_load" (the weight and KV elements through the arrays' edges,
+	// ArrayLoadCycles).
+	RooflineBound string `json:"roofline_bound"`
+	// ArrayLoadCycles is the weight and KV operand bytes over what the
+	// arrays take in a cycle: units × max(rows, cols) operand words (one
+	// element per edge PE a cycle, whichever edge the dataflow loads
+	// through); 0 for the vector class.
+	ArrayLoadCycles    int64   `json:"array_load_cycles"`
 	RooflineCycles     int64   `json:"roofline_cycles"`
 	RooflineEfficiency float64 `json:"roofline_efficiency"`
 }
@@ -179,7 +186,8 @@ func nearestRank(sorted []int64, p int) int64 {
 func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase {
 	hz := cfg.ClockMHz * 1e6
 	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes}
-	macsPerCycle := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	macsPerCycle := float64(cfg.PEs())
+	loadPerCycle := float64(cfg.PEArray.Units*max(cfg.PEArray.Rows, cfg.PEArray.Cols)) * float64(cfg.WordBytes())
 	vecPerCycle := float64(cfg.Vector.Lanes * cfg.Vector.OpsPerCycle)
 	bytesPerCycle := cfg.BytesPerCycle() * float64(cfg.DRAM.Channels)
 	for i, c := range p.Classes {
@@ -203,11 +211,19 @@ func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase
 				memory = float64(b) / bytesPerCycle
 			}
 		}
+		load := 0.0
+		if cl.Class != ops.ClassVector {
+			load = float64(c.Bytes.Weights+c.Bytes.KV) / loadPerCycle
+			cl.ArrayLoadCycles = int64(load + 0.5)
+		}
 		cl.RooflineBound = "compute"
-		if memory > compute {
+		switch {
+		case load > compute && load > memory:
+			cl.RooflineBound = "array_load"
+		case memory > compute:
 			cl.RooflineBound = "memory"
 		}
-		cl.RooflineCycles = int64(max(memory, compute) + 0.5)
+		cl.RooflineCycles = int64(max(memory, compute, load) + 0.5)
 		if c.Cycles > 0 {
 			cl.RooflineEfficiency = float64(cl.RooflineCycles) / float64(c.Cycles)
 		}
@@ -274,10 +290,7 @@ func (r *LLMReport) Table(w io.Writer) error {
 		tb := NewTable(w)
 		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "roofline")
 		for _, cl := range p.Classes {
-			bound := "cmp"
-			if cl.RooflineBound == "memory" {
-				bound = "mem"
-			}
+			bound := map[string]string{"compute": "cmp", "memory": "mem", "array_load": "load"}[cl.RooflineBound]
 			_ = tb.Append(cl.Class, compactSeconds(cl.Seconds), fmt.Sprintf("%.1f", 100*cl.Share),
 				compactBytes(cl.DRAMBytes.Weights), compactBytes(cl.DRAMBytes.KV), compactBytes(cl.DRAMBytes.Activations),
 				fmt.Sprintf("%.3g", cl.ArithmeticIntensity), fmt.Sprintf("%s %.0f%%", bound, 100*cl.RooflineEfficiency))
@@ -287,7 +300,8 @@ func (r *LLMReport) Table(w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
-	fmt.Fprintln(w, "(mem/cmp) and the share of it reached (docs/report.md)")
+	fmt.Fprintln(w, "(mem: DRAM, cmp: MACs, load: weights into the arrays) and the share of it")
+	fmt.Fprintln(w, "reached (docs/report.md)")
 	if r.MoE != nil {
 		if err := r.MoE.Table(w); err != nil {
 			return err

@@ -115,6 +115,8 @@ type Layer struct {
 	// Mapping is the temporal mapping the layer ran and why the mapper
 	// chose it (docs/mapping.md); absent for engines without a mapper.
 	Mapping *arch.MappingChoice `json:"mapping,omitempty"`
+	// Units is each matrix unit's share (pe_array.units above 1).
+	Units []UnitReport `json:"units,omitempty"`
 }
 
 // LayerMemory is one layer's traffic as the memory model booked it.
@@ -187,11 +189,21 @@ func Effective(cfg *configs.Config) *configs.Config {
 	return &c
 }
 
+// UnitReport is one matrix unit's part of a layer.
+type UnitReport struct {
+	MACs          int64   `json:"macs"`
+	ComputeCycles int64   `json:"compute_cycles"`
+	Utilization   float64 `json:"utilization"` // MACs over the layer's cycles × the unit's PEs
+	// InterconnectBytes crossed the unit's crossbar port (operands in,
+	// outputs out).
+	InterconnectBytes int64 `json:"interconnect_bytes"`
+}
+
 // New derives the report from a result; base, if not nil, is the same run
 // with dense weights, for the speedup columns.
 func New(r *arch.Result, base *arch.Result) (*Report, error) {
 	cfg := r.Config
-	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols)
+	pes := float64(cfg.PEs())
 	if r.Attention != nil {
 		// The attention engine's multipliers are its Q×K and prob×V
 		// modules' (the shipped configs also set pe_array to their sum);
@@ -228,6 +240,11 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		if s.Mapping.Search != "" {
 			mc := s.Mapping
 			l.Mapping = &mc
+		}
+		for _, u := range s.Units {
+			l.Units = append(l.Units, UnitReport{MACs: u.MACs, ComputeCycles: u.ComputeCycles,
+				Utilization:       utilization(u.MACs, s.Cycles(), float64(cfg.PEArray.Rows*cfg.PEArray.Cols)),
+				InterconnectBytes: u.InterconnectBytes})
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
 		if r.Attention == nil {

@@ -20,7 +20,7 @@ var ScaleSimFiles = []string{"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETA
 // in the JSON only (memory.read_bytes.psum).
 func WriteScaleSim(dir string, r *Report) error {
 	wb := float64(r.Config.WordBytes())
-	pes := float64(r.Config.PEArray.Rows * r.Config.PEArray.Cols)
+	pes := float64(r.Config.PEs())
 	var comp, bw, det bytes.Buffer
 	comp.WriteString("LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n")
 	bw.WriteString("LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n")

@@ -52,7 +52,7 @@ func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 // never 0.
 func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 	s := rep.LLM
-	out := &Metrics{PEs: cfg.PEArray.Rows * cfg.PEArray.Cols, Seconds: s.TPOTSeconds}
+	out := &Metrics{PEs: cfg.PEs(), Seconds: s.TPOTSeconds}
 	for _, p := range rep.Phases {
 		if p.Name == inference.PhaseDecode {
 			out.Cycles = p.Cycles

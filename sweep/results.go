@@ -135,7 +135,7 @@ func IsMetric(name string) bool {
 
 func metricsOf(rep *report.Report) Metrics {
 	t := rep.Total
-	m := Metrics{PEs: rep.Config.PEArray.Rows * rep.Config.PEArray.Cols, Cycles: t.Cycles, StallCycles: ptr(t.StallCycles),
+	m := Metrics{PEs: rep.Config.PEs(), Cycles: t.Cycles, StallCycles: ptr(t.StallCycles),
 		Utilization: ptr(t.Utilization), Seconds: t.Seconds, DRAMReadBytes: ptr(t.DRAMReadBytes), DRAMWriteBytes: ptr(t.DRAMWriteBytes),
 		DRAMBytes: ptr(float64(t.DRAMReadBytes + t.DRAMWriteBytes)),
 		EnergyPJ:  ptr(t.EnergyPJ), GOPS: ptr(t.GOPS), GOPSPerW: ptr(t.GOPSPerW)}

@@ -1,10 +1,14 @@
 package systolic
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/sarchlab/akita/v4/sim"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/memory"
 )
 
@@ -13,6 +17,21 @@ type stepState struct {
 	st      step
 	idx     int
 	pending int
+	unit    int
+	issued  bool
+}
+
+// unitState is one matrix unit: its fold pipeline, whether it is busy
+// (one weight register: a step at a time), and what it did this layer.
+type unitState struct {
+	pipe      *mapping.FoldPipeline
+	busy      bool
+	busyUntil int64
+	compute   int64 // cycles with a step in the array
+	macs      int64
+	portFree  int64 // the crossbar port's next free cycle
+	portBytes int64
+	track     string
 }
 
 // Controller walks each layer's steps: it requests step s+1's operands
@@ -30,9 +49,16 @@ type Controller struct {
 	jobs []layerJob
 	cur  int
 
-	steps             stepper
-	exhausted         bool
-	inflight          []*stepState
+	steps     stepper
+	exhausted bool
+	inflight  []*stepState // requested, until their operand slot frees
+	units     []unitState
+	draining  int // issued steps whose outputs have not left
+	// xbarLatency and xbarBytes are the crossbar's latency and a port's
+	// bytes a cycle (several units only).
+	xbarLatency int64
+	xbarBytes   float64
+	// computing: the array waits for the mask unit.
 	computing         bool
 	outstandingWrites int
 	prefetched        bool // the next layer's first weights were requested
@@ -76,6 +102,7 @@ func (c *Controller) beginLayer() {
 		Pattern:           j.pattern.String(),
 		Input:             arch.InputFromDRAM,
 	})
+	c.resetUnits(j)
 	st := c.stats()
 	st.CompulsoryReadBytes, st.CompulsoryWriteBytes = j.tensors.compulsory()
 	// Layer boundary: data of earlier layers is dead, except the previous
@@ -97,6 +124,28 @@ func (c *Controller) beginLayer() {
 		st.MaskGroups, st.MaskM = j.maskGroups, j.pattern.M
 	}
 	c.progress()
+}
+
+// resetUnits starts each unit's pipeline for layer j at the current
+// cycle: layers do not overlap.
+func (c *Controller) resetUnits(j *layerJob) {
+	n := j.plan.Array().UnitCount()
+	if len(c.units) != n {
+		c.units = make([]unitState, n)
+	}
+	now := c.Now()
+	for i := range c.units {
+		u := &c.units[i]
+		track := u.track
+		if track == "" {
+			track = c.peName
+			if n > 1 {
+				track = fmt.Sprintf("%s.U%d", c.peName, i)
+			}
+		}
+		*u = unitState{pipe: j.plan.NewPipeline(),
+			busyUntil: now, portFree: now, track: track}
+	}
 }
 
 func (c *Controller) stats() *arch.LayerStats { return &c.Stats[len(c.Stats)-1] }
@@ -139,7 +188,7 @@ func (c *Controller) progress() {
 			c.exhausted = true
 			break
 		}
-		ss := &stepState{st: st, idx: c.stats().Steps}
+		ss := &stepState{st: st, idx: c.stats().Steps, unit: j.plan.Array().UnitOf(st.fold)}
 		c.stats().Steps++
 		c.inflight = append(c.inflight, ss)
 		c.request(j, ss)
@@ -156,39 +205,101 @@ func (c *Controller) progress() {
 			}
 		}
 	}
-	if c.exhausted && len(c.inflight) == 0 && c.outstandingWrites == 0 && !c.computing {
+	if c.exhausted && len(c.inflight) == 0 && c.outstandingWrites == 0 && c.draining == 0 && !c.computing {
 		c.ending = true // endLayer runs as its own event, outside this call
 		c.At(c.Now(), c.endLayer)
 		return
 	}
-	if c.computing || len(c.inflight) == 0 || c.outstandingWrites >= c.slots {
+	if c.computing || c.outstandingWrites >= c.slots {
 		return
 	}
-	ss := c.inflight[0]
-	if ss.pending > 0 {
-		return
+	// Issue, per unit in order, every step whose operands are on chip. A
+	// unit with one weight register takes its next step once the previous
+	// one is done; with a shadow register the pipeline times it ahead.
+	var blocked uint64
+	for _, ss := range c.inflight {
+		u := &c.units[ss.unit]
+		if ss.issued {
+			continue
+		}
+		if blocked&(1<<ss.unit) != 0 || ss.pending > 0 || (u.busy && !u.pipe.Shadow) {
+			blocked |= 1 << ss.unit
+			continue
+		}
+		c.issue(j, ss)
 	}
+}
+
+// issue times step ss on its unit's pipeline and schedules its end: its
+// operands' slot frees when its last step has streamed (with one weight
+// register, once it is done), its outputs leave when it is done.
+func (c *Controller) issue(j *layerJob, ss *stepState) {
+	u := &c.units[ss.unit]
+	now := c.Now()
+	ready := now
+	if len(c.units) > 1 {
+		// The crossbar port carries the step's operands to the unit: they
+		// start to arrive after the latency once the port is free, and the
+		// step cannot end its stream before the last of them is in.
+		t0 := max(now+c.xbarLatency, u.portFree)
+		u.portFree = t0 + int64(math.Ceil(float64(ss.st.portBytes)/c.xbarBytes))
+		u.portBytes += ss.st.portBytes + ss.st.outBytes
+		ready = max(t0, u.portFree-ss.st.stream)
+	}
+	var t mapping.ChunkTimes
+	if ss.st.fixed {
+		t = u.pipe.Fixed(ready, ss.st.cycles)
+	} else {
+		t = u.pipe.Chunk(ready, ss.st.firstOfFold, ss.st.lastOfFold, ss.st.stream)
+	}
+	ss.issued = true
+	u.busy = true
 	st := c.stats()
-	st.ComputeCycles += ss.st.cycles
+	busy := max(0, t.Done-max(t.Start, u.busyUntil))
+	u.busyUntil = max(u.busyUntil, t.Done)
+	u.compute += busy
 	st.MACs += ss.st.macs
 	for _, o := range dataflow.Operands {
 		st.SRAMReads[o] += ss.st.sramReads[o]
 		st.SRAMWrites[o] += ss.st.sramWrites[o]
 	}
-	c.computing = true
-	now := c.Now()
+	u.macs += ss.st.macs
 	if c.TL != nil {
-		c.TL.Slice(c.peName, "job", float64(now), float64(now+ss.st.cycles), map[string]any{"macs": ss.st.macs, "cycles": ss.st.cycles})
+		// With a shadow register the next fold's preload overlaps this
+		// fold's drain: the track shows the streamed steps, which do not.
+		a, b := t.Start, t.Done
+		if u.pipe.Shadow {
+			a, b = t.Stream, t.Stream+ss.st.stream
+		}
+		c.TL.Slice(u.track, "job", float64(a), float64(b), map[string]any{"macs": ss.st.macs, "cycles": b - a})
 	}
-	c.At(now+ss.st.cycles, func() { c.computed(j) })
+	c.draining++
+	if !u.pipe.Shadow {
+		c.At(t.Done, func() { u.busy = false; c.release(ss); c.finish(j, ss) })
+		return
+	}
+	free := t.Stream + ss.st.stream
+	c.At(free, func() { c.release(ss) })
+	c.At(t.Done, func() { c.finish(j, ss) })
 }
 
-// computed retires the oldest step: its outputs go to the accumulator
-// buffer, and the next step may start.
-func (c *Controller) computed(j *layerJob) {
-	c.computing = false
-	ss := c.inflight[0]
-	c.inflight = c.inflight[1:]
+// release frees a step's operand slot.
+func (c *Controller) release(ss *stepState) {
+	for i, x := range c.inflight {
+		if x == ss {
+			c.inflight = append(c.inflight[:i], c.inflight[i+1:]...)
+			break
+		}
+	}
+	if !c.units[ss.unit].pipe.Shadow {
+		return // finish follows at once and carries on
+	}
+	c.progress()
+}
+
+// finish retires a step's outputs to the accumulator buffer.
+func (c *Controller) finish(j *layerJob, ss *stepState) {
+	c.draining--
 	if ss.st.hasOut || ss.st.extraWrite > 0 {
 		c.outstandingWrites++
 		c.bufs[dataflow.Ofmap].AccEnd(&arch.AccReq{Psum: j.tensors.t[arch.TensorPsum], Out: j.tensors.t[arch.TensorOfmap],
@@ -211,6 +322,16 @@ func (c *Controller) endLayer() {
 	st := c.stats()
 	now := c.Now()
 	st.Elapsed = now - c.layerEnd
+	st.ComputeCycles = 0
+	if len(c.units) > 1 {
+		st.Units = make([]arch.UnitStats, len(c.units))
+	}
+	for i, u := range c.units {
+		st.ComputeCycles = max(st.ComputeCycles, u.compute)
+		if st.Units != nil {
+			st.Units[i] = arch.UnitStats{MACs: u.macs, ComputeCycles: u.compute, InterconnectBytes: u.portBytes}
+		}
+	}
 	c.layerEnd = now
 	tr := c.ledger.Layer(c.cur)
 	copy(st.Traffic[:], tr)

@@ -31,7 +31,11 @@ func Build(cfg *configs.Config) (*Accelerator, error) {
 	if cfg.Buffers.DoubleBuffered {
 		slots = 2
 	}
+	// Each unit has its slots of the shared buffers (plan.arrayOf).
+	slots *= cfg.PEArray.Units
 	a.controller = newController("Accel.Controller", a.Engine, a.Freq, slots)
+	a.controller.xbarLatency = int64(cfg.Interconnect.LatencyCycles)
+	a.controller.xbarBytes = cfg.PortBytes()
 	a.Plug(a.controller.Node)
 	// The PE array is the controller's own timed resource (one timer per
 	// step); its track on the timeline keeps the array's name.

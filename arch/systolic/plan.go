@@ -77,9 +77,10 @@ func KeepsInput(cfg *configs.Config, prev, cur workloads.Layer) bool {
 }
 
 func arrayOf(cfg *configs.Config) mapping.Array {
-	slotDiv := 1.0
+	// Each unit has its own slots (its share of the shared buffers).
+	slotDiv := float64(cfg.PEArray.Units)
 	if cfg.Buffers.DoubleBuffered {
-		slotDiv = 2
+		slotDiv *= 2
 	}
 	kb := func(v float64) int64 { return int64(v * 1024 / slotDiv) }
 	whole := func(v float64) int64 { return int64(v * 1024) }
@@ -88,7 +89,8 @@ func arrayOf(cfg *configs.Config) mapping.Array {
 		SlotBytes: [3]int64{kb(cfg.Buffers.IfmapKB), kb(cfg.Buffers.FilterKB), kb(cfg.Buffers.OfmapKB)},
 		// Resident tiles may use the whole buffer (memory.ReadBuffer and
 		// AccumBuffer are sized so), as the engine the mapper drives does.
-		KeepBytes: [3]int64{whole(cfg.Buffers.IfmapKB), whole(cfg.Buffers.FilterKB), whole(cfg.Buffers.OfmapKB)}}
+		KeepBytes:     [3]int64{whole(cfg.Buffers.IfmapKB), whole(cfg.Buffers.FilterKB), whole(cfg.Buffers.OfmapKB)},
+		WeightBuffers: cfg.PEArray.WeightBuffers, Units: cfg.PEArray.Units}
 }
 
 // Plan tiles a dense layer with the configured dataflow (no sparsity, no

@@ -171,6 +171,15 @@ type step struct {
 	prior       bool          // earlier K folds contributed to out
 	final       bool          // out is complete after this step
 	extraWrite  int64         // bytes written besides out (update's compressed weights)
+	// stream is the steps streamed (cycles without preload or drain);
+	// lastOfFold: the fold drains after it; fixed: cycles is the whole
+	// time (an element-wise pass, no preload or drain).
+	stream     int64
+	lastOfFold bool
+	fixed      bool
+	// portBytes are the operand bytes a unit's crossbar port carries in
+	// for the step, outBytes the outputs it sends back.
+	portBytes, outBytes int64
 }
 
 // chunkLen is the length of a streamed chunk: the largest that keeps every
@@ -259,7 +268,8 @@ func (fs *foldStepper) next() (step, bool) {
 	t0 := int64(f.T0) + fs.off
 	t1 := min(end, t0+fs.chunk)
 	first := fs.off == 0
-	st := step{fold: fs.fold, firstOfFold: first, cycles: t1 - t0}
+	st := step{fold: fs.fold, firstOfFold: first, cycles: t1 - t0, stream: t1 - t0, lastOfFold: t1 == end}
+	st.portBytes, st.outBytes = fs.portBytes(f, first, t1-t0)
 	if first {
 		st.sramReads, st.sramWrites = f.SRAMReads, f.SRAMWrites
 		if df.Preloads() {
@@ -330,6 +340,23 @@ func (fs *foldStepper) next() (step, bool) {
 	return st, true
 }
 
+// portBytes splits a fold's buffer reads and writes over its chunks: the
+// stationary tile travels with the first, streamed operands and outputs
+// in proportion to the chunk's steps.
+func (fs *foldStepper) portBytes(f mapping.Fold, first bool, n int64) (in, out int64) {
+	wb := int64(fs.s.Arr.WordBytes)
+	share := func(words int64) int64 { return words * n / max(1, int64(f.T1-f.T0)) }
+	for _, o := range []dataflow.Operand{dataflow.Ifmap, dataflow.Filter} {
+		switch {
+		case o != fs.s.DF.Stationary():
+			in += share(f.SRAMReads[o]) * wb
+		case first:
+			in += f.SRAMReads[o] * wb
+		}
+	}
+	return in, share(f.SRAMWrites[dataflow.Ofmap]) * int64(max(1, fs.s.Arr.PsumBytes))
+}
+
 // elementwiseStepper walks an element-wise pass (the weight update): each
 // chunk reads W and dW and writes W.
 type elementwiseStepper struct {
@@ -346,7 +373,7 @@ func (es *elementwiseStepper) next() (step, bool) {
 	per := es.e.ChunkElems()
 	lo := int64(es.chunk) * per
 	hi := lo + f.MACs
-	st := step{fold: es.chunk, firstOfFold: true, cycles: f.Cycles, macs: f.MACs,
+	st := step{fold: es.chunk, firstOfFold: true, cycles: f.Cycles, fixed: true, lastOfFold: true, macs: f.MACs,
 		sramReads: f.SRAMReads, sramWrites: f.SRAMWrites, hasOut: true, final: true,
 		out: memory.Box(lo, hi, 0, 1)}
 	st.reads = append(st.reads, access{kind: arch.TensorIfmap, r: memory.Box(lo, hi, 0, 1)})
