@@ -155,6 +155,24 @@ type Interconnect struct {
 	LatencyCycles     int     `yaml:"latency_cycles" json:"latency_cycles"`
 }
 
+// ArrayName names the matrix units: "128x128 bf16", "4x128x128 bf16".
+func (c *Config) ArrayName() string {
+	s := fmt.Sprintf("%dx%d %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType)
+	if c.PEArray.Units > 1 {
+		s = fmt.Sprintf("%dx%s", c.PEArray.Units, s)
+	}
+	return s
+}
+
+// ArrayLine names the matrix units for a report's header, with their
+// weight registers when they are shadowed.
+func (c *Config) ArrayLine() string {
+	if c.PEArray.WeightBuffers > 1 {
+		return c.ArrayName() + ", shadow weights,"
+	}
+	return c.ArrayName()
+}
+
 // PEs is the processing elements of every matrix unit.
 func (c *Config) PEs() int { return c.PEArray.Rows * c.PEArray.Cols * c.PEArray.Units }
 

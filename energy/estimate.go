@@ -28,7 +28,7 @@ type Breakdown struct {
 
 // componentClass sorts components into compute / sram / dram / other.
 var componentClass = map[string]string{
-	"pe_array": "compute", "registers": "compute", "nm_mux": "compute", "softmax": "compute",
+	"pe_array": "compute", "registers": "compute", "shadow_weights": "compute", "nm_mux": "compute", "softmax": "compute",
 	"ifmap_sram": "sram", "filter_sram": "sram", "ofmap_sram": "sram", "k_sram": "sram", "v_sram": "sram",
 	"dram": "dram", "dram_burst_waste": "dram",
 	"mask_unit": "other", "topk": "other", "importance": "other", "leakage": "other", "fpga_static": "other",
@@ -89,6 +89,11 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 			// A systolic PE reads its two operands from and writes its
 			// partial sum to registers every MAC.
 			chip("registers", 3*float64(l.MACs)*t["reg_16b"].PJ*float64(wordBits)/16)
+			if st, ok := shadowOperand(cfg, l.Dataflow); ok {
+				// A shadow register writes each loaded weight twice: into
+				// the shift chain and into its bank.
+				chip("shadow_weights", float64(l.SRAMReads[st])*t["reg_16b"].PJ*float64(wordBits)/16)
+			}
 		}
 		for i := 0; i < 3; i++ {
 			chip(bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*t.SRAMWord(bufKB[i], wordBits))
@@ -164,3 +169,19 @@ func sum(m map[string]float64) float64 {
 }
 
 func keysOf(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
+
+// shadowOperand is the buffer whose words a shadow weight register
+// loads (pe_array.weight_buffers: 2): the stationary operand of a
+// dataflow that preloads.
+func shadowOperand(cfg *configs.Config, df string) (int, bool) {
+	if cfg.PEArray.WeightBuffers < 2 {
+		return 0, false
+	}
+	switch df {
+	case "ws":
+		return 1, true // the filter buffer
+	case "is":
+		return 0, true // the ifmap buffer
+	}
+	return 0, false
+}

@@ -18,10 +18,10 @@ func ConfigsTable(w io.Writer, cfgs []*configs.Config, wide bool) error {
 	if wide {
 		header = append(header, "description")
 	}
-	params := FitTable{Header: header, Wrap: -1}
+	params := FitTable{Header: header, Wrap: 1}
 	desc := FitTable{Header: []string{"name", "description"}, Wrap: 1}
 	for _, c := range cfgs {
-		row := []string{c.Name, fmt.Sprintf("%dx%d %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType), c.Dataflow,
+		row := []string{c.Name, c.ArrayName(), c.Dataflow,
 			strconv.FormatFloat(c.ClockMHz, 'f', -1, 64), dramSummary(c)}
 		if wide {
 			row = append(row, c.Description)

@@ -266,7 +266,7 @@ func (r *LLMReport) CSV(w io.Writer) error {
 func (r *LLMReport) Table(w io.Writer) error {
 	c, s := r.Config, r.LLM
 	fmt.Fprintf(w, "sparsesim: %s %s on %s\n", r.Model.Name, s.Phase, c.Name)
-	fmt.Fprintf(w, "array %dx%d %s %s at %.0f MHz; DRAM %s %.1f GB/s\n", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType,
+	fmt.Fprintf(w, "array %s %s at %.0f MHz; DRAM %s %.1f GB/s\n", c.ArrayLine(),
 		c.Dataflow, c.ClockMHz, c.DRAM.Model, c.DRAM.BandwidthGBps*float64(c.DRAM.Channels))
 	fmt.Fprintf(w, "model: %s\n", r.Model.Describe())
 	fmt.Fprintf(w, "prompt %d, gen %d, batch %d; KV cache %s, %s per token per layer\n", s.Prompt, s.Gen, s.Batch, s.KVDType, HumanBytes(s.KVBytesPerTokenLayer))

@@ -133,7 +133,7 @@ func (r *Report) Table(w io.Writer) error {
 	c := r.Config
 	p := lines{w}
 	p.Printf("sparsesim: %s on %s", r.Workload.Name, c.Name)
-	p.Printf("array %dx%d %s %s at %.0f MHz; DRAM %s", c.PEArray.Rows, c.PEArray.Cols, c.PEArray.DType, c.Dataflow, c.ClockMHz, c.DRAM.Model)
+	p.Printf("array %s %s at %.0f MHz; DRAM %s", c.ArrayLine(), c.Dataflow, c.ClockMHz, c.DRAM.Model)
 	sparse := r.Total.DenseCycles > 0
 	t := r.Total
 	d := func(v int64) string { return strconv.FormatInt(v, 10) }

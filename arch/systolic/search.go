@@ -150,6 +150,9 @@ func search(cfg *configs.Config, l workloads.Layer, cands []*mapping.Schedule) (
 			}
 		}
 	}
+	if analyticOnly && !alike && cfg.Mapping.Objective == "cycles" {
+		best = analyticTie(cs, tol)
+	}
 	n := simulated
 	// The runner-up: the best other simulated objective.
 	bestC := *best
@@ -292,6 +295,24 @@ func neighbours(cs []candidate, c *candidate) []int {
 		add(k)
 	}
 	return out
+}
+
+// analyticTie is the choice among candidates ranked analytically only
+// (sorted by rank): of those within the tolerance of the best estimated
+// cycles, the one that moves the fewest DRAM bytes. Where DRAM time and
+// compute nearly balance, the estimate (the longer of the two) cannot
+// see the queueing between them that the traffic causes, so the
+// simulated path's rule — a tie goes to the cheaper candidate — decides.
+func analyticTie(cs []candidate, tol float64) *candidate {
+	best := &cs[0]
+	limit := float64(best.estCycles) * (1 + tol)
+	for i := range cs {
+		c := &cs[i]
+		if float64(c.estCycles) <= limit && c.traffic.Total() < best.traffic.Total() {
+			best = c
+		}
+	}
+	return best
 }
 
 // analyticKey is the search's rank of a candidate for an objective.
