@@ -1,0 +1,261 @@
+package systolic
+
+import (
+	"fmt"
+
+	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/dataflow"
+	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/mapping"
+	"github.com/sparsesim/sparsesim/memory"
+	"github.com/sparsesim/sparsesim/workloads"
+)
+
+// Fused ("flash") attention on the array (workloads.KindAttnFused): for
+// each group (sequence × KV head), each tile of the group's queries and
+// each block of cached keys, the array computes the tile's scores Q·Kᵀ
+// and then P·V into the tile's partial output, in the order
+// FlashAttention-2 uses (queries outer, KV blocks inner). The scores, the
+// probabilities and the partial output never leave the chip: DRAM sees Q
+// (read once per tile, held across the KV blocks), K and V (read per
+// query tile unless the filter buffer keeps them from the previous one)
+// and O (written once, after the last block). The online softmax runs on
+// the vector unit as operators of its own (inference/ops).
+
+// FlashTile is a fused attention's tile: Queries rows of one group's
+// queries against a block of Keys cached keys.
+type FlashTile struct{ Queries, Keys int }
+
+// flashFits reports whether a tile of br queries and bc keys of head
+// dimension hd fits the buffers. What the fused pipeline double-buffers
+// (with buffers.double_buffered) is what one tile hands the next while
+// the other unit works: the score tile (the array writes the next while
+// the vector unit runs the online softmax on this one), the
+// probabilities fed back to the array, and the K and V blocks (the next
+// block loads while this one computes). The Q tile, the partial output
+// and its running max and sum stay for the whole KV loop, once. So: in the
+// ofmap buffer the score tiles, the partial output and the running
+// stats, at the accumulator width; in the ifmap buffer the Q tile and the
+// probability tiles; in the filter buffer the K and V blocks (widened to
+// the operand width, as the fetcher does for a narrow cache).
+func flashFits(cfg *configs.Config, hd, br, bc int64) bool {
+	acc := int64(cfg.AccBits())
+	wb := int64(8 * cfg.WordBytes())
+	slots := int64(1)
+	if cfg.Buffers.DoubleBuffered {
+		slots = 2
+	}
+	bits := func(kb float64) int64 { return int64(kb * 1024 * 8) }
+	b := cfg.Buffers
+	return br*(slots*bc+hd+2)*acc <= bits(b.OfmapKB) &&
+		br*(hd+slots*bc)*wb <= bits(b.IfmapKB) &&
+		slots*2*bc*hd*wb <= bits(b.FilterKB)
+}
+
+// largest is the largest x in [lo, hi] with ok(x), given ok(lo) and ok
+// monotone (true up to some point, false after).
+func largest(lo, hi int, ok func(int) bool) int {
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if ok(mid) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// FlashTiling picks fused attention layer l's tile on cfg, or reports
+// false when not even one query against one key (a row of K and of V)
+// fits the buffers: the caller then runs attention unfused. The KV block
+// starts at the array's width (one fold of Q·Kᵀ columns, as decode's
+// split-K blocks); the query tile is then as tall as fits, whole array
+// row folds, since each tile refills the array and a streamed dimension
+// amortizes that fill; when every query fits, the block grows in whole
+// array widths (fewer tiles, fewer rescales).
+func FlashTiling(cfg *configs.Config, l workloads.Layer) (FlashTile, bool) {
+	hd := int64(l.K)
+	fits := func(br, bc int) bool { return flashFits(cfg, hd, int64(br), int64(bc)) }
+	rows, cols := cfg.PEArray.Rows, cfg.PEArray.Cols
+	if !fits(1, 1) {
+		return FlashTile{}, false
+	}
+	bc := largest(1, min(l.N, cols), func(b int) bool { return fits(1, b) })
+	br := largest(1, l.M, func(q int) bool { return fits(q, bc) })
+	if br < l.M && br >= rows {
+		br -= br % rows
+	}
+	if br == l.M && bc < l.N {
+		if b := largest(bc, l.N, func(b int) bool { return fits(br, b) }); b < l.N {
+			bc = max(bc, b-b%cols)
+		} else {
+			bc = b
+		}
+	}
+	return FlashTile{Queries: br, Keys: bc}, true
+}
+
+// tileCost is what the array does for one tile shape: both products'
+// folds as the dataflow times them (mapping.Schedule, SCALE-Sim's per-fold
+// count), their MACs and buffer accesses.
+type tileCost struct {
+	cycles, macs          int64
+	sramReads, sramWrites [3]int64
+	efficiency            float64 // the products' mean spatial utilization
+}
+
+// flashPlan is a fused attention layer's walk: groups × query tiles × KV
+// blocks, one step each (mapping.Plan for the controller's statistics).
+type flashPlan struct {
+	l       workloads.Layer
+	tile    FlashTile
+	df      dataflow.Dataflow
+	arr     mapping.Array
+	qTiles  int
+	kBlocks int
+	costs   map[FlashTile]tileCost
+}
+
+// newFlashPlan tiles l and picks the dataflow (of those the mapper may
+// use) that runs a whole tile's two products in the fewest cycles.
+func newFlashPlan(cfg *configs.Config, arr mapping.Array, l workloads.Layer, dfs []dataflow.Dataflow) (*flashPlan, error) {
+	t, ok := FlashTiling(cfg, l)
+	if !ok {
+		return nil, usererr.New("layer %q: fused attention: the buffers cannot hold one query's scores against one key (head_dim %d); set attention.fused=false", l.Name, l.K)
+	}
+	p := &flashPlan{l: l, tile: t, arr: arr, qTiles: ceilDiv(l.M, t.Queries), kBlocks: ceilDiv(l.N, t.Keys)}
+	best, bestDF := int64(-1), dfs[0]
+	for _, df := range dfs {
+		p.df, p.costs = df, map[FlashTile]tileCost{}
+		c, err := p.cost(t.Queries, t.Keys)
+		if err != nil {
+			return nil, err
+		}
+		if best < 0 || c.cycles < best {
+			best, bestDF = c.cycles, df
+		}
+	}
+	// Costs are per dataflow: start the winner's table afresh.
+	p.df, p.costs = bestDF, map[FlashTile]tileCost{}
+	return p, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// cost is a tile of q queries and k keys: Q·Kᵀ (q×hd)·(hd×k), then P·V
+// (q×k)·(k×hd), each its own folds on the array.
+func (p *flashPlan) cost(q, k int) (tileCost, error) {
+	key := FlashTile{q, k}
+	if c, ok := p.costs[key]; ok {
+		return c, nil
+	}
+	hd := p.l.K
+	var c tileCost
+	for _, prob := range []mapping.Problem{{M: q, N: k, K: hd, Groups: 1}, {M: q, N: hd, K: k, Groups: 1}} {
+		s, err := mapping.New(p.df, p.arr, prob)
+		if err != nil {
+			return c, fmt.Errorf("layer %q: %w", p.l.Name, err)
+		}
+		c.cycles += s.ComputeCycles()
+		c.efficiency += s.MappingEfficiency() / 2
+		for i := range s.NumFolds() {
+			f := s.Fold(i)
+			c.macs += f.MACs
+			for o := range 3 {
+				c.sramReads[o] += f.SRAMReads[o]
+				c.sramWrites[o] += f.SRAMWrites[o]
+			}
+		}
+	}
+	p.costs[key] = c
+	return c, nil
+}
+
+// NumFolds is the tiles: one step each.
+func (p *flashPlan) NumFolds() int { return p.l.Groups * p.qTiles * p.kBlocks }
+
+// at is tile i's group, query tile and KV block (blocks innermost).
+func (p *flashPlan) at(i int) (g, qt, kb int) {
+	kb = i % p.kBlocks
+	i /= p.kBlocks
+	return i / p.qTiles, i % p.qTiles, kb
+}
+
+// span is tile i's queries [q0, q1) and keys [k0, k1).
+func (p *flashPlan) span(i int) (g int, q0, q1, k0, k1 int64) {
+	g, qt, kb := p.at(i)
+	q0, k0 = int64(qt*p.tile.Queries), int64(kb*p.tile.Keys)
+	return g, q0, min(int64(p.l.M), q0+int64(p.tile.Queries)), k0, min(int64(p.l.N), k0+int64(p.tile.Keys))
+}
+
+// Fold is tile i as a fold: its group, query tile (Row), KV block (Col),
+// cycles and MACs.
+func (p *flashPlan) Fold(i int) mapping.Fold {
+	g, qt, kb := p.at(i)
+	_, q0, q1, k0, k1 := p.span(i)
+	c, _ := p.cost(int(q1-q0), int(k1-k0))
+	return mapping.Fold{Group: g, Row: qt, Col: kb, Cycles: c.cycles, MACs: c.macs,
+		UsedRows: p.arr.Rows, UsedCols: p.arr.Cols, Final: kb == p.kBlocks-1, SRAMReads: c.sramReads, SRAMWrites: c.sramWrites}
+}
+
+// MappingEfficiency is a whole tile's: its two products' mean spatial
+// utilization (partial tiles at the edges are left out).
+func (p *flashPlan) MappingEfficiency() float64 {
+	c, _ := p.cost(p.tile.Queries, p.tile.Keys)
+	return c.efficiency
+}
+
+// flashTensors lays out a fused attention's tensors: Q (queries × the
+// groups' head dimensions), the cache (keys × each group's K then V
+// columns, at the cache's width) and O; no scores.
+func flashTensors(cfg *configs.Config, li int, l workloads.Layer) layerTensors {
+	g, hd := int64(l.Groups), int64(l.K)
+	wb := 8 * cfg.WordBytes()
+	lt := layerTensors{groupK: hd, keptK: hd, groupN: hd, filterK: int64(l.N)}
+	lt.set(li, arch.TensorIfmap, l.Name+".q", int64(l.M), hd*g, wb)
+	fb := wb
+	if l.FilterBits > 0 {
+		fb = l.FilterBits
+	}
+	lt.set(li, arch.TensorFilter, l.Name+".kv", int64(l.N), 2*hd*g, fb)
+	lt.set(li, arch.TensorMeta, l.Name+".metadata", 1, 1, 1)
+	ob := cfg.OutBits()
+	if l.OutBits > 0 {
+		ob = l.OutBits
+	}
+	lt.set(li, arch.TensorOfmap, l.Name+".o", int64(l.M), hd*g, ob)
+	lt.set(li, arch.TensorPsum, l.Name+".psum", int64(l.M), hd*g, cfg.AccBits())
+	lt.set(li, arch.TensorExtra, l.Name+".compressed", 1, 1, 8)
+	return lt
+}
+
+// flashStepper walks a fused attention one tile a step: the step reads
+// its Q tile and its K and V block (adjacent columns: one request), and
+// the last block of a query tile writes the tile's output.
+type flashStepper struct {
+	p  *flashPlan
+	lt *layerTensors
+	i  int
+}
+
+func (fs *flashStepper) next() (step, bool) {
+	p := fs.p
+	if fs.i >= p.NumFolds() {
+		return step{}, false
+	}
+	g, q0, q1, k0, k1 := p.span(fs.i)
+	c, _ := p.cost(int(q1-q0), int(k1-k0))
+	hd := int64(p.l.K)
+	gi := int64(g)
+	st := step{fold: fs.i, firstOfFold: true, cycles: c.cycles, macs: c.macs, sramReads: c.sramReads, sramWrites: c.sramWrites,
+		reads: []access{{kind: arch.TensorIfmap, r: memory.Box(q0, q1, gi*hd, (gi+1)*hd)},
+			{kind: arch.TensorFilter, r: memory.Box(k0, k1, 2*gi*hd, 2*(gi+1)*hd)}}}
+	if k1 == int64(p.l.N) {
+		st.hasOut, st.final = true, true
+		st.out = memory.Box(q0, q1, gi*hd, (gi+1)*hd)
+	}
+	fs.i++
+	return st, true
+}
