@@ -74,7 +74,8 @@ func largest(lo, hi int, ok func(int) bool) int {
 // split-K blocks); the query tile is then as tall as fits, whole array
 // row folds, since each tile refills the array and a streamed dimension
 // amortizes that fill; when every query fits, the block grows in whole
-// array widths (fewer tiles, fewer rescales).
+// array widths (fewer tiles, fewer rescales). Tiles are then evened out
+// (even).
 func FlashTiling(cfg *configs.Config, l workloads.Layer) (FlashTile, bool) {
 	hd := int64(l.K)
 	fits := func(br, bc int) bool { return flashFits(cfg, hd, int64(br), int64(bc)) }
@@ -94,20 +95,39 @@ func FlashTiling(cfg *configs.Config, l workloads.Layer) (FlashTile, bool) {
 			bc = b
 		}
 	}
-	return FlashTile{Queries: br, Keys: bc}, true
+	return FlashTile{Queries: even(l.M, br, rows), Keys: even(l.N, bc, cols)}, true
 }
 
-// tileCost is what the array does for one tile shape: both products'
-// folds as the dataflow times them (mapping.Schedule, SCALE-Sim's per-fold
-// count), their MACs and buffer accesses.
+// even is a tile of at most t along a dimension of n that takes as many
+// tiles as t does but evens them out, in whole multiples of unit when t
+// is one: a short last tile computes too briefly to hide the next tile's
+// load behind it.
+func even(n, t, unit int) int {
+	e := ceilDiv(n, ceilDiv(n, t))
+	if t%unit == 0 && e%unit != 0 {
+		e += unit - e%unit
+	}
+	return min(e, t)
+}
+
+// tileCost is what the array does for one product of a tile: its folds
+// as the dataflow times them (mapping.Schedule, SCALE-Sim's per-fold
+// count), its MACs and buffer accesses.
 type tileCost struct {
 	cycles, macs          int64
 	sramReads, sramWrites [3]int64
-	efficiency            float64 // the products' mean spatial utilization
+	efficiency            float64 // spatial utilization
 }
 
+// Products of a tile, in the order the array runs them.
+const (
+	flashQK = iota // scores Q·Kᵀ
+	flashPV        // partial output P·V
+)
+
 // flashPlan is a fused attention layer's walk: groups × query tiles × KV
-// blocks, one step each (mapping.Plan for the controller's statistics).
+// blocks (mapping.Plan for the controller's statistics: a tile is a
+// fold), two steps a tile.
 type flashPlan struct {
 	l       workloads.Layer
 	tile    FlashTile
@@ -115,7 +135,7 @@ type flashPlan struct {
 	arr     mapping.Array
 	qTiles  int
 	kBlocks int
-	costs   map[FlashTile]tileCost
+	costs   map[FlashTile][2]tileCost
 }
 
 // newFlashPlan tiles l and picks the dataflow (of those the mapper may
@@ -128,17 +148,17 @@ func newFlashPlan(cfg *configs.Config, arr mapping.Array, l workloads.Layer, dfs
 	p := &flashPlan{l: l, tile: t, arr: arr, qTiles: ceilDiv(l.M, t.Queries), kBlocks: ceilDiv(l.N, t.Keys)}
 	best, bestDF := int64(-1), dfs[0]
 	for _, df := range dfs {
-		p.df, p.costs = df, map[FlashTile]tileCost{}
+		p.df, p.costs = df, map[FlashTile][2]tileCost{}
 		c, err := p.cost(t.Queries, t.Keys)
 		if err != nil {
 			return nil, err
 		}
-		if best < 0 || c.cycles < best {
-			best, bestDF = c.cycles, df
+		if cyc := c[flashQK].cycles + c[flashPV].cycles; best < 0 || cyc < best {
+			best, bestDF = cyc, df
 		}
 	}
 	// Costs are per dataflow: start the winner's table afresh.
-	p.df, p.costs = bestDF, map[FlashTile]tileCost{}
+	p.df, p.costs = bestDF, map[FlashTile][2]tileCost{}
 	return p, nil
 }
 
@@ -146,26 +166,26 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // cost is a tile of q queries and k keys: Q·Kᵀ (q×hd)·(hd×k), then P·V
 // (q×k)·(k×hd), each its own folds on the array.
-func (p *flashPlan) cost(q, k int) (tileCost, error) {
+func (p *flashPlan) cost(q, k int) ([2]tileCost, error) {
 	key := FlashTile{q, k}
 	if c, ok := p.costs[key]; ok {
 		return c, nil
 	}
 	hd := p.l.K
-	var c tileCost
-	for _, prob := range []mapping.Problem{{M: q, N: k, K: hd, Groups: 1}, {M: q, N: hd, K: k, Groups: 1}} {
+	var c [2]tileCost
+	for i, prob := range [2]mapping.Problem{{M: q, N: k, K: hd, Groups: 1}, {M: q, N: hd, K: k, Groups: 1}} {
 		s, err := mapping.New(p.df, p.arr, prob)
 		if err != nil {
 			return c, fmt.Errorf("layer %q: %w", p.l.Name, err)
 		}
-		c.cycles += s.ComputeCycles()
-		c.efficiency += s.MappingEfficiency() / 2
-		for i := range s.NumFolds() {
-			f := s.Fold(i)
-			c.macs += f.MACs
+		c[i].cycles = s.ComputeCycles()
+		c[i].efficiency = s.MappingEfficiency()
+		for f := range s.NumFolds() {
+			fold := s.Fold(f)
+			c[i].macs += fold.MACs
 			for o := range 3 {
-				c.sramReads[o] += f.SRAMReads[o]
-				c.sramWrites[o] += f.SRAMWrites[o]
+				c[i].sramReads[o] += fold.SRAMReads[o]
+				c[i].sramWrites[o] += fold.SRAMWrites[o]
 			}
 		}
 	}
@@ -173,7 +193,7 @@ func (p *flashPlan) cost(q, k int) (tileCost, error) {
 	return c, nil
 }
 
-// NumFolds is the tiles: one step each.
+// NumFolds is the tiles.
 func (p *flashPlan) NumFolds() int { return p.l.Groups * p.qTiles * p.kBlocks }
 
 // at is tile i's group, query tile and KV block (blocks innermost).
@@ -191,20 +211,28 @@ func (p *flashPlan) span(i int) (g int, q0, q1, k0, k1 int64) {
 }
 
 // Fold is tile i as a fold: its group, query tile (Row), KV block (Col),
-// cycles and MACs.
+// both products' cycles and MACs.
 func (p *flashPlan) Fold(i int) mapping.Fold {
 	g, qt, kb := p.at(i)
 	_, q0, q1, k0, k1 := p.span(i)
 	c, _ := p.cost(int(q1-q0), int(k1-k0))
-	return mapping.Fold{Group: g, Row: qt, Col: kb, Cycles: c.cycles, MACs: c.macs,
-		UsedRows: p.arr.Rows, UsedCols: p.arr.Cols, Final: kb == p.kBlocks-1, SRAMReads: c.sramReads, SRAMWrites: c.sramWrites}
+	f := mapping.Fold{Group: g, Row: qt, Col: kb, UsedRows: p.arr.Rows, UsedCols: p.arr.Cols, Final: kb == p.kBlocks-1}
+	for _, x := range c {
+		f.Cycles += x.cycles
+		f.MACs += x.macs
+		for o := range 3 {
+			f.SRAMReads[o] += x.sramReads[o]
+			f.SRAMWrites[o] += x.sramWrites[o]
+		}
+	}
+	return f
 }
 
 // MappingEfficiency is a whole tile's: its two products' mean spatial
 // utilization (partial tiles at the edges are left out).
 func (p *flashPlan) MappingEfficiency() float64 {
 	c, _ := p.cost(p.tile.Queries, p.tile.Keys)
-	return c.efficiency
+	return (c[flashQK].efficiency + c[flashPV].efficiency) / 2
 }
 
 // flashTensors lays out a fused attention's tensors: Q (queries × the
@@ -231,30 +259,36 @@ func flashTensors(cfg *configs.Config, li int, l workloads.Layer) layerTensors {
 	return lt
 }
 
-// flashStepper walks a fused attention one tile a step: the step reads
-// its Q tile and its K and V block (adjacent columns: one request), and
-// the last block of a query tile writes the tile's output.
+// flashStepper walks a fused attention two steps a tile, as the array
+// runs it: Q·Kᵀ once the Q tile and the K block are on chip, then P·V
+// once the V block is (it loads while the scores compute, so a tile's
+// first wait is for K alone). The last block of a query tile writes the
+// tile's output.
 type flashStepper struct {
 	p  *flashPlan
 	lt *layerTensors
-	i  int
+	i  int // step: tile i/2, product i%2
 }
 
 func (fs *flashStepper) next() (step, bool) {
 	p := fs.p
-	if fs.i >= p.NumFolds() {
+	tile, prod := fs.i/2, fs.i%2
+	if tile >= p.NumFolds() {
 		return step{}, false
 	}
-	g, q0, q1, k0, k1 := p.span(fs.i)
+	g, q0, q1, k0, k1 := p.span(tile)
 	c, _ := p.cost(int(q1-q0), int(k1-k0))
-	hd := int64(p.l.K)
-	gi := int64(g)
-	st := step{fold: fs.i, firstOfFold: true, cycles: c.cycles, macs: c.macs, sramReads: c.sramReads, sramWrites: c.sramWrites,
-		reads: []access{{kind: arch.TensorIfmap, r: memory.Box(q0, q1, gi*hd, (gi+1)*hd)},
-			{kind: arch.TensorFilter, r: memory.Box(k0, k1, 2*gi*hd, 2*(gi+1)*hd)}}}
-	if k1 == int64(p.l.N) {
-		st.hasOut, st.final = true, true
-		st.out = memory.Box(q0, q1, gi*hd, (gi+1)*hd)
+	hd, gi := int64(p.l.K), int64(g)
+	q := memory.Box(q0, q1, gi*hd, (gi+1)*hd)
+	st := step{fold: tile, firstOfFold: prod == flashQK, cycles: c[prod].cycles, macs: c[prod].macs,
+		sramReads: c[prod].sramReads, sramWrites: c[prod].sramWrites}
+	if prod == flashQK {
+		st.reads = []access{{kind: arch.TensorIfmap, r: q}, {kind: arch.TensorFilter, r: memory.Box(k0, k1, 2*gi*hd, (2*gi+1)*hd)}}
+	} else {
+		st.reads = []access{{kind: arch.TensorFilter, r: memory.Box(k0, k1, (2*gi+1)*hd, 2*(gi+1)*hd)}}
+		if k1 == int64(p.l.N) {
+			st.hasOut, st.final, st.out = true, true, q
+		}
 	}
 	fs.i++
 	return st, true
