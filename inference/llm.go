@@ -265,6 +265,9 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 		reps := max(op.Repeat, 1)
 		switch op.Kind {
 		case ops.OpGEMM:
+			if op.Layer.Kind == workloads.KindAttnFused {
+				ph.AttentionFused = true
+			}
 			for left := reps; left > 0; {
 				ls, times, err := run.gemmRuns(op.Layer, left)
 				if err != nil {
