@@ -45,3 +45,25 @@ func TestKVSparsityRefusals(t *testing.T) {
 		t.Errorf("a good quest config: %v", err)
 	}
 }
+
+// TestFusedKey: attention.fused defaults on, off with a kv_sparsity
+// method, and is refused where nothing reads it.
+func TestFusedKey(t *testing.T) {
+	for _, c := range []struct {
+		sets  []string
+		fused bool
+		bad   bool
+	}{{nil, true, false}, {[]string{"attention.fused=false"}, false, false},
+		{[]string{"kv_sparsity.method=quest", "kv_sparsity.budget=2048"}, false, false},
+		{[]string{"kv_sparsity.method=quest", "kv_sparsity.budget=2048", "attention.fused=true"}, false, true},
+		{[]string{"engine=spatten", "attention.fused=false"}, false, true}} {
+		cfg, err := Load("llm-128x128", c.sets)
+		if (err != nil) != c.bad || (err != nil && !strings.Contains(err.Error(), "attention.fused")) {
+			t.Errorf("%v: error %v, want refused %v", c.sets, err, c.bad)
+			continue
+		}
+		if err == nil && cfg.FusedAttention() != c.fused {
+			t.Errorf("%v: fused %v, want %v", c.sets, cfg.FusedAttention(), c.fused)
+		}
+	}
+}

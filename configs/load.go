@@ -203,13 +203,13 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 		return nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Kind()))
+		return usererr.New("%s: field %s: expected a single %s value, got a list or mapping", loc.at(n.Line), path, typeWord(v.Type()))
 	}
 	if v.Kind() == reflect.Int && !isYAMLInt(n) {
 		return usererr.New("%s: field %s: expected an integer, got %q", loc.at(n.Line), path, n.Value)
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
-		return usererr.New("%s: field %s: expected %s, got %q", loc.at(n.Line), path, typeWord(v.Kind()), n.Value)
+		return usererr.New("%s: field %s: expected %s, got %q", loc.at(n.Line), path, typeWord(v.Type()), n.Value)
 	}
 	return nil
 }
@@ -301,8 +301,11 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-func typeWord(k reflect.Kind) string {
-	switch k {
+func typeWord(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		return typeWord(t.Elem()) // an optional value: unset is nil
+	}
+	switch t.Kind() {
 	case reflect.Int:
 		return "an integer"
 	case reflect.Float64:

@@ -128,6 +128,23 @@ type Attention struct {
 	// (Q×K, softmax, prob×V with the accelerator's buffers as K/V SRAMs
 	// and its DRAM) instead of as GEMVs on the array (docs/llm.md).
 	DecodeOnEngine bool `yaml:"decode_on_engine" json:"decode_on_engine"`
+	// Fused runs LLM attention on the array fused, flash-style: scores
+	// stay on chip tile by tile with an online softmax (docs/llm.md).
+	// Unset (nil) means on for LLM runs, off with a kv_sparsity method;
+	// a pointer so that an explicit setting can be refused where nothing
+	// reads it (FusedAttention).
+	Fused *bool `yaml:"fused,omitempty" json:"fused,omitempty"`
+}
+
+// FusedAttention is whether LLM attention on the systolic array runs
+// fused (attention.fused). Unset, it is on, except with a kv_sparsity
+// method: the method lowers decode attention itself and is measured
+// against the unfused dense decode, so its run stays unfused throughout.
+func (c *Config) FusedAttention() bool {
+	if f := c.Attention.Fused; f != nil {
+		return *f
+	}
+	return c.KVSparsity.Method == KVNone
 }
 
 // PEArray is the systolic array.
@@ -531,6 +548,12 @@ func (c *Config) validate() []fieldError {
 	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
 	intRange("attention.msb_bits", a.MSBBits, 1, 31)
 	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	if a.Fused != nil && c.Engine != "systolic" {
+		bad("attention.fused", "is read by LLM runs on the systolic array; engine %s runs its own attention rows (leave it unset)", c.Engine)
+	}
+	if a.Fused != nil && *a.Fused && c.KVSparsity.Method != KVNone {
+		bad("attention.fused", "kv_sparsity.method %s lowers decode attention itself and is compared with the unfused dense decode, so its runs stay unfused; leave attention.fused unset or false", c.KVSparsity.Method)
+	}
 	if !(a.QueryScale > 0 && a.QueryScale <= 100) {
 		bad("attention.query_scale", "must be in (0, 100], got %g", a.QueryScale)
 	}

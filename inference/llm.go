@@ -62,6 +62,7 @@ func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *ops.Ste
 	if o.Phase != PhaseDecode {
 		p := base
 		p.Prefill, p.New, p.Context, p.Step = true, o.Prompt, o.Prompt, -1
+		p.FlashKeys = flashKeys(cfg, m, p)
 		prefill = &p
 	}
 	steps := o.Gen
@@ -75,9 +76,43 @@ func stepSpecs(cfg *configs.Config, m llm.Model, o LLMOptions) (prefill *ops.Ste
 		d := base
 		d.New, d.Context, d.Step, d.Attention = 1, o.Prompt+t, t, o.Attention
 		d.FFN = o.FFN
+		if d.Attention == nil {
+			d.FlashKeys = flashKeys(cfg, m, d)
+		}
 		decode = append(decode, d)
 	}
 	return prefill, decode
+}
+
+// flashKeys is the KV block step s's fused attention is tiled with, or 0
+// to run it unfused: attention.fused is off, or not even one query's
+// scores against one key fit the buffers (systolic.FlashTiling).
+func flashKeys(cfg *configs.Config, m llm.Model, s ops.StepSpec) int {
+	if !cfg.FusedAttention() {
+		return 0
+	}
+	t, ok := systolic.FlashTiling(cfg, ops.FusedAttentionLayer(m, s, m.AttentionLength(s.Context)))
+	if !ok {
+		return 0
+	}
+	return t.Keys
+}
+
+// attentionLowering says how step s's attention runs (the report's
+// per-phase "attention"): fused or unfused on the array, on the attention
+// engine, or lowered by a KV-sparsity method.
+func attentionLowering(cfg *configs.Config, s ops.StepSpec) string {
+	switch {
+	case s.Attention != nil && cfg.Attention.DecodeOnEngine:
+		return "attention engine"
+	case s.Attention != nil:
+		return "kv_sparsity lowering (unfused)"
+	case s.FlashKeys > 0:
+		return "fused"
+	case cfg.FusedAttention():
+		return "unfused: no fused tile fits the buffers"
+	}
+	return "unfused"
 }
 
 // CheckLLM validates a run up front: phase, sizes, position limit, KV type
@@ -99,6 +134,9 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 	}
 	if cfg.Engine != "systolic" {
 		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
+	}
+	if f := cfg.Attention.Fused; f != nil && *f && cfg.Attention.DecodeOnEngine && o.Phase == PhaseDecode {
+		return usererr.New("config %s: attention.fused=true with attention.decode_on_engine: --phase decode runs every attention on the attention engine, so nothing reads attention.fused (prefill attention, in --phase prefill or generate, runs fused on the array); leave it unset", cfg.Name)
 	}
 	bits := configs.KVDTypeBits[cfg.KVCache.DType]
 	if bits > 8*cfg.WordBytes() {
@@ -177,12 +215,16 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	var buf []ops.Op // every step's operators, one after another
 	if prefill != nil {
 		res.Prefill = newPhase()
+		res.Prefill.Attention = attentionLowering(cfg, *prefill)
 		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
 			return nil, err
 		}
 	}
 	if o.Phase != PhasePrefill {
 		res.Decode = newPhase()
+		if len(decode) > 0 {
+			res.Decode.Attention = attentionLowering(cfg, decode[0])
+		}
 		for _, s := range decode {
 			st, err := runStep(cfg, m, s, run, res.Decode, res, &buf)
 			if err != nil {
@@ -223,6 +265,9 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 		reps := max(op.Repeat, 1)
 		switch op.Kind {
 		case ops.OpGEMM:
+			if op.Layer.Kind == workloads.KindAttnFused {
+				ph.AttentionFused = true
+			}
 			for left := reps; left > 0; {
 				ls, times, err := run.gemmRuns(op.Layer, left)
 				if err != nil {

@@ -39,6 +39,10 @@ type PhaseStats struct {
 	Bytes   Bytes
 	Gather  GatherTotals // the gather DMA's share of Bytes
 	Classes []ClassStats // indexed like ops.Classes
+	// Attention says how the phase's attention ran (attentionLowering);
+	// AttentionFused is whether a fused attention operator ran.
+	Attention      string
+	AttentionFused bool
 }
 
 // StepStats is one decode step.

@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
@@ -14,6 +15,39 @@ import (
 
 func dramBytesPerCycle(cfg *configs.Config) float64 {
 	return cfg.DRAM.BandwidthGBps * 1e9 / (cfg.ClockMHz * 1e6)
+}
+
+// TestDecodeAtTheRoofline holds dense decode on the TPU v5e-class config
+// to its memory bound: for three models at batch 1, 8 and 32 and contexts
+// 512 to 8192, a decode step takes at least its DRAM bytes at peak
+// bandwidth and at most 1.15× that (issue 26).
+func TestDecodeAtTheRoofline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("27 decode runs")
+	}
+	cfg := loadCfg(t, "tpu-v5e", "dram.capacity_gb=0")
+	bpc := dramBytesPerCycle(cfg)
+	for _, model := range []string{"llama-3.2-1b", "llama-3.1-8b", "mistral-7b"} {
+		m := zooModel(t, model)
+		for _, batch := range []int{1, 8, 32} {
+			for _, ctx := range []int{512, 2048, 8192} {
+				o := LLMOptions{Phase: PhaseDecode, Prompt: ctx, Gen: 2, Batch: batch, Seed: 1}
+				r, err := SimulateLLM(cfg, m, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range r.Steps {
+					bound := float64(s.Bytes.Total()) / bpc
+					ratio := float64(s.Cycles) / bound
+					what := fmt.Sprintf("%s batch %d context %d: step of %d cycles, %d bytes (%.0f cycles at peak bandwidth)",
+						model, batch, s.Context, s.Cycles, s.Bytes.Total(), bound)
+					if ratio < 1 || ratio > 1.15 {
+						t.Errorf("%s: %.3f× the memory bound, want 1 to 1.15", what, ratio)
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestOperatorsObeyPhysics checks every operator of a prefill and a

@@ -67,7 +67,13 @@ type LLMPhase struct {
 	Cycles    int64           `json:"cycles"`
 	Seconds   float64         `json:"seconds"`
 	DRAMBytes inference.Bytes `json:"dram_bytes"`
-	Classes   []LLMClass      `json:"classes"`
+	// Attention is how the phase's attention ran: "fused" (scores on
+	// chip, attention.fused), "unfused", "unfused: no fused tile fits the
+	// buffers", "attention engine" or a KV-sparsity lowering;
+	// AttentionFused is whether it was fused.
+	Attention      string     `json:"attention"`
+	AttentionFused bool       `json:"attention_fused"`
+	Classes        []LLMClass `json:"classes"`
 }
 
 // LLMClass is one operator class over a phase, with its roofline.
@@ -185,7 +191,8 @@ func nearestRank(sorted []int64, p int) int64 {
 
 func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase {
 	hz := cfg.ClockMHz * 1e6
-	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes}
+	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes,
+		Attention: p.Attention, AttentionFused: p.AttentionFused}
 	macsPerCycle := float64(cfg.PEs())
 	loadPerCycle := float64(cfg.PEArray.Units*max(cfg.PEArray.Rows, cfg.PEArray.Cols)) * float64(cfg.WordBytes())
 	vecPerCycle := float64(cfg.Vector.Lanes * cfg.Vector.OpsPerCycle)
@@ -249,13 +256,15 @@ func (r *LLMReport) Render(w io.Writer, format string) error {
 func (r *LLMReport) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"phase", "class", "ops", "cycles", "seconds", "share", "compute_cycles", "work",
-		"dram_weights_bytes", "dram_kv_bytes", "dram_activations_bytes", "arithmetic_intensity", "roofline_bound", "roofline_efficiency"})
+		"dram_weights_bytes", "dram_kv_bytes", "dram_activations_bytes", "arithmetic_intensity", "roofline_bound", "roofline_efficiency",
+		"attention_fused"})
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 	for _, p := range r.Phases {
 		for _, c := range p.Classes {
 			_ = cw.Write([]string{p.Name, c.Class, i(c.Ops), i(c.Cycles), f(c.Seconds), f(c.Share), i(c.ComputeCycles), i(c.Work),
-				i(c.DRAMBytes.Weights), i(c.DRAMBytes.KV), i(c.DRAMBytes.Activations), f(c.ArithmeticIntensity), c.RooflineBound, f(c.RooflineEfficiency)})
+				i(c.DRAMBytes.Weights), i(c.DRAMBytes.KV), i(c.DRAMBytes.Activations), f(c.ArithmeticIntensity), c.RooflineBound, f(c.RooflineEfficiency),
+				strconv.FormatBool(p.AttentionFused)})
 		}
 	}
 	cw.Flush()
@@ -287,6 +296,7 @@ func (r *LLMReport) Table(w io.Writer) error {
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "\n%s: %s over %d step(s); DRAM weights %s, KV %s, activations %s\n", p.Name, humanSeconds(p.Seconds), p.Steps,
 			compactBytes(p.DRAMBytes.Weights), compactBytes(p.DRAMBytes.KV), compactBytes(p.DRAMBytes.Activations))
+		fmt.Fprintf(w, "attention: %s\n", p.Attention)
 		tb := NewTable(w)
 		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "roofline")
 		for _, cl := range p.Classes {

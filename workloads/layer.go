@@ -8,7 +8,7 @@ import "fmt"
 // after another on the array.
 type Layer struct {
 	Name   string `json:"name"`
-	Kind   string `json:"kind"` // "conv", "gemm", "attn_qk", "attn_av", "fc"
+	Kind   string `json:"kind"` // "conv", "gemm", "attn_qk", "attn_av", "fc", KindAttnFused
 	M      int    `json:"m"`
 	N      int    `json:"n"`
 	K      int    `json:"k"`
@@ -61,9 +61,19 @@ func (c ConvGeom) InputElems() int64 {
 	return int64(c.Batch) * int64(c.InH) * int64(c.InW) * int64(c.Channels)
 }
 
+// KindAttnFused is fused ("flash") attention: per group, M queries of
+// head dimension K against N cached keys and values, Q·Kᵀ then P·V with
+// the scores kept on chip. It is two products of M·N·K MACs, one layer
+// so that the engine can interleave them tile by tile.
+const KindAttnFused = "attn_fused"
+
 // MACs is the number of multiply-accumulates the layer needs densely.
 func (l Layer) MACs() int64 {
-	return int64(l.Groups) * int64(l.M) * int64(l.N) * int64(l.K)
+	macs := int64(l.Groups) * int64(l.M) * int64(l.N) * int64(l.K)
+	if l.Kind == KindAttnFused {
+		return 2 * macs // Q·Kᵀ and P·V
+	}
+	return macs
 }
 
 // Validate reports the first impossible dimension.

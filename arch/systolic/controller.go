@@ -54,6 +54,9 @@ type Controller struct {
 	inflight  []*stepState // requested, until their operand slot frees
 	units     []unitState
 	draining  int // issued steps whose outputs have not left
+	// scoresDone is when a fused attention tile's scores have left the
+	// array, by tile + 1, until its P·V takes them.
+	scoresDone map[int]int64
 	// xbarLatency and xbarBytes are the crossbar's latency and a port's
 	// bytes a cycle (several units only).
 	xbarLatency int64
@@ -134,6 +137,7 @@ func (c *Controller) resetUnits(j *layerJob) {
 		c.units = make([]unitState, n)
 	}
 	now := c.Now()
+	c.scoresDone = map[int]int64{}
 	for i := range c.units {
 		u := &c.units[i]
 		track := u.track
@@ -246,11 +250,18 @@ func (c *Controller) issue(j *layerJob, ss *stepState) {
 		u.portBytes += ss.st.portBytes + ss.st.outBytes
 		ready = max(t0, u.portFree-ss.st.stream)
 	}
+	if ss.st.scoresIn > 0 {
+		ready = max(ready, c.scoresDone[ss.st.scoresIn])
+		delete(c.scoresDone, ss.st.scoresIn)
+	}
 	var t mapping.ChunkTimes
 	if ss.st.fixed {
 		t = u.pipe.Fixed(ready, ss.st.cycles)
 	} else {
 		t = u.pipe.Chunk(ready, ss.st.firstOfFold, ss.st.lastOfFold, ss.st.stream)
+	}
+	if ss.st.scoresOut > 0 {
+		c.scoresDone[ss.st.scoresOut] = t.Done
 	}
 	ss.issued = true
 	u.busy = true

@@ -52,6 +52,10 @@ func bindMemory(cfg *configs.Config, jobs []layerJob) error {
 			j.tensors = elementwiseTensors(cfg, i, j.layer, p)
 			lt := &j.tensors
 			j.newSteps = func() stepper { return &elementwiseStepper{e: p, lt: lt} }
+		case *flashPlan:
+			j.tensors = flashTensors(cfg, i, j.layer)
+			lt := &j.tensors
+			j.newSteps = func() stepper { return newFlashStepper(p, lt) }
 		}
 		j.prefetchNext = cfg.Memory.PrefetchNextLayer
 		j.keepInput = i > 0 && KeepsInput(cfg, jobs[i-1].layer, j.layer)
@@ -118,6 +122,16 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 			return nil, err
 		}
 		jobs[i] = job
+		if l.Kind == workloads.KindAttnFused {
+			// Fused attention has its own tiling (flash.go), not the
+			// mapper's: its two products share tiles.
+			p, err := newFlashPlan(cfg, arr, l, dfs)
+			if err != nil {
+				return nil, err
+			}
+			jobs[i].plan, jobs[i].dataflow = p, p.df.Name
+			continue
+		}
 		if l.Phase == workloads.PhaseUpdate {
 			continue
 		}
@@ -139,6 +153,9 @@ func planWorkload(cfg *configs.Config, w workloads.Workload) ([]layerJob, error)
 	}
 	for i, l := range w.Layers {
 		job := &jobs[i]
+		if l.Kind == workloads.KindAttnFused {
+			continue // planned above
+		}
 		if l.Phase == workloads.PhaseUpdate {
 			job.plan, job.maskGroups = planUpdate(cfg, arr, l, job.pattern)
 			job.dataflow = "-"

@@ -177,6 +177,10 @@ type step struct {
 	stream     int64
 	lastOfFold bool
 	fixed      bool
+	// scoresOut and scoresIn (tile + 1, 0: none) tie a fused attention's
+	// P·V to its tile's Q·Kᵀ: the step that makes the scores, and the one
+	// that waits for them to leave the array.
+	scoresOut, scoresIn int
 	// portBytes are the operand bytes a unit's crossbar port carries in
 	// for the step, outBytes the outputs it sends back.
 	portBytes, outBytes int64

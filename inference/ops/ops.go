@@ -49,6 +49,17 @@ const (
 	opsCombine   = 2 // attention partial-result rescale and add; expert weight and add
 )
 
+// Operation counts of fused attention's online softmax (FlashAttention-2's
+// recurrence: m is a query row's running max, l its running sum, O its
+// partial output). Fused attention does no per-score divide: it divides
+// each output once instead.
+const (
+	opsOnlineSoftmax  = 4 // per score: fold into the block's row max, subtract the max, exp, add to the block's row sum
+	opsFlashRowStats  = 4 // per query row and KV block after the first: new max, subtract, exp (the correction c), l = c·l + sum
+	opsFlashRescale   = 2 // per partial-output element and KV block after the first: multiply O by c, add the block's P·V
+	opsFlashNormalize = 1 // per output element, once: divide by l
+)
+
 // Op is one operator of a step, run after the previous one finishes.
 type Op struct {
 	Kind  OpKind
@@ -112,6 +123,12 @@ type StepSpec struct {
 	// Attention, when set, lowers this decode step's attention instead of
 	// the dense split-K GEMMs (KV-cache sparsity).
 	Attention AttentionLowering
+	// FlashKeys, when above 0, runs attention fused (one
+	// workloads.KindAttnFused GEMM and the online softmax on the vector
+	// unit): it is the KV block the engine tiles the fused layer with
+	// (arch/systolic.FlashTiling), which sets how often the partial
+	// output is rescaled. 0: unfused.
+	FlashKeys int
 	// KVBits is the KV cache's element width and WordBits the array's
 	// operand width (0: the same). A narrower cache is read and written at
 	// KVBits: the projection of keys and values runs apart from the
@@ -233,6 +250,7 @@ func Append(dst []Op, m llm.Model, s StepSpec) []Op {
 type layerNames struct {
 	attnNorm, qProj, kvProj, qkv, rope, oProj, attnResidual, ffnNorm, ffnResidual string
 	attnQK, attnQKTail, softmax, attnPV, attnPVTail, attnCombine                  string
+	attnFused, attnFusedTail, onlineSoftmax, attnRescale, attnNormalize           string
 	up, act, down                                                                 string
 }
 
@@ -240,7 +258,8 @@ func newLayerNames(p string) *layerNames {
 	return &layerNames{attnNorm: p + "attn_norm", qProj: p + "q_proj", kvProj: p + "kv_proj", qkv: p + "qkv", rope: p + "rope",
 		oProj: p + "o_proj", attnResidual: p + "attn_residual", ffnNorm: p + "ffn_norm", ffnResidual: p + "ffn_residual",
 		attnQK: p + "attn_qk", attnQKTail: p + "attn_qk_tail", softmax: p + "softmax", attnPV: p + "attn_pv",
-		attnPVTail: p + "attn_pv_tail", attnCombine: p + "attn_combine", up: p + "up", act: p + "act", down: p + "down"}
+		attnPVTail: p + "attn_pv_tail", attnCombine: p + "attn_combine", up: p + "up", act: p + "act", down: p + "down",
+		attnFused: p + "attn_fused", attnFusedTail: p + "attn_fused_tail", onlineSoftmax: p + "online_softmax", attnRescale: p + "attn_rescale", attnNormalize: p + "attn_normalize"}
 }
 
 // namedLayers is how many layers' names are made once.
@@ -270,6 +289,9 @@ func layerNamesOf(li int) *layerNames {
 // GEMM, the partial block a second one, and the vector unit rescales and
 // adds the per-block partial outputs.
 func appendAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L int) []Op {
+	if s.FlashKeys > 0 {
+		return appendFusedAttention(ops, m, n, s, L)
+	}
 	hd, kv, g := m.HeadSize(), m.KVHeads(), m.QueryGroup()
 	bk := s.Batch * kv
 	scores := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) * int64(L)
@@ -300,6 +322,78 @@ func appendAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L int) []
 		ops = append(ops, vec(n.attnCombine, int64(s.Batch)*int64(m.NumAttentionHeads)*int64(hd)*int64(blocks), opsCombine))
 	}
 	return ops
+}
+
+// FusedAttentionLayer is m's attention over L cached tokens as one fused
+// layer: per sequence and KV head, the query group's queries (M) against
+// the cached keys and values (N) of head dimension K.
+func FusedAttentionLayer(m llm.Model, s StepSpec, L int) workloads.Layer {
+	return workloads.Layer{Kind: workloads.KindAttnFused, M: m.QueryGroup() * s.New, N: L, K: m.HeadSize(),
+		Groups: s.Batch * m.KVHeads(), FilterBits: s.narrowKV()}
+}
+
+// appendFusedAttention appends fused attention (s.FlashKeys > 0): the
+// fused layer on the array, whose scores never reach DRAM, then the
+// online softmax's work on the vector unit (after it: operators do not
+// overlap). Prefill and decode lower alike; in decode the KV blocks are
+// FlashDecoding's split, their partial outputs rescaled on chip.
+func appendFusedAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L int) []Op {
+	rows := int64(s.Batch) * int64(m.NumAttentionHeads) * int64(s.New) // query rows
+	hd := m.HeadSize()
+	pack := 1
+	if !s.Prefill {
+		pack = headPack(m, s)
+	}
+	fused := func(name string, keys, blocks int) Op {
+		l := FusedAttentionLayer(m, s, keys)
+		l.Name, l.Groups = name, l.Groups*blocks/pack
+		l.M, l.K = l.M*pack, l.K*pack
+		return Op{Kind: OpGEMM, Class: ClassAttention, Name: name, KVOperand: true, Layer: l}
+	}
+	if s.Prefill || s.ChunkN <= 0 {
+		ops = append(ops, fused(n.attnFused, L, 1))
+	} else {
+		// Decode splits the cache into blocks of the array's width
+		// (FlashDecoding): whole blocks are the groups of one fused layer,
+		// the partial block a second, each block's scores on chip and its
+		// partial output rescaled and added on the vector unit. The whole
+		// blocks' layer changes only when a block fills, so decode steps
+		// reuse its simulation as they do the unfused split-K GEMMs'.
+		if full := L / s.ChunkN; full > 0 {
+			ops = append(ops, fused(n.attnFused, s.ChunkN, full))
+		}
+		if r := L % s.ChunkN; r > 0 {
+			ops = append(ops, fused(n.attnFusedTail, r, 1))
+		}
+	}
+	ops = append(ops, vec(n.onlineSoftmax, rows*int64(L), opsOnlineSoftmax))
+	if blocks := (L + s.FlashKeys - 1) / s.FlashKeys; blocks > 1 {
+		ops = append(ops, vec(n.attnRescale, rows*int64(blocks-1), opsFlashRowStats+opsFlashRescale*hd))
+	}
+	return append(ops, vec(n.attnNormalize, rows*int64(hd), opsFlashNormalize))
+}
+
+// headPack is how many KV heads a decode step's fused attention lays
+// side by side on the array when a head is narrower than its edge (head
+// dimension 64 on a 128-wide array): keys and values stream in through
+// the whole edge, the query rows of each head zero outside its own
+// columns, and only each head's own block of the output is kept. The
+// products do pack× the MACs (decode attention is bound by loading K and
+// V, not by MACs); Q and O are pack× as wide. It divides the sequences ×
+// KV heads.
+func headPack(m llm.Model, s StepSpec) int {
+	hd := m.HeadSize()
+	edge := min(s.ChunkK, s.ChunkN)
+	if hd <= 0 || edge < 2*hd {
+		return 1
+	}
+	groups := s.Batch * m.KVHeads()
+	for c := edge / hd; c > 1; c-- {
+		if groups%c == 0 {
+			return c
+		}
+	}
+	return 1
 }
 
 // ActivationOps is the vector operations per element of a dense
