@@ -50,7 +50,7 @@ module sa_pe #(
             reg [WW-1:0] bank0 = {WW{1'b0}}, bank1 = {WW{1'b0}};
             reg          a_b = 1'b0;
             assign a_b_out = a_b;
-            assign wuse = a_b_in ? bank1 : bank0;
+            sa_bank_mux #(.WW(WW)) bmux (.s(a_b_in), .a(bank0), .b(bank1), .y(wuse));
             always @(posedge clk) begin
                 a_b <= a_b_in;
                 if (w_load && w_commit && !w_bank) bank0 <= w_in;
@@ -78,4 +78,21 @@ module sa_pe #(
         a_v_out <= a_v_in;
         p_out   <= p_in + {{(ACC-2*W){prod[2*W-1]}}, prod};
     end
+endmodule
+
+// The bank multiplexer of the shadow-weight PE, a hierarchy boundary for
+// synthesis only: flattened, ABC pushes it through the M:1 window select
+// and maps a 2M:1 select per operand bit (about four times the LUTs of
+// WB = 1 at M = 4). Kept apart, the index and value are chosen first
+// (one LUT3 a bit) and the select stays what it is at WB = 1.
+(* keep_hierarchy *)
+module sa_bank_mux #(
+    parameter WW = 8
+) (
+    input  wire          s,
+    input  wire [WW-1:0] a,
+    input  wire [WW-1:0] b,
+    output wire [WW-1:0] y
+);
+    assign y = s ? b : a;
 endmodule
