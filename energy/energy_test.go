@@ -196,3 +196,34 @@ func TestDRAMEnergyChargesWholeRequests(t *testing.T) {
 		t.Error("the waste is not in the dram class")
 	}
 }
+
+// pe_array.weight_buffers = 2 costs more per PE: from the shadow-weight
+// array fit where one was synthesised (int8), else the single-register
+// cost plus the stated bank assumption (int16).
+func TestShadowWeightsCostMore(t *testing.T) {
+	for _, dtype := range []string{"int8", "int16"} {
+		one, err := configs.Load("sat-vcu1525", []string{"pe_array.dtype=" + dtype})
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := configs.Load("sat-vcu1525", []string{"pe_array.dtype=" + dtype, "pe_array.weight_buffers=2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r1, err1 := energy.FPGA(one)
+		r2, err2 := energy.FPGA(two)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		a, b := r1.Units[0], r2.Units[0]
+		if b.Res.LUT <= a.Res.LUT || b.Res.FF <= a.Res.FF || b.Res.DSP != a.Res.DSP {
+			t.Errorf("%s: weight_buffers=2 %+v, not more LUT and FF than weight_buffers=1 %+v", dtype, b.Res, a.Res)
+		}
+		want := "shadow"
+		if !strings.Contains(b.Source, want) {
+			t.Errorf("%s: source %q does not name the shadow weights", dtype, b.Source)
+		}
+		t.Logf("%s per PE: LUT %.1f → %.1f, FF %.1f → %.1f (%s)", dtype, a.Res.LUT/float64(a.Count), b.Res.LUT/float64(b.Count),
+			a.Res.FF/float64(a.Count), b.Res.FF/float64(b.Count), b.Source)
+	}
+}

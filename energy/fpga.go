@@ -127,23 +127,53 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 			name = "nm_pe_array"
 		}
 		integer := strings.HasPrefix(cfg.PEArray.DType, "int")
-		if f, ok := catalog.FitArray(m, w); ok && integer {
+		wb := max(1, cfg.PEArray.WeightBuffers)
+		// shadow is what the shadow-weight PE adds where no shadow-weight
+		// (WB = 2) array of this width and window was synthesised: two
+		// banks of the weight word (W + index bits) and the bank bit beside
+		// the shift register, and a 2:1 bank mux (a LUT3) per word bit plus
+		// two. yosys synth of rtl/src/sa_pe.v WB=2 against WB=1, 2026-12-08
+		// (synth_xilinx -family xcup, W=8 ACC=32): M=1 +10 LUT +17 FF
+		// (42/66 against 32/49), M=4 +12 LUT +21 FF (52/96 against 40/75),
+		// M=8 +14 LUT +23 FF (70/131 against 56/108): word+2 LUT, 2·word+1 FF.
+		shadow, shadowNote := Resources{}, ""
+		if wb == 2 {
+			word := float64(w)
+			if sparse {
+				word += float64(max(1, nm.CeilLog2(m)))
+			}
+			shadow = Resources{LUT: word + 2, FF: 2*word + 1}
+			shadowNote = fmt.Sprintf("; + %.0f LUT, %.0f FF per PE for the shadow weights (pe_array.weight_buffers=2: "+
+				"two weight banks, the bank bit and the bank mux, as yosys gives for rtl/src/sa_pe.v WB=2 at W=8)", shadow.LUT, shadow.FF)
+		}
+		if f, ok := catalog.FitArrayWB(m, w, wb); ok && integer {
 			// The whole array, synthesised: registers, window, select,
-			// multiplier and skew lines (docs/energy.md states the fit).
+			// multiplier and skew lines (docs/energy.md states the fit),
+			// with the shadow-weight PE when weight_buffers is 2.
 			lut, ff, dsp := f.Estimate(cfg.PEArray.Rows, cfg.PEArray.Cols)
 			per := float64(pes)
 			unit(name, pes, Resources{LUT: lut / per, FF: ff / per, DSP: dsp / per}, arrayFitNote(f))
+		} else if f, ok := catalog.FitArray(m, w); ok && integer {
+			lut, ff, dsp := f.Estimate(cfg.PEArray.Rows, cfg.PEArray.Cols)
+			per := float64(pes)
+			pe := Resources{LUT: lut / per, FF: ff / per, DSP: dsp / per}
+			pe.add(shadow)
+			unit(name, pes, pe, arrayFitNote(f)+shadowNote)
 		} else if !sparse {
 			pe := peCost[cfg.PEArray.DType]
 			src := "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)"
 			if r, s, ok := synth("sys_pe", map[string]int{"W": w}, 1); ok && integer {
 				pe.LUT, pe.FF, src = r.LUT, r.FF, s+"; DSPs by the WP486 packing rule (no whole-array fit for this width)"
 			}
-			unit("pe_array", pes, pe, src)
+			pe.add(shadow)
+			unit("pe_array", pes, pe, src+shadowNote)
 		} else if r, src, ok := synth("nm_pe", map[string]int{"N": n, "M": m, "W": w}, float64(n)); ok {
-			unit("nm_pe_array", pes, r, src+"; without pass-through registers or the activation window (no whole-array fit for this width and M)")
+			r.add(shadow)
+			unit("nm_pe_array", pes, r, src+"; without pass-through registers or the activation window (no whole-array fit for this width and M)"+shadowNote)
 		} else {
-			unit("pe_array", pes, peCost[cfg.PEArray.DType], "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)")
+			pe := peCost[cfg.PEArray.DType]
+			pe.add(shadow)
+			unit("pe_array", pes, pe, "assumption: DSP48E2 MAC; int8 packs 2 per DSP (WP486)"+shadowNote)
 			unit("nm_select", pes, Resources{LUT: float64(n * w * int(math.Ceil(float64(m-1)/3))), FF: float64(n * nm.CeilLog2(m))},
 				"assumption: N M:1 muxes of w bits per PE (a LUT6 selects 4:1, so ceil((M−1)/3) LUTs a bit) + N nm.CeilLog2(M)-bit indices")
 		}
@@ -200,9 +230,13 @@ func FPGA(cfg *configs.Config) (*FPGAReport, error) {
 
 // arrayFitNote states the whole-array fit a PE cost comes from.
 func arrayFitNote(f catalog.ArrayFit) string {
-	return fmt.Sprintf("yosys synth_xilinx of the whole rtl/src/sa_array.v (W=%d, window M=%d), least-squares fit over %d sizes: "+
+	kind := ""
+	if f.WB == 2 {
+		kind = ", shadow weights WB=2"
+	}
+	return fmt.Sprintf("yosys synth_xilinx of the whole rtl/src/sa_array.v (W=%d, window M=%d%s), least-squares fit over %d sizes: "+
 		"%.1f LUT, %.1f FF, %.2f DSP per PE + %.1f LUT, %.1f FF per unit of R+C (skew lines); max fit error %.1f%%",
-		f.W, f.M, f.Points, f.PerPE[0], f.PerPE[1], f.PerPE[2], f.PerEdge[0], f.PerEdge[1], f.MaxFitErrPercent)
+		f.W, f.M, kind, f.Points, f.PerPE[0], f.PerPE[1], f.PerPE[2], f.PerEdge[0], f.PerEdge[1], f.MaxFitErrPercent)
 }
 
 // IfmapPortWords is how many activation words the array reads from the

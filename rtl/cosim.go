@@ -34,11 +34,19 @@ type CosimSpec struct {
 	Pattern    nm.Pattern
 	M, N, K    int
 	Seed       int64
+	// WeightBuffers is pe_array.weight_buffers: 1 (0 means 1) runs the
+	// single-register array, 2 the shadow-weight array (sa_ctrl_db).
+	WeightBuffers int
 }
+
+// weightBuffers is WeightBuffers with 0 read as the default 1.
+func (s CosimSpec) weightBuffers() int { return max(1, s.WeightBuffers) }
 
 // Check refuses shapes the bench cannot hold, naming the limit.
 func (s CosimSpec) Check() error {
 	switch {
+	case s.WeightBuffers < 0 || s.WeightBuffers > 2:
+		return fmt.Errorf("weight buffers %d: the array has 1 or 2", s.WeightBuffers)
 	case s.Rows < 1 || s.Cols < 1 || s.Rows > MaxCosimArray || s.Cols > MaxCosimArray:
 		return fmt.Errorf("array %dx%d: rows and cols must be 1 to %d", s.Rows, s.Cols, MaxCosimArray)
 	case s.M < 1 || s.N < 1 || s.K < 1:
@@ -91,6 +99,7 @@ func (s CosimSpec) indexBits() int {
 // ArrayParams are the Verilog parameters of the bench, the key of a build.
 type ArrayParams struct {
 	R, C, M, NN, W, IW, ACC int
+	WB                      int // weight buffers per PE (1 or 2)
 	SD, WD, AD, OD          int // memory depths (powers of two)
 }
 
@@ -103,7 +112,7 @@ func pow2AtLeast(n int) int {
 func (p ArrayParams) List() []string {
 	return []string{
 		fmt.Sprintf("R=%d", p.R), fmt.Sprintf("C=%d", p.C), fmt.Sprintf("M=%d", p.M), fmt.Sprintf("NN=%d", p.NN),
-		fmt.Sprintf("W=%d", p.W), fmt.Sprintf("IW=%d", p.IW), fmt.Sprintf("ACC=%d", p.ACC),
+		fmt.Sprintf("W=%d", p.W), fmt.Sprintf("IW=%d", p.IW), fmt.Sprintf("ACC=%d", p.ACC), fmt.Sprintf("WB=%d", p.WB),
 		fmt.Sprintf("SD=%d", p.SD), fmt.Sprintf("WD=%d", p.WD), fmt.Sprintf("AD=%d", p.AD), fmt.Sprintf("OD=%d", p.OD),
 	}
 }
@@ -117,8 +126,9 @@ type Images struct {
 	NSched, NW, NA, NO   int
 	// Want is the Go kernels' M×N result, row-major.
 	Want []int64
-	// ScheduleCycles is Σ Fold.Cycles over the mapper's folds
-	// (dataflow.FoldCycles: t + r + c − 2 + r per fold).
+	// ScheduleCycles is, with one weight buffer, Σ Fold.Cycles over the
+	// mapper's folds (dataflow.FoldCycles: t + r + c − 2 + r per fold);
+	// with two, ShadowScheduleCycles of the folds' stream steps.
 	ScheduleCycles int64
 	Folds          int
 }
@@ -207,9 +217,11 @@ func BuildImages(s CosimSpec) (*Images, error) {
 		return comp.Values[slot], int64(comp.Index[slot])
 	}
 	var sched, wts, acts strings.Builder
+	steps := make([]int, im.Folds)
 	for i := 0; i < im.Folds; i++ {
 		f := sch.Fold(i)
 		im.ScheduleCycles += f.Cycles
+		steps[i] = s.M // the schedule entry's t: the fold streams the whole time dimension
 		k0, n0 := f.Row*s.Rows, f.Col*s.Cols
 		var flags uint64
 		if i == im.Folds-1 {
@@ -252,21 +264,25 @@ func BuildImages(s CosimSpec) (*Images, error) {
 			acts.WriteString(word.String(win*cosimW) + "\n")
 		}
 	}
+	if s.weightBuffers() == 2 {
+		im.ScheduleCycles = ShadowScheduleCycles(s.Rows, s.Cols, steps)
+	}
 	im.Sched, im.Weights, im.Acts = sched.String(), wts.String(), acts.String()
 	im.NSched, im.NW, im.NA, im.NO = im.Folds, im.Folds*s.Rows, s.M*g, s.M*s.N
 	im.Params = ArrayParams{R: s.Rows, C: s.Cols, M: win, NN: nn, W: cosimW, IW: max(1, iw), ACC: cosimACC,
-		SD: pow2AtLeast(im.NSched), WD: pow2AtLeast(im.NW), AD: pow2AtLeast(im.NA), OD: pow2AtLeast(im.NO)}
+		WB: s.weightBuffers(), SD: pow2AtLeast(im.NSched), WD: pow2AtLeast(im.NW), AD: pow2AtLeast(im.NA), OD: pow2AtLeast(im.NO)}
 	return im, nil
 }
 
 // ModelCycles runs the simulator itself (engines.Simulate, the akita model)
 // on the GEMM as a one-layer workload with the ideal DRAM, on the same
-// array and pattern, and returns the layer's compute cycles and its
+// array, pattern and weight buffers, and returns the layer's compute cycles and its
 // elapsed cycles.
 func ModelCycles(s CosimSpec) (compute, elapsed int64, err error) {
 	sets := []string{
 		fmt.Sprintf("pe_array.rows=%d", s.Rows), fmt.Sprintf("pe_array.cols=%d", s.Cols),
 		"dataflow=ws", "dram.model=ideal", "sparsity.nm=" + s.Pattern.String(),
+		fmt.Sprintf("pe_array.weight_buffers=%d", s.weightBuffers()),
 		// The RTL array runs BuildImages' schedule (mapping.New's row-major
 		// fold order, time whole): the model runs the same, not a search.
 		"mapping.search=rowmajor",

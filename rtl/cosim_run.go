@@ -16,7 +16,7 @@ import (
 )
 
 // arraySources are the files of the co-simulation bench, in compile order.
-var arraySources = []string{"sa_tb.v", "sa_ctrl.v", "sa_array.v", "sa_pe.v"}
+var arraySources = []string{"sa_tb.v", "sa_ctrl.v", "sa_ctrl_db.v", "sa_array.v", "sa_pe.v"}
 
 // CosimResult is what `sparsesim rtl cosim` prints.
 type CosimResult struct {
@@ -28,6 +28,9 @@ type CosimResult struct {
 	Seed      int64  `json:"seed"`
 	Simulator string `json:"simulator"`
 	Folds     int    `json:"folds"`
+	// WeightBuffers is 1 (one weight register per PE) or 2 (shadow
+	// weights: sa_ctrl_db, the PE's two banks).
+	WeightBuffers int `json:"weight_buffers"`
 	// RTLCycles is the cycle index, counted from the first preload cycle,
 	// in which the last output leaves the array (and is written to the
 	// output memory) — the span SCALE-Sim's convention counts.
@@ -36,7 +39,9 @@ type CosimResult struct {
 	// cycles for the layer; ModelElapsed its first-action-to-last-write.
 	ModelCycles  int64 `json:"model_cycles"`
 	ModelElapsed int64 `json:"model_elapsed_cycles"`
-	// ScheduleCycles is Σ dataflow.FoldCycles over the mapper's folds.
+	// ScheduleCycles is the cycles the array's own timing rule gives for
+	// the mapper's folds, a reference independent of the model: with one
+	// weight buffer Σ dataflow.FoldCycles, with two ShadowScheduleCycles.
 	ScheduleCycles int64 `json:"schedule_cycles"`
 	CyclesMatch    bool  `json:"cycles_match"`
 	OutputsMatch   bool  `json:"outputs_match"`
@@ -116,7 +121,7 @@ func VerilatorBuild(p ArrayParams) (bin string, cached bool, err error) {
 		return "", false, err
 	}
 	root := CacheDir()
-	final := filepath.Join(root, fmt.Sprintf("sa-R%d-C%d-M%d-N%d-%s", p.R, p.C, p.M, p.NN, key))
+	final := filepath.Join(root, fmt.Sprintf("sa-R%d-C%d-M%d-N%d-WB%d-%s", p.R, p.C, p.M, p.NN, p.WB, key))
 	bin = filepath.Join(final, "obj", "sim")
 	if _, err := os.Stat(bin); err == nil {
 		return bin, true, nil
@@ -170,7 +175,7 @@ func cosim(s CosimSpec, sim string, mutate func(*Images)) (*CosimResult, error) 
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	r := &CosimResult{Rows: s.Rows, Cols: s.Cols, NM: s.Pattern.String(), GEMM: fmt.Sprintf("%dx%dx%d", s.M, s.N, s.K),
-		Dataflow: "ws", Seed: s.Seed, Simulator: sim, Folds: im.Folds,
+		Dataflow: "ws", Seed: s.Seed, Simulator: sim, Folds: im.Folds, WeightBuffers: s.weightBuffers(),
 		ModelCycles: compute, ModelElapsed: elapsed, ScheduleCycles: im.ScheduleCycles}
 	run, err := os.MkdirTemp("", "sparsesim-cosim-")
 	if err != nil {

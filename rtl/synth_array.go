@@ -14,10 +14,15 @@ import (
 // SynthArray runs yosys synth_xilinx -family xcup on a whole array
 // (sa_array with its PEs; the fold controller and memories are not part of
 // it). Shift-register LUTs (SRL16E/SRLC32E, the skew lines) are counted as
-// LUTs: they occupy SLICEM LUTs.
+// LUTs: they occupy SLICEM LUTs. WB = 2 synthesises the shadow-weight
+// array; WB = 1 rows carry no WB parameter, as before it existed, so their
+// commands and rows stay the same.
 func SynthArray(a catalog.ArraySize) (SynthResult, error) {
 	iw := max(1, ceilLog2(a.M))
 	p := map[string]int{"R": a.R, "C": a.C, "M": a.M, "W": a.W, "IW": iw, "ACC": catalog.ArrayACC(a.W)}
+	if a.WB == 2 {
+		p["WB"] = 2
+	}
 	r := SynthResult{Unit: catalog.ArrayUnit, Params: p}
 	dir, err := os.MkdirTemp("", "sparsesim-synth-array")
 	if err != nil {

@@ -18,7 +18,7 @@ func TestSynthArrayTable(t *testing.T) {
 	table := string(b)
 	sizes := append(append([]catalog.ArraySize(nil), catalog.ArrayFitSizes...), catalog.ArrayCheckSizes...)
 	for _, a := range sizes {
-		if _, ok := catalog.FindSynth(catalog.ArrayUnit, map[string]int{"R": a.R, "C": a.C, "M": a.M, "W": a.W}); !ok {
+		if _, ok := catalog.FindArray(a); !ok {
 			t.Errorf("no %s row for %+v (run make rtl-synth)", catalog.ArrayUnit, a)
 		}
 	}

@@ -173,7 +173,7 @@ func parseGEMM(s string) (m, n, k int, err error) {
 }
 
 func newRTLCosimCmd() *cobra.Command {
-	var rows, cols int
+	var rows, cols, wb int
 	var pattern, gemm, df, sim, out string
 	var seed int64
 	cmd := &cobra.Command{
@@ -200,7 +200,10 @@ parameter set (rtl.CacheDir, $SPARSESIM_RTL_CACHE).`,
 			if err != nil {
 				return usererr.New("--gemm %s: %v", gemm, err)
 			}
-			spec := rtl.CosimSpec{Rows: rows, Cols: cols, Pattern: p, M: m, N: n, K: k, Seed: seed}
+			if wb != 1 && wb != 2 {
+				return usererr.New("--weight-buffers %d: expected 1 or 2", wb)
+			}
+			spec := rtl.CosimSpec{Rows: rows, Cols: cols, Pattern: p, M: m, N: n, K: k, Seed: seed, WeightBuffers: wb}
 			if err := spec.Check(); err != nil {
 				return usererr.New("rtl cosim: %v", err)
 			}
@@ -243,6 +246,7 @@ parameter set (rtl.CacheDir, $SPARSESIM_RTL_CACHE).`,
 	cmd.Flags().IntVar(&cols, "cols", 8, "array columns (outputs along N)")
 	cmd.Flags().StringVar(&pattern, "nm", "dense", "weight pattern: dense or N:M (M up to 16)")
 	cmd.Flags().StringVar(&gemm, "gemm", "64x64x64", "GEMM MxNxK: (M x K) activations times (K x N) weights")
+	cmd.Flags().IntVar(&wb, "weight-buffers", 1, "weight registers per PE: 1, or 2 for the shadow-weight array (pe_array.weight_buffers)")
 	cmd.Flags().StringVar(&df, "dataflow", "ws", "dataflow of the array (the RTL is weight stationary)")
 	cmd.Flags().StringVar(&sim, "sim", "auto", "simulator: auto (verilator, else iverilog), verilator, iverilog")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the random operands")

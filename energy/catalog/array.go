@@ -9,8 +9,12 @@ import (
 
 // ArraySize is one whole-array synthesis point of rtl/src/sa_array.v: an
 // R×C weight-stationary array of W-bit PEs selecting from an activation
-// window of M words (M = 1 is the dense array).
-type ArraySize struct{ R, C, M, W int }
+// window of M words (M = 1 is the dense array), with WB weight buffers per
+// PE: 1 (0 reads as 1) or 2, the shadow-weight PE (docs/rtl.md).
+type ArraySize struct{ R, C, M, W, WB int }
+
+// wb is WB with 0 read as 1.
+func (a ArraySize) wb() int { return max(1, a.WB) }
 
 // ArrayUnit is the unit name of whole-array rows in rtl_resources.csv.
 const ArrayUnit = "sa_array"
@@ -24,17 +28,23 @@ func ArrayACC(w int) int {
 }
 
 // ArrayFitSizes are the arrays the per-PE resource fit is made from (three
-// square sizes per family of W and M); ArrayCheckSizes are synthesised too
+// square sizes per family of W, M and WB); ArrayCheckSizes are synthesised too
 // but kept out of the fit, to measure its error on sizes it has not seen.
 var (
 	ArrayFitSizes = []ArraySize{
-		{4, 4, 1, 8}, {8, 8, 1, 8}, {16, 16, 1, 8},
-		{4, 4, 4, 8}, {8, 8, 4, 8}, {16, 16, 4, 8},
-		{4, 4, 8, 8}, {8, 8, 8, 8}, {16, 16, 8, 8},
-		{4, 4, 1, 16}, {8, 8, 1, 16}, {16, 16, 1, 16},
-		{4, 4, 8, 16}, {8, 8, 8, 16}, {16, 16, 8, 16},
+		{4, 4, 1, 8, 1}, {8, 8, 1, 8, 1}, {16, 16, 1, 8, 1},
+		{4, 4, 4, 8, 1}, {8, 8, 4, 8, 1}, {16, 16, 4, 8, 1},
+		{4, 4, 8, 8, 1}, {8, 8, 8, 8, 1}, {16, 16, 8, 8, 1},
+		{4, 4, 1, 16, 1}, {8, 8, 1, 16, 1}, {16, 16, 1, 16, 1},
+		{4, 4, 8, 16, 1}, {8, 8, 8, 16, 1}, {16, 16, 8, 16, 1},
+		// Shadow-weight arrays (WB = 2: a second weight bank and the bank
+		// bit), the int8 families: pe_array.weight_buffers = 2 reads them.
+		{4, 4, 1, 8, 2}, {8, 8, 1, 8, 2}, {16, 16, 1, 8, 2},
+		{4, 4, 4, 8, 2}, {8, 8, 4, 8, 2}, {16, 16, 4, 8, 2},
+		{4, 4, 8, 8, 2}, {8, 8, 8, 8, 2}, {16, 16, 8, 8, 2},
 	}
-	ArrayCheckSizes = []ArraySize{{12, 12, 1, 8}, {12, 12, 4, 8}, {12, 12, 8, 8}, {6, 10, 8, 8}, {12, 12, 8, 16}}
+	ArrayCheckSizes = []ArraySize{{12, 12, 1, 8, 1}, {12, 12, 4, 8, 1}, {12, 12, 8, 8, 1}, {6, 10, 8, 8, 1}, {12, 12, 8, 16, 1},
+		{12, 12, 1, 8, 2}, {12, 12, 4, 8, 2}}
 )
 
 // ArrayFit is the least-squares fit of one family (W, M) of synthesised
@@ -43,7 +53,7 @@ var (
 // the multiplier and adder); PerEdge absorbs the skew lines and the
 // pass-through registers the last column drops, which grow with the sides.
 type ArrayFit struct {
-	M, W             int
+	M, W, WB         int
 	PerPE, PerEdge   [3]float64 // LUT, FF, DSP
 	Points           int
 	MaxFitErrPercent float64 // largest |fit − yosys| / yosys over the fit points
@@ -57,18 +67,33 @@ func (f ArrayFit) Estimate(r, c int) (lut, ff, dsp float64) {
 	return e(0), e(1), math.Round(e(2))
 }
 
-// arrayRow finds the yosys row of one array size.
-func arrayRow(a ArraySize) (SynthCost, bool) {
-	return FindSynth(ArrayUnit, map[string]int{"R": a.R, "C": a.C, "M": a.M, "W": a.W})
+// FindArray finds the yosys row of one array size. Single-register rows
+// carry no WB parameter (they predate it), shadow-weight rows carry WB=2,
+// so the match on WB is exact rather than FindSynth's subset match.
+func FindArray(a ArraySize) (SynthCost, bool) {
+	for _, c := range SynthCosts() {
+		p := c.Params
+		if c.Unit == ArrayUnit && p["R"] == a.R && p["C"] == a.C && p["M"] == a.M && p["W"] == a.W && max(1, p["WB"]) == a.wb() {
+			return c, true
+		}
+	}
+	return SynthCost{}, false
 }
 
-// FitArray fits family (w, m) from the ArrayFitSizes rows of the resource
-// table; ok is false when the table has fewer than two of them.
-func FitArray(m, w int) (ArrayFit, bool) {
-	f := ArrayFit{M: m, W: w}
+func arrayRow(a ArraySize) (SynthCost, bool) { return FindArray(a) }
+
+// FitArray fits family (w, m) of single-register arrays (FitArrayWB with
+// one weight buffer).
+func FitArray(m, w int) (ArrayFit, bool) { return FitArrayWB(m, w, 1) }
+
+// FitArrayWB fits family (w, m) with wb weight buffers per PE from the
+// ArrayFitSizes rows of the resource table; ok is false when the table has
+// fewer than two of them.
+func FitArrayWB(m, w, wb int) (ArrayFit, bool) {
+	f := ArrayFit{M: m, W: w, WB: max(1, wb)}
 	var pts []SynthCost
 	for _, a := range ArrayFitSizes {
-		if a.M != m || a.W != w {
+		if a.M != m || a.W != w || a.wb() != f.WB {
 			continue
 		}
 		if c, ok := arrayRow(a); ok {
@@ -120,11 +145,11 @@ func CheckArrayFits() ([]ArrayCheck, error) {
 	for _, a := range ArrayCheckSizes {
 		row, ok := arrayRow(a)
 		if !ok {
-			return nil, fmt.Errorf("rtl_resources.csv has no %s row for R=%d C=%d M=%d W=%d (make rtl-synth)", ArrayUnit, a.R, a.C, a.M, a.W)
+			return nil, fmt.Errorf("rtl_resources.csv has no %s row for R=%d C=%d M=%d W=%d WB=%d (make rtl-synth)", ArrayUnit, a.R, a.C, a.M, a.W, a.wb())
 		}
-		f, ok := FitArray(a.M, a.W)
+		f, ok := FitArrayWB(a.M, a.W, a.wb())
 		if !ok {
-			return nil, fmt.Errorf("no fit for M=%d W=%d", a.M, a.W)
+			return nil, fmt.Errorf("no fit for M=%d W=%d WB=%d", a.M, a.W, a.wb())
 		}
 		ch := ArrayCheck{Size: a, Yosys: [3]float64{row.LUT, row.FF, row.DSP}}
 		ch.Fit[0], ch.Fit[1], ch.Fit[2] = f.Estimate(a.R, a.C)

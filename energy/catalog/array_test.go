@@ -31,6 +31,16 @@ func TestArrayFitFamilies(t *testing.T) {
 			t.Errorf("M=%d W=%d: no three-point fit (%+v)", fam[0], fam[1], f)
 		}
 	}
+	for _, m := range []int{1, 4, 8} {
+		f, ok := FitArrayWB(m, 8, 2)
+		one, _ := FitArray(m, 8)
+		if !ok || f.Points != 3 {
+			t.Errorf("M=%d W=8 WB=2: no three-point fit (%+v)", m, f)
+		} else if f.PerPE[0] <= one.PerPE[0] || f.PerPE[1] <= one.PerPE[1] {
+			t.Errorf("M=%d W=8: the shadow-weight PE (%.1f LUT, %.1f FF) is not dearer than the single one (%.1f, %.1f)",
+				m, f.PerPE[0], f.PerPE[1], one.PerPE[0], one.PerPE[1])
+		}
+	}
 	if _, ok := FitArray(16, 8); ok {
 		t.Error("a fit for a window never synthesised")
 	}

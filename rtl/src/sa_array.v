@@ -8,6 +8,12 @@
 // of step m leave in the same cycle. Column C-1 has no de-skew delay and row
 // 0 no skew delay, so the skew lines add no cycles to a fold: the last
 // output leaves t + R + C - 2 cycles after the first step enters.
+//
+// WB = 2 builds the shadow-weight array (sa_pe WB = 2): w_commit marks the
+// last preload cycle, in which every PE writes its shifted-in word into
+// bank w_bank, and each activation step enters with a_b, the bank of the
+// fold it belongs to, which travels through the skew line and the row
+// beside the valid bit. WB = 1 has no bank bit anywhere.
 module sa_array #(
     parameter R   = 4,
     parameter C   = 4,
@@ -15,24 +21,35 @@ module sa_array #(
     parameter W   = 8,
     parameter IW  = 1,
     parameter ACC = 32,
+    parameter WB  = 1,
     parameter WW  = W + ((M > 1) ? IW : 0)
 ) (
     input  wire             clk,
     input  wire             w_load,
+    input  wire             w_commit,  // WB = 2 only
+    input  wire             w_bank,    // WB = 2 only
     input  wire [C*WW-1:0]  w_top,
     input  wire             a_v,
+    input  wire             a_b,       // WB = 2 only
     input  wire [R*M*W-1:0] a_left,
     output wire             out_v,
     output wire [C*ACC-1:0] out_p
 );
-    localparam AWD = M * W + 1;   // window plus its valid bit
+    localparam BB  = (WB == 2) ? 1 : 0;
+    localparam AWD = M * W + 1 + BB;   // window, valid bit, bank bit (WB = 2)
+    localparam VB  = M * W;            // index of the valid bit
     wire [WW-1:0]  wv [0:R][0:C-1];
     wire [AWD-1:0] av [0:R-1][0:C];
     wire [ACC-1:0] pv [0:R][0:C-1];
     genvar r, c;
     generate
         for (r = 0; r < R; r = r + 1) begin : g_skew
-            wire [AWD-1:0] in = {a_v, a_left[r*M*W +: M*W]};
+            wire [AWD-1:0] in;
+            if (BB) begin : g_bank
+                assign in = {a_b, a_v, a_left[r*M*W +: M*W]};
+            end else begin : g_nobank
+                assign in = {a_v, a_left[r*M*W +: M*W]};
+            end
             if (r == 0) begin : g_none
                 assign av[r][0] = in;
             end else if (r == 1) begin : g_one
@@ -51,10 +68,18 @@ module sa_array #(
         end
         for (r = 0; r < R; r = r + 1) begin : g_row
             for (c = 0; c < C; c = c + 1) begin : g_col
-                sa_pe #(.M(M), .W(W), .IW(IW), .ACC(ACC), .WW(WW)) pe (
-                    .clk(clk), .w_load(w_load), .w_in(wv[r][c]), .w_out(wv[r+1][c]),
-                    .a_v_in(av[r][c][AWD-1]), .a_in(av[r][c][M*W-1:0]),
-                    .a_v_out(av[r][c+1][AWD-1]), .a_out(av[r][c+1][M*W-1:0]),
+                wire b_in, b_out;
+                if (BB) begin : g_bank
+                    assign b_in = av[r][c][AWD-1];
+                    assign av[r][c+1][AWD-1] = b_out;
+                end else begin : g_nobank
+                    assign b_in = 1'b0;
+                end
+                sa_pe #(.M(M), .W(W), .IW(IW), .ACC(ACC), .WB(WB), .WW(WW)) pe (
+                    .clk(clk), .w_load(w_load), .w_commit(w_commit), .w_bank(w_bank),
+                    .w_in(wv[r][c]), .w_out(wv[r+1][c]),
+                    .a_v_in(av[r][c][VB]), .a_b_in(b_in), .a_in(av[r][c][M*W-1:0]),
+                    .a_v_out(av[r][c+1][VB]), .a_b_out(b_out), .a_out(av[r][c+1][M*W-1:0]),
                     .p_in(pv[r][c]), .p_out(pv[r+1][c]));
             end
         end
@@ -75,5 +100,5 @@ module sa_array #(
     endgenerate
     // The bottom-right PE's registered valid marks step m leaving column
     // C-1, the same cycle the de-skewed outputs of the other columns leave.
-    assign out_v = av[R-1][C][AWD-1];
+    assign out_v = av[R-1][C][VB];
 endmodule
