@@ -243,6 +243,9 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *PhaseStats, res *LLMResult, buf *[]ops.Op) (StepStats, error) {
 	st := StepStats{Context: m.AttentionLength(s.Context)}
 	*buf = ops.Append((*buf)[:0], m, s)
+	// overlap is the array time of the GEMMs just run that vector work
+	// marked OverlapsArray can hide behind.
+	var overlap int64
 	for i := range *buf {
 		op := &(*buf)[i]
 		var rec OpRecord
@@ -313,11 +316,22 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 				return st, err
 			}
 			k := int64(reps)
+			if op.OverlapsArray {
+				hidden := min(c, overlap)
+				overlap -= hidden
+				c -= hidden
+			}
 			rec.Cycles += c
 			cs.ComputeCycles += k * j.Cycles
 			if op.Kind == ops.OpVector {
 				cs.MACs += k * op.Elems * int64(op.OpsPerElem)
 			}
+		}
+		switch {
+		case op.Kind == ops.OpGEMM:
+			overlap += rec.Cycles
+		case !op.OverlapsArray:
+			overlap = 0
 		}
 		res.MoE.observe(*op, rec.Cycles, s.Prefill)
 		cs.Cycles += rec.Cycles

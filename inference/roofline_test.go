@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // The bounds below are computed here from the config's numbers, not by
@@ -87,6 +88,57 @@ func TestOperatorsObeyPhysics(t *testing.T) {
 		}
 		if checked < 10 {
 			t.Fatalf("%v: only %d GEMM operators recorded", sets, checked)
+		}
+	}
+}
+
+// prefillCycles is a dense model's prefill at peak, from its dimensions:
+// per token the Q, K, V, O and feed-forward matrices; per sequence the
+// scores and probability×V over every query and the keys it attends to
+// (all of them: the model does not skip the causal half); the LM head on
+// each sequence's last token; all over every PE. One physical limit is
+// kept: a product whose reduction is head_dim long uses at most head_dim
+// of an array's rows, so with heads narrower than the rows (llama-3.2-1b's
+// 64 on 128-row units) attention runs at head_dim/rows of the peak.
+func prefillCycles(m llm.Model, batch, prompt, rows int, pes float64) float64 {
+	h, hd := float64(m.HiddenSize), float64(m.HeadSize())
+	q, kv := float64(m.NumAttentionHeads)*hd, float64(m.KVHeads())*hd
+	ffn := 2 * h * float64(m.IntermediateSize)
+	if m.Gated {
+		ffn = 3 * h * float64(m.IntermediateSize)
+	}
+	perToken := float64(m.NumHiddenLayers) * (h*(q+2*kv) + q*h + ffn)
+	tokens := float64(batch * prompt)
+	attn := float64(m.NumHiddenLayers) * 2 * float64(batch) * float64(m.NumAttentionHeads) * float64(prompt) *
+		float64(m.AttentionLength(prompt)) * hd
+	attnShare := min(1, hd/float64(rows))
+	return (tokens*perToken+float64(batch)*h*float64(m.VocabSize))/pes + attn/(pes*attnShare)
+}
+
+// TestPrefillAtTheRoofline holds dense prefill on the TPU v5e-class
+// config to its compute bound from 2048 tokens up: TTFT at least the MACs
+// (counted here from the model's dimensions) over every PE, and at most
+// 1.25× that (issue 26; prefillCycles says where narrow heads lower it).
+func TestPrefillAtTheRoofline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("prefill runs of up to 64K tokens")
+	}
+	cfg := loadCfg(t, "tpu-v5e", "dram.capacity_gb=0")
+	pes := float64(cfg.PEArray.Rows * cfg.PEArray.Cols * cfg.PEArray.Units)
+	for _, model := range []string{"llama-3.2-1b", "llama-3.1-8b", "mistral-7b"} {
+		m := zooModel(t, model)
+		for _, c := range [][2]int{{1, 2048}, {8, 2048}, {32, 2048}, {1, 8192}, {8, 8192}} {
+			batch, prompt := c[0], c[1]
+			r, err := SimulateLLM(cfg, m, LLMOptions{Phase: PhasePrefill, Prompt: prompt, Batch: batch, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound := prefillCycles(m, batch, prompt, cfg.PEArray.Rows, pes)
+			ratio := float64(r.Prefill.Cycles) / bound
+			if ratio < 1 || ratio > 1.25 {
+				t.Errorf("%s batch %d prompt %d: TTFT %d cycles, %.3f× the compute bound %.0f, want 1 to 1.25",
+					model, batch, prompt, r.Prefill.Cycles, ratio, bound)
+			}
 		}
 	}
 }

@@ -231,8 +231,11 @@ func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase
 			cl.RooflineBound = "memory"
 		}
 		cl.RooflineCycles = int64(max(memory, compute, load) + 0.5)
-		if c.Cycles > 0 {
-			cl.RooflineEfficiency = float64(cl.RooflineCycles) / float64(c.Cycles)
+		// Vector work hidden behind the array (a fused attention's online
+		// softmax) is busy longer than the time it adds: its efficiency is
+		// over the busy time.
+		if busy := max(c.Cycles, c.ComputeCycles); busy > 0 {
+			cl.RooflineEfficiency = float64(cl.RooflineCycles) / float64(busy)
 		}
 		out.Classes = append(out.Classes, cl)
 	}

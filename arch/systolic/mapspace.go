@@ -41,8 +41,13 @@ func mapspace(cfg *configs.Config, arr mapping.Array, layer string, prob mapping
 			out = append(out, whole)
 			continue
 		}
+		// A layer too large to simulate is ranked analytically only: it
+		// also tries the tiles that hold an operand's whole other
+		// dimension (timeTiles), which the analytic cost ranks well and the
+		// simulator would otherwise have to find among more guesses.
+		large := int64(prob.M)*int64(prob.N)*int64(prob.K)*int64(prob.Groups) > maxSimulatedMACs
 		for _, o := range mapping.Orders() {
-			for _, tile := range timeTiles(whole) {
+			for _, tile := range timeTiles(whole, large) {
 				q := p
 				q.Order, q.TimeTile = o, tile
 				s, err := mapping.New(df, arr, q)
@@ -70,11 +75,18 @@ func mapspace(cfg *configs.Config, arr mapping.Array, layer string, prob mapping
 // (room for the other operands' reuse), and two and four times it (fewer
 // array refills for some spilling); and the extent cut in n equal tiles
 // extent (n = 2…8). Each also evened out: n tiles of ⌈T/n⌉, so the last is not short.
-func timeTiles(s *mapping.Schedule) []int {
+// For a large layer (ranked analytically only) also the longest tile an
+// operand keeps with its whole other dimension, and half of it.
+func timeTiles(s *mapping.Schedule, large bool) []int {
 	df, arr := s.DF, s.Arr
 	t := s.Extent(df.TimeDim)
 	tiles := []int{0}
+	// Bytes a streamed step adds to an operand's tile: one fold's width
+	// (perStep), or the operand's whole other dimension (perStepAll: the
+	// tile kept across every fold of that dimension, e.g. a long GEMM's
+	// input held across the column folds).
 	perStep := map[dataflow.Operand]int64{}
+	perStepAll := map[dataflow.Operand]int64{}
 	for _, o := range dataflow.Operands {
 		if !o.Indexes(df.TimeDim) {
 			continue
@@ -83,11 +95,12 @@ func timeTiles(s *mapping.Schedule) []int {
 		if o == dataflow.Ofmap && arr.PsumBytes > 0 {
 			width = int64(arr.PsumBytes)
 		}
-		across := arr.Rows
+		across, other := arr.Rows, df.RowDim
 		if o.Indexes(df.ColDim) {
-			across = arr.Cols
+			across, other = arr.Cols, df.ColDim
 		}
 		perStep[o] = int64(across) * width
+		perStepAll[o] = int64(s.Extent(other)) * width
 	}
 	add := func(x int) {
 		if x < 1 || x >= t {
@@ -112,6 +125,11 @@ func timeTiles(s *mapping.Schedule) []int {
 		}
 		for _, x := range []int{fit, fit / 2, fit / 4, fit * 2, fit * 4} {
 			add(x)
+		}
+		if all := perStepAll[o]; large && all > ps {
+			whole := int(arr.KeepBytes[o] / all)
+			add(whole)
+			add(whole / 2)
 		}
 	}
 	for n := 2; n <= 8; n++ {

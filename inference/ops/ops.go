@@ -95,6 +95,11 @@ type Op struct {
 	Repeat int
 	// Attn is what an OpAttention computes.
 	Attn *AttnSpec
+	// OverlapsArray marks vector work that runs while the array computes
+	// the GEMMs just before it (a fused attention's online softmax works
+	// on one tile while the array does the next): it costs only what it
+	// takes beyond them.
+	OverlapsArray bool
 }
 
 // StepSpec is one forward pass of the model.
@@ -366,9 +371,13 @@ func appendFusedAttention(ops []Op, m llm.Model, n *layerNames, s StepSpec, L in
 			ops = append(ops, fused(n.attnFusedTail, r, 1))
 		}
 	}
-	ops = append(ops, vec(n.onlineSoftmax, rows*int64(L), opsOnlineSoftmax))
+	soft := vec(n.onlineSoftmax, rows*int64(L), opsOnlineSoftmax)
+	soft.OverlapsArray = true
+	ops = append(ops, soft)
 	if blocks := (L + s.FlashKeys - 1) / s.FlashKeys; blocks > 1 {
-		ops = append(ops, vec(n.attnRescale, rows*int64(blocks-1), opsFlashRowStats+opsFlashRescale*hd))
+		rescale := vec(n.attnRescale, rows*int64(blocks-1), opsFlashRowStats+opsFlashRescale*hd)
+		rescale.OverlapsArray = true
+		ops = append(ops, rescale)
 	}
 	return append(ops, vec(n.attnNormalize, rows*int64(hd), opsFlashNormalize))
 }
