@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -127,5 +128,27 @@ func TestNMPQuantCascade(t *testing.T) {
 	}
 	if kept[len(kept)-1].(float64) != 10 || kept[0].(float64) != 40 {
 		t.Errorf("kept %v, want 40 … 10", kept)
+	}
+}
+
+// The pquant walk-through compares MSB-only keys with the codes it just
+// split: the bit width in "Keys are N-bit codes" is the one the bytes are
+// saved against (it once compared 10-bit codes with 12 bits).
+func TestPQuantSavesAgainstItsOwnCodes(t *testing.T) {
+	d := run(t, "pquant", 0)
+	var text strings.Builder
+	for _, s := range d.Steps {
+		for _, l := range s.Lines {
+			text.WriteString(l + "\n")
+		}
+	}
+	codes := regexp.MustCompile(`Keys are (\d+)-bit codes`).FindStringSubmatch(text.String())
+	against := regexp.MustCompile(`whole (\d+)-bit codes`).FindStringSubmatch(text.String())
+	if codes == nil || against == nil || codes[1] != against[1] {
+		t.Fatalf("codes %v, saving measured against %v:\n%s", codes, against, text.String())
+	}
+	v := values(t, d, "Bytes saved")
+	if fmt.Sprint(v["full_code_bits"]) != codes[1] {
+		t.Errorf("full_code_bits %v, codes of %s bits", v["full_code_bits"], codes[1])
 	}
 }

@@ -189,6 +189,17 @@ func Effective(cfg *configs.Config) *configs.Config {
 	return &c
 }
 
+// scaleSimCompute is a layer's array time in the convention of its cycles
+// (LayerStats.Cycles): SCALE-Sim counts to the last busy cycle, so a layer
+// that never stalls has compute_cycles = cycles, and compute + stall +
+// mask generation = cycles.
+func scaleSimCompute(s arch.LayerStats) int64 {
+	if s.ComputeCycles <= 0 || s.RunShare {
+		return s.ComputeCycles
+	}
+	return s.ComputeCycles + s.Cycles() - s.Elapsed
+}
+
 // UnitReport is one matrix unit's part of a layer.
 type UnitReport struct {
 	MACs          int64   `json:"macs"`
@@ -226,7 +237,7 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 			Name: s.Layer.Name, Kind: s.Layer.Kind, Phase: s.Layer.Phase, Dataflow: s.Dataflow, NM: s.Pattern,
 			MaskGenCycles: s.MaskGenCycles, M: s.Layer.M, N: s.Layer.N, K: s.Layer.K, Groups: s.Layer.Groups,
 			Folds: s.Folds, MACs: s.MACs, DenseMACs: s.DenseMACs,
-			Cycles: s.Cycles(), ComputeCycles: s.ComputeCycles, StallCycles: s.StallCycles(),
+			Cycles: s.Cycles(), ComputeCycles: scaleSimCompute(s), StallCycles: s.StallCycles(),
 			Utilization:       utilization(work, s.Cycles(), pes),
 			MappingEfficiency: s.MappingEfficiency,
 			SRAMReads:         perBuffer(s.SRAMReads), SRAMWrites: perBuffer(s.SRAMWrites),
@@ -247,9 +258,9 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 				InterconnectBytes: u.InterconnectBytes})
 		}
 		l.AchievedBandwidthGBps = gbps(s.DRAMReadBytes+s.DRAMWriteBytes, float64(s.Elapsed)/hz)
-		if r.Attention == nil {
-			l.Memory = layerMemory(cfg, s)
-		}
+		// The attention engine's layers too: its compulsory bytes are the
+		// elements its rows touch (arch/attention), not its traffic.
+		l.Memory = layerMemory(cfg, s)
 		t := &rep.Total
 		if base != nil {
 			b := base.Layers[len(rep.Layers)].Cycles()
@@ -274,6 +285,12 @@ func New(r *arch.Result, base *arch.Result) (*Report, error) {
 		elapsed += s.Elapsed
 	}
 	t := &rep.Total
+	if len(r.Layers) > 0 && r.Span == nil {
+		// Layers ran back to back: the run's last busy cycle, SCALE-Sim's
+		// convention taken once for the whole run (each layer's cycles
+		// take it for the layer: they sum to layers − 1 less).
+		t.Cycles = elapsed - 1
+	}
 	if sp := r.Span; sp != nil {
 		// Layers overlapped in time: the run's own span, not their sum.
 		elapsed, t.Cycles, t.StallCycles = sp.Elapsed, sp.Elapsed-1, sp.Stalls()

@@ -17,6 +17,8 @@ import (
 // more bytes than it has, giving each unit to the oldest request that is
 // ready for it.
 type attnController struct {
+	// touched is each layer's streamed elements per tensor (compulsory).
+	touched map[touchedKey]*touchedRegion
 	*arch.Node
 	cfg      *configs.Config
 	units    [numAttnUnits]sim.Port
@@ -109,6 +111,7 @@ func (c *attnController) progress() {
 					continue
 				}
 				c.touch(li, it)
+				c.recordTouched(li, it, s.parts, s.unit == writeStep)
 				job.running = true
 				jj := j
 				c.buffers[s.buffer].Stream(s.parts, s.unit == writeStep, j, func() {
@@ -369,10 +372,10 @@ func (c *attnController) finish() {
 			ls.Traffic[kind].Requests += t.Requests
 		}
 		ls.DRAMReadByOperand = [3]int64{ls.Traffic[arch.TensorIfmap].ReadBytes, ls.Traffic[arch.TensorFilter].ReadBytes, 0}
-		// Each region a request asks for is needed once: the useful
-		// bytes are the compulsory ones (what the bus moves beyond them
-		// is burst waste, memory.transferred_bytes).
-		ls.CompulsoryReadBytes, ls.CompulsoryWriteBytes = ls.DRAMReadBytes, ls.DRAMWriteBytes
+		// Compulsory: each element the layer's rows read or write, once
+		// (the union of what they stream, per tensor); a part streamed
+		// again (a refetch) counts in the traffic only.
+		ls.CompulsoryReadBytes, ls.CompulsoryWriteBytes = c.compulsory(i)
 		c.Stats.QBytes += tr[attnQuery].ReadBytes
 		c.Stats.KMSBBytes += tr[attnKeyMSB].ReadBytes
 		c.Stats.KLSBBytes += tr[attnKeyLSB].ReadBytes
@@ -386,4 +389,51 @@ func (c *attnController) finish() {
 		}
 	}
 	c.Stats.TransferredBytes = c.Stats.DRAMRequests * rb
+}
+
+// touchedKey is one tensor of one layer in one iteration (a generation
+// step: its query, output and the cache it reads are that step's), read
+// or written.
+type touchedKey struct {
+	layer, iteration, tensor int
+	write                    bool
+}
+
+// touchedRegion is the elements of a tensor a layer has streamed so far.
+type touchedRegion struct {
+	t memory.Tensor
+	r memory.Region
+}
+
+// recordTouched adds streamed parts to their layer's touched elements.
+func (c *attnController) recordTouched(li, it int, parts []tensorRegion, write bool) {
+	if c.touched == nil {
+		c.touched = map[touchedKey]*touchedRegion{}
+	}
+	for _, p := range parts {
+		k := touchedKey{li, it, p.T.ID, write}
+		if x := c.touched[k]; x != nil {
+			x.r = memory.Union(x.r, p.R)
+		} else {
+			c.touched[k] = &touchedRegion{t: p.T, r: p.R}
+		}
+	}
+}
+
+// compulsory is layer li's touched bytes, read and written: each element
+// once per iteration (a generation step reads the cache anew: no step can
+// hold another's on chip).
+func (c *attnController) compulsory(li int) (read, write int64) {
+	for k, x := range c.touched {
+		if k.layer != li {
+			continue
+		}
+		b := x.t.Bytes(x.r.Elems())
+		if k.write {
+			write += b
+		} else {
+			read += b
+		}
+	}
+	return read, write
 }

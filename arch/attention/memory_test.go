@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/traces"
+	"github.com/sparsesim/sparsesim/workloads"
 )
 
 // The attention engine asks the memory model for tensor regions: with
@@ -128,5 +130,42 @@ func TestKeptTokenPlacement(t *testing.T) {
 	}
 	if got := keptRegion(keys.slice(2, 6), 1).String(); got != "c[0,1)×p[2,4)[10,12)" {
 		t.Errorf("ranks [2, 6): %s", got)
+	}
+}
+
+// Compulsory bytes are the elements a layer's rows touch, once per
+// iteration, from the tensors — not its traffic: they are the same for
+// buffers that hold every key and for 8 KB ones that must refetch, and the
+// refetching run moves more than them (BERT-base, 128 tokens).
+func TestCompulsoryIsTheTouchedElements(t *testing.T) {
+	run := func(sets ...string) *arch.Result {
+		cfg, err := configs.Load("spatten", sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := traces.LoadFor(cfg, "bert-base", workloads.Params{SeqLen: 128})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Simulate(cfg, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r, small := run(), run("buffers.ifmap_kb=8", "buffers.filter_kb=8")
+	refetched := false
+	for i := range r.Layers {
+		l, s := r.Layers[i], small.Layers[i]
+		if l.CompulsoryReadBytes != s.CompulsoryReadBytes || l.CompulsoryReadBytes == 0 {
+			t.Errorf("layer %d: compulsory reads %d and %d with 8 KB buffers: they must not depend on the buffers", i, l.CompulsoryReadBytes, s.CompulsoryReadBytes)
+		}
+		if l.CompulsoryReadBytes > l.DRAMReadBytes || s.CompulsoryReadBytes > s.DRAMReadBytes {
+			t.Errorf("layer %d: compulsory above the traffic", i)
+		}
+		refetched = refetched || s.DRAMReadBytes > s.CompulsoryReadBytes
+	}
+	if !refetched {
+		t.Error("8 KB buffers refetched nothing: the test no longer tells compulsory from traffic")
 	}
 }
