@@ -98,7 +98,7 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 		return nil, usererr.New("%s: empty config: no fields set (start from 'sparsesim configs --show %s')", file, DefaultName)
 	}
 	root := doc.Content[0]
-	loc := locator{file: file, sets: sets, lines: lines}
+	loc := locator{file: file, sets: sets, lines: lines, explicit: map[string]bool{}}
 	for i, s := range sets {
 		if err := applySet(root, s, -(i + 1)); err != nil {
 			return nil, usererr.New("--set %s: %v", s, err)
@@ -108,6 +108,7 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 	if err := decodeNode(root, reflect.ValueOf(&cfg).Elem(), "", loc); err != nil {
 		return nil, err
 	}
+	cfg.explicit = loc.explicit
 	if cfg.Mapping.File != "" {
 		ls, err := loadLayerMappings(cfg.Mapping.File)
 		if err != nil {
@@ -117,7 +118,11 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 	}
 	if errs := cfg.validate(); len(errs) > 0 {
 		e := errs[0]
-		return nil, usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
+		err := usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
+		if e.notRead {
+			err = NotRead(err)
+		}
+		return nil, err
 	}
 	return &cfg, nil
 }
@@ -130,6 +135,17 @@ type locator struct {
 	// lines maps a field path to a source line for inputs that are not
 	// YAML (SCALE-Sim .cfg files).
 	lines map[string]int
+	// explicit collects the field paths the source or a --set gave
+	// (Config.Explicit); nil where nobody asks (mapping files).
+	explicit map[string]bool
+}
+
+// given reports whether the key node k with value val at path was
+// written by the user: any key of a YAML file, but of a re-encoded
+// SCALE-Sim .cfg only the keys its lines map and the --set overrides
+// (negative lines), since the re-encoding writes every field.
+func (l locator) given(path string, k, val *yaml.Node) bool {
+	return l.lines == nil || k.Line < 0 || val.Line < 0 || l.lines[path] != 0
 }
 
 // atPath locates the value of a field path.
@@ -176,6 +192,9 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 			}
 			if idx < 0 {
 				return usererr.New("%s: unknown field %s (allowed in %s: %s)", loc.at(k.Line), full, orRoot(path), strings.Join(fieldNames(v.Type()), ", "))
+			}
+			if loc.explicit != nil && loc.given(full, k, val) {
+				loc.explicit[full] = true
 			}
 			if err := decodeNode(val, v.Field(idx), full, loc); err != nil {
 				return err
