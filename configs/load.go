@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 //go:embed *.yaml
@@ -56,6 +57,12 @@ func Load(ref string, sets []string) (*Config, error) {
 			return nil, usererr.New("--config %s: no such file and no embedded config of that name (embedded: %s)", ref, strings.Join(Embedded(), ", "))
 		}
 		return nil, usererr.New("--config %s: %v", ref, err)
+	}
+	if llm.LooksLikeHFConfig(b) {
+		// JSON is YAML: it would be refused at its first key
+		// (model_type) as an unknown field, which says nothing of the
+		// mix-up.
+		return nil, usererr.New("--config %s: this looks like a model (Hugging Face config.json); use --workload %s (with --phase prefill, decode or generate)", ref, ref)
 	}
 	return Parse(ref, b, sets)
 }
@@ -186,7 +193,7 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 			seen[k.Value] = true
 			idx := -1
 			for j := 0; j < v.NumField(); j++ {
-				if yamlKey(v.Type().Field(j)) == k.Value {
+				if f := v.Type().Field(j); f.IsExported() && yamlKey(f) == k.Value {
 					idx = j
 				}
 			}
@@ -291,6 +298,9 @@ func FieldPaths() []string {
 	walk = func(t reflect.Type, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
+			if !f.IsExported() {
+				continue // not a key (Config.explicit)
+			}
 			p := joinPath(prefix, yamlKey(f))
 			switch f.Type.Kind() {
 			case reflect.Struct:
@@ -338,7 +348,9 @@ func typeWord(t reflect.Type) string {
 func fieldNames(t reflect.Type) []string {
 	var s []string
 	for i := 0; i < t.NumField(); i++ {
-		s = append(s, yamlKey(t.Field(i)))
+		if t.Field(i).IsExported() {
+			s = append(s, yamlKey(t.Field(i)))
+		}
 	}
 	return s
 }
@@ -397,7 +409,7 @@ func checkPath(t reflect.Type, parts []string, prefix string) error {
 		return fmt.Errorf("%s is a value, it has no field %s", prefix, parts[0])
 	}
 	for i := 0; i < t.NumField(); i++ {
-		if yamlKey(t.Field(i)) == parts[0] {
+		if t.Field(i).IsExported() && yamlKey(t.Field(i)) == parts[0] {
 			if t.Field(i).Type.Kind() == reflect.Map && len(parts) == 2 {
 				return nil // a map entry, e.g. energy.overrides.mac_int8
 			}
