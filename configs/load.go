@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 //go:embed *.yaml
@@ -57,6 +58,12 @@ func Load(ref string, sets []string) (*Config, error) {
 		}
 		return nil, usererr.New("--config %s: %v", ref, err)
 	}
+	if llm.LooksLikeHFConfig(b) {
+		// JSON is YAML: it would be refused at its first key
+		// (model_type) as an unknown field, which says nothing of the
+		// mix-up.
+		return nil, usererr.New("--config %s: this looks like a model (Hugging Face config.json); use --workload %s (with --phase prefill, decode or generate)", ref, ref)
+	}
 	return Parse(ref, b, sets)
 }
 
@@ -98,7 +105,7 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 		return nil, usererr.New("%s: empty config: no fields set (start from 'sparsesim configs --show %s')", file, DefaultName)
 	}
 	root := doc.Content[0]
-	loc := locator{file: file, sets: sets, lines: lines}
+	loc := locator{file: file, sets: sets, lines: lines, explicit: map[string]bool{}}
 	for i, s := range sets {
 		if err := applySet(root, s, -(i + 1)); err != nil {
 			return nil, usererr.New("--set %s: %v", s, err)
@@ -108,6 +115,7 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 	if err := decodeNode(root, reflect.ValueOf(&cfg).Elem(), "", loc); err != nil {
 		return nil, err
 	}
+	cfg.explicit = loc.explicit
 	if cfg.Mapping.File != "" {
 		ls, err := loadLayerMappings(cfg.Mapping.File)
 		if err != nil {
@@ -117,7 +125,11 @@ func parse(file string, text []byte, sets []string, lines map[string]int) (*Conf
 	}
 	if errs := cfg.validate(); len(errs) > 0 {
 		e := errs[0]
-		return nil, usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
+		err := usererr.New("%s: field %s: %s", loc.atPath(root, e.path), e.path, e.msg)
+		if e.notRead {
+			err = NotRead(err)
+		}
+		return nil, err
 	}
 	return &cfg, nil
 }
@@ -130,6 +142,17 @@ type locator struct {
 	// lines maps a field path to a source line for inputs that are not
 	// YAML (SCALE-Sim .cfg files).
 	lines map[string]int
+	// explicit collects the field paths the source or a --set gave
+	// (Config.Explicit); nil where nobody asks (mapping files).
+	explicit map[string]bool
+}
+
+// given reports whether the key node k with value val at path was
+// written by the user: any key of a YAML file, but of a re-encoded
+// SCALE-Sim .cfg only the keys its lines map and the --set overrides
+// (negative lines), since the re-encoding writes every field.
+func (l locator) given(path string, k, val *yaml.Node) bool {
+	return l.lines == nil || k.Line < 0 || val.Line < 0 || l.lines[path] != 0
 }
 
 // atPath locates the value of a field path.
@@ -170,12 +193,15 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, loc locator) error {
 			seen[k.Value] = true
 			idx := -1
 			for j := 0; j < v.NumField(); j++ {
-				if yamlKey(v.Type().Field(j)) == k.Value {
+				if f := v.Type().Field(j); f.IsExported() && yamlKey(f) == k.Value {
 					idx = j
 				}
 			}
 			if idx < 0 {
 				return usererr.New("%s: unknown field %s (allowed in %s: %s)", loc.at(k.Line), full, orRoot(path), strings.Join(fieldNames(v.Type()), ", "))
+			}
+			if loc.explicit != nil && loc.given(full, k, val) {
+				loc.explicit[full] = true
 			}
 			if err := decodeNode(val, v.Field(idx), full, loc); err != nil {
 				return err
@@ -272,6 +298,9 @@ func FieldPaths() []string {
 	walk = func(t reflect.Type, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
+			if !f.IsExported() {
+				continue // not a key (Config.explicit)
+			}
 			p := joinPath(prefix, yamlKey(f))
 			switch f.Type.Kind() {
 			case reflect.Struct:
@@ -319,7 +348,9 @@ func typeWord(t reflect.Type) string {
 func fieldNames(t reflect.Type) []string {
 	var s []string
 	for i := 0; i < t.NumField(); i++ {
-		s = append(s, yamlKey(t.Field(i)))
+		if t.Field(i).IsExported() {
+			s = append(s, yamlKey(t.Field(i)))
+		}
 	}
 	return s
 }
@@ -378,7 +409,7 @@ func checkPath(t reflect.Type, parts []string, prefix string) error {
 		return fmt.Errorf("%s is a value, it has no field %s", prefix, parts[0])
 	}
 	for i := 0; i < t.NumField(); i++ {
-		if yamlKey(t.Field(i)) == parts[0] {
+		if t.Field(i).IsExported() && yamlKey(t.Field(i)) == parts[0] {
 			if t.Field(i).Type.Kind() == reflect.Map && len(parts) == 2 {
 				return nil // a map entry, e.g. energy.overrides.mac_int8
 			}

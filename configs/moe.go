@@ -36,7 +36,7 @@ func defaultMoE() MoE {
 
 func (m MoE) validate() []fieldError {
 	var errs []fieldError
-	bad := func(path, msg string) { errs = append(errs, fieldError{path, msg}) }
+	bad := func(path, msg string) { errs = append(errs, fieldError{path: path, msg: msg}) }
 	if !contains(moe.Routings, m.Routing) {
 		bad("moe.routing", "unknown routing \""+m.Routing+"\" (allowed: "+strings.Join(moe.Routings, ", ")+")")
 	}

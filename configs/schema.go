@@ -1,9 +1,11 @@
 package configs
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/sparsesim/sparsesim/mapping"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
 	"github.com/sparsesim/sparsesim/workloads/kvsparse"
+	"github.com/sparsesim/sparsesim/workloads/moe"
 	"github.com/sparsesim/sparsesim/workloads/nm"
 )
 
@@ -52,6 +55,29 @@ type Config struct {
 	// KVSparsity chooses which cached keys and values decode reads
 	// (workloads/kvsparse/params.go, docs/kv-sparsity.md).
 	KVSparsity KVSparsity `yaml:"kv_sparsity" json:"kv_sparsity"`
+
+	// explicit holds the field paths the config's source or a --set
+	// gave, sections included (Explicit). A key a run does not read is
+	// refused only when given, so that defaults, which every run
+	// carries, never are.
+	explicit map[string]bool
+}
+
+// Explicit reports whether the config's source or a --set gave the field
+// at a dotted path (a section counts when any of its fields was given).
+// A config not made by Load or Parse has none.
+func (c *Config) Explicit(path string) bool { return c.explicit[path] }
+
+// ExplicitIn lists the given fields of a section (e.g. "moe"), as dotted
+// paths in schema order.
+func (c *Config) ExplicitIn(section string) []string {
+	var out []string
+	for _, p := range FieldPaths() {
+		if strings.HasPrefix(p, section+".") && c.explicit[strings.TrimSuffix(p, ".")] {
+			out = append(out, strings.TrimSuffix(p, "."))
+		}
+	}
+	return out
 }
 
 // VectorUnit is an element-wise SIMD unit beside the array: Lanes
@@ -414,15 +440,20 @@ func defaults() Config {
 	}
 }
 
-// fieldError is a validation failure at a YAML path.
+// fieldError is a validation failure at a YAML path; notRead marks a
+// given key that the other settings leave unread (NotRead).
 type fieldError struct {
 	path, msg string
+	notRead   bool
 }
 
 func (c *Config) validate() []fieldError {
 	var errs []fieldError
 	bad := func(path, format string, a ...any) {
-		errs = append(errs, fieldError{path, fmt.Sprintf(format, a...)})
+		errs = append(errs, fieldError{path: path, msg: fmt.Sprintf(format, a...)})
+	}
+	notRead := func(path, format string, a ...any) {
+		errs = append(errs, fieldError{path: path, msg: fmt.Sprintf(format, a...), notRead: true})
 	}
 	intRange := func(path string, v, lo, hi int) {
 		if v < lo || v > hi {
@@ -591,7 +622,25 @@ func (c *Config) validate() []fieldError {
 	for _, e := range c.KVSparsity.Validate() {
 		bad(e.Path, "%s", e.Msg)
 	}
-	return append(errs, c.MoE.validate()...)
+	// A key the method does not read would run as if unset (a sweep over
+	// budget on dsa gave identical rows): refused when given, naming
+	// the key that applies.
+	for _, key := range fieldNames(reflect.TypeOf(c.KVSparsity)) {
+		if msg := kvsparse.Unread(c.KVSparsity.Method, key); msg != "" && c.Explicit("kv_sparsity."+key) {
+			notRead("kv_sparsity."+key, "%s", msg)
+		}
+	}
+	errs = append(errs, c.MoE.validate()...)
+	// Routing keys the routing does not draw with (moe.trace is refused
+	// by MoE.validate, which needs no explicit keys: its default is
+	// empty).
+	switch r := c.MoE.Routing; {
+	case c.Explicit("moe.imbalance") && r != moe.Zipf && r != moe.Dirichlet:
+		notRead("moe.imbalance", "is read with moe.routing zipf (the exponent) or dirichlet (the concentration), not %s", r)
+	case c.Explicit("moe.locality") && r != moe.Uniform && r != moe.Zipf && r != moe.Dirichlet:
+		notRead("moe.locality", "is read with moe.routing uniform, zipf or dirichlet (which draw logits per token), not %s", r)
+	}
+	return errs
 }
 
 // Pattern is the configured default weight pattern.
@@ -667,4 +716,22 @@ func (e LayerMapping) problems() []string {
 		out = append(out, fmt.Sprintf("dataflow: unknown dataflow %q (allowed: %s)", e.Dataflow, strings.Join(dataflow.Names(), ", ")))
 	}
 	return out
+}
+
+// notReadError is a refusal of a key the run's other settings do not
+// read (NotRead).
+type notReadError struct{ error }
+
+func (e notReadError) Unwrap() error { return e.error }
+
+// NotRead marks err as the refusal of a given key that the rest of the
+// configuration (or the model it meets) does not read. A sweep refuses a
+// grid any of whose points has one before running a point, rather than
+// recording failed points: no value of such an axis can run.
+func NotRead(err error) error { return notReadError{err} }
+
+// IsNotRead reports whether err (or one it wraps) is a NotRead refusal.
+func IsNotRead(err error) bool {
+	var e notReadError
+	return errors.As(err, &e)
 }

@@ -14,14 +14,27 @@ import (
 // method, two sampled steps.
 func kvRun(t *testing.T, method string, sets ...string) (*configs.Config, *KVResult) {
 	t.Helper()
-	all := append([]string{"kv_sparsity.method=" + method, "kv_sparsity.budget=1024", "kv_sparsity.k=1024",
-		"kv_sparsity.block_top=16", "kv_sparsity.sample_steps=2", "kv_sparsity.sample_layers=1", "kv_sparsity.sample_heads=2"}, sets...)
+	all := append(append([]string{"kv_sparsity.method=" + method}, readBy(method, "kv_sparsity.budget=1024", "kv_sparsity.k=1024",
+		"kv_sparsity.block_top=16", "kv_sparsity.sample_steps=2", "kv_sparsity.sample_layers=1", "kv_sparsity.sample_heads=2")...), sets...)
 	cfg := loadCfg(t, "llm-128x128", all...)
 	r, err := SimulateKVSparse(cfg, zooModel(t, "llama-3.2-1b"), LLMOptions{Phase: PhaseDecode, Prompt: 4096, Gen: 3, Batch: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg, r
+}
+
+// readBy keeps the kv_sparsity settings method reads: a given key it
+// does not read is refused (kvsparse.Unread).
+func readBy(method string, sets ...string) []string {
+	var out []string
+	for _, s := range sets {
+		key, _, _ := strings.Cut(strings.TrimPrefix(s, "kv_sparsity."), "=")
+		if kvsparse.Unread(method, key) == "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // TestKVBytesFollowFormulas: per decode step, the bytes each method

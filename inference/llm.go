@@ -1,6 +1,8 @@
 package inference
 
 import (
+	"strings"
+
 	"runtime"
 	"time"
 
@@ -135,6 +137,9 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 	if cfg.Engine != "systolic" {
 		return usererr.New("config %s: LLM phases run on a systolic engine, not %s", cfg.Name, cfg.Engine)
 	}
+	if err := CheckMoEKeys(cfg, m); err != nil {
+		return err
+	}
 	if f := cfg.Attention.Fused; f != nil && *f && cfg.Attention.DecodeOnEngine && o.Phase == PhaseDecode {
 		return usererr.New("config %s: attention.fused=true with attention.decode_on_engine: --phase decode runs every attention on the attention engine, so nothing reads attention.fused (prefill attention, in --phase prefill or generate, runs fused on the array); leave it unset", cfg.Name)
 	}
@@ -147,6 +152,31 @@ func CheckLLM(cfg *configs.Config, m llm.Model, o LLMOptions) error {
 		return usererr.New("config %s: %v", cfg.Name, err)
 	}
 	return nil
+}
+
+// CheckMoEKeys refuses a given moe.* key on a dense model: only
+// mixture-of-experts models route, so it would run as if unset. The
+// config alone cannot tell; this is where the model meets it.
+func CheckMoEKeys(cfg *configs.Config, m llm.Model) error {
+	if m.MoE() {
+		return nil
+	}
+	if keys := cfg.ExplicitIn("moe"); len(keys) > 0 {
+		return configs.NotRead(usererr.New("%s: %s is a dense model (no experts); moe.* is read only by mixture-of-experts models (e.g. %s)",
+			keys[0], m.Name, strings.Join(moeZoo(), ", ")))
+	}
+	return nil
+}
+
+// moeZoo lists the zoo's mixture-of-experts models.
+func moeZoo() []string {
+	var out []string
+	for _, n := range llm.Names() {
+		if z, ok := llm.Lookup(n); ok && z.MoE() {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // SimulateLLM runs an LLM inference: the prompt's prefill, decode steps

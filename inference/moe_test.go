@@ -3,8 +3,10 @@ package inference
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 	"github.com/sparsesim/sparsesim/workloads/moe"
@@ -145,5 +147,29 @@ func TestMoEBatchSpeedupFalls(t *testing.T) {
 	}
 	if last := pts[len(pts)-1]; last.ExpertsTouched != float64(m.NumExperts) || prev > 1.05 {
 		t.Errorf("batch %d: %.2f experts touched, speedup %.3f; want all %d and at most 1.05", last.Batch, last.ExpertsTouched, prev, m.NumExperts)
+	}
+}
+
+// TestMoEKeysRefusedOnDenseModel: a given moe.* key on a dense model is
+// refused naming the key (it ran as if unset before, issue 27); on an
+// MoE model, and unset on a dense one, it is not.
+func TestMoEKeysRefusedOnDenseModel(t *testing.T) {
+	dense, moeModel := zooModel(t, "llama-3.2-1b"), zooModel(t, "olmoe-1b-7b")
+	for _, key := range []string{"moe.routing=zipf", "moe.capacity_factor=1.5", "moe.execution=padded", "moe.chunk=4", "moe.locality=0.3"} {
+		cfg := loadCfg(t, "llm-128x128", key)
+		name, _, _ := strings.Cut(key, "=")
+		err := CheckMoEKeys(cfg, dense)
+		if err == nil || !configs.IsNotRead(err) || !strings.HasPrefix(err.Error(), name+": llama-3.2-1b is a dense model (no experts)") {
+			t.Errorf("%s on a dense model: %v", key, err)
+		}
+		if err := CheckLLM(cfg, dense, LLMOptions{Phase: PhaseDecode, Prompt: 8, Gen: 1, Batch: 1}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("CheckLLM, %s on a dense model: %v", key, err)
+		}
+		if err := CheckMoEKeys(cfg, moeModel); err != nil {
+			t.Errorf("%s on an MoE model: %v", key, err)
+		}
+	}
+	if err := CheckMoEKeys(loadCfg(t, "llm-128x128"), dense); err != nil {
+		t.Errorf("no moe keys: %v", err)
 	}
 }

@@ -1,8 +1,11 @@
 package sweep
 
 import (
+	"strings"
+
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/inference"
+	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/report"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -75,4 +78,45 @@ func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 		out.MassRecall, out.MassLost, out.OutputRelError = ptr(k.MassRecall), ptr(1-k.MassRecall), ptr(k.OutputRelError)
 	}
 	return out
+}
+
+// CheckNotRead refuses the sweep at the first point that gives a key the
+// point does not read (configs.IsNotRead: a kv_sparsity key its method
+// does not read, a moe routing key its routing does not, any moe key on
+// a dense model for LLM points). No value of such an axis can run, so
+// the grid is refused before any point runs rather than recording failed
+// rows. Only kv_sparsity and moe axes decide it, so each distinct
+// combination of their values is loaded once.
+func CheckNotRead(spec Spec, pts []Point) error {
+	var m *llm.Model
+	if IsLLMPhase(spec.Phase) {
+		if r, err := llm.Resolve(spec.Workload); err == nil {
+			m = &r
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range pts {
+		var rel []string
+		for _, kv := range p.Params {
+			if strings.HasPrefix(kv.Key, "kv_sparsity.") || strings.HasPrefix(kv.Key, "moe.") {
+				rel = append(rel, kv.Key+"="+kv.Value)
+			}
+		}
+		k := strings.Join(rel, "\x00")
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		cfg, err := configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), rel...))
+		if err == nil && m != nil {
+			err = inference.CheckMoEKeys(cfg, *m)
+		}
+		if configs.IsNotRead(err) && len(rel) == 0 {
+			return err // the base's own --set or file
+		}
+		if configs.IsNotRead(err) {
+			return usererr.New("--grid point %d (%s): %v", p.Index, strings.Join(p.Sets(), " "), err)
+		}
+	}
+	return nil
 }

@@ -21,7 +21,8 @@ func LoadWorkload(ref string, p workloads.Params) (workloads.Workload, error) {
 	if m, ok := workloads.Lookup(ref); ok {
 		return m.Build(p)
 	}
-	if _, err := os.Stat(ref); err != nil {
+	fi, err := os.Stat(ref)
+	if err != nil {
 		if _, ok := llm.Lookup(ref); ok && os.IsNotExist(err) {
 			// The LLM zoo is a separate list: its models run as
 			// prefill and decode phases, not as a layer list.
@@ -31,6 +32,14 @@ func LoadWorkload(ref string, p workloads.Params) (workloads.Workload, error) {
 			return workloads.Workload{}, usererr.New("--workload %s: not a zoo model (%s) and no such file", ref, strings.Join(workloads.Names(), ", "))
 		}
 		return workloads.Workload{}, usererr.New("--workload %s: %v", ref, err)
+	}
+	if fi.IsDir() {
+		return workloads.Workload{}, llm.DirError(ref)
+	}
+	if b, err := os.ReadFile(ref); err == nil && llm.LooksLikeHFConfig(b) {
+		// Like an LLM zoo name: a config.json is a model that runs as
+		// LLM phases, which only --phase selects.
+		return workloads.Workload{}, usererr.New("--workload %s: a Hugging Face config.json (an LLM), which runs only as an LLM phase: sparsesim run --phase prefill, decode or generate (docs/llm.md)", ref)
 	}
 	if IsSpAttenTrace(ref) {
 		return ReadSpAttenTrace(ref)

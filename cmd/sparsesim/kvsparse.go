@@ -65,7 +65,10 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
 		return err
 	}
-	cfg, err := configs.Load(spec.Config, spec.Sets)
+	if err := sweep.CheckNotRead(spec, pts); err != nil {
+		return err
+	}
+	cfg, err := baseConfig(spec, pts)
 	if err != nil {
 		return err
 	}

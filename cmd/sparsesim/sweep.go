@@ -96,21 +96,24 @@ shows progress. docs/cluster/README.md.`,
 			if err := refuseLLMOnly(cmd, spec.Phase, "decode or generate", "prompt", "gen"); err != nil {
 				return err
 			}
-			// Check the base config and workload once, so a typo fails
-			// fast with exit 2 instead of failing every point.
-			cfg, err := configs.Load(spec.Config, spec.Sets)
-			if err != nil {
-				return err
-			}
-			w, err := traces.LoadWorkloadName(cfg, spec.Workload)
-			if err != nil {
-				return err
-			}
 			pts, err := sweep.Points(spec.Axes, spec.Zip)
 			if err != nil {
 				return err
 			}
 			if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+				return err
+			}
+			if err := sweep.CheckNotRead(spec, pts); err != nil {
+				return err
+			}
+			// Check the base config and workload once, so a typo fails
+			// fast with exit 2 instead of failing every point.
+			cfg, err := baseConfig(spec, pts)
+			if err != nil {
+				return err
+			}
+			w, err := traces.LoadWorkloadName(cfg, spec.Workload)
+			if err != nil {
 				return err
 			}
 			// Attention workloads compute their kernels at every point.
@@ -189,6 +192,19 @@ shows progress. docs/cluster/README.md.`,
 	fl.Int64Var(&maxKernelMACs, "max-kernel-macs", limits.KernelMACs.Default, "refuse attention workloads whose reference kernels need more MACs than this, per point; not for LLM phases (docs/limits.md)")
 	fl.Int64Var(&maxWork, "max-work", limits.Work.Default, "refuse a sweep whose base point runs more folds than this; not for LLM phases (docs/limits.md)")
 	return cmd
+}
+
+// baseConfig is the sweep's configuration without its axes, checked once
+// up front. A key given in --set that only the grid's values make read
+// (kv_sparsity.budget with kv_sparsity.method on the grid) is refused
+// without them; CheckNotRead has passed every point, so the first point
+// stands for the base then.
+func baseConfig(spec sweep.Spec, pts []sweep.Point) (*configs.Config, error) {
+	cfg, err := configs.Load(spec.Config, spec.Sets)
+	if configs.IsNotRead(err) && len(pts) > 0 {
+		return configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), pts[0].Sets()...))
+	}
+	return cfg, err
 }
 
 // sbatchName and squeueName are the Slurm commands looked up on PATH

@@ -126,3 +126,76 @@ type Setup struct {
 	// RequestBytes is one DRAM request (dram.request_bytes).
 	RequestBytes int64
 }
+
+// sampling are the keys every method reads: where its reference kernels
+// run (sample_layers, sample_heads, sample_steps) and on what tensors
+// (seed, data).
+var sampling = []string{"sample_layers", "sample_heads", "sample_steps", "seed", "data"}
+
+// reads lists the keys each method reads besides method and the sampling
+// keys (the table of docs/kv-sparsity.md): the kernels' selection
+// (evictor, quest, doubleSparsity, Indexer), the lowering's operators
+// (inference/kvlower) and the footprint (Storage). none reads nothing.
+var reads = map[string][]string{
+	MethodNone:           nil,
+	MethodEvict:          {"budget", "sink", "recent"},
+	MethodQuest:          {"budget", "page_size"},
+	MethodDoubleSparsity: {"budget", "channels", "unit"},
+	MethodDSA:            {"k", "index_heads", "index_dim", "index_bits", "unit"},
+	MethodHISA:           {"k", "block", "block_top", "index_heads", "index_dim", "index_bits", "unit"},
+	MethodMustafar:       {"sparsity", "bitmap_decode_elems"},
+}
+
+// counterpart is, for a key a method does not read, the key that plays
+// its part there: how many tokens are read (budget, k) or how much of
+// the cache is kept (mustafar's sparsity), the unit of a coarse
+// selection (page_size, block).
+var counterpart = map[[2]string]string{
+	{"budget", MethodDSA}: "k", {"budget", MethodHISA}: "k", {"budget", MethodMustafar}: "sparsity",
+	{"k", MethodEvict}: "budget", {"k", MethodQuest}: "budget", {"k", MethodDoubleSparsity}: "budget", {"k", MethodMustafar}: "sparsity",
+	{"sparsity", MethodEvict}: "budget", {"sparsity", MethodQuest}: "budget", {"sparsity", MethodDoubleSparsity}: "budget",
+	{"sparsity", MethodDSA}: "k", {"sparsity", MethodHISA}: "k",
+	{"page_size", MethodHISA}: "block", {"block", MethodQuest}: "page_size",
+}
+
+// Reads lists the kv_sparsity keys (without the "kv_sparsity." prefix)
+// method reads, method itself aside; nil for none or an unknown method.
+func Reads(method string) []string {
+	r, ok := reads[method]
+	if !ok || method == MethodNone {
+		return nil
+	}
+	return append(slices.Clone(r), sampling...)
+}
+
+// Unread says why method does not read key (a kv_sparsity key without
+// its prefix) and which key applies instead, or "" when method reads it
+// (or is unknown: Validate refuses that). The message follows the key's
+// path, e.g. "does not apply to kv_sparsity.method dsa; use
+// kv_sparsity.k".
+func Unread(method, key string) string {
+	if key == "method" {
+		return ""
+	}
+	if _, ok := reads[method]; !ok {
+		return ""
+	}
+	own := Reads(method)
+	if slices.Contains(own, key) {
+		return ""
+	}
+	if method == MethodNone {
+		var by []string
+		for _, m := range Methods {
+			if slices.Contains(Reads(m), key) {
+				by = append(by, m)
+			}
+		}
+		return fmt.Sprintf("does not apply to kv_sparsity.method none (no KV sparsity); it is read by %s: set kv_sparsity.method", strings.Join(by, ", "))
+	}
+	if c, ok := counterpart[[2]string{key, method}]; ok {
+		return fmt.Sprintf("does not apply to kv_sparsity.method %s; use kv_sparsity.%s", method, c)
+	}
+	return fmt.Sprintf("does not apply to kv_sparsity.method %s; %s reads kv_sparsity.%s", method, method,
+		strings.Join(reads[method], ", kv_sparsity."))
+}

@@ -59,12 +59,53 @@ func ReadHFConfig(path string) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	m.Name = strings.TrimSuffix(filepath.Base(filepath.Dir(path)), "/")
-	if m.Name == "." || m.Name == "" {
-		m.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	}
+	m.Name = hfName(path, b)
 	m.Source = "config.json: " + path
 	return m, nil
+}
+
+// hfName names a config.json's model: the last element of its
+// _name_or_path (the Hub id or the directory it was saved from), else the
+// file's stem (my/qwen05.json is qwen05, not my). A file called
+// config.json, as the Hub and save_pretrained write it, has no name of
+// its own: its directory names it, as a downloaded snapshot's does.
+func hfName(path string, text []byte) string {
+	var c struct {
+		NameOrPath string `json:"_name_or_path"`
+	}
+	if json.Unmarshal(text, &c) == nil {
+		p := strings.TrimRight(strings.ReplaceAll(c.NameOrPath, "\\", "/"), "/")
+		if n := p[strings.LastIndex(p, "/")+1:]; n != "" && n != "." && n != ".." {
+			return n
+		}
+	}
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if stem == "config" {
+		if dir := filepath.Base(filepath.Dir(path)); dir != "." && dir != string(filepath.Separator) {
+			return dir
+		}
+	}
+	return stem
+}
+
+// hfMarkers are config.json keys no architecture config has, one of which
+// every decoder's config.json carries.
+var hfMarkers = []string{"model_type", "architectures", "_name_or_path", "hidden_size", "num_hidden_layers", "n_embd", "n_layer", "vocab_size"}
+
+// LooksLikeHFConfig reports whether text is a JSON object with a key of a
+// Hugging Face config.json, so a file given where another kind is
+// expected (no --phase; --config) can be named for what it is.
+func LooksLikeHFConfig(text []byte) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(text, &keys) != nil {
+		return false
+	}
+	for _, k := range hfMarkers {
+		if _, ok := keys[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseHFConfig decodes config.json text named file. Unknown keys are
@@ -170,10 +211,23 @@ func Resolve(ref string) (Model, error) {
 	if m, ok := Lookup(ref); ok {
 		return m, nil
 	}
-	if _, err := os.Stat(ref); err == nil {
+	if fi, err := os.Stat(ref); err == nil {
+		if fi.IsDir() {
+			return Model{}, DirError(ref)
+		}
 		return ReadHFConfig(ref)
 	}
 	return Model{}, usererr.New("--workload %s: not an LLM zoo model (%s) and no such config.json", ref, strings.Join(Names(), ", "))
+}
+
+// DirError refuses a directory given as --workload: it names the
+// directory's config.json when it has one (a downloaded model's folder).
+func DirError(dir string) error {
+	cj := filepath.Join(dir, "config.json")
+	if fi, err := os.Stat(cj); err == nil && !fi.IsDir() {
+		return usererr.New("--workload %s: is a directory; did you mean its Hugging Face config (--workload %s, with --phase prefill, decode or generate)?", dir, cj)
+	}
+	return usererr.New("--workload %s: is a directory, not a workload file (a SCALE-Sim topology .csv, a SpAtten trace .csv, or an LLM's config.json with --phase)", dir)
 }
 
 // String names the model with its source.

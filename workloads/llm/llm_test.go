@@ -230,3 +230,38 @@ func TestKVBytesPerToken(t *testing.T) {
 		t.Errorf("mistral cache at 4096 and 9000 tokens: %d, %d; want both %d", a, b, 4096*32*4096)
 	}
 }
+
+// TestHFConfigNamed: a config.json is named by its _name_or_path's last
+// element, else its file's stem; a file called config.json by its folder
+// (issue 27: my/qwen05.json was named "my"). A folder, or a config.json
+// anywhere else, is named for what it is.
+func TestHFConfigNamed(t *testing.T) {
+	dir := t.TempDir()
+	body := `"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 1000}`
+	for _, c := range []struct{ path, head, want string }{
+		{"my/qwen05.json", `{`, "qwen05"},
+		{"my/qwen05.json", `{"_name_or_path": "Qwen/Qwen2.5-0.5B", `, "Qwen2.5-0.5B"},
+		{"snap/config.json", `{"_name_or_path": "/home/me/ckpt/step-100/", `, "step-100"},
+		{"snap/config.json", `{`, "snap"},
+		{"snap/config.json", `{"_name_or_path": "", `, "snap"},
+	} {
+		p := filepath.Join(dir, c.path)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(c.head+body), 0o644)
+		m, err := Resolve(p)
+		if err != nil || m.Name != c.want {
+			t.Errorf("%s %s: named %q (%v), want %q", c.path, c.head, m.Name, err, c.want)
+		}
+		if !LooksLikeHFConfig([]byte(c.head + body)) {
+			t.Errorf("%s: not taken for a config.json", c.path)
+		}
+	}
+	for _, s := range []string{`name: x`, `{"name": "systolic", "pe_array": {"rows": 8}}`, `[1, 2]`, ``} {
+		if LooksLikeHFConfig([]byte(s)) {
+			t.Errorf("%q taken for a config.json", s)
+		}
+	}
+	if _, err := Resolve(filepath.Join(dir, "snap")); err == nil || !strings.Contains(err.Error(), "is a directory; did you mean its Hugging Face config (--workload "+filepath.Join(dir, "snap", "config.json")) {
+		t.Errorf("a model folder: %v", err)
+	}
+}
