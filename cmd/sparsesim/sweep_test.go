@@ -293,18 +293,24 @@ func TestLLMSweepCLI(t *testing.T) {
 	}
 }
 
-// --slurm would drop --prompt and --gen from the job scripts: an LLM
-// sweep refuses it up front, one line, exit 2, and writes nothing.
-func TestLLMSweepRefusesSlurm(t *testing.T) {
-	dir := t.TempDir()
-	for _, extra := range [][]string{{"--slurm", "2"}, {"--slurm", "2", "--dry-run"}, {"--slurm-opts", "--mem=1G"}} {
-		out := filepath.Join(dir, "sw")
-		code, stdout, errs := run(t, llmSweepArgs(out, extra...)...)
-		if code != 2 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--slurm: LLM sweeps") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", extra, code, stdout, errs)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Errorf("%v: created %s", extra, out)
+// An LLM sweep submits to Slurm as a GEMM sweep does (it was refused when
+// the job scripts dropped --prompt and --gen): both jobs go to sbatch and
+// the array script carries the LLM sizes.
+func TestLLMSweepSubmitsToSlurm(t *testing.T) {
+	log := fakeSbatch(t, false)
+	out := filepath.Join(t.TempDir(), "sw")
+	code, stdout, errs := run(t, llmSweepArgs(out, "--slurm", "2", "--slurm-opts", "--mem=1G")...)
+	if code != 0 || !strings.Contains(stdout, "submitted array job 101 (2 shards, 2 points) and merge job 102") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	calls, _ := os.ReadFile(log)
+	if n := strings.Count(string(calls), "\n"); n != 2 {
+		t.Errorf("%d sbatch calls:\n%s", n, calls)
+	}
+	script, _ := os.ReadFile(filepath.Join(out, "slurm", "shards.sbatch"))
+	for _, want := range []string{"--prompt 256 --gen 2 --phase decode", "#SBATCH --mem=1G", "--objectives seconds,mass_lost"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("shards.sbatch lacks %q:\n%s", want, script)
 		}
 	}
 }
