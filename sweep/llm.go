@@ -76,6 +76,18 @@ func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 	if s.DecodeSteps > 0 {
 		out.DRAMBytes = ptr(float64(s.DecodeDRAMBytes.Total()) / float64(s.DecodeSteps))
 	}
+	// The run's energy, as the run JSON's llm block and phases give it;
+	// the classes summed over the phases.
+	out.EnergyPJ, out.EnergyPerTokenPJ, out.PowerW = ptr(s.EnergyPJ), ptr(s.EnergyPerTokenPJ), ptr(s.AveragePowerW)
+	var class [4]float64
+	for _, p := range rep.Phases {
+		if p.Energy != nil {
+			for i, c := range []string{"compute", "sram", "dram", "other"} {
+				class[i] += p.Energy.ByClass[c]
+			}
+		}
+	}
+	out.EnergyCompute, out.EnergySRAM, out.EnergyDRAM, out.EnergyOther = ptr(class[0]), ptr(class[1]), ptr(class[2]), ptr(class[3])
 	if k := rep.KVSparsity; k != nil {
 		out.AttentionSpeedup, out.TPOTSpeedup = ptr(k.AttentionSpeedup), ptr(k.TPOTSpeedup)
 		out.MassRecall, out.MassLost, out.OutputRelError = ptr(k.MassRecall), ptr(1-k.MassRecall), ptr(k.OutputRelError)
