@@ -227,3 +227,30 @@ func TestShadowWeightsCostMore(t *testing.T) {
 			a.Res.FF/float64(a.Count), b.Res.FF/float64(b.Count), b.Source)
 	}
 }
+
+// A Meter prices a measured layer exactly as Estimate does (the same
+// charge, bit for bit, closed over the same time), and k runs of it as k
+// times one; DRAM outside the array is charged on the bytes moved.
+func TestMeterIsEstimate(t *testing.T) {
+	cfg, _ := configs.Load("systolic-32x32", []string{"sparsity.nm=2:4"})
+	r := simulate(t, cfg, workloads.Workload{Layers: []workloads.Layer{workloads.GEMM("g", 100, 96, 72)}})
+	want, err := energy.Estimate(cfg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := energy.NewMeter(cfg, false)
+	own := m.Layer(r.Layers[0], 1)
+	got := m.Finish(r.Layers[0].Elapsed)
+	if got.TotalPJ != want.TotalPJ || got.ByComponent["nm_mux"] != want.ByComponent["nm_mux"] || got.ByComponent["nm_mux"] == 0 ||
+		own != got.TotalPJ-got.ByComponent["leakage"] {
+		t.Errorf("meter %+v (own %g), Estimate %+v", got, own, want)
+	}
+	m3, _ := energy.NewMeter(cfg, false)
+	if three := m3.Layer(r.Layers[0], 3); !near(three, 3*own) {
+		t.Errorf("three runs %g pJ, one %g", three, own)
+	}
+	md, _ := energy.NewMeter(cfg, false)
+	if got, want := md.DRAM(100, 128), 8*128*17.5; !near(got, want) { // systolic-32x32: DDR4
+		t.Errorf("DRAM of 100 useful bytes in 128 moved: %g pJ, want %g", got, want)
+	}
+}

@@ -37,11 +37,28 @@ var componentClass = map[string]string{
 // dramTypes maps DRAM presets to energy-table memory types.
 var dramTypes = map[string]string{"ddr4-2400": "ddr4", "hbm2": "hbm2"}
 
-// Estimate prices the run's actions. On-chip energies scale with the
-// technology node; DRAM energy is the memory device's and does not. FPGA
-// targets multiply on-chip dynamic energy by the device's FPGA/ASIC
-// overhead and add its static power.
-func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
+// Meter prices actions as they are measured, with Estimate's tables: a
+// run that is not one arch.Result (an LLM phase, whose GEMMs are measured
+// operator by operator and repeated) prices each layer and each transfer
+// outside the array as it comes, then closes the account with the time
+// it took (leakage, static power).
+type Meter struct {
+	cfg      *configs.Config
+	t        catalog.Table
+	scale    float64
+	overhead float64
+	dramBit  float64
+	dev      *catalog.Device
+	wordBits int
+	bufKB    [3]float64
+	bufName  [3]string
+	engine   bool // the attention engine's: no systolic registers
+	b        *Breakdown
+}
+
+// NewMeter prices cfg's actions; attention names the attention engine's
+// buffers (k_sram, v_sram) and leaves out the systolic PE's registers.
+func NewMeter(cfg *configs.Config, attention bool) (*Meter, error) {
 	t, err := catalog.Base().With(cfg.Energy.Overrides)
 	if err != nil {
 		return nil, err
@@ -58,91 +75,139 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dev *catalog.Device
-	overhead := 1.0
+	m := &Meter{cfg: cfg, t: t, scale: scale, overhead: 1, dramBit: dramBit, wordBits: 8 * cfg.WordBytes(),
+		bufName: [3]string{"ifmap_sram", "filter_sram", "ofmap_sram"},
+		b: &Breakdown{TechnologyNM: cfg.Energy.TechnologyNM, ScaleFactor: scale, DRAMType: dramType,
+			ByComponent: map[string]float64{}, ByClass: map[string]float64{}}}
 	if cfg.FPGA.Device != "" {
 		d := catalog.Devices[cfg.FPGA.Device]
-		dev, overhead = &d, d.DynamicOverhead
+		m.dev, m.overhead = &d, d.DynamicOverhead
 	}
-	b := &Breakdown{TechnologyNM: cfg.Energy.TechnologyNM, ScaleFactor: scale, DRAMType: dramType,
-		ByComponent: map[string]float64{}, ByClass: map[string]float64{}}
-	chip := func(component string, pj float64) { b.ByComponent[component] += pj * scale * overhead }
-	wordBits := 8 * cfg.WordBytes()
 	slot := func(kb float64) float64 {
 		if cfg.Buffers.DoubleBuffered {
 			return kb / 2
 		}
 		return kb
 	}
-	bufKB := [3]float64{slot(cfg.Buffers.IfmapKB), slot(cfg.Buffers.FilterKB), slot(cfg.Buffers.OfmapKB)}
-	bufName := [3]string{"ifmap_sram", "filter_sram", "ofmap_sram"}
-	if r.Attention != nil {
-		bufName = [3]string{"k_sram", "v_sram", "ofmap_sram"}
+	m.bufKB = [3]float64{slot(cfg.Buffers.IfmapKB), slot(cfg.Buffers.FilterKB), slot(cfg.Buffers.OfmapKB)}
+	if attention {
+		m.bufName, m.engine = [3]string{"k_sram", "v_sram", "ofmap_sram"}, true
 	}
-	var elapsed int64
-	own := make([]float64, len(r.Layers))
-	for i, l := range r.Layers {
-		before := sum(b.ByComponent)
-		elapsed += l.Elapsed
-		chip("pe_array", float64(l.MACs)*t.MAC(cfg.PEArray.DType))
-		if r.Attention == nil {
-			// A systolic PE reads its two operands from and writes its
-			// partial sum to registers every MAC.
-			chip("registers", 3*float64(l.MACs)*t["reg_16b"].PJ*float64(wordBits)/16)
-			if st, ok := shadowOperand(cfg, l.Dataflow); ok {
-				// A shadow register writes each loaded weight twice: into
-				// the shift chain and into its bank.
-				chip("shadow_weights", float64(l.SRAMReads[st])*t["reg_16b"].PJ*float64(wordBits)/16)
-			}
+	return m, nil
+}
+
+func (m *Meter) chip(component string, pj float64) {
+	m.b.ByComponent[component] += pj * m.scale * m.overhead
+}
+
+// Layer prices times runs of a measured layer (times 1: exactly Estimate's
+// charge for it) and returns their energy, pJ. The systolic registers are
+// charged unless the meter is the attention engine's.
+func (m *Meter) Layer(l arch.LayerStats, times int64) float64 {
+	before := sum(m.b.ByComponent)
+	t, cfg, k := m.t, m.cfg, float64(times)
+	wordBits := m.wordBits
+	m.chip("pe_array", float64(l.MACs)*k*t.MAC(cfg.PEArray.DType))
+	if !m.engine {
+		// A systolic PE reads its two operands from and writes its
+		// partial sum to registers every MAC.
+		m.chip("registers", 3*float64(l.MACs)*k*t["reg_16b"].PJ*float64(wordBits)/16)
+		if st, ok := shadowOperand(cfg, l.Dataflow); ok {
+			// A shadow register writes each loaded weight twice: into
+			// the shift chain and into its bank.
+			m.chip("shadow_weights", float64(l.SRAMReads[st])*k*t["reg_16b"].PJ*float64(wordBits)/16)
 		}
-		for i := 0; i < 3; i++ {
-			chip(bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*t.SRAMWord(bufKB[i], wordBits))
-		}
-		// The bus moves whole requests: the useful bytes are charged as
-		// "dram", the rest of each request as "dram_burst_waste".
-		useful := l.DRAMReadBytes + l.DRAMWriteBytes
-		var requests int64
-		for _, tr := range l.Traffic {
-			requests += tr.Requests
-		}
-		b.ByComponent["dram"] += float64(8*useful) * dramBit
-		if moved := requests * int64(cfg.DRAM.RequestBytes); moved > useful {
-			b.ByComponent["dram_burst_waste"] += float64(8*(moved-useful)) * dramBit
-		}
-		if l.Pattern != "" && l.Pattern != "dense" {
-			var n, m int
-			fmt.Sscanf(l.Pattern, "%d:%d", &n, &m)
-			chip("nm_mux", float64(l.MACs)*t["mux_select_8b"].PJ*float64(nm.CeilLog2(m))*float64(wordBits)/8)
-		}
-		if l.MaskGroups > 0 {
-			compares := float64(l.MaskGroups) * float64(arch.MaskGenCompares(l.MaskM))
-			chip("mask_unit", compares*t["add_8b"].PJ*float64(wordBits)/8)
-		}
-		own[i] = sum(b.ByComponent) - before
 	}
-	shared := sum(b.ByComponent)
-	if a := r.Attention; a != nil {
-		chip("softmax", float64(a.SoftmaxElems)*t["softmax_elem"].PJ)
-		chip("importance", float64(a.ImportanceAdds)*t["add_8b"].PJ*2) // 16-bit accumulate
-		// Per candidate and round: a compare, the zero eliminator's
-		// nm.CeilLog2(c)-step prefix sum and nm.CeilLog2(c) shift stages, and a FIFO write.
-		lg := float64(nm.CeilLog2(cfg.Attention.TopKComparators))
-		perElem := t["add_8b"].PJ*float64(wordBits)/8*(1+lg) + t["mux_select_8b"].PJ*float64(wordBits)/8*lg +
-			t["reg_16b"].PJ*float64(wordBits)/16
-		chip("topk", float64(a.TopKCompares)*perElem)
+	for i := 0; i < 3; i++ {
+		m.chip(m.bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*k*t.SRAMWord(m.bufKB[i], wordBits))
 	}
-	seconds := float64(elapsed) / (cfg.ClockMHz * 1e6)
+	var requests int64
+	for _, tr := range l.Traffic {
+		requests += tr.Requests
+	}
+	m.dram(l.DRAMReadBytes+l.DRAMWriteBytes, requests*int64(cfg.DRAM.RequestBytes), k)
+	if l.Pattern != "" && l.Pattern != "dense" {
+		var n, mm int
+		fmt.Sscanf(l.Pattern, "%d:%d", &n, &mm)
+		m.chip("nm_mux", float64(l.MACs)*k*t["mux_select_8b"].PJ*float64(nm.CeilLog2(mm))*float64(wordBits)/8)
+	}
+	if l.MaskGroups > 0 {
+		compares := float64(l.MaskGroups) * k * float64(arch.MaskGenCompares(l.MaskM))
+		m.chip("mask_unit", compares*t["add_8b"].PJ*float64(wordBits)/8)
+	}
+	return sum(m.b.ByComponent) - before
+}
+
+// dram charges times transfers of useful bytes that the bus moved as
+// moved bytes (whole requests): the useful bytes as "dram", the rest of
+// each request as "dram_burst_waste".
+func (m *Meter) dram(useful, moved int64, times float64) {
+	m.b.ByComponent["dram"] += float64(8*useful) * times * m.dramBit
+	if moved > useful {
+		m.b.ByComponent["dram_burst_waste"] += float64(8*(moved-useful)) * times * m.dramBit
+	}
+}
+
+// DRAM prices DRAM traffic outside the array's layers (a gather's rows,
+// an attention engine's keys and values): useful bytes, and the bytes the
+// bus moved for them (0 when only the useful bytes are known). It returns
+// the energy, pJ.
+func (m *Meter) DRAM(useful, moved int64) float64 {
+	before := sum(m.b.ByComponent)
+	m.dram(useful, moved, 1)
+	return sum(m.b.ByComponent) - before
+}
+
+// Finish closes the account over a run of cycles: leakage and an FPGA's
+// static power for that time, the class totals and the average power.
+func (m *Meter) Finish(cycles int64) *Breakdown {
+	b, t, cfg := m.b, m.t, m.cfg
+	seconds := float64(cycles) / (cfg.ClockMHz * 1e6)
 	pes := float64(cfg.PEs())
 	sramKiB := cfg.Buffers.IfmapKB + cfg.Buffers.FilterKB + cfg.Buffers.OfmapKB
 	leakMW := pes*t["leak_pe_mw"].PJ + sramKiB*t["leak_sram_kib_mw"].PJ
-	b.ByComponent["leakage"] = leakMW * scale * seconds * 1e9 // mW·s = 1e9 pJ
-	if dev != nil {
-		b.ByComponent["fpga_static"] = dev.StaticW * seconds * 1e12
+	b.ByComponent["leakage"] = leakMW * m.scale * seconds * 1e9 // mW·s = 1e9 pJ
+	if m.dev != nil {
+		b.ByComponent["fpga_static"] = m.dev.StaticW * seconds * 1e12
 	}
 	for _, c := range keysOf(b.ByComponent) {
 		b.ByClass[componentClass[c]] += b.ByComponent[c]
 	}
 	b.TotalPJ = sum(b.ByComponent)
+	if seconds > 0 {
+		b.AveragePowerW = b.TotalPJ * 1e-12 / seconds
+	}
+	return b
+}
+
+// Estimate prices the run's actions. On-chip energies scale with the
+// technology node; DRAM energy is the memory device's and does not. FPGA
+// targets multiply on-chip dynamic energy by the device's FPGA/ASIC
+// overhead and add its static power.
+func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
+	m, err := NewMeter(cfg, r.Attention != nil)
+	if err != nil {
+		return nil, err
+	}
+	var elapsed int64
+	own := make([]float64, len(r.Layers))
+	for i, l := range r.Layers {
+		elapsed += l.Elapsed
+		own[i] = m.Layer(l, 1)
+	}
+	shared := sum(m.b.ByComponent)
+	if a := r.Attention; a != nil {
+		t, wordBits := m.t, float64(m.wordBits)
+		m.chip("softmax", float64(a.SoftmaxElems)*t["softmax_elem"].PJ)
+		m.chip("importance", float64(a.ImportanceAdds)*t["add_8b"].PJ*2) // 16-bit accumulate
+		// Per candidate and round: a compare, the zero eliminator's
+		// nm.CeilLog2(c)-step prefix sum and nm.CeilLog2(c) shift stages, and a FIFO write.
+		lg := float64(nm.CeilLog2(cfg.Attention.TopKComparators))
+		perElem := t["add_8b"].PJ*wordBits/8*(1+lg) + t["mux_select_8b"].PJ*wordBits/8*lg +
+			t["reg_16b"].PJ*wordBits/16
+		m.chip("topk", float64(a.TopKCompares)*perElem)
+	}
+	b := m.Finish(elapsed)
 	// Run-wide energy goes to layers by their share of the elapsed time.
 	shared = b.TotalPJ - shared
 	b.LayerPJ = make([]float64, len(r.Layers))
@@ -151,9 +216,6 @@ func Estimate(cfg *configs.Config, r *arch.Result) (*Breakdown, error) {
 		if elapsed > 0 {
 			b.LayerPJ[i] += shared * float64(l.Elapsed) / float64(elapsed)
 		}
-	}
-	if seconds > 0 {
-		b.AveragePowerW = b.TotalPJ * 1e-12 / seconds
 	}
 	return b, nil
 }

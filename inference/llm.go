@@ -244,14 +244,19 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 	}
 	var buf []ops.Op // every step's operators, one after another
 	if prefill != nil {
-		res.Prefill = newPhase()
+		if res.Prefill, err = newPhase(cfg); err != nil {
+			return nil, err
+		}
 		res.Prefill.Attention = attentionLowering(cfg, *prefill)
 		if _, err := runStep(cfg, m, *prefill, run, res.Prefill, res, &buf); err != nil {
 			return nil, err
 		}
+		res.Prefill.finish()
 	}
 	if o.Phase != PhasePrefill {
-		res.Decode = newPhase()
+		if res.Decode, err = newPhase(cfg); err != nil {
+			return nil, err
+		}
 		if len(decode) > 0 {
 			res.Decode.Attention = attentionLowering(cfg, decode[0])
 		}
@@ -262,6 +267,7 @@ func SimulateLLM(cfg *configs.Config, m llm.Model, o LLMOptions) (*LLMResult, er
 			}
 			res.Steps = append(res.Steps, st)
 		}
+		res.Decode.finish()
 	}
 	res.MoE.flush()
 	res.WallSeconds = time.Since(start).Seconds()
@@ -315,6 +321,7 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 				b := opBytes(cfg, op, ls)
 				rec.Bytes.add(Bytes{Weights: k * b.Weights, KV: k * b.KV, Activations: k * b.Activations})
 				rec.Stats = ls
+				cs.EnergyPJ += ph.meter.Layer(ls, k)
 				cs.ComputeCycles += k * ls.ComputeCycles
 				cs.MACs += k * ls.MACs
 			}
@@ -326,6 +333,9 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 				}
 				rec.Cycles += a.Cycles
 				rec.Bytes.add(a.Bytes)
+				// The engine's keys, values, queries and outputs; its
+				// on-chip work is not priced (PhaseStats.Energy).
+				cs.EnergyPJ += ph.meter.DRAM(a.Bytes.Total(), 0)
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			}
@@ -339,6 +349,8 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 			rec.Gather.UsefulBytes += k * g.UsefulBytes
 			rec.Gather.Requests += k * g.Requests
 			rec.Bytes.add(gatherBytes(op.Gather.Bytes, k*g.UsefulBytes))
+			// The gathered rows, and the rest of the bursts they came in.
+			cs.EnergyPJ += ph.meter.DRAM(k*g.UsefulBytes, k*g.Requests*req)
 			st.Gather.add(g, req, k)
 		default:
 			c, err := run.vectorRuns(j, reps)

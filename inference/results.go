@@ -3,6 +3,7 @@ package inference
 import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -30,6 +31,11 @@ type ClassStats struct {
 	ComputeCycles int64 // array (or vector unit, top-k engine) busy
 	MACs          int64 // array MACs; vector operations for the vector class
 	Bytes         Bytes
+	// EnergyPJ is the class's own priced energy (energy.Meter): its GEMMs'
+	// MACs, registers, SRAM and DRAM, and the DRAM of its gathers and
+	// engine attention. Leakage is the phase's, not a class's; vector
+	// arithmetic is not priced (PhaseStats.Energy).
+	EnergyPJ float64
 }
 
 // PhaseStats sums a phase (prefill, or every decode step).
@@ -43,6 +49,15 @@ type PhaseStats struct {
 	// AttentionFused is whether a fused attention operator ran.
 	Attention      string
 	AttentionFused bool
+	// Energy is the phase's energy with energy.Estimate's tables: every
+	// GEMM as a measured layer (times its repeats), gathers' and engine
+	// attention's DRAM traffic, and leakage over the phase's cycles. The
+	// tables have no energy per vector-unit operation, so the vector
+	// class's work (its MACs: elementwise, norm and softmax operations),
+	// top-k selection and the attention engine's on-chip work are left
+	// out; their DRAM traffic is priced.
+	Energy *energy.Breakdown
+	meter  *energy.Meter
 }
 
 // StepStats is one decode step.
@@ -83,7 +98,19 @@ type LLMResult struct {
 	MoE *MoEStats
 }
 
-func newPhase() *PhaseStats { return &PhaseStats{Classes: make([]ClassStats, len(ops.Classes))} }
+func newPhase(cfg *configs.Config) (*PhaseStats, error) {
+	m, err := energy.NewMeter(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	return &PhaseStats{Classes: make([]ClassStats, len(ops.Classes)), meter: m}, nil
+}
+
+// finish closes the phase's energy account over its cycles.
+func (p *PhaseStats) finish() {
+	p.Energy = p.meter.Finish(p.Cycles)
+	p.meter = nil
+}
 
 func classIndex(c string) int {
 	for i, x := range ops.Classes {

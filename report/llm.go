@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -58,6 +59,18 @@ type LLMSummary struct {
 	KVCacheBytes         int64           `json:"kv_cache_bytes"`
 	ActivationBytes      int64           `json:"activation_bytes"`
 	CapacityBytes        int64           `json:"capacity_bytes"`
+	// Tokens is what TokensPerSecond counts: the prompt's tokens of a
+	// prefill run, the generated tokens of decode and generate runs, over
+	// the batch.
+	Tokens int `json:"tokens"`
+	// EnergyPJ is the run's energy (the phases' sum), EnergyPerTokenPJ it
+	// over Tokens and AveragePowerW it over the run's time. The vector
+	// unit's arithmetic is not priced (energy/ has no per-operation
+	// energy for it): UnpricedVectorOps counts what is left out.
+	EnergyPJ          float64 `json:"energy_pj"`
+	EnergyPerTokenPJ  float64 `json:"energy_per_token_pj"`
+	AveragePowerW     float64 `json:"average_power_w"`
+	UnpricedVectorOps int64   `json:"energy_unpriced_vector_ops"`
 }
 
 // LLMPhase is one phase split by operator class.
@@ -74,6 +87,15 @@ type LLMPhase struct {
 	Attention      string     `json:"attention"`
 	AttentionFused bool       `json:"attention_fused"`
 	Classes        []LLMClass `json:"classes"`
+	// Tokens is what the phase processes: the prompt's tokens (prefill)
+	// or one generated token a step (decode), over the batch.
+	Tokens int `json:"tokens"`
+	// Energy is the phase's energy by component and class
+	// (inference.PhaseStats.Energy: GEMMs and DRAM traffic priced with
+	// energy.Estimate's tables, leakage over the phase's time, vector
+	// arithmetic not priced); EnergyPerTokenPJ is its total over Tokens.
+	Energy           *energy.Breakdown `json:"energy"`
+	EnergyPerTokenPJ float64           `json:"energy_per_token_pj"`
 }
 
 // LLMClass is one operator class over a phase, with its roofline.
@@ -101,6 +123,10 @@ type LLMClass struct {
 	ArrayLoadCycles    int64   `json:"array_load_cycles"`
 	RooflineCycles     int64   `json:"roofline_cycles"`
 	RooflineEfficiency float64 `json:"roofline_efficiency"`
+	// EnergyPJ is the class's own priced energy (its GEMMs and DRAM
+	// traffic; no leakage, which is the phase's; 0 for the vector class,
+	// whose arithmetic is not priced and which moves no DRAM bytes).
+	EnergyPJ float64 `json:"energy_pj"`
 }
 
 // LLMStep is one decode step.
@@ -146,13 +172,28 @@ func NewLLM(r *inference.LLMResult) *LLMReport {
 	if p := r.Prefill; p != nil {
 		s.TTFTSeconds = sec(p.Cycles)
 		s.PrefillDRAMBytes = p.Bytes
-		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhasePrefill, p))
+		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhasePrefill, p, o.Batch*o.Prompt))
 	}
 	var decodeCycles int64
 	if d := r.Decode; d != nil {
 		s.DecodeDRAMBytes = d.Bytes
 		decodeCycles = d.Cycles
-		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhaseDecode, d))
+		rep.Phases = append(rep.Phases, phaseOf(cfg, inference.PhaseDecode, d, o.Batch*len(r.Steps)))
+	}
+	var runCycles int64
+	for _, p := range []*inference.PhaseStats{r.Prefill, r.Decode} {
+		if p != nil {
+			runCycles += p.Cycles
+			s.UnpricedVectorOps += p.Classes[vectorClass].MACs
+		}
+	}
+	for _, p := range rep.Phases {
+		if p.Energy != nil {
+			s.EnergyPJ += p.Energy.TotalPJ
+		}
+	}
+	if runCycles > 0 {
+		s.AveragePowerW = s.EnergyPJ * 1e-12 / sec(runCycles)
 	}
 	cycles := make([]int64, len(r.Steps))
 	for i, st := range r.Steps {
@@ -167,17 +208,23 @@ func NewLLM(r *inference.LLMResult) *LLMReport {
 	}
 	switch o.Phase {
 	case inference.PhasePrefill:
+		s.Tokens = o.Batch * o.Prompt
 		if s.TTFTSeconds > 0 {
-			s.TokensPerSecond = float64(o.Batch*o.Prompt) / s.TTFTSeconds
+			s.TokensPerSecond = float64(s.Tokens) / s.TTFTSeconds
 		}
 	case inference.PhaseDecode:
+		s.Tokens = o.Batch * len(r.Steps)
 		if decodeCycles > 0 {
-			s.TokensPerSecond = float64(o.Batch*len(r.Steps)) / sec(decodeCycles)
+			s.TokensPerSecond = float64(s.Tokens) / sec(decodeCycles)
 		}
 	default:
+		s.Tokens = o.Batch * o.Gen
 		if t := s.TTFTSeconds + sec(decodeCycles); t > 0 {
-			s.TokensPerSecond = float64(o.Batch*o.Gen) / t
+			s.TokensPerSecond = float64(s.Tokens) / t
 		}
+	}
+	if s.Tokens > 0 {
+		s.EnergyPerTokenPJ = s.EnergyPJ / float64(s.Tokens)
 	}
 	return rep
 }
@@ -189,10 +236,16 @@ func nearestRank(sorted []int64, p int) int64 {
 	return sorted[max(i, 1)-1]
 }
 
-func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase {
+// vectorClass is the vector class's index in ops.Classes.
+var vectorClass = slices.Index(ops.Classes, ops.ClassVector)
+
+func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats, tokens int) LLMPhase {
 	hz := cfg.ClockMHz * 1e6
 	out := LLMPhase{Name: name, Steps: p.Steps, Cycles: p.Cycles, Seconds: float64(p.Cycles) / hz, DRAMBytes: p.Bytes,
-		Attention: p.Attention, AttentionFused: p.AttentionFused}
+		Attention: p.Attention, AttentionFused: p.AttentionFused, Tokens: tokens, Energy: p.Energy}
+	if p.Energy != nil && tokens > 0 {
+		out.EnergyPerTokenPJ = p.Energy.TotalPJ / float64(tokens)
+	}
 	macsPerCycle := float64(cfg.PEs())
 	loadPerCycle := float64(cfg.PEArray.Units*max(cfg.PEArray.Rows, cfg.PEArray.Cols)) * float64(cfg.WordBytes())
 	vecPerCycle := float64(cfg.Vector.Lanes * cfg.Vector.OpsPerCycle)
@@ -202,7 +255,7 @@ func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats) LLMPhase
 			continue
 		}
 		cl := LLMClass{Class: ops.Classes[i], Ops: c.Ops, Cycles: c.Cycles, Seconds: float64(c.Cycles) / hz,
-			ComputeCycles: c.ComputeCycles, Work: c.MACs, DRAMBytes: c.Bytes}
+			ComputeCycles: c.ComputeCycles, Work: c.MACs, DRAMBytes: c.Bytes, EnergyPJ: c.EnergyPJ}
 		if p.Cycles > 0 {
 			cl.Share = float64(c.Cycles) / float64(p.Cycles)
 		}
@@ -255,21 +308,55 @@ func (r *LLMReport) Render(w io.Writer, format string) error {
 	return fmt.Errorf("unknown format %q (allowed: %s)", format, strings.Join(Formats, ", "))
 }
 
-// CSV writes one row per phase and operator class.
+// CSV writes one table: a row per phase and operator class, then a
+// "total" row per phase (its time, traffic, tokens and energy with
+// leakage), then the run's row (phase "run", class "total") with the
+// summary's latencies, throughput and energy. A cell that does not apply
+// to its row (a class's tokens, a decode run's TTFT) is empty, never 0.
 func (r *LLMReport) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"phase", "class", "ops", "cycles", "seconds", "share", "compute_cycles", "work",
 		"dram_weights_bytes", "dram_kv_bytes", "dram_activations_bytes", "arithmetic_intensity", "roofline_bound", "roofline_efficiency",
-		"attention_fused"})
+		"attention_fused", "tokens", "energy_pj", "energy_per_token_pj", "ttft_seconds", "tpot_seconds", "tokens_per_second"})
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+	var run struct {
+		cycles  int64
+		seconds float64
+		bytes   inference.Bytes
+	}
 	for _, p := range r.Phases {
+		var ops, compute, work int64
 		for _, c := range p.Classes {
+			ops, compute, work = ops+c.Ops, compute+c.ComputeCycles, work+c.Work
 			_ = cw.Write([]string{p.Name, c.Class, i(c.Ops), i(c.Cycles), f(c.Seconds), f(c.Share), i(c.ComputeCycles), i(c.Work),
 				i(c.DRAMBytes.Weights), i(c.DRAMBytes.KV), i(c.DRAMBytes.Activations), f(c.ArithmeticIntensity), c.RooflineBound, f(c.RooflineEfficiency),
-				strconv.FormatBool(p.AttentionFused)})
+				strconv.FormatBool(p.AttentionFused), "", f(c.EnergyPJ), "", "", "", ""})
 		}
+		energy, perToken := "", ""
+		if p.Energy != nil {
+			energy, perToken = f(p.Energy.TotalPJ), f(p.EnergyPerTokenPJ)
+		}
+		_ = cw.Write([]string{p.Name, "total", i(ops), i(p.Cycles), f(p.Seconds), f(1), i(compute), i(work),
+			i(p.DRAMBytes.Weights), i(p.DRAMBytes.KV), i(p.DRAMBytes.Activations), "", "", "",
+			strconv.FormatBool(p.AttentionFused), strconv.Itoa(p.Tokens), energy, perToken, "", "", ""})
+		run.cycles += p.Cycles
+		run.seconds += p.Seconds
+		run.bytes.Weights += p.DRAMBytes.Weights
+		run.bytes.KV += p.DRAMBytes.KV
+		run.bytes.Activations += p.DRAMBytes.Activations
 	}
+	s := r.LLM
+	opt := func(v float64, applies bool) string {
+		if !applies {
+			return ""
+		}
+		return f(v)
+	}
+	_ = cw.Write([]string{"run", "total", "", i(run.cycles), f(run.seconds), "", "", "",
+		i(run.bytes.Weights), i(run.bytes.KV), i(run.bytes.Activations), "", "", "", "",
+		strconv.Itoa(s.Tokens), f(s.EnergyPJ), f(s.EnergyPerTokenPJ),
+		opt(s.TTFTSeconds, s.Phase != inference.PhaseDecode), opt(s.TPOTSeconds, s.DecodeSteps > 0), f(s.TokensPerSecond)})
 	cw.Flush()
 	return cw.Error()
 }
@@ -280,6 +367,14 @@ func (r *LLMReport) Table(w io.Writer) error {
 	fmt.Fprintf(w, "sparsesim: %s %s on %s\n", r.Model.Name, s.Phase, c.Name)
 	fmt.Fprintf(w, "array %s %s at %.0f MHz; DRAM %s %.1f GB/s\n", c.ArrayLine(),
 		c.Dataflow, c.ClockMHz, c.DRAM.Model, c.DRAM.BandwidthGBps*float64(c.DRAM.Channels))
+	if p := c.Pattern(); !p.Dense() {
+		// The pattern changes the GEMMs' work and energy: say so up front.
+		runs := ""
+		if x := c.Executable(p); x != p {
+			runs = fmt.Sprintf(", run as %s", x)
+		}
+		fmt.Fprintf(w, "weights N:M %s (sparsity.nm%s) on GEMMs with a weight operand\n", p, runs)
+	}
 	fmt.Fprintf(w, "model: %s\n", r.Model.Describe())
 	fmt.Fprintf(w, "prompt %d, gen %d, batch %d; KV cache %s, %s per token per layer\n", s.Prompt, s.Gen, s.Batch, s.KVDType, HumanBytes(s.KVBytesPerTokenLayer))
 	capacity := "unchecked"
@@ -296,10 +391,15 @@ func (r *LLMReport) Table(w io.Writer) error {
 		fmt.Fprintf(w, "TPOT mean %s, p50 %s, p99 %s over %d steps\n", humanSeconds(s.TPOTSeconds),
 			humanSeconds(s.TPOTP50Seconds), humanSeconds(s.TPOTP99Seconds), s.DecodeSteps)
 	}
+	fmt.Fprintf(w, "energy %s, %s/token, %.3g W average\n", HumanPJ(s.EnergyPJ), HumanPJ(s.EnergyPerTokenPJ), s.AveragePowerW)
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "\n%s: %s over %d step(s); DRAM weights %s, KV %s, activations %s\n", p.Name, humanSeconds(p.Seconds), p.Steps,
 			compactBytes(p.DRAMBytes.Weights), compactBytes(p.DRAMBytes.KV), compactBytes(p.DRAMBytes.Activations))
 		fmt.Fprintf(w, "attention: %s\n", p.Attention)
+		if e := p.Energy; e != nil {
+			fmt.Fprintf(w, "energy %s (%s/token): compute %s, SRAM %s,\n  DRAM %s, other %s\n", compactPJ(e.TotalPJ), compactPJ(p.EnergyPerTokenPJ),
+				compactPJ(e.ByClass["compute"]), compactPJ(e.ByClass["sram"]), compactPJ(e.ByClass["dram"]), compactPJ(e.ByClass["other"]))
+		}
 		tb := NewTable(w)
 		tb.Header("class", "time", "%", "weights", "KV", "activ.", "FLOP/B", "roofline")
 		for _, cl := range p.Classes {
@@ -315,6 +415,9 @@ func (r *LLMReport) Table(w io.Writer) error {
 	fmt.Fprintln(w, "bytes are DRAM reads + writes (decimal units); roofline: the bound that applies")
 	fmt.Fprintln(w, "(mem: DRAM, cmp: MACs, load: weights into the arrays) and the share of it")
 	fmt.Fprintln(w, "reached (docs/report.md)")
+	if s.UnpricedVectorOps > 0 {
+		fmt.Fprintf(w, "energy leaves out the vector unit's %d operations (no per-op\nenergy in energy/); their DRAM traffic is priced\n", s.UnpricedVectorOps)
+	}
 	if r.MoE != nil {
 		if err := r.MoE.Table(w); err != nil {
 			return err
@@ -347,6 +450,19 @@ func compactBytes(b int64) string {
 		}
 	}
 	return fmt.Sprintf("%.3gE", v/1000)
+}
+
+// compactPJ prints an energy in at most nine characters.
+func compactPJ(pj float64) string {
+	for _, u := range []struct {
+		div  float64
+		unit string
+	}{{1e12, "J"}, {1e9, "mJ"}, {1e6, "uJ"}, {1e3, "nJ"}} {
+		if pj >= u.div {
+			return fmt.Sprintf("%.3g %s", pj/u.div, u.unit)
+		}
+	}
+	return fmt.Sprintf("%.3g pJ", pj)
 }
 
 // compactSeconds prints a duration in at most six characters.

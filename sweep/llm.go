@@ -16,38 +16,44 @@ func IsLLMPhase(phase string) bool {
 	return phase == inference.PhaseDecode || phase == inference.PhaseGenerate
 }
 
-// runLLMPoint is one decode or generate point: seconds is the TPOT,
-// cycles the decode's; ttft_seconds, tpot_seconds and tokens_per_second
-// are the run JSON's llm block (ttft only when the point runs a prefill,
-// tpot only when it runs a decode step); and with a kv_sparsity.method
-// the block's speedups and quality (docs/kv-sparsity.md) — so a sweep
-// over budget, page_size, channels or k draws the speedup–quality front
-// (objectives seconds,mass_lost); dram_bytes is a decode step's mean
-// (reads and writes: weights, KV cache, activations). An LLM run reports
-// no stalls, DRAM read/write split or energy, so those metrics do not
-// apply (nil).
+// runLLMPoint is one decode or generate point, run as 'run --phase' runs
+// it (inference.Run: dense, KV-sparse or activation-sparse, at run's
+// default --seed), so a sweep row and a run of the same point agree:
+// seconds is the TPOT, cycles the decode's; ttft_seconds, tpot_seconds and
+// tokens_per_second are the run JSON's llm block (ttft only when the point
+// runs a prefill, tpot only when it runs a decode step); energy is the
+// run's (llm.energy_pj, by class, and per token); and with a
+// kv_sparsity.method the block's speedups and quality
+// (docs/kv-sparsity.md) — so a sweep over budget, page_size, channels or k
+// draws the speedup–quality front (objectives seconds,mass_lost);
+// dram_bytes is a decode step's mean (reads and writes: weights, KV cache,
+// activations). An LLM run reports no stalls or DRAM read/write split, so
+// those metrics do not apply (nil).
 func runLLMPoint(spec Spec, cfg *configs.Config) (*Metrics, error) {
 	m, err := llm.Resolve(spec.Workload)
 	if err != nil {
 		return nil, err
 	}
-	o := inference.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}
+	o := inference.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch, Seed: LLMSeed}
+	res, err := inference.Run(cfg, m, inference.Request{Options: o})
+	if err != nil {
+		return nil, err
+	}
 	var rep *report.LLMReport
-	if cfg.KVSparsity.Method != configs.KVNone {
-		r, err := inference.SimulateKVSparse(cfg, m, o)
-		if err != nil {
-			return nil, err
-		}
-		rep = report.NewKVSparsity(r)
-	} else {
-		r, err := inference.SimulateLLM(cfg, m, o)
-		if err != nil {
-			return nil, err
-		}
-		rep = report.NewLLM(r)
+	switch {
+	case res.FFN != nil:
+		rep = report.NewFFN(res.FFN).LLMReport
+	case res.KV != nil:
+		rep = report.NewKVSparsity(res.KV)
+	default:
+		rep = report.NewLLM(res.Dense)
 	}
 	return llmMetrics(cfg, rep), nil
 }
+
+// LLMSeed is the MoE routing and synthetic-activation seed of every LLM
+// point: run's default --seed, so a point's row is that run's numbers.
+const LLMSeed = 1
 
 // llmMetrics reads a point's metrics from its LLM report. The report
 // writes 0 for a latency its phase does not have (no prefill in a decode
@@ -73,6 +79,18 @@ func llmMetrics(cfg *configs.Config, rep *report.LLMReport) *Metrics {
 	if s.DecodeSteps > 0 {
 		out.DRAMBytes = ptr(float64(s.DecodeDRAMBytes.Total()) / float64(s.DecodeSteps))
 	}
+	// The run's energy, as the run JSON's llm block and phases give it;
+	// the classes summed over the phases.
+	out.EnergyPJ, out.EnergyPerTokenPJ, out.PowerW = ptr(s.EnergyPJ), ptr(s.EnergyPerTokenPJ), ptr(s.AveragePowerW)
+	var class [4]float64
+	for _, p := range rep.Phases {
+		if p.Energy != nil {
+			for i, c := range []string{"compute", "sram", "dram", "other"} {
+				class[i] += p.Energy.ByClass[c]
+			}
+		}
+	}
+	out.EnergyCompute, out.EnergySRAM, out.EnergyDRAM, out.EnergyOther = ptr(class[0]), ptr(class[1]), ptr(class[2]), ptr(class[3])
 	if k := rep.KVSparsity; k != nil {
 		out.AttentionSpeedup, out.TPOTSpeedup = ptr(k.AttentionSpeedup), ptr(k.TPOTSpeedup)
 		out.MassRecall, out.MassLost, out.OutputRelError = ptr(k.MassRecall), ptr(1-k.MassRecall), ptr(k.OutputRelError)

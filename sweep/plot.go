@@ -219,8 +219,7 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 }
 
 // EnergyFigure draws stacked bars of compute, SRAM, DRAM and other energy
-// per point; nil when no point has an energy split (none succeeded, or
-// the points are LLM runs, which report no energy).
+// per point; nil when no point has an energy split (none succeeded).
 func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	var ok []Row
 	for _, r := range rows {
@@ -431,8 +430,6 @@ func DefaultFigures(spec Spec, rows, front []Row, obj []string) (figs []NamedFig
 	switch {
 	case ef != nil:
 		figs = append(figs, NamedFigure{"energy_breakdown.png", ef})
-	case succeeded && IsLLMPhase(spec.Phase):
-		omitted = append(omitted, "energy_breakdown.png: LLM points report no energy")
 	case succeeded:
 		omitted = append(omitted, "energy_breakdown.png: no point reports an energy split")
 	}

@@ -16,7 +16,7 @@ import (
 //
 // pes, cycles and seconds apply to every point. Every other metric is a
 // pointer: nil when it does not apply to the point (the systolic run's
-// stalls, traffic and energy on an LLM point, which reports none; the LLM
+// stalls and DRAM read/write split on an LLM point, which reports none; the LLM
 // latencies on a systolic point; FPGA resources on an ASIC), left out of
 // the JSON and empty in the CSV. A zero that was measured (no stalls, no
 // URAM, mass_lost 0 when a method keeps every token) is written as 0.
@@ -53,6 +53,9 @@ type Metrics struct {
 	TTFTSeconds     *float64 `json:"ttft_seconds,omitempty"`
 	TPOTSeconds     *float64 `json:"tpot_seconds,omitempty"`
 	TokensPerSecond *float64 `json:"tokens_per_second,omitempty"`
+	// EnergyPerTokenPJ is an LLM point's energy_pj over the tokens its
+	// tokens_per_second counts (the run JSON's llm.energy_per_token_pj).
+	EnergyPerTokenPJ *float64 `json:"energy_per_token_pj,omitempty"`
 	// KV-sparsity decode points: the kv_sparsity block's figures, and for
 	// a front that minimises it, the attention mass a method loses.
 	AttentionSpeedup *float64 `json:"attention_speedup,omitempty"`
@@ -66,7 +69,7 @@ type Metrics struct {
 var MetricNames = []string{"pes", "cycles", "stall_cycles", "utilization", "seconds", "dram_read_bytes", "dram_write_bytes", "dram_bytes",
 	"energy_pj", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_other_pj", "power_w", "gops", "gops_per_w",
 	"speedup_vs_dense", "lut", "ff", "dsp", "bram36", "uram", "est_clock_mhz",
-	"ttft_seconds", "tpot_seconds", "tokens_per_second",
+	"ttft_seconds", "tpot_seconds", "tokens_per_second", "energy_per_token_pj",
 	"attention_speedup", "tpot_speedup", "mass_recall", "mass_lost", "output_rel_error"}
 
 // Values are the metrics in MetricNames order (listed by hand, not
@@ -78,7 +81,7 @@ func (m Metrics) Values() []float64 {
 		opt(m.DRAMReadBytes), opt(m.DRAMWriteBytes), opt(m.DRAMBytes), opt(m.EnergyPJ), opt(m.EnergyCompute), opt(m.EnergySRAM),
 		opt(m.EnergyDRAM), opt(m.EnergyOther), opt(m.PowerW), opt(m.GOPS), opt(m.GOPSPerW), opt(m.SpeedupVsDense),
 		opt(m.LUT), opt(m.FF), opt(m.DSP), opt(m.BRAM36), opt(m.URAM), opt(m.EstClockMHz),
-		opt(m.TTFTSeconds), opt(m.TPOTSeconds), opt(m.TokensPerSecond),
+		opt(m.TTFTSeconds), opt(m.TPOTSeconds), opt(m.TokensPerSecond), opt(m.EnergyPerTokenPJ),
 		opt(m.AttentionSpeedup), opt(m.TPOTSpeedup), opt(m.MassRecall), opt(m.MassLost), opt(m.OutputRelError)}
 }
 
@@ -115,7 +118,7 @@ func (m Metrics) All() map[string]float64 {
 
 // Get returns a metric by name; false when it does not apply to the
 // point (speedup_vs_dense on a dense point, FPGA resources on an ASIC,
-// energy on an LLM point).
+// stall cycles on an LLM point).
 func (m Metrics) Get(name string) (float64, bool) {
 	i, ok := metricIndex[name]
 	if !ok {

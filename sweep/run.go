@@ -88,8 +88,12 @@ func RunPoint(spec Spec, p Point) (row Row) {
 	return row
 }
 
-func runPoint(spec Spec, p Point) (*Metrics, error) {
-	cfg, err := configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), p.Sets()...))
+func runPoint(grid Spec, p Point) (*Metrics, error) {
+	spec, err := grid.At(p)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := configs.Load(spec.Config, spec.Sets)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,13 @@ func (s Spec) Args() []string {
 	if s.Zip {
 		args = append(args, "--zip")
 	}
-	args = append(args, "--batch", strconv.Itoa(s.Batch), "--seq", strconv.Itoa(s.Seq), "--phase", s.Phase)
+	args = append(args, "--batch", strconv.Itoa(s.Batch))
+	if IsLLMPhase(s.Phase) {
+		// An LLM point reads --prompt and --gen and refuses --seq.
+		args = append(args, "--prompt", strconv.Itoa(s.Prompt), "--gen", strconv.Itoa(s.Gen), "--phase", s.Phase)
+	} else {
+		args = append(args, "--seq", strconv.Itoa(s.Seq), "--phase", s.Phase)
+	}
 	if s.AllowOverfit {
 		args = append(args, "--allow-overfit")
 	}

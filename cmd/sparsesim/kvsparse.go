@@ -46,37 +46,53 @@ func writeKVTrace(path string, r *inference.KVResult) error {
 	return nil
 }
 
-// runLLMSweep runs a sweep of LLM decode points (kv_sparsity parameters
-// as axes, docs/kv-sparsity.md): the config, model and LLM sizes are
-// checked once up front; the Pareto front defaults to seconds (TPOT)
-// against mass_lost.
-func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jobs int, resume bool, sh sweep.Shard, quiet bool, maxPoints int64) error {
+// prepareLLMSweep checks an LLM sweep up front — every workload is an LLM,
+// the first point is a valid run, the grid within --max-points — and sets
+// its objectives, before it runs here or is submitted to Slurm.
+func prepareLLMSweep(cmd *cobra.Command, spec *sweep.Spec, grid sweep.Grid, objectives string, maxPoints int64) error {
 	if spec.Seq != 0 {
 		return usererr.New("--phase %s: --seq does not apply to LLM phases (use --prompt and --gen)", spec.Phase)
 	}
-	if !cmd.Flags().Changed("workload") {
+	workloads := sweepWorkloads(*spec)
+	if !cmd.Flags().Changed("workload") && len(workloads) == 1 && workloads[0] == spec.Workload {
 		// The default is a CNN, which no LLM point can run.
-		return usererr.New("--phase %s needs --workload: an LLM zoo model (%s) or a config.json path", spec.Phase, strings.Join(llm.Names(), ", "))
+		return usererr.New("--phase %s needs --workload (or --grid workload=...): an LLM zoo model (%s) or a config.json path", spec.Phase, strings.Join(llm.Names(), ", "))
+	}
+	if err := limits.Points.Check("sweep", float64(grid.Len()), maxPoints); err != nil {
+		return err
 	}
 	pts, err := sweep.Points(spec.Axes, spec.Zip)
 	if err != nil {
 		return err
 	}
-	if err := limits.Points.Check("sweep", float64(len(pts)), maxPoints); err != nil {
+	if err := sweep.CheckNotRead(*spec, pts); err != nil {
 		return err
 	}
-	if err := sweep.CheckNotRead(spec, pts); err != nil {
-		return err
-	}
-	cfg, err := baseConfig(spec, pts)
+	cfg, err := baseConfig(*spec, pts)
 	if err != nil {
 		return err
 	}
-	m, err := llm.Resolve(spec.Workload)
+	for _, w := range workloads {
+		if _, err := llm.Resolve(w); err != nil {
+			return err
+		}
+	}
+	// The first point as a run (sizes, KV type, capacity): a sweep whose
+	// every point would fail the same way is refused before it starts.
+	// Other points that do not fit are recorded as failed rows.
+	first, err := spec.At(grid.At(0))
+	if err != nil {
+		return usererr.New("%v", err)
+	}
+	m, err := llm.Resolve(first.Workload)
 	if err != nil {
 		return err
 	}
-	if err := inference.CheckLLM(cfg, m, inference.LLMOptions{Phase: spec.Phase, Prompt: spec.Prompt, Gen: spec.Gen, Batch: spec.Batch}); err != nil {
+	fcfg, err := configs.Load(first.Config, first.Sets)
+	if err != nil {
+		return err
+	}
+	if err := inference.CheckLLM(fcfg, m, inference.LLMOptions{Phase: first.Phase, Prompt: first.Prompt, Gen: first.Gen, Batch: first.Batch}); err != nil {
 		return err
 	}
 	// The speed–quality front needs a KV-sparsity method somewhere in the
@@ -92,8 +108,5 @@ func runLLMSweep(cmd *cobra.Command, spec sweep.Spec, out, objectives string, jo
 	if objectives != "" {
 		spec.Objectives = strings.Split(objectives, ",")
 	}
-	if err := sweep.CheckObjectives(spec.Objectives); err != nil {
-		return err
-	}
-	return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
+	return sweep.CheckObjectives(spec.Objectives)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,13 +57,16 @@ shows progress. docs/cluster/README.md.`,
 			if out == "" {
 				return usererr.New("--out DIR is required")
 			}
+			if spec.Phase != "inference" && spec.Phase != "training" && !sweep.IsLLMPhase(spec.Phase) {
+				return usererr.New("--phase %s: unknown phase (allowed: inference, training, decode, generate)", spec.Phase)
+			}
 			for _, g := range grids {
 				a, err := sweep.ParseAxis(g)
 				if err != nil {
 					return err
 				}
-				if err := configs.CheckSetPath(a.Key); err != nil {
-					return usererr.New("--grid %s: %v", g, err)
+				if err := sweep.CheckAxis(a, spec.Phase); err != nil {
+					return err
 				}
 				spec.Axes = append(spec.Axes, a)
 			}
@@ -74,24 +78,29 @@ shows progress. docs/cluster/README.md.`,
 			if err != nil {
 				return err
 			}
-			if err := checkSeq(spec.Seq, spec.Workload, ""); err != nil {
-				return err
+			for _, w := range sweepWorkloads(spec) {
+				if err := checkSeq(spec.Seq, w, ""); err != nil {
+					return err
+				}
 			}
 			if jobs < 1 {
 				return usererr.New("--jobs must be at least 1, got %d", jobs)
-			}
-			if spec.Phase != "inference" && spec.Phase != "training" && !sweep.IsLLMPhase(spec.Phase) {
-				return usererr.New("--phase %s: unknown phase (allowed: inference, training, decode, generate)", spec.Phase)
 			}
 			if sweep.IsLLMPhase(spec.Phase) {
 				if err := refuseLLMLimits(cmd, spec.Phase); err != nil {
 					return err
 				}
-				if slurm != 0 || dryRun || slurmOpts != "" {
-					// The job scripts do not carry --prompt and --gen.
-					return usererr.New("--slurm: LLM sweeps (--phase %s) run locally only; split one with --shard i/n and join the shards with 'sparsesim merge'", spec.Phase)
+				if err := prepareLLMSweep(cmd, &spec, grid, objectives, maxPoints); err != nil {
+					return err
 				}
-				return runLLMSweep(cmd, spec, out, objectives, jobs, resume, sh, quiet, maxPoints)
+				if slurm != 0 || dryRun || slurmOpts != "" {
+					var lim []string
+					if fl := cmd.Flags().Lookup("max-points"); fl.Changed {
+						lim = append(lim, "--max-points", fl.Value.String())
+					}
+					return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, slurmJobs(cmd, jobs), shard != "", resume, dryRun, lim)
+				}
+				return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
 			}
 			if err := refuseLLMOnly(cmd, spec.Phase, "decode or generate", "prompt", "gen"); err != nil {
 				return err
@@ -106,31 +115,44 @@ shows progress. docs/cluster/README.md.`,
 			if err := sweep.CheckNotRead(spec, pts); err != nil {
 				return err
 			}
-			// Check the base config and workload once, so a typo fails
-			// fast with exit 2 instead of failing every point.
+			// Check the base config and every workload once, so a typo
+			// fails fast with exit 2 instead of failing every point.
 			cfg, err := baseConfig(spec, pts)
 			if err != nil {
 				return err
 			}
-			w, err := traces.LoadWorkloadName(cfg, spec.Workload)
-			if err != nil {
-				return err
-			}
-			// Attention workloads compute their kernels at every point.
-			if err := limits.CheckKernels(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq}, maxKernelMACs); err != nil {
-				return err
-			}
-			if len(w.Attention) == 0 && len(w.Layers) == 0 {
-				// An attention-engine zoo model: its rows come from
-				// each point's kernels, unknown until they run.
-				if cmd.Flags().Changed("max-work") {
-					return usererr.New("--max-work does not apply to --workload %s on %s: an attention engine's rows come from each point's reference kernels, so they are not counted up front; --max-kernel-macs bounds those", spec.Workload, cfg.Name)
+			// The largest batch a point runs: the limits bound the
+			// biggest base point.
+			batch := spec.Batch
+			for _, a := range spec.Axes {
+				if a.Key == sweep.AxisBatch {
+					for _, v := range a.Values {
+						n, _ := strconv.Atoi(v) // CheckAxis: a positive integer
+						batch = max(batch, n)
+					}
 				}
-			} else {
-				// The base point's size at the sweep's --batch and
-				// --seq (a point's own array may make it larger; points
+			}
+			for _, wl := range sweepWorkloads(spec) {
+				w, err := traces.LoadWorkloadName(cfg, wl)
+				if err != nil {
+					return err
+				}
+				// Attention workloads compute their kernels at every point.
+				if err := limits.CheckKernels(cfg, wl, workloads.Params{Batch: batch, SeqLen: spec.Seq}, maxKernelMACs); err != nil {
+					return err
+				}
+				if len(w.Attention) == 0 && len(w.Layers) == 0 {
+					// An attention-engine zoo model: its rows come from
+					// each point's kernels, unknown until they run.
+					if cmd.Flags().Changed("max-work") {
+						return usererr.New("--max-work does not apply to --workload %s on %s: an attention engine's rows come from each point's reference kernels, so they are not counted up front; --max-kernel-macs bounds those", wl, cfg.Name)
+					}
+					continue
+				}
+				// The base point's size at the sweep's --seq and largest
+				// batch (a point's own array may make it larger; points
 				// are not checked again).
-				base, err := traces.LoadFor(cfg, spec.Workload, workloads.Params{Batch: spec.Batch, SeqLen: spec.Seq})
+				base, err := traces.LoadFor(cfg, wl, workloads.Params{Batch: batch, SeqLen: spec.Seq})
 				if err != nil {
 					return err
 				}
@@ -150,10 +172,6 @@ shows progress. docs/cluster/README.md.`,
 				return err
 			}
 			if slurm != 0 || dryRun || slurmOpts != "" {
-				perShard := 0
-				if cmd.Flags().Changed("jobs") {
-					perShard = jobs
-				}
 				// The shards check their sweep again: carry raised limits.
 				var lim []string
 				for _, f := range []string{"max-points", "max-work", "max-kernel-macs"} {
@@ -161,7 +179,7 @@ shows progress. docs/cluster/README.md.`,
 						lim = append(lim, "--"+f, fl.Value.String())
 					}
 				}
-				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, perShard, shard != "", resume, dryRun, lim)
+				return submitSlurm(cmd, spec, grid.Len(), out, slurm, slurmOpts, slurmJobs(cmd, jobs), shard != "", resume, dryRun, lim)
 			}
 			return runSweep(cmd, spec, out, jobs, resume, sh, quiet)
 		}),
@@ -202,9 +220,35 @@ shows progress. docs/cluster/README.md.`,
 func baseConfig(spec sweep.Spec, pts []sweep.Point) (*configs.Config, error) {
 	cfg, err := configs.Load(spec.Config, spec.Sets)
 	if configs.IsNotRead(err) && len(pts) > 0 {
-		return configs.Load(spec.Config, append(append([]string(nil), spec.Sets...), pts[0].Sets()...))
+		sets := append([]string(nil), spec.Sets...)
+		for _, kv := range pts[0].Params {
+			if strings.Contains(kv.Key, ".") { // a config path, not a run axis (batch, prompt, ...)
+				sets = append(sets, kv.Key+"="+kv.Value)
+			}
+		}
+		return configs.Load(spec.Config, sets)
 	}
 	return cfg, err
+}
+
+// sweepWorkloads are the workloads a sweep's points run: the workload
+// axis's values, else --workload.
+func sweepWorkloads(spec sweep.Spec) []string {
+	for _, a := range spec.Axes {
+		if a.Key == sweep.AxisWorkload {
+			return a.Values
+		}
+	}
+	return []string{spec.Workload}
+}
+
+// slurmJobs is --jobs per shard when given, else 0: each shard uses the
+// CPUs Slurm gives its task.
+func slurmJobs(cmd *cobra.Command, jobs int) int {
+	if cmd.Flags().Changed("jobs") {
+		return jobs
+	}
+	return 0
 }
 
 // sbatchName and squeueName are the Slurm commands looked up on PATH

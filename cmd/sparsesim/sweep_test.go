@@ -252,9 +252,9 @@ func llmSweepArgs(out string, extra ...string) []string {
 		"-q", "--out", out}, extra...)
 }
 
-// An LLM sweep writes its LLM metrics, leaves the systolic-only columns
-// empty, takes them as objectives (tokens_per_second maximised), draws no
-// empty energy plot and says so in its listing.
+// An LLM sweep writes its LLM metrics and energy, leaves the systolic-only
+// columns empty, takes them as objectives (tokens_per_second maximised) and
+// draws the energy plot as a GEMM sweep does.
 func TestLLMSweepCLI(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "llm")
 	code, stdout, errs := run(t, llmSweepArgs(out, "--objectives", "tokens_per_second,mass_lost")...)
@@ -262,11 +262,11 @@ func TestLLMSweepCLI(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	if !strings.Contains(stdout, "Pareto front over max tokens_per_second, min mass_lost") ||
-		!strings.Contains(stdout, "pareto.png (no energy_breakdown.png: LLM points report no energy)") {
+		!strings.Contains(stdout, "energy_breakdown.png, pareto.png\n") {
 		t.Errorf("output:\n%s", stdout)
 	}
-	if _, err := os.Stat(filepath.Join(out, "energy_breakdown.png")); err == nil {
-		t.Error("energy_breakdown.png written for an LLM sweep")
+	if _, err := os.Stat(filepath.Join(out, "energy_breakdown.png")); err != nil {
+		t.Errorf("energy_breakdown.png: %v", err)
 	}
 	if st, err := os.Stat(filepath.Join(out, "pareto.png")); err != nil || st.Size() < 1000 {
 		t.Errorf("pareto.png: %v", err)
@@ -280,12 +280,12 @@ func TestLLMSweepCLI(t *testing.T) {
 	}
 	for _, row := range lines[1:] {
 		cells := strings.Split(row, ",")
-		for _, k := range []string{"energy_pj", "stall_cycles", "utilization", "gops", "ttft_seconds"} {
+		for _, k := range []string{"stall_cycles", "utilization", "gops", "ttft_seconds"} {
 			if c := cells[col[k]]; c != "" {
 				t.Errorf("%s = %q in %s", k, c, row)
 			}
 		}
-		for _, k := range []string{"tpot_seconds", "tokens_per_second", "mass_lost"} {
+		for _, k := range []string{"tpot_seconds", "tokens_per_second", "mass_lost", "energy_pj", "energy_per_token_pj", "energy_dram_pj"} {
 			if _, ok := col[k]; !ok || cells[col[k]] == "" {
 				t.Errorf("%s empty in %s", k, row)
 			}
@@ -293,18 +293,24 @@ func TestLLMSweepCLI(t *testing.T) {
 	}
 }
 
-// --slurm would drop --prompt and --gen from the job scripts: an LLM
-// sweep refuses it up front, one line, exit 2, and writes nothing.
-func TestLLMSweepRefusesSlurm(t *testing.T) {
-	dir := t.TempDir()
-	for _, extra := range [][]string{{"--slurm", "2"}, {"--slurm", "2", "--dry-run"}, {"--slurm-opts", "--mem=1G"}} {
-		out := filepath.Join(dir, "sw")
-		code, stdout, errs := run(t, llmSweepArgs(out, extra...)...)
-		if code != 2 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--slurm: LLM sweeps") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", extra, code, stdout, errs)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Errorf("%v: created %s", extra, out)
+// An LLM sweep submits to Slurm as a GEMM sweep does (it was refused when
+// the job scripts dropped --prompt and --gen): both jobs go to sbatch and
+// the array script carries the LLM sizes.
+func TestLLMSweepSubmitsToSlurm(t *testing.T) {
+	log := fakeSbatch(t, false)
+	out := filepath.Join(t.TempDir(), "sw")
+	code, stdout, errs := run(t, llmSweepArgs(out, "--slurm", "2", "--slurm-opts", "--mem=1G")...)
+	if code != 0 || !strings.Contains(stdout, "submitted array job 101 (2 shards, 2 points) and merge job 102") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	calls, _ := os.ReadFile(log)
+	if n := strings.Count(string(calls), "\n"); n != 2 {
+		t.Errorf("%d sbatch calls:\n%s", n, calls)
+	}
+	script, _ := os.ReadFile(filepath.Join(out, "slurm", "shards.sbatch"))
+	for _, want := range []string{"--prompt 256 --gen 2 --phase decode", "#SBATCH --mem=1G", "--objectives seconds,mass_lost"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("shards.sbatch lacks %q:\n%s", want, script)
 		}
 	}
 }

@@ -7,7 +7,9 @@
 #   2. does it again, requeues a running shard with `scontrol requeue`, and
 #      checks the shard resumed and the merged result is still identical;
 #   3. runs the hand-written sweep.sbatch + merge.sbatch (afterok), scaled
-#      down, and checks them the same way.
+#      down, and checks them the same way;
+#   4. submits an LLM sweep (gpt2-small generate over batch x prompt) with
+#      --slurm 2 and checks its merge against the unsharded sweep.
 # Every process it starts is ended by PID on exit, failure included.
 # Needs root and Debian's slurm-wlm and munge packages. Usage:
 #   docs/cluster/test-cluster.sh path/to/sparsesim
@@ -214,4 +216,16 @@ m=$(sbatch --parsable --dependency=afterok:"$a" --mem=500M --chdir="$T" --output
 wait_done "$m" 300
 same_results "$T/ref" "$T/hand/merged"
 say "3. sweep.sbatch + merge.sbatch: merged == unsharded, byte for byte ($(($(date +%s) - t0)) s)"
+
+# --- 4. an LLM sweep over batch and prompt, --slurm 2 -------------------------
+# The job scripts must carry --phase, --prompt, --gen and the run axes
+# (batch, prompt, workload), or the shards would run other points.
+t0=$(date +%s)
+LLM=(--config llm-128x128 --phase generate --gen 3 --grid workload=gpt2-small --grid batch=1,2 --grid prompt=16,32)
+"$BIN" sweep "${LLM[@]}" -j "$cpus" -q --out "$T/llm-ref" >/dev/null
+(cd "$T" && "$BIN" sweep "${LLM[@]}" --slurm 2 --slurm-opts "--time=00:20:00 --mem=1G" --out "$T/llm") >/dev/null
+read -r A M <<<"$(job_ids "$T/llm")"
+wait_done "$M" 300
+same_results "$T/llm-ref" "$T/llm/merged"
+say "4. LLM sweep (batch x prompt) --slurm 2: merged == unsharded, byte for byte ($(($(date +%s) - t0)) s)"
 say "PASS ($(($(date +%s) - started)) s)"
