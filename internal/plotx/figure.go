@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -243,21 +243,10 @@ func (f *Figure) legend() plot.Legend {
 	return leg
 }
 
+// writeAtomic writes an image through the same writer as every other
+// output (atomicfile), so a PNG gets the mode a CSV beside it has.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return usererr.New("-o %s: %v", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return usererr.New("-o %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return usererr.New("-o %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data); err != nil {
 		return usererr.New("-o %s: %v", path, err)
 	}
 	return nil

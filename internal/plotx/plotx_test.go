@@ -1,6 +1,11 @@
 package plotx
 
 import (
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot/plotter"
+
 	"reflect"
 	"strings"
 	"testing"
@@ -69,5 +74,29 @@ func TestCheckRejects(t *testing.T) {
 	f.AddSeries("a", []float64{1, 2, 2}, true)
 	if err := f.Check(); err == nil || !strings.Contains(err.Error(), "zig-zag") {
 		t.Errorf("zig-zag: %v", err)
+	}
+}
+
+// A saved figure has the mode every other output file has (0644), not
+// os.CreateTemp's 0600 (issue 27, item 12f).
+func TestSaveMode(t *testing.T) {
+	f := New("t", "x", "y")
+	s, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Plot.Add(s)
+	for _, ext := range []string{"png", "svg"} {
+		path := filepath.Join(t.TempDir(), "f."+ext)
+		if err := f.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", ext, st.Mode().Perm())
+		}
 	}
 }
