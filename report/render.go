@@ -14,8 +14,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
