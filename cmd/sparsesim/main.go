@@ -10,11 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +43,7 @@ func execute(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	started = map[*cobra.Command]bool{} // one execution's commands only
+	progresses = map[*cobra.Command]*progress{}
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -97,10 +93,17 @@ N:M sparse training engines and sparse attention engines.
 	return root
 }
 
-// userRunE wraps a command body so it is marked as started.
+// userRunE wraps a command body so it is marked as started and runs
+// under a progress (progress.go): on a terminal a long run shows what it
+// is doing; elsewhere nothing changes.
 func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		started[cmd] = true
+		p := startProgress(cmd.ErrOrStderr(), commandLabel(cmd))
+		progresses[cmd] = p
+		defer p.stop()
+		cmd.SetOut(p.writer(cmd.OutOrStdout()))
+		cmd.SetErr(p.writer(cmd.ErrOrStderr()))
 		return f(cmd, args)
 	}
 }
@@ -197,41 +200,6 @@ func setCompletions() []string {
 		out = append(out, p+"=")
 	}
 	return out
-}
-
-// spinner shows, on a terminal only and once a step has taken a second,
-// what is being worked on with a spinner and the elapsed time (redrawn on
-// a timer), so a long single run is visibly alive. Work size is checked
-// up front (package limits), so this is for runs that were allowed to
-// be long. The returned stop clears the line.
-func spinner(w io.Writer, what string) (stop func()) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
-	}
-	var mu sync.Mutex
-	var bar *progressbar.ProgressBar
-	stopped := false
-	timer := time.AfterFunc(time.Second, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
-			progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetSpinnerChangeInterval(200*time.Millisecond))
-		_ = bar.RenderBlank()
-	})
-	return func() {
-		timer.Stop()
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		if bar != nil {
-			_ = bar.Finish()
-		}
-	}
 }
 
 func defaultJobs() int { return max(1, runtime.NumCPU()) }
