@@ -9,7 +9,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -102,7 +101,8 @@ func seriesFigure(title, x, y string, labels []string, series [][]float64) *plot
 		}
 		n = max(n, len(v))
 		l, s, _ := plotter.NewLinePoints(pts)
-		l.Color, s.Color, s.Shape = plotutil.Color(i), plotutil.Color(i), plotutil.Shape(i)
+		st := plotx.Style(i)
+		l.Color, s.Color, s.Shape = st.Color, st.Color, st.Shape
 		f.Plot.Add(l, s)
 		if len(series) > 1 || labels[i] != "" {
 			f.AddLegend(labels[i], l, s)
@@ -141,7 +141,7 @@ func scoresFigure(vals []float64, keep []int) *plotx.Figure {
 			continue
 		}
 		sc, _ := plotter.NewScatter(s.pts)
-		sc.Color, sc.Shape = plotutil.Color(i), plotutil.Shape(i)
+		sc.Color, sc.Shape = plotx.Color(i), plotx.Style(i).Shape
 		f.Plot.Add(sc)
 		f.AddLegend(s.n, sc)
 	}

@@ -9,10 +9,10 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/inference"
+	"github.com/sparsesim/sparsesim/internal/plotx"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/actsparse"
 )
@@ -252,11 +252,11 @@ func WriteFFNBatchPlot(path, title string, pts []FFNBatchPoint) error {
 		if err != nil {
 			return err
 		}
-		c := plotutil.Color(i)
-		l.Color, s.Color = c, c
+		st := plotx.Style(i) // distinct for every technique and --vary value
+		l.Color, s.Color = st.Color, st.Color
 		l.Width = vg.Points(1.5)
-		l.Dashes = plotutil.Dashes(i / 7)
-		s.Shape = plotutil.Shape(i)
+		l.Dashes = st.Dashes
+		s.Shape = st.Shape
 		p.Add(l, s)
 		p.Legend.Add(m, l, s)
 	}
@@ -272,5 +272,9 @@ func WriteFFNBatchPlot(path, title string, pts []FFNBatchPoint) error {
 	p.Legend.Left = true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
 	p.Y.Min = 0
+	// The largest speedup and the end batches drawn whole, not cut by the
+	// frame.
+	plotx.Pad(&p.X, true)
+	plotx.Pad(&p.Y, true)
 	return writePlot(p, 8*vg.Inch, 5*vg.Inch, path, ext, "--plot")
 }

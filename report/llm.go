@@ -17,6 +17,7 @@ import (
 	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/inference/ops"
+	"github.com/sparsesim/sparsesim/internal/plotx"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/llm"
 )
@@ -519,5 +520,10 @@ func (r *LLMReport) WriteStepPlot(path string) error {
 		sc.GlyphStyle.Radius = vg.Points(4)
 		p.Add(sc)
 	}
+	// sparsesim's ticks: as many digits as tell the step times apart
+	// (gonum's labelled 28.9595 twice).
+	p.X.Tick.Marker, p.Y.Tick.Marker = plotx.Ticks{}, plotx.Ticks{}
+	plotx.Pad(&p.X, true)
+	plotx.Pad(&p.Y, true)
 	return writePlot(p, 7*vg.Inch, 4*vg.Inch, path, ext, "--step-plot")
 }

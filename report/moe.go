@@ -11,13 +11,13 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/sparsesim/sparsesim/inference"
+	"github.com/sparsesim/sparsesim/internal/plotx"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads/moe"
 )
@@ -202,7 +202,7 @@ func (r *LLMReport) WriteMoEPlot(path string) error {
 		return err
 	}
 	bars.LineStyle.Width = 0
-	bars.Color = plotutil.Color(0)
+	bars.Color = plotx.Color(0)
 	mean := m.TokensPerLayerStep * float64(m.ExpertsPerTok) / float64(m.Experts)
 	line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: mean}, {X: float64(len(vals)) - 0.5, Y: mean}})
 	if err != nil {
@@ -347,7 +347,8 @@ func (b *MoEBatch) WritePlot(path string) error {
 		if err != nil {
 			return err
 		}
-		l.Color, pts.Color = plotutil.Color(s.color), plotutil.Color(s.color)
+		st := plotx.Style(s.color)
+		l.Color, pts.Color, pts.Shape = st.Color, st.Color, st.Shape
 		s.p.Add(l, pts)
 		s.p.Legend.Add(s.name, l, pts)
 	}
@@ -358,6 +359,10 @@ func (b *MoEBatch) WritePlot(path string) error {
 	sp.Legend.Top = true
 	tp.Legend.YOffs = vg.Points(10)
 	sp.Legend.Add("1.0: no gain", one)
+	for _, p := range []*plot.Plot{tp, sp} {
+		plotx.Pad(&p.X, true)
+		plotx.Pad(&p.Y, true)
+	}
 	return writeStacked(path, ext, "--plot", tp, sp)
 }
 

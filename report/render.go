@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -17,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/arch"
+	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -248,38 +247,9 @@ func HumanBytes(b int64) string {
 
 // WriteFileAtomic writes data to path via a temporary file in the same
 // directory and a rename, so readers never see a half-written file. Missing
-// parent directories are created.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return os.Rename(name, path)
-}
+// parent directories are created; the file is atomicfile.Mode (0644), as
+// every output file is.
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // writePlot renders p at w×h in the format ext names (".png", ".svg", …)
 // and writes it to path atomically; flag names the option in errors.

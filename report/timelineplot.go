@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/arch"
@@ -106,7 +105,7 @@ func TimelineFigure(tf arch.TimelineFile, in string) (*plotx.Figure, []string, e
 				return nil, nil, usererr.New("plot --timeline %s: %v", in, err)
 			}
 			l.Width = vg.Points(10)
-			l.Color = plotutil.Color(row)
+			l.Color = plotx.Color(row)
 			f.Plot.Add(l)
 		}
 	}

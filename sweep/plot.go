@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/internal/plotx"
@@ -180,15 +179,16 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 			}
 		}
 		sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
-		xsOf := make([]float64, len(pts))
+		xsOf, ysOf := make([]float64, len(pts)), make([]float64, len(pts))
 		line := !categorical
 		for k := range pts {
-			xsOf[k] = pts[k].X
+			xsOf[k], ysOf[k] = pts[k].X, pts[k].Y
 			if k > 0 && pts[k].X == pts[k-1].X {
 				line = false
 			}
 		}
-		radius, col, note := plotx.PointStyle(plotutil.Color(i), len(ys))
+		st := plotx.Style(i)
+		radius, col, note := plotx.PointStyle(st.Color, len(ys))
 		if note != "" && i == 0 {
 			f.Notes = append(f.Notes, note)
 		}
@@ -196,13 +196,13 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 		if err != nil {
 			return nil, usererr.New("plot: %s vs %s: %v", y, x, err)
 		}
-		s.Color, s.Shape, s.Radius = col, plotutil.Shape(i), radius
+		s.Color, s.Shape, s.Radius = col, st.Shape, radius
 		if line {
 			l, err := plotter.NewLine(pts)
 			if err != nil {
 				return nil, usererr.New("plot: %s vs %s: %v", y, x, err)
 			}
-			l.Color = plotutil.Color(i)
+			l.Color, l.Dashes = st.Color, st.Dashes
 			f.Plot.Add(l, s)
 			if colorBy != "" {
 				f.AddLegend(g, l, s)
@@ -213,7 +213,7 @@ func XYFigure(rows []Row, x, y, colorBy string) (*plotx.Figure, error) {
 				f.AddLegend(g, s)
 			}
 		}
-		f.AddSeries(g, xsOf, line)
+		f.AddStyledSeries(g, xsOf, ysOf, line, st)
 	}
 	return f, nil
 }
@@ -230,10 +230,22 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	if len(ok) == 0 {
 		return nil, nil
 	}
+	// Bars in the reading order of their names (what Categories wants).
+	labels := pointLabels(ok)
+	idx := make([]int, len(ok))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return plotx.LabelLess(labels[idx[a]], labels[idx[b]]) })
+	sortedRows, sortedLabels := make([]Row, len(ok)), make([]string, len(ok))
+	for i, j := range idx {
+		sortedRows[i], sortedLabels[i] = ok[j], labels[j]
+	}
+	ok, labels = sortedRows, sortedLabels
 	f := plotx.New("energy breakdown per point", "point", "energy (pJ)")
 	f.NonNegY = true
 	f.FixedOrder = true // the legend lists the stack as drawn, top layer first
-	w := vg.Points(math.Max(2, 300/float64(len(ok))))
+	w := vg.Points(math.Max(2, math.Min(40, 300/float64(len(ok)))))
 	parts := []struct {
 		name string
 		get  func(m *Metrics) *float64
@@ -250,7 +262,7 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.Color = plotutil.Color(i)
+		b.Color = plotx.Color(i)
 		b.LineStyle.Width = 0
 		if prev != nil {
 			b.StackOn(prev)
@@ -262,18 +274,61 @@ func EnergyFigure(rows []Row) (*plotx.Figure, error) {
 	for i := len(parts) - 1; i >= 0; i-- {
 		f.AddLegend(parts[i].name, bars[i])
 	}
-	if len(ok) <= 24 {
-		labels := make([]string, len(ok))
-		for j, r := range ok {
-			labels[j] = strconv.Itoa(r.Point)
-		}
-		f.Categories(labels)
-	} else {
-		// Bars sit at 0..n-1; past 24 the axis counts them instead of
-		// naming each point.
-		f.Plot.X.Label.Text = fmt.Sprintf("point (%d successful points, in point order)", len(ok))
-	}
+	// Each bar is named by its point's parameters, so a reader maps it
+	// to its configuration without results.csv; the category layout
+	// turns or thins the names so they never overlap.
+	f.Plot.X.Label.Text = "point (the parameters that vary between points)"
+	f.Categories(labels)
 	return f, nil
+}
+
+// pointLabels names each row by the parameters that vary between rows
+// ("rows=16 nm=2:4", keys shortened to their last part when that stays
+// unambiguous); with none varying, by all of them; a row with no
+// parameters, or two rows that would read alike, by point number too.
+func pointLabels(rows []Row) []string {
+	keys := map[string]bool{}
+	for _, r := range rows {
+		for k, v := range r.Params {
+			if v != rows[0].Params[k] || len(rows) == 1 {
+				keys[k] = true
+			}
+		}
+	}
+	var ks []string
+	for k := range keys {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	short := map[string]string{}
+	seen := map[string]int{}
+	for _, k := range ks {
+		seen[k[strings.LastIndex(k, ".")+1:]]++
+	}
+	for _, k := range ks {
+		short[k] = k
+		if s := k[strings.LastIndex(k, ".")+1:]; seen[s] == 1 {
+			short[k] = s
+		}
+	}
+	out := make([]string, len(rows))
+	count := map[string]int{}
+	for i, r := range rows {
+		var parts []string
+		for _, k := range ks {
+			if v, ok := r.Params[k]; ok {
+				parts = append(parts, short[k]+"="+v)
+			}
+		}
+		out[i] = strings.Join(parts, " ")
+		count[out[i]]++
+	}
+	for i, r := range rows {
+		if out[i] == "" || count[out[i]] > 1 {
+			out[i] = strings.TrimSpace(fmt.Sprintf("#%d %s", r.Point, out[i]))
+		}
+	}
+	return out
 }
 
 // ParetoFigure draws every point on the first two objectives with the
@@ -325,9 +380,14 @@ func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 	}
 	f.Plot.Add(s)
 	f.AddLegend("points", s)
-	fx := make([]float64, len(fr))
+	ax, ay := make([]float64, len(all)), make([]float64, len(all))
+	for i, p := range all {
+		ax[i], ay[i] = p.X, p.Y
+	}
+	f.AddStyledSeries("points", ax, ay, false, plotx.SeriesStyle{Color: s.Color, Shape: s.Shape})
+	fx, fy := make([]float64, len(fr)), make([]float64, len(fr))
 	for i := range fr {
-		fx[i] = fr[i].X
+		fx[i], fy[i] = fr[i].X, fr[i].Y
 	}
 	if len(fr) == 0 {
 		return f, nil
@@ -337,20 +397,22 @@ func ParetoFigure(rows, front []Row, obj []string) (*plotx.Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, fs.Color = plotutil.Color(1), plotutil.Color(1)
+		st := plotx.Style(1)
+		l.Color, fs.Color, fs.Shape = st.Color, st.Color, st.Shape
 		f.Plot.Add(l, fs)
 		f.AddLegend("front", l, fs)
-		f.AddSeries("front", fx, true)
+		f.AddStyledSeries("front", fx, fy, true, st)
 		return f, nil
 	}
 	fs, err := plotter.NewScatter(fr)
 	if err != nil {
 		return nil, err
 	}
-	fs.Color = plotutil.Color(1)
+	st := plotx.Style(1)
+	fs.Color, fs.Shape = st.Color, st.Shape
 	f.Plot.Add(fs)
 	f.AddLegend("front", fs)
-	f.AddSeries("front", fx, false)
+	f.AddStyledSeries("front", fx, fy, false, st)
 	return f, nil
 }
 

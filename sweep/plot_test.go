@@ -1,11 +1,14 @@
 package sweep
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 
 	"github.com/sparsesim/sparsesim/internal/plotx"
 )
@@ -189,5 +192,65 @@ func TestConstantMetricAxisStaysNonNegative(t *testing.T) {
 	check(t, "signed_param", f, err)
 	if f.NonNegX {
 		t.Error("a parameter axis is marked non-negative")
+	}
+}
+
+// Issue 27, item 12b-e on the sweep's own figures: every series of a
+// figure has its own (colour, marker, dashes); each energy bar is named
+// by its point's parameters; the Pareto figure's points lie inside the
+// axes and none under the legend.
+func TestFiguresTellSeriesAndPointsApart(t *testing.T) {
+	var rows []Row
+	for i := range 40 {
+		for x := range 3 {
+			rows = append(rows, Row{Point: len(rows), Params: map[string]string{"pe_array.rows": strconv.Itoa(8 << x), "sparsity.nm": fmt.Sprintf("%d:64", i+1)},
+				Metrics: &Metrics{PEs: 64 << x, Cycles: int64(1000 * (i + 1) * (x + 1))}})
+		}
+	}
+	f, err := XYFigure(rows, "pe_array.rows", "cycles", "sparsity.nm")
+	check(t, "forty_series", f, err)
+	seen := map[string]string{}
+	for _, s := range f.Series {
+		k := fmt.Sprintf("%v %T %v", s.Style.Color, s.Style.Shape, s.Style.Dashes)
+		if o, ok := seen[k]; ok {
+			t.Fatalf("series %q and %q are drawn alike", o, s.Label)
+		}
+		seen[k] = s.Label
+	}
+
+	grid := gridRows(12)
+	ef, err := EnergyFigure(grid)
+	check(t, "energy_labels", ef, err)
+	if len(ef.XCategories) != len(grid) {
+		t.Fatalf("%d bars named, want %d", len(ef.XCategories), len(grid))
+	}
+	for _, c := range ef.XCategories {
+		if !strings.Contains(c, "rows=") || !strings.Contains(c, "cols=") {
+			t.Errorf("bar named %q: not by its parameters", c)
+		}
+	}
+	ext := ef.CategoryLabelExtents()
+	for i := 1; i < len(ext); i++ {
+		if ext[i][0] < ext[i-1][1] {
+			t.Errorf("energy bar names %d and %d overlap", i-1, i)
+		}
+	}
+
+	obj := DefaultObjectives(false)
+	front := Pareto(grid, obj)
+	pf, err := ParetoFigure(grid, front, obj)
+	check(t, "pareto_legend", pf, err)
+	g := pf.Geometry()
+	for _, s := range pf.Series {
+		for i := range s.X {
+			x, y := g.X(s.X[i]), g.Y(s.Y[i])
+			if !(x > g.Data.Min.X && x < g.Data.Max.X && y > g.Data.Min.Y && y < g.Data.Max.Y) {
+				t.Errorf("%s point (%g, %g) drawn at (%.1f, %.1f), outside the data area %v", s.Label, s.X[i], s.Y[i], x, y, g.Data)
+			}
+			r := vg.Points(4) // a marker's radius and a little
+			if x+r > g.Legend.Min.X && x-r < g.Legend.Max.X && y+r > g.Legend.Min.Y && y-r < g.Legend.Max.Y {
+				t.Errorf("%s point (%g, %g) under the legend %v", s.Label, s.X[i], s.Y[i], g.Legend)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -79,49 +80,6 @@ func (b bitset) missing(n, limit int) []int {
 	return out
 }
 
-// atomicFile is a file written through a temporary in the same directory
-// and renamed into place on commit, so readers never see half of it.
-type atomicFile struct {
-	path string
-	tmp  *os.File
-	*bufio.Writer
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return nil, err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	return &atomicFile{path: path, tmp: tmp, Writer: bufio.NewWriterSize(tmp, 1<<16)}, nil
-}
-
-func (a *atomicFile) commit() error {
-	err := a.Flush()
-	if err == nil {
-		err = a.tmp.Sync()
-	}
-	if cerr := a.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.tmp.Name(), a.path)
-	}
-	if err != nil {
-		os.Remove(a.tmp.Name())
-	}
-	return err
-}
-
-func (a *atomicFile) abort() {
-	a.tmp.Close()
-	os.Remove(a.tmp.Name())
-}
-
 // writeSorted writes dir's results.jsonl and results.csv sorted by point
 // from the referenced lines of files (atomically; a source may be dir's own
 // results.jsonl), streaming one row at a time, and computes the Pareto
@@ -139,16 +97,16 @@ func writeSorted(dir string, spec Spec, files []string, refs []rowRef) (Summary,
 		defer f.Close()
 		src[i] = f
 	}
-	jl, err := createAtomic(filepath.Join(dir, "results.jsonl"))
+	jl, err := atomicfile.Create(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		return sum, err
 	}
-	defer jl.abort()
-	cs, err := createAtomic(filepath.Join(dir, "results.csv"))
+	defer jl.Abort()
+	cs, err := atomicfile.Create(filepath.Join(dir, "results.csv"))
 	if err != nil {
 		return sum, err
 	}
-	defer cs.abort()
+	defer cs.Abort()
 	keys, obj := spec.Keys(), spec.Objectives
 	cs.Write(csvHeader(keys))
 	var buf []byte
@@ -185,10 +143,10 @@ func writeSorted(dir string, spec Spec, files []string, refs []rowRef) (Summary,
 		cs.Write(r.csvLineOf(keys, vals))
 	}
 	sum.Rows = len(refs)
-	if err := jl.commit(); err != nil {
+	if err := jl.Commit(); err != nil {
 		return sum, err
 	}
-	if err := cs.commit(); err != nil {
+	if err := cs.Commit(); err != nil {
 		return sum, err
 	}
 	for _, k := range ParetoIndices(objVals, len(obj)) {

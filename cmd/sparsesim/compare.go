@@ -82,6 +82,7 @@ N:M GEMM and a pruned attention head.`,
 					continue
 				}
 				var r compare.Result
+				progressOf(cmd).set("compare: " + c + " case, CPU kernel and functional simulation")
 				switch c {
 				case "gemm", "nm":
 					pat := nm.Pattern{}

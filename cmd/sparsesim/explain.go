@@ -52,6 +52,7 @@ func newExplainCmd() *cobra.Command {
 					return usererr.New("--figures %s: %v", o.FigureDir, err)
 				}
 			}
+			progressOf(cmd).set("explain " + args[0])
 			d, err := explain.Run(args[0], o)
 			if err != nil {
 				return err

@@ -82,6 +82,7 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 				return err
 			}
 			var pts []report.FFNBatchPoint
+			done, total := 0, len(lines)*len(bs)
 			for _, ln := range lines {
 				more := append(append([]string(nil), sets...), "activation_sparsity.method="+strings.Fields(ln.label)[0])
 				if ln.set != "" {
@@ -92,6 +93,10 @@ union's active fraction and the quality proxy (docs/ffn-moe.md).`,
 					return err
 				}
 				for _, b := range bs {
+					// Each point is a sparse and a dense decode: at a long
+					// prompt the whole command runs minutes.
+					progressOf(cmd).set(fmt.Sprintf("ffn-batch: %s at batch %d (point %d of %d)", ln.label, b, done+1, total))
+					done++
 					res, err := inference.SimulateActSparse(cfg, m, inference.LLMOptions{Phase: inference.PhaseDecode, Prompt: prompt, Gen: gen, Batch: b, Seed: seed})
 					if err != nil {
 						return err

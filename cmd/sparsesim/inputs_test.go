@@ -63,11 +63,36 @@ func TestCompletions(t *testing.T) {
 		{[]string{"__complete", "run", "--set", "pe_"}, "pe_array.rows="},
 		{[]string{"__complete", "sweep", "--phase", ""}, "training"},
 		{[]string{"__complete", "configs", "--show", ""}, "spatten-1-8"},
+		// The LLM zoo (issue 27, item 12g) and the phases that run it.
+		{[]string{"__complete", "run", "--workload", ""}, "llama-3.2-1b"},
+		{[]string{"__complete", "run", "--workload", ""}, "resnet18"},
+		{[]string{"__complete", "sweep", "--workload", "ll"}, "llama-3.1-8b"},
+		{[]string{"__complete", "ffn-batch", "--workload", ""}, "mistral-7b"},
+		{[]string{"__complete", "moe-batch", "--workload", ""}, "mixtral-8x7b"},
+		{[]string{"__complete", "run", "--phase", ""}, "decode"},
+		{[]string{"__complete", "sweep", "--phase", ""}, "generate"},
 	} {
 		_, out, _ := run(t, c.args...)
 		if !strings.Contains(out, c.want) {
 			t.Errorf("%v: %q lacks %q", c.args, out, c.want)
 		}
+	}
+	// Each name once, and only names the command takes.
+	for _, c := range []struct {
+		args []string
+		not  string
+	}{
+		{[]string{"__complete", "moe-batch", "--workload", ""}, "llama-3.1-8b"},
+		{[]string{"__complete", "ffn-batch", "--workload", ""}, "resnet18"},
+		{[]string{"__complete", "trace", "gen", "--workload", ""}, "llama-3.1-8b"},
+		{[]string{"__complete", "trace", "gen", "--phase", ""}, "decode"},
+	} {
+		if _, out, _ := run(t, c.args...); strings.Contains(out, c.not) {
+			t.Errorf("%v offers %q: %q", c.args, c.not, out)
+		}
+	}
+	if _, out, _ := run(t, "__complete", "run", "--workload", ""); strings.Count(out, "gpt2-small\n") != 1 {
+		t.Errorf("run --workload: gpt2-small not offered once: %q", out)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ func runKVBreakdown(cmd *cobra.Command, f runFlags, cfg *configs.Config, m llm.M
 	if f.kvTrace != "" || f.kvReplay != "" {
 		return usererr.New("--breakdown runs every method: --kv-trace and --kv-replay apply to one")
 	}
+	progressOf(cmd).set(fmt.Sprintf("KV-sparsity breakdown: %s %s on %s, every method", m.Name, o.Phase, cfg.Name))
 	rows, err := report.KVBreakdown(cfg, m, o)
 	if err != nil {
 		return err

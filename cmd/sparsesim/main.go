@@ -8,17 +8,16 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/inference"
 	"github.com/sparsesim/sparsesim/internal/usererr"
+	"github.com/sparsesim/sparsesim/workloads"
+	"github.com/sparsesim/sparsesim/workloads/llm"
 )
 
 // version is set with -ldflags "-X main.version=…" by release builds.
@@ -44,6 +43,7 @@ func execute(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	started = map[*cobra.Command]bool{} // one execution's commands only
+	progresses = map[*cobra.Command]*progress{}
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -93,10 +93,17 @@ N:M sparse training engines and sparse attention engines.
 	return root
 }
 
-// userRunE wraps a command body so it is marked as started.
+// userRunE wraps a command body so it is marked as started and runs
+// under a progress (progress.go): on a terminal a long run shows what it
+// is doing; elsewhere nothing changes.
 func userRunE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		started[cmd] = true
+		p := startProgress(cmd.ErrOrStderr(), commandLabel(cmd))
+		progresses[cmd] = p
+		defer p.stop()
+		cmd.SetOut(p.writer(cmd.OutOrStdout()))
+		cmd.SetErr(p.writer(cmd.ErrOrStderr()))
 		return f(cmd, args)
 	}
 }
@@ -111,19 +118,29 @@ func versionLine() string {
 }
 
 // registerCompletions adds shell completion for the flags every command
-// shares by name: --set offers the config's field paths, --phase its two
-// phases, --config the embedded architectures. A flag that already has a
-// completion keeps it.
+// shares by name: --set offers the config's field paths, --phase the
+// phases the command runs, --show the embedded architectures, --workload
+// the zoo models the command accepts (files still complete: a workload may
+// be a path). A flag that already has a completion keeps it.
 func registerCompletions(root *cobra.Command) {
 	static := func(vals []string, dir cobra.ShellCompDirective) cobra.CompletionFunc {
 		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) { return vals, dir }
 	}
-	byFlag := map[string]cobra.CompletionFunc{
-		"set":   static(setCompletions(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace),
-		"phase": static([]string{"inference", "training"}, cobra.ShellCompDirectiveNoFileComp),
-		"show":  static(configs.Embedded(), cobra.ShellCompDirectiveNoFileComp),
+	byFlag := map[string]func(c *cobra.Command) cobra.CompletionFunc{
+		"set": func(*cobra.Command) cobra.CompletionFunc {
+			return static(setCompletions(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace)
+		},
+		"phase": func(c *cobra.Command) cobra.CompletionFunc {
+			return static(phaseCompletions(c.CommandPath()), cobra.ShellCompDirectiveNoFileComp)
+		},
+		"show": func(*cobra.Command) cobra.CompletionFunc {
+			return static(configs.Embedded(), cobra.ShellCompDirectiveNoFileComp)
+		},
+		"workload": func(c *cobra.Command) cobra.CompletionFunc {
+			return static(workloadCompletions(c.CommandPath()), cobra.ShellCompDirectiveDefault)
+		},
 	}
-	flagNames := []string{"set", "phase", "show"}
+	flagNames := []string{"set", "phase", "show", "workload"}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, name := range flagNames {
@@ -133,13 +150,47 @@ func registerCompletions(root *cobra.Command) {
 			if _, ok := c.GetFlagCompletionFunc(name); ok {
 				continue
 			}
-			_ = c.RegisterFlagCompletionFunc(name, byFlag[name])
+			_ = c.RegisterFlagCompletionFunc(name, byFlag[name](c))
 		}
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
 	}
 	walk(root)
+}
+
+// llmCommands take an LLM zoo model (or config.json) as --workload and
+// only that; run and sweep take LLM models with an LLM --phase.
+var llmCommands = map[string]bool{"sparsesim ffn-batch": true, "sparsesim moe-batch": true}
+
+// workloadCompletions lists the zoo names a command's --workload accepts:
+// the CNN/transformer zoo and, where LLM phases run, the LLM zoo
+// (moe-batch: the MoE models only).
+func workloadCompletions(path string) []string {
+	var out []string
+	if !llmCommands[path] {
+		out = append(out, workloads.Names()...)
+	}
+	if path == "sparsesim trace gen" {
+		return out // traces are of zoo and file workloads, not LLM phases
+	}
+	for _, m := range llm.Models() {
+		// gpt2-small and gpt2-medium are in both zoos: offer each once.
+		if (path != "sparsesim moe-batch" || m.MoE()) && !slices.Contains(out, m.Name) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// phaseCompletions lists the phases a command's --phase accepts: run and
+// sweep also run the LLM phases.
+func phaseCompletions(path string) []string {
+	out := []string{"inference", "training"}
+	if path == "sparsesim run" || path == "sparsesim sweep" {
+		out = append(out, inference.PhasePrefill, inference.PhaseDecode, inference.PhaseGenerate)
+	}
+	return out
 }
 
 // setCompletions lists "path=" for every config field --set accepts.
@@ -149,41 +200,6 @@ func setCompletions() []string {
 		out = append(out, p+"=")
 	}
 	return out
-}
-
-// spinner shows, on a terminal only and once a step has taken a second,
-// what is being worked on with a spinner and the elapsed time (redrawn on
-// a timer), so a long single run is visibly alive. Work size is checked
-// up front (package limits), so this is for runs that were allowed to
-// be long. The returned stop clears the line.
-func spinner(w io.Writer, what string) (stop func()) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
-	}
-	var mu sync.Mutex
-	var bar *progressbar.ProgressBar
-	stopped := false
-	timer := time.AfterFunc(time.Second, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
-			progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetSpinnerChangeInterval(200*time.Millisecond))
-		_ = bar.RenderBlank()
-	})
-	return func() {
-		timer.Stop()
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		if bar != nil {
-			_ = bar.Finish()
-		}
-	}
 }
 
 func defaultJobs() int { return max(1, runtime.NumCPU()) }

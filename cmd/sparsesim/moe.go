@@ -55,6 +55,7 @@ implementations run), and report experts touched, both TPOTs and the speedup
 			if err != nil {
 				return err
 			}
+			progressOf(cmd).set(fmt.Sprintf("moe-batch: %s decode on %s, %d batch sizes, dynamic and padded", m.Name, cfg.Name, len(batches)))
 			pts, err := inference.SweepMoEBatch(cfg, m, inference.LLMOptions{Phase: inference.PhaseDecode, Prompt: prompt, Gen: gen, Seed: seed}, batches)
 			if err != nil {
 				return err

@@ -107,6 +107,7 @@ error). --only units|arrays keeps the other kind's rows of the -o file.`,
 					jobs = append(jobs, func() (rtl.SynthResult, error) { return rtl.SynthArray(a) })
 				}
 			}
+			progressOf(cmd).set(fmt.Sprintf("rtl synth: %d yosys runs", len(jobs)))
 			var rows []string
 			if only != "all" {
 				old, err := os.ReadFile(out)
@@ -124,6 +125,8 @@ error). --only units|arrays keeps the other kind's rows of the -o file.`,
 			results := make([]string, len(jobs))
 			errs := make([]error, len(jobs))
 			var wg sync.WaitGroup
+			var mu sync.Mutex
+			finished := 0
 			sem := make(chan struct{}, defaultJobs())
 			for i, job := range jobs {
 				wg.Add(1)
@@ -134,6 +137,10 @@ error). --only units|arrays keeps the other kind's rows of the -o file.`,
 					r, err := job()
 					results[i], errs[i] = r.CSV(), err
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: LUT %d FF %d DSP %d\n", r.Unit, rtl.ParamString(r.Params), r.LUT, r.FF, r.DSP)
+					mu.Lock()
+					finished++
+					progressOf(cmd).set(fmt.Sprintf("rtl synth: %d of %d yosys runs done", finished, len(jobs)))
+					mu.Unlock()
 				}()
 			}
 			wg.Wait()
@@ -220,6 +227,9 @@ parameter set (rtl.CacheDir, $SPARSESIM_RTL_CACHE).`,
 			if !rtl.Available(sim) {
 				return usererr.New("--sim %s: not installed (apt-get install -y iverilog verilator)", sim)
 			}
+			// A size's first verilator build takes about a minute (then
+			// it is cached): say so rather than sit silent.
+			progressOf(cmd).set(fmt.Sprintf("rtl cosim: %dx%d array, %s, GEMM %dx%dx%d on %s (a new size's verilator build takes about a minute)", rows, cols, pattern, m, n, k, sim))
 			res, err := rtl.Cosim(spec, sim)
 			if err != nil {
 				return err

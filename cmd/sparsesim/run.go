@@ -87,9 +87,6 @@ its YAML path and may be repeated. Output fields are documented in docs/report.m
 	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return configs.Embedded(), cobra.ShellCompDirectiveDefault
 	})
-	_ = cmd.RegisterFlagCompletionFunc("workload", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return workloads.Names(), cobra.ShellCompDirectiveDefault
-	})
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return report.Formats, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -170,6 +167,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		if err := checkBreakdownFormat(f.format); err != nil {
 			return err
 		}
+		progressOf(cmd).set(fmt.Sprintf("breakdown: %s on %s, once per technique", f.workload, cfg.Name))
 		steps, err := report.Breakdown(cfg, func(c *configs.Config) (workloads.Workload, error) {
 			w, err := traces.LoadFor(c, f.workload, params)
 			if err != nil {
@@ -190,9 +188,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.trace != "" {
 		w, _, err = traces.LoadTrace(f.trace)
 	} else {
-		stop := spinner(cmd.ErrOrStderr(), "building "+f.workload)
+		progressOf(cmd).set("building " + f.workload)
 		w, err = traces.LoadFor(cfg, f.workload, params)
-		stop()
 	}
 	if err != nil {
 		return err
@@ -231,9 +228,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		}
 		tl = arch.NewTimeline(f.timelineMax)
 	}
-	stop := spinner(cmd.ErrOrStderr(), fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
+	progressOf(cmd).set(fmt.Sprintf("simulating %s on %s", w.Name, cfg.Name))
 	res, base, err := engines.SimulateWithBaselineMemo(cfg, w, tl, !f.noMemo)
-	stop()
 	if err != nil {
 		return err
 	}
@@ -397,6 +393,7 @@ func runLLM(cmd *cobra.Command, f runFlags, cfg *configs.Config) error {
 	if kv && f.breakdown && !cfg.ActivationSparsity.Enabled() {
 		return runKVBreakdown(cmd, f, cfg, m, o)
 	}
+	progressOf(cmd).set(fmt.Sprintf("simulating %s %s on %s (prompt %d, gen %d, batch %d)", m.Name, f.phase, cfg.Name, f.prompt, f.gen, f.batch))
 	res, err := inference.Run(cfg, m, inference.Request{Options: o, KVReplay: f.kvReplay})
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/sparsesim/sparsesim/configs"
 	"github.com/sparsesim/sparsesim/internal/usererr"
@@ -333,13 +332,14 @@ func newSweepStatusCmd() *cobra.Command {
 // runSweep runs spec's points here (progress on stderr unless quiet, a bar
 // when stderr is a terminal) and writes the front and plots.
 func runSweep(cmd *cobra.Command, spec sweep.Spec, out string, jobs int, resume bool, sh sweep.Shard, quiet bool) error {
-	errw := cmd.ErrOrStderr()
+	// The sweep draws its own bar (points done, ETA) on a terminal, plain
+	// lines elsewhere: the command's spinner hands the terminal over.
+	errw, terminal := progressOf(cmd).handOff("sweep: its own bar")
 	if quiet {
-		errw = nil
+		errw, terminal = nil, false
 	}
-	f, isFile := errw.(*os.File)
 	sum, err := sweep.Run(spec, sweep.Options{Out: out, Jobs: jobs, Resume: resume, Shard: sh,
-		Progress: errw, Terminal: isFile && term.IsTerminal(int(f.Fd()))})
+		Progress: errw, Terminal: terminal})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ func newTraceGenCmd() *cobra.Command {
 				wmap[name] = file
 			}
 			var buf bytes.Buffer
+			progressOf(cmd).set(fmt.Sprintf("trace gen: %s reference kernels on %s", workload, cfg.Name))
 			h, err := traces.Generate(cfg, traces.GenOptions{Workload: workload, Params: workloads.Params{Batch: batch, SeqLen: seq},
 				Training: phase == "training", Seed: seed, Generator: "sparsesim " + version, Weights: wmap}, &buf)
 			if err != nil {

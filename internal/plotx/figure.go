@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/sparsesim/sparsesim/internal/atomicfile"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 )
 
@@ -23,6 +23,10 @@ type Series struct {
 	// Line says the points are joined, which only reads right when each
 	// x appears once and in increasing order.
 	Line bool
+	// Y are the values drawn (nil when a test has no use for them), and
+	// Style how: no two series of a figure should share it.
+	Y     []float64
+	Style SeriesStyle
 }
 
 // Figure is a plot plus the model of what it shows.
@@ -47,6 +51,13 @@ type Figure struct {
 	// (a count, a time, an energy) and whose data are all ≥ 0: a range
 	// widened around one value stops at 0 rather than going below it.
 	NonNegX, NonNegY bool
+	// padded marks the axes padded around the data (once).
+	padded bool
+	// catRotated and catStep are the category labels' layout: drawn
+	// upright, or turned to read upwards, and every catStep-th labelled,
+	// so that no two overlap (fitCategories).
+	catRotated bool
+	catStep    int
 }
 
 // New makes a figure with sparsesim's tick labels on both axes.
@@ -81,6 +92,55 @@ func (f *Figure) AddSeries(label string, xs []float64, line bool) {
 	f.Series = append(f.Series, Series{Label: label, X: xs, Line: line})
 }
 
+// AddStyledSeries records what was drawn for one entry: its points and
+// its style.
+func (f *Figure) AddStyledSeries(label string, xs, ys []float64, line bool, st SeriesStyle) {
+	f.Series = append(f.Series, Series{Label: label, X: xs, Y: ys, Line: line, Style: st})
+}
+
+// padFrac is the share of an axis's data span left empty at each end, so
+// the largest (and smallest) point or bar is drawn whole inside the axes
+// rather than cut by the frame.
+const padFrac = 0.05
+
+// Pad widens a figure drawn on a bare gonum plot the way Save widens a
+// Figure's axes (pad): call it once the data are added.
+func Pad(a *plot.Axis, nonNeg bool) { pad(a, nonNeg) }
+
+// pad widens a numeric axis by padFrac of its span at each end (a factor
+// on a log axis). A non-negative quantity's axis does not go below 0: a
+// value of 0 stays on the axis line, which gonum draws a few points off
+// the data (Axis.Padding).
+func pad(a *plot.Axis, nonNeg bool) {
+	if _, log := a.Scale.(plot.LogScale); log && a.Min > 0 {
+		f := math.Pow(a.Max/a.Min, padFrac)
+		a.Min, a.Max = a.Min/f, a.Max*f
+		return
+	}
+	d := (a.Max - a.Min) * padFrac
+	lo := a.Min - d
+	if nonNeg && a.Min >= 0 {
+		lo = math.Max(0, lo)
+	}
+	a.Min, a.Max = lo, a.Max+d
+}
+
+// settle gives the axes their final range: a single value widened, then
+// the data padded (a category axis is already ±0.5 around its bars).
+func (f *Figure) settle() {
+	p := f.Plot
+	widen(&p.X, f.NonNegX)
+	widen(&p.Y, f.NonNegY)
+	if f.padded {
+		return
+	}
+	f.padded = true
+	if f.XCategories == nil {
+		pad(&p.X, f.NonNegX)
+	}
+	pad(&p.Y, f.NonNegY)
+}
+
 // widen gives an axis whose data sit on one value a range around it, so
 // it still gets two or more labelled ticks: ±10% of the value (±1 around
 // 0), so a constant 0.03 s reads as 0.03 rather than as a flat line at the
@@ -104,11 +164,10 @@ func widen(a *plot.Axis, nonNeg bool) {
 	a.Min, a.Max = lo, a.Max+d
 }
 
-// Ticks returns the ticks each axis draws over its current range.
+// Ticks returns the ticks each axis draws over its final range.
 func (f *Figure) Ticks() (x, y []plot.Tick) {
 	p := f.Plot
-	widen(&p.X, f.NonNegX)
-	widen(&p.Y, f.NonNegY)
+	f.settle()
 	return p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max), p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
 }
 
@@ -132,6 +191,9 @@ func (f *Figure) Check() error {
 		var got []string
 		for _, t := range xt {
 			got = append(got, t.Label)
+		}
+		if f.catStep > 1 {
+			got = f.XCategories // thinned on purpose (fitCategories)
 		}
 		if strings.Join(got, "\x00") != strings.Join(f.XCategories, "\x00") || !sorted(f.XCategories) {
 			return fmt.Errorf("x categories %q, ticks %q", f.XCategories, got)
@@ -199,6 +261,8 @@ func (f *Figure) Save(file string) error {
 	if ext != "png" && ext != "svg" {
 		return usererr.New("plot: -o %s: use a .png or .svg file", file)
 	}
+	f.settle()
+	f.fitCategories()
 	c, err := draw.NewFormattedCanvas(f.Width, f.Height, ext)
 	if err != nil {
 		return err
@@ -206,23 +270,128 @@ func (f *Figure) Save(file string) error {
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	area := dc
-	if len(f.LegendLabels) > 0 || f.LegendTitle != "" {
-		leg := f.legend()
-		r := leg.Rectangle(dc)
-		w := r.Max.X - r.Min.X + vg.Points(12)
-		area = draw.Crop(dc, 0, -w, 0, 0)
-		lc := draw.Crop(dc, f.Width-w+vg.Points(6), 0, 0, -vg.Points(24))
-		leg.Draw(lc)
+	area, leg, lc := f.layout(dc)
+	if lc != nil {
+		leg.Draw(*lc)
 	}
-	widen(&f.Plot.X, f.NonNegX)
-	widen(&f.Plot.Y, f.NonNegY)
 	f.Plot.Draw(area)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return err
 	}
 	return writeAtomic(file, buf.Bytes())
+}
+
+// layout splits canvas dc into the plot's area and, when there is a
+// legend, the margin right of it where the legend is drawn (nil: none).
+func (f *Figure) layout(dc draw.Canvas) (area draw.Canvas, leg plot.Legend, lc *draw.Canvas) {
+	if len(f.LegendLabels) == 0 && f.LegendTitle == "" {
+		return dc, leg, nil
+	}
+	leg = f.legend()
+	r := leg.Rectangle(dc)
+	w := r.Max.X - r.Min.X + vg.Points(12)
+	area = draw.Crop(dc, 0, -w, 0, 0)
+	c := draw.Crop(dc, f.Width-w+vg.Points(6), 0, 0, -vg.Points(24))
+	return area, leg, &c
+}
+
+// Geometry is where a saved figure puts its data and its legend, in
+// canvas points, for tests that check what lies where.
+type Geometry struct {
+	Data   vg.Rectangle
+	Legend vg.Rectangle // empty without a legend
+	// X and Y map a data value to canvas points.
+	X, Y func(float64) vg.Length
+}
+
+// Geometry returns the layout Save draws (call after the figure is built).
+func (f *Figure) Geometry() Geometry {
+	f.settle()
+	f.fitCategories()
+	c, _ := draw.NewFormattedCanvas(f.Width, f.Height, "png")
+	area, leg, lc := f.layout(draw.New(c))
+	da := f.Plot.DataCanvas(area)
+	g := Geometry{Data: da.Rectangle,
+		X: func(v float64) vg.Length { return da.X(f.Plot.X.Norm(v)) },
+		Y: func(v float64) vg.Length { return da.Y(f.Plot.Y.Norm(v)) }}
+	if lc != nil {
+		g.Legend = leg.Rectangle(*lc)
+	}
+	return g
+}
+
+// labelGap is the least space between two category labels.
+const labelGap = 4 // points
+
+// fitCategories lays out a category axis's labels so that no two
+// overlap, measured with the tick font: upright when each pair of
+// neighbours fits the space between their ticks; else turned to read upwards (each then takes its line height
+// across); else, past that, only every catStep-th labelled. A turned
+// label hangs below the axis, so the figure grows by the labels' length
+// and the data keep their height.
+func (f *Figure) fitCategories() {
+	n := len(f.XCategories)
+	if n == 0 || f.catStep > 0 {
+		return
+	}
+	f.catStep = 1
+	st := f.Plot.X.Tick.Label
+	widest := vg.Length(0)
+	for _, l := range f.XCategories {
+		widest = max(widest, st.Width(l))
+	}
+	slot := f.dataWidth() / vg.Length(n)
+	fits := true // upright, each label centred on its slot
+	for i := 1; i < n; i++ {
+		fits = fits && (st.Width(f.XCategories[i-1])+st.Width(f.XCategories[i]))/2+labelGap <= slot
+	}
+	if fits {
+		return
+	}
+	f.catRotated = true
+	f.Plot.X.Tick.Label.Rotation = math.Pi / 2
+	f.Plot.X.Tick.Label.XAlign, f.Plot.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	f.Height += widest - st.Height("0")
+	across := st.Height("0")
+	if across+labelGap > slot {
+		f.catStep = int(math.Ceil(float64((across + labelGap) / slot)))
+		var ticks []plot.Tick
+		for i, l := range f.XCategories {
+			t := plot.Tick{Value: float64(i)}
+			if i%f.catStep == 0 {
+				t.Label = l
+			}
+			ticks = append(ticks, t)
+		}
+		f.Plot.X.Tick.Marker = plot.ConstantTicks(ticks)
+	}
+}
+
+// dataWidth is the width of the data area Save draws.
+func (f *Figure) dataWidth() vg.Length {
+	c, _ := draw.NewFormattedCanvas(f.Width, f.Height, "png")
+	area, _, _ := f.layout(draw.New(c))
+	r := f.Plot.DataCanvas(area).Rectangle
+	return r.Max.X - r.Min.X
+}
+
+// CategoryLabelExtents returns the horizontal extent, in canvas points,
+// of each category label Save draws (thinned-out ones left out), from
+// the tick font's metrics: tests check that no two overlap.
+func (f *Figure) CategoryLabelExtents() [][2]vg.Length {
+	g := f.Geometry()
+	st := f.Plot.X.Tick.Label
+	var out [][2]vg.Length
+	for i, l := range f.XCategories {
+		if i%f.catStep != 0 {
+			continue
+		}
+		r := st.Rectangle(l)
+		x := g.X(float64(i))
+		out = append(out, [2]vg.Length{x + r.Min.X, x + r.Max.X})
+	}
+	return out
 }
 
 type entry struct {
@@ -243,21 +412,10 @@ func (f *Figure) legend() plot.Legend {
 	return leg
 }
 
+// writeAtomic writes an image through the same writer as every other
+// output (atomicfile), so a PNG gets the mode a CSV beside it has.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return usererr.New("-o %s: %v", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return usererr.New("-o %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return usererr.New("-o %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data); err != nil {
 		return usererr.New("-o %s: %v", path, err)
 	}
 	return nil
