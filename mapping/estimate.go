@@ -142,7 +142,7 @@ func (s *Schedule) rowsWidth(o dataflow.Operand, ext func(d dataflow.Dim) int) (
 }
 
 // foldTransfer is fold f's tile of o in whole requests.
-func (s *Schedule) foldTransfer(o dataflow.Operand, f Fold, elemBytes int) int64 {
+func (s *Schedule) foldTransfer(o dataflow.Operand, f *Fold, elemBytes int) int64 {
 	rows, width := s.rowsWidth(o, func(d dataflow.Dim) int { return s.tileExtent(d, f) })
 	return s.transfer(o, rows, width, elemBytes)
 }
@@ -221,12 +221,12 @@ func (s *Schedule) sumFolds() Traffic {
 // buffer hides one behind the other fold by fold, not across the layer);
 // past that, the layer-wide maximum.
 func (s *Schedule) EstimateCycles(bytesPerCycle float64) int64 {
+	if s.pipelined() && bytesPerCycle > 0 {
+		return s.pipelineCycles(bytesPerCycle) // also sets ComputeCycles
+	}
 	c := s.ComputeCycles()
 	if bytesPerCycle <= 0 {
 		return c
-	}
-	if s.pipelined() {
-		return s.pipelineCycles(bytesPerCycle)
 	}
 	if n := s.NumFolds(); n <= maxFoldWalk {
 		var total float64

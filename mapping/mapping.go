@@ -118,6 +118,9 @@ type Schedule struct {
 	kDense int
 	// metaBits is index metadata per kept weight fetched from DRAM.
 	metaBits int
+	// pipedCompute caches ComputeCycles of a pipelined schedule (a walk
+	// over its folds; the mapper asks for it per candidate).
+	pipedCompute int64
 	// Pack is how many independent groups share one fold, laid block-
 	// diagonally (depthwise convolutions, attention heads): when one
 	// group's tile is no bigger than the array, Pack groups' tiles sit side
@@ -255,7 +258,7 @@ func (s *Schedule) NumFolds() int {
 }
 
 // tileExtent is the extent of dimension d in fold f.
-func (s *Schedule) tileExtent(d dataflow.Dim, f Fold) int {
+func (s *Schedule) tileExtent(d dataflow.Dim, f *Fold) int {
 	switch d {
 	case s.DF.RowDim:
 		return f.UsedRows
@@ -265,13 +268,13 @@ func (s *Schedule) tileExtent(d dataflow.Dim, f Fold) int {
 	return f.T1 - f.T0
 }
 
-func (s *Schedule) tileElems(o dataflow.Operand, f Fold) int64 {
+func (s *Schedule) tileElems(o dataflow.Operand, f *Fold) int64 {
 	ds := o.Dims()
 	return int64(s.tileExtent(ds[0], f)) * int64(s.tileExtent(ds[1], f))
 }
 
 // storedTileElems is the tile as it sits in SRAM and DRAM (see stored).
-func (s *Schedule) storedTileElems(o dataflow.Operand, f Fold) int64 {
+func (s *Schedule) storedTileElems(o dataflow.Operand, f *Fold) int64 {
 	e := int64(1)
 	for _, d := range o.Dims() {
 		e *= int64(s.stored(o, d, s.tileExtent(d, f)))
@@ -361,8 +364,8 @@ func (s *Schedule) Fold(i int) Fold {
 	f.MACs = int64(f.UsedRows) * int64(f.UsedCols) * int64(f.T1-f.T0)
 	wb := int64(s.Arr.WordBytes)
 	for _, o := range []dataflow.Operand{dataflow.Ifmap, dataflow.Filter} {
-		elems := s.tileElems(o, f)
-		stored := s.storedTileElems(o, f)
+		elems := s.tileElems(o, &f)
+		stored := s.storedTileElems(o, &f)
 		f.SRAMReads[o] = stored
 		fetch := true
 		if j > 0 {
@@ -371,13 +374,13 @@ func (s *Schedule) Fold(i int) Fold {
 		}
 		if fetch && !s.P.SharedFetch[o] {
 			f.FetchBytes[o] = stored * wb
-			f.FetchTransfer[o] = s.foldTransfer(o, f, s.Arr.WordBytes)
+			f.FetchTransfer[o] = s.foldTransfer(o, &f, s.Arr.WordBytes)
 			if o == dataflow.Filter && s.metaBits > 0 {
 				f.MetadataFetch = (elems*int64(s.metaBits) + 7) / 8
 			}
 		}
 	}
-	out := s.tileElems(dataflow.Ofmap, f)
+	out := s.tileElems(dataflow.Ofmap, &f)
 	f.SRAMWrites[dataflow.Ofmap] = out
 	// Partial sums: the loop that walks K reduces. With K along the rows
 	// (ws, is) fold rows 1.. add to row 0's outputs; with K streamed (os)
@@ -404,14 +407,14 @@ func (s *Schedule) Fold(i int) Fold {
 	switch {
 	case f.Final:
 		f.WriteBytes = out * int64(s.outBytes())
-		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, f, s.outBytes())
+		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, &f, s.outBytes())
 	case !kept:
 		f.WriteBytes = out * int64(s.psumBytes()) // partial sums spilled
-		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, f, s.psumBytes())
+		f.WriteTransfer = s.foldTransfer(dataflow.Ofmap, &f, s.psumBytes())
 	}
 	if f.Prior && !kept && !s.P.SharedFetch[dataflow.Ofmap] {
 		f.FetchBytes[dataflow.Ofmap] = out * int64(s.psumBytes())
-		f.FetchTransfer[dataflow.Ofmap] = s.foldTransfer(dataflow.Ofmap, f, s.psumBytes())
+		f.FetchTransfer[dataflow.Ofmap] = s.foldTransfer(dataflow.Ofmap, &f, s.psumBytes())
 	}
 	return f
 }
@@ -458,7 +461,10 @@ func (s *Schedule) MappingEfficiency() float64 {
 // the folds with every operand on chip (FoldPipeline).
 func (s *Schedule) ComputeCycles() int64 {
 	if s.pipelined() {
-		return s.pipelineCycles(0)
+		if s.pipedCompute == 0 {
+			s.pipedCompute = s.pipelineCycles(0)
+		}
+		return s.pipedCompute
 	}
 	t := s.extent[s.DF.TimeDim]
 	if s.Pack > 1 || s.TimeTiles == 1 {
@@ -480,29 +486,47 @@ func (s *Schedule) pipelined() bool { return s.Shadow() || s.Arr.UnitCount() > 1
 // pipelineCycles runs the folds through one FoldPipeline per unit, each
 // fold's operands on chip once the DRAM has moved them (bytesPerCycle ≤ 0:
 // at once), transfers one after another on the shared DRAM. Past
-// maxFoldWalk folds the walked part is scaled to the whole layer.
+// maxPipelineWalk folds the walked part is scaled to the whole layer.
+// One walk times both: with every operand on chip (ComputeCycles, kept)
+// and behind the DRAM.
 func (s *Schedule) pipelineCycles(bytesPerCycle float64) int64 {
 	n := s.NumFolds()
-	walk := min(n, maxFoldWalk)
-	units := make([]*FoldPipeline, s.Arr.UnitCount())
-	for u := range units {
-		units[u] = NewFoldPipeline(s.Arr.Rows, s.Arr.Cols, s.DF.Preloads(), s.Shadow())
+	walk := min(n, maxPipelineWalk)
+	nu := s.Arr.UnitCount()
+	onChip := make([]*FoldPipeline, nu)
+	behind := make([]*FoldPipeline, nu)
+	for u := range onChip {
+		onChip[u] = NewFoldPipeline(s.Arr.Rows, s.Arr.Cols, s.DF.Preloads(), s.Shadow())
+		behind[u] = NewFoldPipeline(s.Arr.Rows, s.Arr.Cols, s.DF.Preloads(), s.Shadow())
 	}
 	var ready float64
-	var done int64
+	var compute, done int64
 	for i := range walk {
 		f := s.Fold(i)
+		t := int64(f.T1 - f.T0)
+		compute = max(compute, onChip[s.Arr.UnitOf(i)].Chunk(0, true, true, t).Done)
 		if bytesPerCycle > 0 {
 			ready += float64(f.FetchTransfer[0]+f.FetchTransfer[1]+f.FetchTransfer[2]+f.MetadataFetch+f.WriteTransfer) / bytesPerCycle
+			done = max(done, behind[s.Arr.UnitOf(i)].Chunk(int64(ready), true, true, t).Done, int64(ready))
 		}
-		c := units[s.Arr.UnitOf(i)].Chunk(int64(ready), true, true, int64(f.T1-f.T0))
-		done = max(done, c.Done, int64(ready))
 	}
-	if walk < n {
-		return int64(float64(done) * float64(n) / float64(walk))
+	scale := func(c int64) int64 {
+		if walk < n {
+			return int64(float64(c) * float64(n) / float64(walk))
+		}
+		return c
 	}
-	return done
+	s.pipedCompute = scale(compute)
+	if bytesPerCycle > 0 {
+		return scale(done)
+	}
+	return s.pipedCompute
 }
+
+// maxPipelineWalk bounds the folds pipelineCycles times one by one (a
+// shorter walk misses the reuse a loop order shows late and misranks
+// large layers).
+const maxPipelineWalk = maxFoldWalk
 
 // KeptK is K as the array sees it (N:M-compressed when the dataflow
 // exploits it).
