@@ -250,7 +250,19 @@ func TestMeterIsEstimate(t *testing.T) {
 		t.Errorf("three runs %g pJ, one %g", three, own)
 	}
 	md, _ := energy.NewMeter(cfg, false)
-	if got, want := md.DRAM(100, 128), 8*128*17.5; !near(got, want) { // systolic-32x32: DDR4
+	if got, want := md.Price(energy.TallyDRAM(100, 128)), 8*128*17.5; !near(got, want) { // systolic-32x32: DDR4
 		t.Errorf("DRAM of 100 useful bytes in 128 moved: %g pJ, want %g", got, want)
+	}
+	// The integer tally prices a layer as Layer does, and k runs as k
+	// tallies added (the same bits whatever the order).
+	if got := md.Price(md.TallyLayer(r.Layers[0], 1)); !near(got, own) {
+		t.Errorf("tally of the layer %g pJ, Layer %g", got, own)
+	}
+	var k energy.Tally
+	for range 3 {
+		k.Add(md.TallyLayer(r.Layers[0], 1))
+	}
+	if md.Price(k) != md.Price(md.TallyLayer(r.Layers[0], 3)) {
+		t.Errorf("three tallies added price apart from one of three runs")
 	}
 }

@@ -148,16 +148,6 @@ func (m *Meter) dram(useful, moved int64, times float64) {
 	}
 }
 
-// DRAM prices DRAM traffic outside the array's layers (a gather's rows,
-// an attention engine's keys and values): useful bytes, and the bytes the
-// bus moved for them (0 when only the useful bytes are known). It returns
-// the energy, pJ.
-func (m *Meter) DRAM(useful, moved int64) float64 {
-	before := sum(m.b.ByComponent)
-	m.dram(useful, moved, 1)
-	return sum(m.b.ByComponent) - before
-}
-
 // Finish closes the account over a run of cycles: leakage and an FPGA's
 // static power for that time, the class totals and the average power.
 func (m *Meter) Finish(cycles int64) *Breakdown {

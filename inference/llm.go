@@ -9,6 +9,7 @@ import (
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/arch/systolic"
 	"github.com/sparsesim/sparsesim/configs"
+	"github.com/sparsesim/sparsesim/energy"
 	"github.com/sparsesim/sparsesim/inference/ops"
 	"github.com/sparsesim/sparsesim/internal/usererr"
 	"github.com/sparsesim/sparsesim/workloads"
@@ -321,7 +322,7 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 				b := opBytes(cfg, op, ls)
 				rec.Bytes.add(Bytes{Weights: k * b.Weights, KV: k * b.KV, Activations: k * b.Activations})
 				rec.Stats = ls
-				cs.EnergyPJ += ph.meter.Layer(ls, k)
+				cs.tally.Add(ph.meter.TallyLayer(ls, k))
 				cs.ComputeCycles += k * ls.ComputeCycles
 				cs.MACs += k * ls.MACs
 			}
@@ -335,7 +336,7 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 				rec.Bytes.add(a.Bytes)
 				// The engine's keys, values, queries and outputs; its
 				// on-chip work is not priced (PhaseStats.Energy).
-				cs.EnergyPJ += ph.meter.DRAM(a.Bytes.Total(), 0)
+				cs.tally.Add(energy.TallyDRAM(a.Bytes.Total(), 0))
 				cs.ComputeCycles += a.Compute
 				cs.MACs += 2 * int64(op.Attn.Batch) * int64(op.Attn.KVHeads) * int64(op.Attn.Group) * int64(op.Attn.Length) * int64(op.Attn.HeadDim)
 			}
@@ -350,7 +351,7 @@ func runStep(cfg *configs.Config, m llm.Model, s ops.StepSpec, run runner, ph *P
 			rec.Gather.Requests += k * g.Requests
 			rec.Bytes.add(gatherBytes(op.Gather.Bytes, k*g.UsefulBytes))
 			// The gathered rows, and the rest of the bursts they came in.
-			cs.EnergyPJ += ph.meter.DRAM(k*g.UsefulBytes, k*g.Requests*req)
+			cs.tally.Add(energy.TallyDRAM(k*g.UsefulBytes, k*g.Requests*req))
 			st.Gather.add(g, req, k)
 		default:
 			c, err := run.vectorRuns(j, reps)

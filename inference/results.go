@@ -36,6 +36,10 @@ type ClassStats struct {
 	// engine attention. Leakage is the phase's, not a class's; vector
 	// arithmetic is not priced (PhaseStats.Energy).
 	EnergyPJ float64
+	// tally counts what EnergyPJ prices, in integers (energy.Tally): the
+	// class is priced once when its phase closes, so memoized and
+	// one-engine runs add up to the same bits.
+	tally energy.Tally
 }
 
 // PhaseStats sums a phase (prefill, or every decode step).
@@ -106,8 +110,16 @@ func newPhase(cfg *configs.Config) (*PhaseStats, error) {
 	return &PhaseStats{Classes: make([]ClassStats, len(ops.Classes)), meter: m}, nil
 }
 
-// finish closes the phase's energy account over its cycles.
+// finish prices the classes and closes the phase's energy account over
+// its cycles.
 func (p *PhaseStats) finish() {
+	var all energy.Tally
+	for i := range p.Classes {
+		c := &p.Classes[i]
+		c.EnergyPJ = p.meter.Price(c.tally)
+		all.Add(c.tally)
+	}
+	p.meter.Charge(all)
 	p.Energy = p.meter.Finish(p.Cycles)
 	p.meter = nil
 }

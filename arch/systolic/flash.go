@@ -2,6 +2,7 @@ package systolic
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/sparsesim/sparsesim/arch"
 	"github.com/sparsesim/sparsesim/configs"
@@ -61,15 +62,8 @@ func flashFits(cfg *configs.Config, hd, br, bc int64) bool {
 // largest is the largest x in [lo, hi] with ok(x), given ok(lo) and ok
 // monotone (true up to some point, false after).
 func largest(lo, hi int, ok func(int) bool) int {
-	for lo < hi {
-		mid := lo + (hi-lo+1)/2
-		if ok(mid) {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
+	// The first x past lo where ok fails, less one.
+	return lo + sort.Search(hi-lo, func(i int) bool { return !ok(lo + 1 + i) })
 }
 
 // FlashTiling picks fused attention layer l's tile on cfg, or reports
