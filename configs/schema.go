@@ -579,6 +579,9 @@ func (c *Config) validate() []fieldError {
 	intRange("attention.pipeline_depth", a.PipelineDepth, 1, 64)
 	intRange("attention.msb_bits", a.MSBBits, 1, 31)
 	intRange("attention.lsb_bits", a.LSBBits, 0, 31)
+	if c.Engine != "systolic" && (c.PEArray.Units != 1 || c.PEArray.WeightBuffers != 1) {
+		bad("pe_array.units", "pe_array.units and pe_array.weight_buffers are read by the systolic engine; engine %s has its own attention units (leave them at 1)", c.Engine)
+	}
 	if a.Fused != nil && c.Engine != "systolic" {
 		bad("attention.fused", "is read by LLM runs on the systolic array; engine %s runs its own attention rows (leave it unset)", c.Engine)
 	}

@@ -71,3 +71,13 @@ func TestFieldPathsAreSettable(t *testing.T) {
 		}
 	}
 }
+
+// The spatten engine has its own attention units: the systolic array's
+// unit count and weight registers are refused there, not ignored.
+func TestSystolicArrayKeysRefusedOnSpatten(t *testing.T) {
+	for _, set := range []string{"pe_array.units=4", "pe_array.weight_buffers=2"} {
+		if _, err := Load("spatten", []string{set}); err == nil || !strings.Contains(err.Error(), "read by the systolic engine") {
+			t.Errorf("spatten --set %s: %v", set, err)
+		}
+	}
+}

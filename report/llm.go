@@ -273,7 +273,9 @@ func phaseOf(cfg *configs.Config, name string, p *inference.PhaseStats, tokens i
 			}
 		}
 		load := 0.0
-		if cl.Class != ops.ClassVector {
+		// Work on the array only: the vector unit's, and attention run on
+		// the attention engine (decode_on_engine), load nothing into it.
+		if cl.Class != ops.ClassVector && !(cl.Class == ops.ClassAttention && cfg.Attention.DecodeOnEngine && name == "decode") {
 			load = float64(c.Bytes.Weights+c.Bytes.KV) / loadPerCycle
 			cl.ArrayLoadCycles = int64(load + 0.5)
 		}
