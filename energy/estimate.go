@@ -1,7 +1,6 @@
 package energy
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 
@@ -101,51 +100,13 @@ func (m *Meter) chip(component string, pj float64) {
 }
 
 // Layer prices times runs of a measured layer (times 1: exactly Estimate's
-// charge for it) and returns their energy, pJ. The systolic registers are
-// charged unless the meter is the attention engine's.
+// charge for it) and returns their energy, pJ: its Tally, charged. The
+// systolic registers are charged unless the meter is the attention
+// engine's.
 func (m *Meter) Layer(l arch.LayerStats, times int64) float64 {
 	before := sum(m.b.ByComponent)
-	t, cfg, k := m.t, m.cfg, float64(times)
-	wordBits := m.wordBits
-	m.chip("pe_array", float64(l.MACs)*k*t.MAC(cfg.PEArray.DType))
-	if !m.engine {
-		// A systolic PE reads its two operands from and writes its
-		// partial sum to registers every MAC.
-		m.chip("registers", 3*float64(l.MACs)*k*t["reg_16b"].PJ*float64(wordBits)/16)
-		if st, ok := shadowOperand(cfg, l.Dataflow); ok {
-			// A shadow register writes each loaded weight twice: into
-			// the shift chain and into its bank.
-			m.chip("shadow_weights", float64(l.SRAMReads[st])*k*t["reg_16b"].PJ*float64(wordBits)/16)
-		}
-	}
-	for i := 0; i < 3; i++ {
-		m.chip(m.bufName[i], float64(l.SRAMReads[i]+l.SRAMWrites[i])*k*t.SRAMWord(m.bufKB[i], wordBits))
-	}
-	var requests int64
-	for _, tr := range l.Traffic {
-		requests += tr.Requests
-	}
-	m.dram(l.DRAMReadBytes+l.DRAMWriteBytes, requests*int64(cfg.DRAM.RequestBytes), k)
-	if l.Pattern != "" && l.Pattern != "dense" {
-		var n, mm int
-		fmt.Sscanf(l.Pattern, "%d:%d", &n, &mm)
-		m.chip("nm_mux", float64(l.MACs)*k*t["mux_select_8b"].PJ*float64(nm.CeilLog2(mm))*float64(wordBits)/8)
-	}
-	if l.MaskGroups > 0 {
-		compares := float64(l.MaskGroups) * k * float64(arch.MaskGenCompares(l.MaskM))
-		m.chip("mask_unit", compares*t["add_8b"].PJ*float64(wordBits)/8)
-	}
+	m.Charge(m.TallyLayer(l, times))
 	return sum(m.b.ByComponent) - before
-}
-
-// dram charges times transfers of useful bytes that the bus moved as
-// moved bytes (whole requests): the useful bytes as "dram", the rest of
-// each request as "dram_burst_waste".
-func (m *Meter) dram(useful, moved int64, times float64) {
-	m.b.ByComponent["dram"] += float64(8*useful) * times * m.dramBit
-	if moved > useful {
-		m.b.ByComponent["dram_burst_waste"] += float64(8*(moved-useful)) * times * m.dramBit
-	}
 }
 
 // Finish closes the account over a run of cycles: leakage and an FPGA's
